@@ -1,0 +1,46 @@
+/* cli: the coffer command line: shared option parsing, passphrase input, vault and cache
+ * locations. Commands live in cli/cmd_*.c.
+ * Must never take a passphrase from argv or print one. */
+#ifndef COFFER_CLI_H
+#define COFFER_CLI_H
+#include <stdbool.h>
+#include <stddef.h>
+#include "fs/store.h"
+#include "fs/vault.h"
+
+#define COFFER_VERSION "0.1.0"
+
+struct opts {
+	const char *passfile, *passcmd, *cache, *kdf_level, *logfile;
+	bool foreground, readonly, help;
+	unsigned commit_seconds;
+	char fuse_opts[1024]; /* -o options not Coffer's own, passed to FUSE */
+	const char *args[4];
+	int nargs;
+};
+
+/* Parses argv after the command name; prints an error and returns -1 on bad usage. */
+int parse_opts(int argc, char **argv, struct opts *o, const char *usage);
+void die_usage(const char *usage);
+
+/* Reads the passphrase into locked memory; confirm asks twice on a terminal. NULL on error. */
+char *passphrase_read(const struct opts *o, bool confirm, size_t *len);
+void passphrase_free(char *p);
+
+/* VAULT (a folder or file:// URL) to a folder path; NULL with a message if malformed. */
+const char *vault_path(const char *vault);
+/* Reads and parses VAULT/config, printing a clear message on failure. */
+int vault_read(const char *dir, struct buf *text, struct vault *v);
+/* Opens the cache (default $XDG_CACHE_HOME/coffer/<id>) into s; path gets its location. */
+int cache_open(const struct opts *o, const struct vault *v, struct store *s, char *path,
+	       size_t cap);
+/* Prompts, unlocks the vault config; prints "wrong passphrase" and fails when it is. */
+int vault_unlock_interactive(const struct opts *o, const char *dir, const struct buf *text,
+			     struct vault *v);
+
+int cmd_init(int argc, char **argv);
+int cmd_mount(int argc, char **argv);
+int cmd_umount(int argc, char **argv);
+int cmd_fsck(int argc, char **argv);
+
+#endif

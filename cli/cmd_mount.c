@@ -1,0 +1,132 @@
+/* cmd_mount: `coffer mount` unlocks the vault, loads the cache, mounts, daemonizes and serves
+ * FUSE requests until unmounted, then commits. Returns to the shell once the mount is usable.
+ * Must never mount after a failed unlock, and never exit before the final commit. */
+#include "cli/cli.h"
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <unistd.h>
+#include "fs/core.h"
+#include "fs/fuse_ops.h"
+#include "fs/log.h"
+
+static const char usage[] =
+	"usage: coffer mount [--passfile FILE | --passcmd CMD] [--cache DIR] [-f] [-o OPTIONS]\n"
+	"                    VAULT MOUNTPOINT\n"
+	"\n"
+	"Mounts the vault at MOUNTPOINT and returns once it is usable.\n"
+	"  --cache DIR   local cache (default $XDG_CACHE_HOME/coffer/<vault id>)\n"
+	"  -f            stay in the foreground and log to stderr\n"
+	"  -o commit=S   commit every S seconds (default 5)\n"
+	"  -o logfile=F  append log lines (integrity errors name the file) to F\n"
+	"  -o ro         mount read-only\n"
+	"  -o OPT        other options are passed to FUSE (see mount.fuse3(8))\n";
+
+/* A mount left by a killed daemon answers ENOTCONN; detach it so the new mount can proceed. */
+static int clear_dead_mount(const char *mp)
+{
+	struct stat st;
+	if (stat(mp, &st) == 0)
+		return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
+	if (errno != ENOTCONN)
+		return -errno;
+	fprintf(stderr, "coffer: %s was left by a stopped coffer; detaching it\n", mp);
+	if (umount2(mp, MNT_DETACH) < 0) {
+		char cmd[4200];
+		snprintf(cmd, sizeof(cmd), "fusermount3 -uz '%s' 2>/dev/null", mp);
+		if (system(cmd) != 0)
+			return -ENOTCONN;
+	}
+	return stat(mp, &st) == 0 ? 0 : -errno;
+}
+
+static struct fuse_session *new_session(struct opts *o, struct fs *fs, const char *cache)
+{
+	char optstr[6144];
+	snprintf(optstr, sizeof(optstr), "default_permissions,fsname=coffer:%s,subtype=coffer%s%s%s",
+		 cache, geteuid() == 0 ? ",allow_other" : "", o->fuse_opts[0] ? "," : "",
+		 o->fuse_opts);
+	if (o->readonly && !strstr(optstr, ",ro"))
+		strncat(optstr, ",ro", sizeof(optstr) - strlen(optstr) - 1);
+	char *argv[] = {"coffer", "-o", optstr, NULL};
+	struct fuse_args args = FUSE_ARGS_INIT(3, argv);
+	struct fuse_session *se = fuse_session_new(&args, &coffer_fuse_ops, sizeof(coffer_fuse_ops), fs);
+	if (!se)
+		fprintf(stderr, "coffer: FUSE rejected the mount options '%s'\n", o->fuse_opts);
+	return se;
+}
+
+static int serve(struct opts *o, struct fs *fs, struct fuse_session *se, const char *mp)
+{
+	if (fuse_set_signal_handlers(se) || fuse_session_mount(se, mp)) {
+		fprintf(stderr, "coffer: cannot mount on '%s'\n", mp);
+		return 1;
+	}
+	if (fuse_daemonize(o->foreground)) {
+		fuse_session_unmount(se);
+		return 1;
+	}
+	log_open(o->logfile, o->foreground);
+	prctl(PR_SET_DUMPABLE, 0); /* no core dumps with keys in them */
+	if (fs_start_committer(fs, o->commit_seconds))
+		log_msg(LOG_ERR, "cannot start the commit thread; committing on fsync and unmount");
+	log_msg(LOG_INFO, "mounted generation %llu on %s", (unsigned long long)fs_generation(fs),
+		mp);
+	struct fuse_loop_config cfg = {.clone_fd = 0, .max_idle_threads = 10};
+	int rc = fuse_session_loop_mt(se, &cfg);
+	fs_stop_committer(fs);
+	int err = fs_commit(fs);
+	log_msg(err ? LOG_ERR : LOG_INFO, "unmounted %s at generation %llu%s", mp,
+		(unsigned long long)fs_generation(fs), err ? ": final commit FAILED" : "");
+	fuse_remove_signal_handlers(se);
+	fuse_session_unmount(se);
+	return rc || err ? 1 : 0;
+}
+
+int cmd_mount(int argc, char **argv)
+{
+	struct opts o;
+	if (parse_opts(argc, argv, &o, usage) || o.nargs != 2)
+		die_usage(usage);
+	const char *dir = vault_path(o.args[0]), *mp = o.args[1];
+	struct buf text = {0};
+	struct vault v;
+	struct store st;
+	char cache[4096];
+	if (!dir || vault_read(dir, &text, &v))
+		return 1;
+	int err = clear_dead_mount(mp);
+	if (err) {
+		fprintf(stderr, "coffer: mount point '%s': %s\n", mp, strerror(-err));
+		return 1;
+	}
+	if (cache_open(&o, &v, &st, cache, sizeof(cache)))
+		return 1;
+	if (store_lock(&st)) {
+		fprintf(stderr, "coffer: the cache '%s' is already in use by a mounted coffer\n",
+			cache);
+		return 1;
+	}
+	if (vault_unlock_interactive(&o, dir, &text, &v))
+		return 1;
+	store_file_replace(&st, VAULT_CONFIG_NAME, text.data, text.len);
+	struct fs *fs = NULL;
+	err = fs_open(&fs, &st, v.keys, v.id, o.readonly);
+	if (!err && (err = fs_mount_load(fs, geteuid(), getegid())))
+		fprintf(stderr, "coffer: cannot load the cache '%s': %s\n", cache,
+			err == -EBADMSG ? "its root failed authentication" : strerror(-err));
+	struct fuse_session *se = err ? NULL : new_session(&o, fs, cache);
+	int rc = se ? serve(&o, fs, se, mp) : 1;
+	if (se)
+		fuse_session_destroy(se);
+	fs_close(fs);
+	vault_release(&v);
+	store_close(&st);
+	buf_free(&text);
+	return rc;
+}

@@ -1,0 +1,117 @@
+/* pass: reads a passphrase from a file, a command's output or the terminal with echo off, into
+ * locked memory. Must never echo, log or keep a passphrase in unlocked memory. */
+#include "cli/cli.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+#include "crypto/crypto.h"
+
+#define PASS_MAX 1024
+
+static size_t read_line_fd(int fd, char *out)
+{
+	size_t n = 0;
+	char c;
+	while (n < PASS_MAX - 1 && read(fd, &c, 1) == 1 && c != '\n')
+		out[n++] = c;
+	if (n && out[n - 1] == '\r')
+		n--;
+	out[n] = 0;
+	return n;
+}
+
+static int from_tty(const char *prompt, char *out, size_t *len)
+{
+	int fd = open("/dev/tty", O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -ENXIO;
+	struct termios old, quiet;
+	if (tcgetattr(fd, &old) < 0) {
+		close(fd);
+		return -ENXIO;
+	}
+	quiet = old;
+	quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
+	quiet.c_lflag |= ICANON;
+	if (write(fd, prompt, strlen(prompt)) < 0 || tcsetattr(fd, TCSAFLUSH, &quiet) < 0) {
+		close(fd);
+		return -ENXIO;
+	}
+	*len = read_line_fd(fd, out);
+	tcsetattr(fd, TCSAFLUSH, &old);
+	if (write(fd, "\n", 1) < 0)
+		*len = 0;
+	close(fd);
+	return 0;
+}
+
+static int from_source(const struct opts *o, char *out, size_t *len)
+{
+	if (o->passfile) {
+		int fd = open(o->passfile, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			fprintf(stderr, "coffer: cannot read passphrase file '%s': %s\n", o->passfile,
+				strerror(errno));
+			return -1;
+		}
+		*len = read_line_fd(fd, out);
+		close(fd);
+		return 0;
+	}
+	FILE *p = popen(o->passcmd, "r");
+	if (!p) {
+		fprintf(stderr, "coffer: cannot run passphrase command: %s\n", strerror(errno));
+		return -1;
+	}
+	*len = read_line_fd(fileno(p), out);
+	if (pclose(p) != 0) {
+		fprintf(stderr, "coffer: the passphrase command failed\n");
+		return -1;
+	}
+	return 0;
+}
+
+static int ask(bool confirm, char *out, size_t *len)
+{
+	if (from_tty("Passphrase: ", out, len)) {
+		fprintf(stderr, "coffer: no terminal to ask for the passphrase: "
+				"use --passfile FILE or --passcmd CMD\n");
+		return -1;
+	}
+	if (!confirm)
+		return 0;
+	char *again = secret_alloc(PASS_MAX);
+	size_t alen = 0;
+	int err = again ? from_tty("Passphrase again: ", again, &alen) : -1;
+	if (!err && (alen != *len || memcmp(again, out, alen) != 0)) {
+		fprintf(stderr, "coffer: the passphrases differ\n");
+		err = -1;
+	}
+	secret_free(again);
+	return err;
+}
+
+char *passphrase_read(const struct opts *o, bool confirm, size_t *len)
+{
+	char *p = secret_alloc(PASS_MAX);
+	if (!p)
+		return NULL;
+	int err = o->passfile || o->passcmd ? from_source(o, p, len) : ask(confirm, p, len);
+	if (!err && *len == 0) {
+		fprintf(stderr, "coffer: the passphrase is empty\n");
+		err = -1;
+	}
+	if (err) {
+		secret_free(p);
+		return NULL;
+	}
+	return p;
+}
+
+void passphrase_free(char *p)
+{
+	secret_free(p);
+}

@@ -1,0 +1,53 @@
+/* crypto: every cryptographic operation Coffer performs, on top of libsodium.
+ * Key derivation (Argon2id), subkeys (crypto_kdf), AEAD (XChaCha20-Poly1305-IETF), secure memory.
+ * Never does I/O, never logs, never keeps a secret outside sodium_malloc'ed (locked) memory. */
+#ifndef COFFER_CRYPTO_H
+#define COFFER_CRYPTO_H
+#include <stddef.h>
+#include <stdint.h>
+
+#define KEY_BYTES 32
+#define SALT_BYTES 16
+#define NONCE_BYTES 24
+#define TAG_BYTES 16
+#define SEAL_OVERHEAD (NONCE_BYTES + TAG_BYTES)
+
+/* Subkeys derived from the master key; lives in locked, guarded memory. */
+struct keyring {
+	unsigned char data[KEY_BYTES]; /* chunk blocks */
+	unsigned char meta[KEY_BYTES]; /* inode pages */
+	unsigned char root[KEY_BYTES]; /* roots */
+};
+
+struct kdf_params {
+	uint64_t ops;
+	uint64_t mem;
+};
+
+int crypto_setup(void);
+
+/* Locked, guarded memory for secrets; secret_free zeroes before release. */
+void *secret_alloc(size_t n);
+void secret_free(void *p);
+
+/* Argon2id limits for a level name (min, interactive, moderate, sensitive); -EINVAL if unknown. */
+int kdf_level(const char *name, struct kdf_params *out);
+/* Derives the 32-byte key that wraps the master key; -ENOMEM if the memory limit is refused. */
+int passkey_derive(unsigned char key[KEY_BYTES], const char *pass, size_t passlen,
+		   const unsigned char salt[SALT_BYTES], const struct kdf_params *p);
+/* Allocates a keyring derived from the master key, or NULL. */
+struct keyring *keyring_derive(const unsigned char master[KEY_BYTES]);
+void keyring_free(struct keyring *k);
+
+/* out = nonce || ciphertext || tag (len + SEAL_OVERHEAD bytes), fresh random nonce. */
+void aead_seal(unsigned char *out, const unsigned char *in, size_t len, const void *aad,
+	       size_t aadlen, const unsigned char key[KEY_BYTES]);
+/* Opens what aead_seal made (inlen >= SEAL_OVERHEAD); writes inlen - SEAL_OVERHEAD bytes.
+ * Returns 0, or -EBADMSG when the data, nonce, tag or AAD was changed. */
+int aead_open(unsigned char *out, const unsigned char *in, size_t inlen, const void *aad,
+	      size_t aadlen, const unsigned char key[KEY_BYTES]);
+
+void random_bytes(void *p, size_t n);
+void wipe(void *p, size_t n);
+
+#endif

@@ -1,0 +1,356 @@
+/* chunk: file data. A file is a list of chunks of up to 256 blocks; each 4 KiB block is sealed on
+ * its own with the chunk object's name and the block index in the AAD. Writes go to staging
+ * chunks; the first write to a sealed chunk copies it under a new name (copy-on-write).
+ * Must never return bytes from a block that failed to open, and never modify a sealed object. */
+#include "fs/fs.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+#include "fs/log.h"
+
+static const unsigned char zero_block[BLOCK_SIZE];
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+
+static void scratch_init(void)
+{
+	pthread_key_create(&scratch_key, free);
+}
+
+/* A per-thread buffer big enough for one chunk's sealed blocks. */
+static unsigned char *scratch(void)
+{
+	pthread_once(&scratch_once, scratch_init);
+	unsigned char *p = pthread_getspecific(scratch_key);
+	if (!p && (p = malloc((size_t)CHUNK_BLOCKS * SEALED_BLOCK)))
+		pthread_setspecific(scratch_key, p);
+	return p;
+}
+
+static void block_aad(const struct oname *n, uint32_t idx, uint8_t aad[24])
+{
+	memcpy(aad, "CFBK", 4);
+	memcpy(aad + 4, n->b, NAME_BYTES);
+	for (int k = 0; k < 4; k++)
+		aad[20 + k] = (uint8_t)(idx >> (8 * k));
+}
+
+static void seal_block(struct fs *fs, const struct oname *n, uint32_t idx, const void *plain,
+		       unsigned char *out)
+{
+	uint8_t aad[24];
+	block_aad(n, idx, aad);
+	aead_seal(out, plain, BLOCK_SIZE, aad, sizeof(aad), fs->keys->data);
+}
+
+static int open_block(struct fs *fs, const struct oname *n, uint32_t idx, const unsigned char *in,
+		      void *plain)
+{
+	uint8_t aad[24];
+	block_aad(n, idx, aad);
+	return aead_open(plain, in, SEALED_BLOCK, aad, sizeof(aad), fs->keys->data);
+}
+
+static int pread_full(int fd, void *p, size_t len, uint64_t off)
+{
+	size_t got = 0;
+	while (got < len) {
+		ssize_t r = pread(fd, (char *)p + got, len - got, (off_t)(off + got));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (r == 0)
+			return -EBADMSG; /* shorter than its reference says: truncated */
+		got += (size_t)r;
+	}
+	return 0;
+}
+
+static int pwrite_full(int fd, const void *p, size_t len, uint64_t off)
+{
+	size_t done = 0;
+	while (done < len) {
+		ssize_t w = pwrite(fd, (const char *)p + done, len - done, (off_t)(off + done));
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -errno;
+		done += (size_t)w;
+	}
+	return 0;
+}
+
+/* Reads and opens blocks [b, b + cnt) of an object into plain (cnt * BLOCK_SIZE bytes). */
+static int load_blocks(struct fs *fs, int fd, const struct oname *n, uint32_t b, uint32_t cnt,
+		       unsigned char *plain)
+{
+	unsigned char *tmp = scratch();
+	if (!tmp)
+		return -ENOMEM;
+	int err = pread_full(fd, tmp, (size_t)cnt * SEALED_BLOCK, (uint64_t)b * SEALED_BLOCK);
+	for (uint32_t k = 0; !err && k < cnt; k++)
+		err = open_block(fs, n, b + k, tmp + (size_t)k * SEALED_BLOCK,
+				 plain + (size_t)k * BLOCK_SIZE);
+	return err;
+}
+
+static int integrity_error(struct fs *fs, struct inode *i, const struct chunk *c, int err)
+{
+	if (err != -EBADMSG && err != -ENOENT)
+		return err;
+	char hex[2 * NAME_BYTES + 1], what[128];
+	oname_hex(&c->name, hex);
+	snprintf(what, sizeof(what), "object %s is %s", hex,
+		 err == -ENOENT ? "missing" : "damaged (authentication failed or truncated)");
+	fs_log_integrity(fs, i->ino, what);
+	return -EIO;
+}
+
+/* Reads n bytes at offset in of one chunk into dst; blocks past nblocks read as zeros. */
+static int read_chunk(struct fs *fs, struct inode *i, const struct chunk *c, uint32_t in,
+		      uint32_t n, char *dst)
+{
+	uint32_t b0 = in / BLOCK_SIZE, b1 = (in + n - 1) / BLOCK_SIZE;
+	uint32_t last = b1 < c->nblocks ? b1 : c->nblocks - 1;
+	memset(dst, 0, n);
+	if (c->state == CH_HOLE || b0 >= c->nblocks)
+		return 0;
+	unsigned char *plain = malloc((size_t)(last - b0 + 1) * BLOCK_SIZE);
+	if (!plain)
+		return -ENOMEM;
+	int fd = store_obj_open(fs->st, &c->name, O_RDONLY);
+	int err = fd < 0 ? fd : load_blocks(fs, fd, &c->name, b0, last - b0 + 1, plain);
+	if (fd >= 0)
+		close(fd);
+	if (!err) {
+		uint32_t avail = (last + 1) * BLOCK_SIZE - in;
+		memcpy(dst, plain + (in - b0 * BLOCK_SIZE), avail < n ? avail : n);
+	}
+	free(plain);
+	return integrity_error(fs, i, c, err);
+}
+
+ssize_t chunk_read(struct fs *fs, struct inode *i, char *buf, size_t size, uint64_t off)
+{
+	if (off >= i->size)
+		return 0;
+	if (size > i->size - off)
+		size = (size_t)(i->size - off);
+	size_t done = 0;
+	while (done < size) {
+		uint64_t pos = off + done;
+		size_t ci = (size_t)(pos / CHUNK_SIZE);
+		uint32_t in = (uint32_t)(pos % CHUNK_SIZE);
+		uint32_t n = (uint32_t)(size - done < CHUNK_SIZE - in ? size - done : CHUNK_SIZE - in);
+		static const struct chunk hole;
+		int err = read_chunk(fs, i, ci < i->nch ? &i->ch[ci] : &hole, in, n, buf + done);
+		if (err)
+			return err;
+		done += n;
+	}
+	return (ssize_t)size;
+}
+
+/* Copies blocks [from, to) of a sealed chunk into a new object, re-sealed under its name. */
+static int copy_blocks(struct fs *fs, int src, const struct chunk *old, int dst,
+		       const struct oname *nn, uint32_t from, uint32_t to)
+{
+	unsigned char *plain = malloc(BLOCK_SIZE), *out = malloc(SEALED_BLOCK);
+	int err = plain && out ? 0 : -ENOMEM;
+	for (uint32_t k = from; !err && k < to; k++) {
+		err = load_blocks(fs, src, &old->name, k, 1, plain);
+		if (!err) {
+			seal_block(fs, nn, k, plain, out);
+			err = pwrite_full(dst, out, SEALED_BLOCK, (uint64_t)k * SEALED_BLOCK);
+		}
+	}
+	if (plain)
+		wipe(plain, BLOCK_SIZE);
+	free(plain);
+	free(out);
+	return err;
+}
+
+/* Makes *c a staging chunk: copies the blocks of a sealed chunk that the coming write of
+ * [in, in + n) does not cover entirely, then releases the old object. */
+static int cow(struct fs *fs, struct inode *i, struct chunk *c, uint32_t in, uint32_t n)
+{
+	struct chunk nw = {.state = CH_STAGING, .nblocks = c->nblocks};
+	oname_new(&nw.name);
+	int dst = store_obj_open(fs->st, &nw.name, O_RDWR | O_CREAT | O_EXCL);
+	if (dst < 0)
+		return dst;
+	int err = 0;
+	if (c->state == CH_SEALED) {
+		uint32_t cs = (in + BLOCK_SIZE - 1) / BLOCK_SIZE, ce = (in + n) / BLOCK_SIZE;
+		if (ce < cs)
+			ce = cs;
+		int src = store_obj_open(fs->st, &c->name, O_RDONLY);
+		err = src < 0 ? src : 0;
+		if (!err)
+			err = copy_blocks(fs, src, c, dst, &nw.name, 0, cs < c->nblocks ? cs : c->nblocks);
+		if (!err && ce < c->nblocks)
+			err = copy_blocks(fs, src, c, dst, &nw.name, ce, c->nblocks);
+		if (src >= 0)
+			close(src);
+	}
+	close(dst);
+	if (err) {
+		store_obj_unlink(fs->st, &nw.name);
+		return integrity_error(fs, i, c, err);
+	}
+	pthread_mutex_lock(&fs->mu);
+	fs_release_object(fs, c);
+	*c = nw;
+	inode_touch_page(fs, i->ino);
+	pthread_mutex_unlock(&fs->mu);
+	return 0;
+}
+
+/* Builds the plaintext of block k for a write of src at [in, in + n) into blk. */
+static int merge_block(struct fs *fs, int fd, const struct chunk *c, uint32_t k, uint32_t in,
+		       uint32_t n, const char *src, unsigned char *blk)
+{
+	uint32_t bs = k * BLOCK_SIZE, be = bs + BLOCK_SIZE;
+	uint32_t s = in > bs ? in : bs, e = in + n < be ? in + n : be;
+	if (s > bs || e < be) {
+		int err = k < c->nblocks ? load_blocks(fs, fd, &c->name, k, 1, blk) : 0;
+		if (err)
+			return err;
+		if (k >= c->nblocks)
+			memset(blk, 0, BLOCK_SIZE);
+	}
+	if (e > s)
+		memcpy(blk + (s - bs), src + (s - in), e - s);
+	return 0;
+}
+
+/* Writes src at [in, in + n) of a staging chunk; a gap past its end is filled with zero blocks. */
+static int write_staging(struct fs *fs, struct inode *i, struct chunk *c, uint32_t in, uint32_t n,
+			 const char *src)
+{
+	uint32_t b0 = in / BLOCK_SIZE, b1 = (in + n - 1) / BLOCK_SIZE;
+	uint32_t start = b0 < c->nblocks ? b0 : c->nblocks;
+	unsigned char *out = scratch(), blk[BLOCK_SIZE];
+	if (!out)
+		return -ENOMEM;
+	int fd = store_obj_open(fs->st, &c->name, O_RDWR);
+	if (fd < 0)
+		return fd;
+	int err = 0;
+	for (uint32_t k = start; !err && k <= b1; k++) {
+		unsigned char *dst = out + (size_t)(k - start) * SEALED_BLOCK;
+		uint32_t bs = k * BLOCK_SIZE;
+		if (k < b0)
+			seal_block(fs, &c->name, k, zero_block, dst);
+		else if (bs >= in && bs + BLOCK_SIZE <= in + n)
+			seal_block(fs, &c->name, k, src + (bs - in), dst);
+		else if (!(err = merge_block(fs, fd, c, k, in, n, src, blk)))
+			seal_block(fs, &c->name, k, blk, dst);
+	}
+	if (!err)
+		err = pwrite_full(fd, out, (size_t)(b1 - start + 1) * SEALED_BLOCK,
+				  (uint64_t)start * SEALED_BLOCK);
+	close(fd);
+	wipe(blk, sizeof(blk));
+	if (!err && b1 + 1 > c->nblocks)
+		c->nblocks = b1 + 1;
+	return err ? integrity_error(fs, i, c, err) : 0;
+}
+
+static int ensure_chunks(struct fs *fs, struct inode *i, size_t n)
+{
+	if (n <= i->nch)
+		return 0;
+	pthread_mutex_lock(&fs->mu);
+	struct chunk *v = realloc(i->ch, n * sizeof(*v));
+	if (v) {
+		memset(v + i->nch, 0, (n - i->nch) * sizeof(*v));
+		i->ch = v;
+		i->nch = n;
+	}
+	pthread_mutex_unlock(&fs->mu);
+	return v ? 0 : -ENOMEM;
+}
+
+ssize_t chunk_write(struct fs *fs, struct inode *i, const char *buf, size_t size, uint64_t off)
+{
+	if (size == 0)
+		return 0;
+	if (off + size < off || (off + size - 1) / CHUNK_SIZE >= UINT32_MAX)
+		return -EFBIG;
+	int err = ensure_chunks(fs, i, (size_t)((off + size - 1) / CHUNK_SIZE + 1));
+	size_t done = 0;
+	while (!err && done < size) {
+		uint64_t pos = off + done;
+		struct chunk *c = &i->ch[pos / CHUNK_SIZE];
+		uint32_t in = (uint32_t)(pos % CHUNK_SIZE);
+		uint32_t n = (uint32_t)(size - done < CHUNK_SIZE - in ? size - done : CHUNK_SIZE - in);
+		if (c->state != CH_STAGING)
+			err = cow(fs, i, c, in, n);
+		if (!err)
+			err = write_staging(fs, i, c, in, n, buf + done);
+		if (!err)
+			done += n;
+	}
+	pthread_mutex_lock(&fs->mu);
+	if (done && off + done > i->size)
+		i->size = off + done;
+	inode_touch_page(fs, i->ino);
+	pthread_mutex_unlock(&fs->mu);
+	return done ? (ssize_t)done : err;
+}
+
+int chunk_truncate(struct fs *fs, struct inode *i, uint64_t size)
+{
+	int err = 0;
+	if (size < i->size) {
+		size_t keep = (size_t)((size + CHUNK_SIZE - 1) / CHUNK_SIZE);
+		inode_drop_chunks(fs, i, keep);
+		uint32_t rem = (uint32_t)(size % CHUNK_SIZE);
+		struct chunk *c = keep && keep <= i->nch ? &i->ch[keep - 1] : NULL;
+		uint32_t nb = (rem + BLOCK_SIZE - 1) / BLOCK_SIZE;
+		if (rem && c && c->state != CH_HOLE && c->nblocks * BLOCK_SIZE > rem) {
+			if (c->state != CH_STAGING)
+				err = cow(fs, i, c, 0, 0);
+			if (!err && rem % BLOCK_SIZE && nb <= c->nblocks)
+				err = write_staging(fs, i, c, rem, nb * BLOCK_SIZE - rem,
+						    (const char *)zero_block);
+			if (!err && c->nblocks > nb) {
+				c->nblocks = nb;
+				int fd = store_obj_open(fs->st, &c->name, O_RDWR);
+				err = fd < 0 ? fd : ftruncate(fd, (off_t)nb * SEALED_BLOCK) ? -errno : 0;
+				if (fd >= 0)
+					close(fd);
+			}
+		}
+	}
+	if (err)
+		return err;
+	pthread_mutex_lock(&fs->mu);
+	i->size = size;
+	inode_touch_page(fs, i->ino);
+	pthread_mutex_unlock(&fs->mu);
+	return 0;
+}
+
+int chunk_verify(struct fs *fs, const struct chunk *c)
+{
+	unsigned char *plain = malloc(BLOCK_SIZE);
+	int fd = store_obj_open(fs->st, &c->name, O_RDONLY);
+	int err = fd < 0 ? fd : plain ? 0 : -ENOMEM;
+	off_t end = fd >= 0 ? lseek(fd, 0, SEEK_END) : 0;
+	if (!err && end != (off_t)c->nblocks * SEALED_BLOCK)
+		err = -EBADMSG;
+	for (uint32_t k = 0; !err && k < c->nblocks; k++)
+		err = load_blocks(fs, fd, &c->name, k, 1, plain);
+	if (fd >= 0)
+		close(fd);
+	free(plain);
+	return err;
+}

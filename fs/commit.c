@@ -1,0 +1,266 @@
+/* commit: turning the in-memory state into a durable root, loading it back, and cleaning up
+ * after a crash. The rename of root.tmp over root is the one commit point: everything the new
+ * root names is fsynced before it, and nothing the old root names is deleted before it.
+ * Must never delete an object that the durable root names, and never write a root whose objects
+ * are not all durable. */
+#include "fs/fs.h"
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include "fs/log.h"
+#include "lib/buf.h"
+
+struct new_page {
+	size_t idx;
+	struct oname name; /* zero when the page has no live inode left */
+	struct buf plain;
+};
+
+struct commit {
+	struct new_page *pages;
+	size_t npages;
+	struct namelist sync; /* staging chunks frozen by this commit */
+	struct namelist free; /* objects to delete once the new root is durable */
+	struct buf root;      /* root plaintext */
+};
+
+static void move_list(struct namelist *dst, struct namelist *src)
+{
+	for (size_t k = 0; k < src->n; k++)
+		if (namelist_add(dst, &src->v[k]))
+			log_msg(LOG_WARNING, "out of memory: an unused object stays in the cache");
+	namelist_free(src);
+}
+
+static int freeze_page_chunks(struct fs *fs, size_t page, struct commit *c)
+{
+	for (uint64_t ino = page * PAGE_INODES; ino < (page + 1) * PAGE_INODES; ino++) {
+		struct inode *i = inode_get(fs, ino);
+		for (size_t k = 0; i && i->nlink && k < i->nch; k++)
+			if (i->ch[k].state == CH_STAGING) {
+				if (namelist_add(&c->sync, &i->ch[k].name))
+					return -ENOMEM;
+				i->ch[k].state = CH_SEALED;
+			}
+	}
+	return 0;
+}
+
+static int live_count(const struct buf *plain)
+{
+	return plain->len >= 20 && (plain->data[16] | plain->data[17] | plain->data[18] |
+				    plain->data[19]);
+}
+
+/* Captures the dirty state; called with freeze held exclusively and mu held. */
+static int capture(struct fs *fs, struct commit *c)
+{
+	size_t n = 0;
+	for (size_t p = 0; p < fs->npages; p++)
+		n += fs->pages[p].dirty;
+	struct oname *names = calloc(fs->npages ? fs->npages : 1, sizeof(*names));
+	c->pages = calloc(n ? n : 1, sizeof(*c->pages));
+	if (!names || !c->pages) {
+		free(names);
+		return -ENOMEM;
+	}
+	for (size_t p = 0; p < fs->npages; p++) {
+		names[p] = fs->pages[p].name;
+		if (!fs->pages[p].dirty)
+			continue;
+		struct new_page *np = &c->pages[c->npages++];
+		np->idx = p;
+		page_serialize(fs, p, &np->plain);
+		if (live_count(&np->plain))
+			oname_new(&np->name);
+		names[p] = np->name;
+		if (np->plain.err || freeze_page_chunks(fs, p, c)) {
+			free(names);
+			return -ENOMEM;
+		}
+	}
+	fs->gen++;
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	fs->root_time = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+	root_serialize(fs, names, &c->root);
+	free(names);
+	if (c->root.err)
+		return -ENOMEM;
+	for (size_t k = 0; k < c->npages; k++)
+		fs->pages[c->pages[k].idx].dirty = false;
+	move_list(&c->free, &fs->pending_free);
+	move_list(&c->sync, &fs->unsynced);
+	fs->dirty = false;
+	return 0;
+}
+
+static int write_pages(struct fs *fs, struct commit *c)
+{
+	for (size_t k = 0; k < c->npages; k++) {
+		struct new_page *np = &c->pages[k];
+		if (oname_is_zero(&np->name))
+			continue;
+		struct buf sealed = {0};
+		uint8_t aad[20];
+		page_aad(&np->name, aad);
+		int err = meta_seal(fs->keys->meta, aad, sizeof(aad), &np->plain, &sealed);
+		if (!err)
+			err = store_obj_write(fs->st, &np->name, sealed.data, sealed.len);
+		buf_free(&sealed);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static int write_commit(struct fs *fs, struct commit *c)
+{
+	int err = 0;
+	for (size_t k = 0; !err && k < c->sync.n; k++)
+		err = store_obj_sync(fs->st, &c->sync.v[k]);
+	if (!err)
+		err = write_pages(fs, c);
+	if (!err)
+		err = store_sync_objects(fs->st);
+	if (err)
+		return err;
+	struct buf sealed = {0};
+	uint8_t aad[20];
+	root_aad(fs, aad);
+	err = meta_seal(fs->keys->root, aad, sizeof(aad), &c->root, &sealed);
+	if (!err)
+		err = store_file_replace(fs->st, "root", sealed.data, sealed.len);
+	buf_free(&sealed);
+	return err;
+}
+
+static void finish(struct fs *fs, struct commit *c, int err)
+{
+	pthread_mutex_lock(&fs->mu);
+	for (size_t k = 0; k < c->npages; k++) {
+		struct page *pg = &fs->pages[c->pages[k].idx];
+		if (err) {
+			pg->dirty = true;
+			if (!oname_is_zero(&c->pages[k].name))
+				store_obj_unlink(fs->st, &c->pages[k].name);
+		} else {
+			if (!oname_is_zero(&pg->name))
+				namelist_add(&c->free, &pg->name);
+			pg->name = c->pages[k].name;
+		}
+	}
+	if (err) {
+		fs->dirty = true;
+		move_list(&fs->pending_free, &c->free);
+		move_list(&fs->unsynced, &c->sync);
+	}
+	pthread_mutex_unlock(&fs->mu);
+	for (size_t k = 0; !err && k < c->free.n; k++)
+		store_obj_unlink(fs->st, &c->free.v[k]);
+	for (size_t k = 0; k < c->npages; k++)
+		buf_free(&c->pages[k].plain);
+	free(c->pages);
+	namelist_free(&c->free);
+	namelist_free(&c->sync);
+	buf_free(&c->root);
+}
+
+int fs_commit(struct fs *fs)
+{
+	if (fs->readonly)
+		return 0;
+	pthread_mutex_lock(&fs->commit_mu);
+	pthread_rwlock_wrlock(&fs->freeze);
+	pthread_mutex_lock(&fs->mu);
+	struct commit c = {0};
+	int err = fs->dirty ? capture(fs, &c) : 1;
+	pthread_mutex_unlock(&fs->mu);
+	pthread_rwlock_unlock(&fs->freeze);
+	if (err == 0)
+		err = write_commit(fs, &c);
+	if (err <= 0)
+		finish(fs, &c, err);
+	if (err < 0)
+		log_msg(LOG_ERR, "commit of generation %llu failed: %s", (unsigned long long)fs->gen,
+			strerror(-err));
+	pthread_mutex_unlock(&fs->commit_mu);
+	return err < 0 ? err : 0;
+}
+
+static int load_page(struct fs *fs, size_t p)
+{
+	struct buf obj = {0}, plain = {0};
+	uint8_t aad[20];
+	page_aad(&fs->pages[p].name, aad);
+	int err = store_obj_read(fs->st, &fs->pages[p].name, &obj);
+	if (!err)
+		err = meta_open(fs->keys->meta, aad, sizeof(aad), obj.data, obj.len, &plain);
+	if (!err)
+		err = page_deserialize(fs, p, plain.data, plain.len);
+	if (err) {
+		char hex[2 * NAME_BYTES + 1];
+		oname_hex(&fs->pages[p].name, hex);
+		log_msg(LOG_ERR, "integrity error: inode page %zu (inodes %zu-%zu, object %s) is %s",
+			p, p * PAGE_INODES, p * PAGE_INODES + PAGE_INODES - 1, hex,
+			err == -ENOENT ? "missing" : "damaged");
+		fs->pages[p].bad = true;
+	}
+	buf_free(&obj);
+	buf_free(&plain);
+	return err;
+}
+
+static void set_parents(void *val, void *arg)
+{
+	struct inode *d = val;
+	struct fs *fs = arg;
+	size_t pos = 0;
+	struct dent *e;
+	while (d->dir && (e = dir_next(d->dir, &pos))) {
+		struct inode *c = inode_get(fs, e->ino);
+		if (c && !c->parent)
+			c->parent = d->ino;
+	}
+}
+
+static int fresh_root(struct fs *fs, uid_t uid, gid_t gid)
+{
+	struct inode *r = inode_new(ROOT_INO, S_IFDIR | 0755);
+	if (!r || inode_insert(fs, r))
+		return -ENOMEM;
+	r->uid = uid;
+	r->gid = gid;
+	r->nlink = 2;
+	clock_gettime(CLOCK_REALTIME, &r->mtime);
+	r->atime = r->ctime = r->mtime;
+	fs->next_ino = ROOT_INO + 1;
+	inode_touch_page(fs, ROOT_INO);
+	return 0;
+}
+
+int fs_load(struct fs *fs, uid_t uid, gid_t gid)
+{
+	struct buf obj = {0}, plain = {0};
+	uint8_t aad[20];
+	int err = store_file_read(fs->st, "root", &obj);
+	if (err == -ENOENT) {
+		buf_free(&obj);
+		return fresh_root(fs, uid, gid);
+	}
+	root_aad(fs, aad);
+	if (!err && meta_open(fs->keys->root, aad, sizeof(aad), obj.data, obj.len, &plain))
+		err = -EBADMSG;
+	if (!err)
+		err = root_deserialize(fs, plain.data, plain.len) ? -EBADMSG : 0;
+	buf_free(&obj);
+	buf_free(&plain);
+	if (err)
+		return err;
+	for (size_t p = 0; p < fs->npages; p++)
+		if (!oname_is_zero(&fs->pages[p].name))
+			load_page(fs, p);
+	htab_each(fs->inodes, set_parents, fs);
+	return inode_get(fs, ROOT_INO) ? 0 : -EBADMSG;
+}

@@ -1,0 +1,75 @@
+/* core: the filesystem operations, independent of FUSE: every function takes inode numbers and
+ * plain arguments and returns 0 or a negative errno. The FUSE front end and the CLI use only this.
+ * Nothing here may block on the network or hand out a pointer into the inode table. */
+#ifndef COFFER_CORE_H
+#define COFFER_CORE_H
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/types.h>
+
+struct fs;
+struct store;
+struct keyring;
+
+struct fs_ctx {
+	uid_t uid;
+	gid_t gid;
+};
+
+enum {
+	FS_SET_MODE = 1 << 0,
+	FS_SET_UID = 1 << 1,
+	FS_SET_GID = 1 << 2,
+	FS_SET_SIZE = 1 << 3,
+	FS_SET_ATIME = 1 << 4,
+	FS_SET_MTIME = 1 << 5,
+	FS_SET_ATIME_NOW = 1 << 7,
+	FS_SET_MTIME_NOW = 1 << 8,
+	FS_SET_CTIME = 1 << 10,
+};
+
+int fs_open(struct fs **out, struct store *st, struct keyring *keys, const uint8_t vault_id[16],
+	    bool readonly);
+/* Loads the root (or makes an empty tree owned by uid/gid), then removes unreachable objects. */
+int fs_mount_load(struct fs *fs, uid_t uid, gid_t gid);
+void fs_close(struct fs *fs);
+int fs_commit(struct fs *fs);
+uint64_t fs_generation(struct fs *fs);
+int fs_start_committer(struct fs *fs, unsigned seconds);
+void fs_stop_committer(struct fs *fs);
+/* Checks every record, link count and object; prints problems; returns how many. */
+long fs_check(struct fs *fs, FILE *out, uint64_t *files, uint64_t *objects);
+
+int fs_lookup(struct fs *fs, uint64_t parent, const char *name, struct stat *st);
+void fs_forget(struct fs *fs, uint64_t ino, uint64_t n);
+int fs_getattr(struct fs *fs, uint64_t ino, struct stat *st);
+int fs_setattr(struct fs *fs, uint64_t ino, const struct stat *attr, int valid, struct stat *out);
+int fs_readlink(struct fs *fs, uint64_t ino, char *buf, size_t cap);
+/* Makes a node of any type; target is the symlink target for S_IFLNK. */
+int fs_mknod(struct fs *fs, const struct fs_ctx *ctx, uint64_t parent, const char *name,
+	     mode_t mode, dev_t rdev, const char *target, struct stat *st);
+int fs_link(struct fs *fs, uint64_t ino, uint64_t parent, const char *name, struct stat *st);
+int fs_unlink(struct fs *fs, uint64_t parent, const char *name, bool isdir);
+int fs_rename(struct fs *fs, uint64_t parent, const char *name, uint64_t newparent,
+	      const char *newname, unsigned flags);
+ssize_t fs_read(struct fs *fs, uint64_t ino, char *buf, size_t size, uint64_t off);
+ssize_t fs_write(struct fs *fs, uint64_t ino, const char *buf, size_t size, uint64_t off);
+int fs_opendir(struct fs *fs, uint64_t ino);
+
+/* Called per entry from fs_readdir; st is set (and a lookup counted) only for plus. Returns
+ * nonzero when the reply buffer is full: the entry is then not consumed. */
+typedef int (*fs_filldir)(void *arg, const char *name, const struct stat *st, uint64_t next);
+int fs_readdir(struct fs *fs, uint64_t ino, uint64_t off, bool plus, fs_filldir fill, void *arg);
+
+int fs_setxattr(struct fs *fs, uint64_t ino, const char *name, const void *val, size_t len,
+		int flags);
+/* Returns the value length; copies when cap is large enough, -ERANGE when it is not. */
+ssize_t fs_getxattr(struct fs *fs, uint64_t ino, const char *name, void *buf, size_t cap);
+ssize_t fs_listxattr(struct fs *fs, uint64_t ino, char *buf, size_t cap);
+int fs_removexattr(struct fs *fs, uint64_t ino, const char *name);
+int fs_statfs(struct fs *fs, struct statvfs *sv);
+
+#endif

@@ -1,0 +1,149 @@
+/* fs: the filesystem core's shared types: inodes, directories, chunk references, and the
+ * mounted filesystem state. Used by the files of fs/ only; the CLI sees fs/core.h.
+ * Locking order: freeze (rwlock) -> inode->io (rwlock) -> mu (mutex). Data ops hold freeze shared,
+ * a commit's capture holds it exclusively; all metadata is guarded by mu. */
+#ifndef COFFER_FS_H
+#define COFFER_FS_H
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <time.h>
+#include "crypto/crypto.h"
+#include "fs/store.h"
+#include "lib/htab.h"
+
+#define BLOCK_SIZE 4096u
+#define SEALED_BLOCK (BLOCK_SIZE + SEAL_OVERHEAD)
+#define CHUNK_BLOCKS 256u
+#define CHUNK_SIZE (BLOCK_SIZE * CHUNK_BLOCKS)
+#define PAGE_INODES 64u
+#define ROOT_INO 1u
+#define NAME_MAX_BYTES 255u
+
+enum chunk_state { CH_HOLE = 0, CH_STAGING = 1, CH_SEALED = 2 };
+
+struct chunk {
+	struct oname name;
+	uint32_t nblocks;
+	uint8_t state; /* enum chunk_state; STAGING may still change, SEALED never does */
+};
+
+struct dent {
+	char *name; /* NULL marks a removed entry (a hole in the readdir order) */
+	uint64_t ino;
+	uint16_t len;
+	uint8_t type; /* DT_* */
+};
+
+struct dir {
+	struct dent *v;
+	size_t n, cap, live;
+	struct htab *idx; /* name -> (index + 1) */
+};
+
+struct xattr {
+	char *name;
+	unsigned char *val;
+	size_t len;
+};
+
+struct inode {
+	uint64_t ino, parent; /* parent: one directory that links it, for log messages */
+	uint32_t mode, uid, gid, nlink;
+	uint64_t size, rdev;
+	struct timespec atime, mtime, ctime;
+	struct xattr *xa;
+	size_t nxa;
+	char *target;     /* symlinks */
+	struct chunk *ch; /* regular files */
+	size_t nch;
+	struct dir *dir; /* directories */
+	uint64_t nlookup;
+	pthread_rwlock_t io; /* data reads shared, writes and truncates exclusive */
+};
+
+struct page {
+	struct oname name; /* zero: no object yet */
+	bool dirty, bad;
+};
+
+struct namelist {
+	struct oname *v;
+	size_t n, cap;
+};
+
+struct fs {
+	struct store *st;
+	struct keyring *keys;
+	uint8_t vault_id[16];
+	bool readonly;
+	pthread_rwlock_t freeze;
+	pthread_mutex_t mu;
+	pthread_mutex_t commit_mu;
+	struct htab *inodes; /* ino -> struct inode */
+	struct page *pages;
+	size_t npages;
+	uint64_t gen, next_ino;
+	int64_t root_time;
+	bool dirty;
+	struct namelist pending_free; /* sealed objects replaced since the last capture */
+	struct namelist unsynced;     /* sealed chunks whose commit failed: fsync them next time */
+};
+
+/* lib-like helpers local to fs */
+int namelist_add(struct namelist *l, const struct oname *n);
+void namelist_free(struct namelist *l);
+
+/* dir.c */
+struct dir *dir_new(void);
+void dir_free(struct dir *d);
+struct dent *dir_find(struct dir *d, const char *name, size_t len);
+int dir_add(struct dir *d, const char *name, size_t len, uint64_t ino, uint8_t type);
+void dir_remove(struct dir *d, const char *name, size_t len);
+/* The next live entry at index >= *pos; advances *pos past it; NULL at the end. */
+struct dent *dir_next(struct dir *d, size_t *pos);
+
+/* inode.c */
+struct inode *inode_new(uint64_t ino, uint32_t mode);
+void inode_free(struct inode *i);
+struct inode *inode_get(struct fs *fs, uint64_t ino);
+int inode_insert(struct fs *fs, struct inode *i);
+void inode_touch_page(struct fs *fs, uint64_t ino);
+int inode_xattr_set(struct inode *i, const char *name, const void *val, size_t len);
+struct xattr *inode_xattr_find(struct inode *i, const char *name);
+int inode_xattr_remove(struct inode *i, const char *name);
+/* Releases the inode's objects (staging ones at once, sealed ones after the next commit). */
+void inode_drop_chunks(struct fs *fs, struct inode *i, size_t from);
+void fs_release_object(struct fs *fs, struct chunk *c);
+size_t inode_path(struct fs *fs, uint64_t ino, char *out, size_t cap);
+void fs_log_integrity(struct fs *fs, uint64_t ino, const char *what);
+void fs_log_integrity_locked(struct fs *fs, uint64_t ino, const char *what);
+
+/* page.c: serialization of inode pages and roots */
+struct buf;
+void page_serialize(struct fs *fs, size_t page, struct buf *out);
+int page_deserialize(struct fs *fs, size_t page, const unsigned char *p, size_t len);
+void root_serialize(struct fs *fs, const struct oname *names, struct buf *out);
+int root_deserialize(struct fs *fs, const unsigned char *p, size_t len);
+/* Seal / open metadata objects (pages and roots), padded to size buckets. */
+int meta_seal(const unsigned char key[KEY_BYTES], const void *aad, size_t aadlen,
+	      const struct buf *plain, struct buf *out);
+int meta_open(const unsigned char key[KEY_BYTES], const void *aad, size_t aadlen,
+	      const unsigned char *p, size_t len, struct buf *plain);
+void page_aad(const struct oname *n, uint8_t aad[20]);
+void root_aad(const struct fs *fs, uint8_t aad[20]);
+
+/* chunk.c: file data; callers hold freeze (shared, for writes) and inode->io */
+ssize_t chunk_read(struct fs *fs, struct inode *i, char *buf, size_t size, uint64_t off);
+ssize_t chunk_write(struct fs *fs, struct inode *i, const char *buf, size_t size, uint64_t off);
+int chunk_truncate(struct fs *fs, struct inode *i, uint64_t size);
+/* Opens every block of a sealed chunk (fsck). */
+int chunk_verify(struct fs *fs, const struct chunk *c);
+
+/* commit.c */
+int fs_commit(struct fs *fs);
+int fs_load(struct fs *fs, uid_t uid, gid_t gid);
+
+#endif

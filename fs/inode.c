@@ -1,0 +1,194 @@
+/* inode: the in-memory inode table, xattr lists, object release and path names for logs.
+ * Must never free an object that a durable root may still reference: sealed objects wait in
+ * pending_free until the next commit point. */
+#include "fs/fs.h"
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include "fs/log.h"
+
+int namelist_add(struct namelist *l, const struct oname *n)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 64;
+		struct oname *v = realloc(l->v, cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		l->v = v;
+		l->cap = cap;
+	}
+	l->v[l->n++] = *n;
+	return 0;
+}
+
+void namelist_free(struct namelist *l)
+{
+	free(l->v);
+	*l = (struct namelist){0};
+}
+
+struct inode *inode_new(uint64_t ino, uint32_t mode)
+{
+	struct inode *i = calloc(1, sizeof(*i));
+	if (!i)
+		return NULL;
+	i->ino = ino;
+	i->mode = mode;
+	pthread_rwlock_init(&i->io, NULL);
+	if (S_ISDIR(mode) && !(i->dir = dir_new())) {
+		free(i);
+		return NULL;
+	}
+	return i;
+}
+
+void inode_free(struct inode *i)
+{
+	for (size_t k = 0; k < i->nxa; k++) {
+		free(i->xa[k].name);
+		free(i->xa[k].val);
+	}
+	free(i->xa);
+	free(i->target);
+	free(i->ch);
+	dir_free(i->dir);
+	pthread_rwlock_destroy(&i->io);
+	free(i);
+}
+
+struct inode *inode_get(struct fs *fs, uint64_t ino)
+{
+	return htab_get(fs->inodes, &ino, sizeof(ino));
+}
+
+int inode_insert(struct fs *fs, struct inode *i)
+{
+	return htab_put(fs->inodes, &i->ino, sizeof(i->ino), i);
+}
+
+void inode_touch_page(struct fs *fs, uint64_t ino)
+{
+	size_t p = (size_t)(ino / PAGE_INODES);
+	if (p >= fs->npages) {
+		struct page *v = realloc(fs->pages, (p + 1) * sizeof(*v));
+		if (!v)
+			abort(); /* cannot record the change: never commit a wrong tree */
+		memset(v + fs->npages, 0, (p + 1 - fs->npages) * sizeof(*v));
+		fs->pages = v;
+		fs->npages = p + 1;
+	}
+	fs->pages[p].dirty = true;
+	fs->dirty = true;
+}
+
+struct xattr *inode_xattr_find(struct inode *i, const char *name)
+{
+	for (size_t k = 0; k < i->nxa; k++)
+		if (strcmp(i->xa[k].name, name) == 0)
+			return &i->xa[k];
+	return NULL;
+}
+
+int inode_xattr_set(struct inode *i, const char *name, const void *val, size_t len)
+{
+	unsigned char *copy = malloc(len ? len : 1);
+	if (!copy)
+		return -ENOMEM;
+	memcpy(copy, val, len);
+	struct xattr *x = inode_xattr_find(i, name);
+	if (!x) {
+		struct xattr *v = realloc(i->xa, (i->nxa + 1) * sizeof(*v));
+		char *n = strdup(name);
+		if (!v || !n) {
+			free(copy);
+			free(n);
+			if (v)
+				i->xa = v;
+			return -ENOMEM;
+		}
+		i->xa = v;
+		x = &i->xa[i->nxa++];
+		*x = (struct xattr){.name = n};
+	}
+	free(x->val);
+	x->val = copy;
+	x->len = len;
+	return 0;
+}
+
+int inode_xattr_remove(struct inode *i, const char *name)
+{
+	struct xattr *x = inode_xattr_find(i, name);
+	if (!x)
+		return -ENODATA;
+	free(x->name);
+	free(x->val);
+	*x = i->xa[--i->nxa];
+	return 0;
+}
+
+void fs_release_object(struct fs *fs, struct chunk *c)
+{
+	if (c->state == CH_STAGING)
+		store_obj_unlink(fs->st, &c->name); /* no root has ever named it */
+	else if (c->state == CH_SEALED && namelist_add(&fs->pending_free, &c->name))
+		log_msg(LOG_WARNING, "out of memory: an unused object stays in the cache");
+	*c = (struct chunk){0};
+}
+
+void inode_drop_chunks(struct fs *fs, struct inode *i, size_t from)
+{
+	pthread_mutex_lock(&fs->mu);
+	for (size_t k = from; k < i->nch; k++)
+		fs_release_object(fs, &i->ch[k]);
+	if (from < i->nch)
+		i->nch = from;
+	pthread_mutex_unlock(&fs->mu);
+}
+
+/* Writes "/a/b/c" for ino into out by following parent links; called with mu held. */
+size_t inode_path(struct fs *fs, uint64_t ino, char *out, size_t cap)
+{
+	const char *parts[64];
+	size_t lens[64], n = 0;
+	for (uint64_t cur = ino; cur != ROOT_INO && n < 64;) {
+		struct inode *c = inode_get(fs, cur), *p = c ? inode_get(fs, c->parent) : NULL;
+		if (!p || !p->dir)
+			break;
+		size_t pos = 0;
+		struct dent *e;
+		while ((e = dir_next(p->dir, &pos)) && e->ino != cur)
+			;
+		if (!e)
+			break;
+		parts[n] = e->name;
+		lens[n++] = e->len;
+		cur = p->ino;
+	}
+	size_t len = 0;
+	out[0] = 0;
+	while (n--)
+		len += (size_t)snprintf(out + len, len < cap ? cap - len : 0, "/%.*s", (int)lens[n],
+					parts[n]);
+	if (len == 0)
+		snprintf(out, cap, "/");
+	return len;
+}
+
+void fs_log_integrity(struct fs *fs, uint64_t ino, const char *what)
+{
+	pthread_mutex_lock(&fs->mu);
+	fs_log_integrity_locked(fs, ino, what);
+	pthread_mutex_unlock(&fs->mu);
+}
+
+void fs_log_integrity_locked(struct fs *fs, uint64_t ino, const char *what)
+{
+	char path[4096];
+	inode_path(fs, ino, path, sizeof(path));
+	log_msg(LOG_ERR, "integrity error: %s (inode %llu): %s", path, (unsigned long long)ino,
+		what);
+}

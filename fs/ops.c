@@ -1,0 +1,572 @@
+/* ops: namespace, attribute and data operations on the in-memory tree (see core.h).
+ * Permission checks are the kernel's (default_permissions); these functions keep the tree
+ * consistent: link counts, parent links, timestamps, the dirty pages a commit must write.
+ * Must never leave a directory entry naming an inode that is not in the table. */
+#include "fs/core.h"
+#include "fs/fs.h"
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/xattr.h>
+#include <linux/fs.h>
+
+static struct timespec now(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_REALTIME, &t);
+	return t;
+}
+
+static void fill_stat(const struct inode *i, struct stat *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->st_ino = i->ino;
+	st->st_mode = i->mode;
+	st->st_nlink = i->nlink;
+	st->st_uid = i->uid;
+	st->st_gid = i->gid;
+	st->st_rdev = i->rdev;
+	st->st_size = (off_t)i->size;
+	st->st_blksize = 65536;
+	uint64_t blocks = 0;
+	for (size_t k = 0; k < i->nch; k++)
+		blocks += i->ch[k].nblocks;
+	st->st_blocks = S_ISDIR(i->mode) ? 8 : (blkcnt_t)(blocks * (BLOCK_SIZE / 512));
+	if (S_ISDIR(i->mode))
+		st->st_size = 4096;
+	st->st_atim = i->atime;
+	st->st_mtim = i->mtime;
+	st->st_ctim = i->ctime;
+}
+
+static void changed(struct fs *fs, struct inode *i, bool content)
+{
+	i->ctime = now();
+	if (content)
+		i->mtime = i->ctime;
+	inode_touch_page(fs, i->ino);
+}
+
+static int check_name(const char *name)
+{
+	size_t len = strlen(name);
+	if (len > NAME_MAX_BYTES)
+		return -ENAMETOOLONG;
+	return len == 0 || strchr(name, '/') ? -EINVAL : 0;
+}
+
+/* Finds a directory inode; -ENOTDIR when ino is not one. Called with mu held. */
+static int get_dir(struct fs *fs, uint64_t ino, struct inode **out)
+{
+	struct inode *d = inode_get(fs, ino);
+	if (!d)
+		return -EIO;
+	if (!d->dir)
+		return -ENOTDIR;
+	*out = d;
+	return 0;
+}
+
+static int get_child(struct fs *fs, struct inode *d, const char *name, struct inode **out)
+{
+	struct dent *e = dir_find(d->dir, name, strlen(name));
+	if (!e)
+		return -ENOENT;
+	*out = inode_get(fs, e->ino);
+	if (!*out) {
+		char what[64];
+		snprintf(what, sizeof(what), "entry names inode %llu, which cannot be read",
+			 (unsigned long long)e->ino);
+		fs_log_integrity_locked(fs, d->ino, what);
+		return -EIO;
+	}
+	return 0;
+}
+
+static void destroy_if_unused(struct fs *fs, struct inode *i)
+{
+	if (i->nlink > 0 || i->nlookup > 0 || i->ino == ROOT_INO)
+		return;
+	htab_del(fs->inodes, &i->ino, sizeof(i->ino));
+	for (size_t k = 0; k < i->nch; k++)
+		fs_release_object(fs, &i->ch[k]);
+	inode_touch_page(fs, i->ino);
+	inode_free(i);
+}
+
+int fs_lookup(struct fs *fs, uint64_t parent, const char *name, struct stat *st)
+{
+	struct inode *d, *i = NULL;
+	if (strlen(name) > NAME_MAX_BYTES)
+		return -ENAMETOOLONG;
+	pthread_mutex_lock(&fs->mu);
+	int err = get_dir(fs, parent, &d);
+	if (!err)
+		err = get_child(fs, d, name, &i);
+	if (!err) {
+		i->nlookup++;
+		fill_stat(i, st);
+	}
+	pthread_mutex_unlock(&fs->mu);
+	return err;
+}
+
+void fs_forget(struct fs *fs, uint64_t ino, uint64_t n)
+{
+	pthread_mutex_lock(&fs->mu);
+	struct inode *i = inode_get(fs, ino);
+	if (i) {
+		i->nlookup = n > i->nlookup ? 0 : i->nlookup - n;
+		destroy_if_unused(fs, i);
+	}
+	pthread_mutex_unlock(&fs->mu);
+}
+
+int fs_getattr(struct fs *fs, uint64_t ino, struct stat *st)
+{
+	pthread_mutex_lock(&fs->mu);
+	struct inode *i = inode_get(fs, ino);
+	if (i)
+		fill_stat(i, st);
+	pthread_mutex_unlock(&fs->mu);
+	return i ? 0 : -EIO;
+}
+
+static int truncate_to(struct fs *fs, struct inode *i, uint64_t size)
+{
+	if (!S_ISREG(i->mode))
+		return S_ISDIR(i->mode) ? -EISDIR : -EINVAL;
+	if (size > (uint64_t)UINT32_MAX * CHUNK_SIZE)
+		return -EFBIG;
+	pthread_rwlock_rdlock(&fs->freeze);
+	pthread_rwlock_wrlock(&i->io);
+	int err = chunk_truncate(fs, i, size);
+	pthread_rwlock_unlock(&i->io);
+	pthread_rwlock_unlock(&fs->freeze);
+	return err;
+}
+
+int fs_setattr(struct fs *fs, uint64_t ino, const struct stat *a, int valid, struct stat *out)
+{
+	pthread_mutex_lock(&fs->mu);
+	struct inode *i = inode_get(fs, ino);
+	pthread_mutex_unlock(&fs->mu);
+	if (!i)
+		return -EIO;
+	if (valid & FS_SET_SIZE) {
+		int err = truncate_to(fs, i, (uint64_t)a->st_size);
+		if (err)
+			return err;
+	}
+	pthread_mutex_lock(&fs->mu);
+	struct timespec t = now();
+	if (valid & FS_SET_MODE)
+		i->mode = (i->mode & S_IFMT) | (a->st_mode & 07777);
+	if (valid & FS_SET_UID)
+		i->uid = a->st_uid;
+	if (valid & FS_SET_GID)
+		i->gid = a->st_gid;
+	if (valid & FS_SET_ATIME)
+		i->atime = valid & FS_SET_ATIME_NOW ? t : a->st_atim;
+	if (valid & FS_SET_MTIME)
+		i->mtime = valid & FS_SET_MTIME_NOW ? t : a->st_mtim;
+	if (valid & FS_SET_SIZE && !(valid & FS_SET_MTIME))
+		i->mtime = t;
+	i->ctime = valid & FS_SET_CTIME ? a->st_ctim : t;
+	inode_touch_page(fs, i->ino);
+	fill_stat(i, out);
+	pthread_mutex_unlock(&fs->mu);
+	return 0;
+}
+
+int fs_readlink(struct fs *fs, uint64_t ino, char *buf, size_t cap)
+{
+	pthread_mutex_lock(&fs->mu);
+	struct inode *i = inode_get(fs, ino);
+	int err = !i ? -EIO : !i->target ? -EINVAL : 0;
+	if (!err)
+		snprintf(buf, cap, "%s", i->target);
+	pthread_mutex_unlock(&fs->mu);
+	return err;
+}
+
+static int new_inode(struct fs *fs, const struct fs_ctx *ctx, struct inode *d, mode_t mode,
+		     struct inode **out)
+{
+	uint64_t ino = fs->next_ino;
+	while (ino / PAGE_INODES < fs->npages && fs->pages[ino / PAGE_INODES].bad)
+		ino = (ino / PAGE_INODES + 1) * PAGE_INODES; /* never reuse a page we cannot read */
+	struct inode *i = inode_new(ino, mode);
+	if (!i)
+		return -ENOMEM;
+	if (inode_insert(fs, i)) {
+		inode_free(i);
+		return -ENOMEM;
+	}
+	fs->next_ino = ino + 1;
+	i->uid = ctx->uid;
+	i->gid = d->mode & S_ISGID ? d->gid : ctx->gid;
+	if (S_ISDIR(mode) && d->mode & S_ISGID)
+		i->mode |= S_ISGID;
+	i->nlink = S_ISDIR(mode) ? 2 : 1;
+	i->parent = d->ino;
+	i->atime = i->mtime = i->ctime = now();
+	inode_touch_page(fs, ino);
+	*out = i;
+	return 0;
+}
+
+int fs_mknod(struct fs *fs, const struct fs_ctx *ctx, uint64_t parent, const char *name,
+	     mode_t mode, dev_t rdev, const char *target, struct stat *st)
+{
+	struct inode *d, *i = NULL;
+	int err = check_name(name);
+	if (err)
+		return err;
+	if (target && strlen(target) >= 4096)
+		return -ENAMETOOLONG;
+	pthread_mutex_lock(&fs->mu);
+	err = get_dir(fs, parent, &d);
+	if (!err && dir_find(d->dir, name, strlen(name)))
+		err = -EEXIST;
+	if (!err)
+		err = new_inode(fs, ctx, d, mode, &i);
+	if (!err && target && !(i->target = strdup(target)))
+		err = -ENOMEM;
+	if (!err)
+		err = dir_add(d->dir, name, strlen(name), i->ino, (uint8_t)IFTODT(mode));
+	if (err && i) {
+		i->nlink = 0;
+		destroy_if_unused(fs, i);
+	}
+	if (!err) {
+		i->rdev = rdev;
+		i->size = target ? strlen(target) : 0;
+		i->nlookup++;
+		if (S_ISDIR(mode))
+			d->nlink++;
+		changed(fs, d, true);
+		fill_stat(i, st);
+	}
+	pthread_mutex_unlock(&fs->mu);
+	return err;
+}
+
+int fs_link(struct fs *fs, uint64_t ino, uint64_t parent, const char *name, struct stat *st)
+{
+	struct inode *d, *i;
+	int err = check_name(name);
+	if (err)
+		return err;
+	pthread_mutex_lock(&fs->mu);
+	err = get_dir(fs, parent, &d);
+	i = inode_get(fs, ino);
+	if (!err && !i)
+		err = -EIO;
+	if (!err && i->dir)
+		err = -EPERM;
+	if (!err && dir_find(d->dir, name, strlen(name)))
+		err = -EEXIST;
+	if (!err)
+		err = dir_add(d->dir, name, strlen(name), ino, (uint8_t)IFTODT(i->mode));
+	if (!err) {
+		i->nlink++;
+		i->nlookup++;
+		changed(fs, i, false);
+		changed(fs, d, true);
+		fill_stat(i, st);
+	}
+	pthread_mutex_unlock(&fs->mu);
+	return err;
+}
+
+/* Drops one link to i (removed from directory d); called with mu held. */
+static void drop_link(struct fs *fs, struct inode *d, struct inode *i)
+{
+	if (i->dir) {
+		i->nlink = 0;
+		d->nlink--;
+	} else {
+		i->nlink--;
+	}
+	changed(fs, i, false);
+	destroy_if_unused(fs, i);
+}
+
+int fs_unlink(struct fs *fs, uint64_t parent, const char *name, bool isdir)
+{
+	struct inode *d, *i = NULL;
+	pthread_mutex_lock(&fs->mu);
+	int err = get_dir(fs, parent, &d);
+	if (!err)
+		err = get_child(fs, d, name, &i);
+	if (!err && isdir && !i->dir)
+		err = -ENOTDIR;
+	if (!err && !isdir && i->dir)
+		err = -EISDIR;
+	if (!err && isdir && i->dir->live)
+		err = -ENOTEMPTY;
+	if (!err) {
+		dir_remove(d->dir, name, strlen(name));
+		changed(fs, d, true);
+		drop_link(fs, d, i);
+	}
+	pthread_mutex_unlock(&fs->mu);
+	return err;
+}
+
+static int rename_exchange(struct fs *fs, struct inode *sd, struct dent *se, struct inode *dd,
+			   struct dent *de)
+{
+	struct inode *a = inode_get(fs, se->ino), *b = inode_get(fs, de->ino);
+	if (!a || !b)
+		return -EIO;
+	uint64_t ino = se->ino;
+	uint8_t type = se->type;
+	se->ino = de->ino;
+	se->type = de->type;
+	de->ino = ino;
+	de->type = type;
+	if (sd != dd && (a->dir != NULL) != (b->dir != NULL)) {
+		int delta = a->dir ? 1 : -1; /* a (dir) moves into dd, b moves into sd */
+		dd->nlink += delta;
+		sd->nlink -= delta;
+	}
+	a->parent = dd->ino;
+	b->parent = sd->ino;
+	changed(fs, a, false);
+	changed(fs, b, false);
+	changed(fs, sd, true);
+	changed(fs, dd, true);
+	return 0;
+}
+
+static int replace_check(struct inode *src, struct inode *dst)
+{
+	if (src->dir && !dst->dir)
+		return -ENOTDIR;
+	if (!src->dir && dst->dir)
+		return -EISDIR;
+	if (dst->dir && dst->dir->live)
+		return -ENOTEMPTY;
+	return 0;
+}
+
+static int do_rename(struct fs *fs, uint64_t parent, const char *name, uint64_t newparent,
+		     const char *newname, unsigned flags)
+{
+	struct inode *sd, *dd, *src, *dst = NULL;
+	int err = get_dir(fs, parent, &sd);
+	if (!err)
+		err = get_dir(fs, newparent, &dd);
+	if (!err)
+		err = get_child(fs, sd, name, &src);
+	if (err)
+		return err;
+	err = get_child(fs, dd, newname, &dst);
+	if (err && err != -ENOENT)
+		return err;
+	if (flags & RENAME_EXCHANGE)
+		return dst ? rename_exchange(fs, sd, dir_find(sd->dir, name, strlen(name)), dd,
+					     dir_find(dd->dir, newname, strlen(newname)))
+			   : -ENOENT;
+	if (dst && flags & RENAME_NOREPLACE)
+		return -EEXIST;
+	if (dst == src)
+		return 0;
+	if (dst && (err = replace_check(src, dst)))
+		return err;
+	if (dst) {
+		dir_remove(dd->dir, newname, strlen(newname));
+		drop_link(fs, dd, dst);
+	}
+	if ((err = dir_add(dd->dir, newname, strlen(newname), src->ino, (uint8_t)IFTODT(src->mode))))
+		return err;
+	dir_remove(sd->dir, name, strlen(name));
+	if (src->dir && sd != dd) {
+		sd->nlink--;
+		dd->nlink++;
+	}
+	src->parent = dd->ino;
+	changed(fs, src, false);
+	changed(fs, sd, true);
+	changed(fs, dd, true);
+	return 0;
+}
+
+int fs_rename(struct fs *fs, uint64_t parent, const char *name, uint64_t newparent,
+	      const char *newname, unsigned flags)
+{
+	if (flags & ~(unsigned)(RENAME_EXCHANGE | RENAME_NOREPLACE))
+		return -EINVAL;
+	int err = check_name(newname);
+	if (err)
+		return err;
+	pthread_mutex_lock(&fs->mu);
+	err = do_rename(fs, parent, name, newparent, newname, flags);
+	pthread_mutex_unlock(&fs->mu);
+	return err;
+}
+
+static struct inode *get_file(struct fs *fs, uint64_t ino)
+{
+	pthread_mutex_lock(&fs->mu);
+	struct inode *i = inode_get(fs, ino);
+	pthread_mutex_unlock(&fs->mu);
+	return i;
+}
+
+ssize_t fs_read(struct fs *fs, uint64_t ino, char *buf, size_t size, uint64_t off)
+{
+	struct inode *i = get_file(fs, ino);
+	if (!i)
+		return -EIO;
+	if (!S_ISREG(i->mode))
+		return -EISDIR;
+	pthread_rwlock_rdlock(&i->io);
+	ssize_t r = chunk_read(fs, i, buf, size, off);
+	pthread_rwlock_unlock(&i->io);
+	return r;
+}
+
+ssize_t fs_write(struct fs *fs, uint64_t ino, const char *buf, size_t size, uint64_t off)
+{
+	struct inode *i = get_file(fs, ino);
+	if (!i)
+		return -EIO;
+	if (!S_ISREG(i->mode))
+		return -EISDIR;
+	pthread_rwlock_rdlock(&fs->freeze);
+	pthread_rwlock_wrlock(&i->io);
+	ssize_t r = chunk_write(fs, i, buf, size, off);
+	if (r > 0) {
+		pthread_mutex_lock(&fs->mu);
+		changed(fs, i, true);
+		pthread_mutex_unlock(&fs->mu);
+	}
+	pthread_rwlock_unlock(&i->io);
+	pthread_rwlock_unlock(&fs->freeze);
+	return r;
+}
+
+int fs_opendir(struct fs *fs, uint64_t ino)
+{
+	struct inode *d;
+	pthread_mutex_lock(&fs->mu);
+	int err = get_dir(fs, ino, &d);
+	pthread_mutex_unlock(&fs->mu);
+	return err;
+}
+
+/* Offsets: 1 after ".", 2 after "..", k + 3 after the entry at index k. */
+int fs_readdir(struct fs *fs, uint64_t ino, uint64_t off, bool plus, fs_filldir fill, void *arg)
+{
+	struct inode *d = NULL;
+	struct stat st;
+	pthread_mutex_lock(&fs->mu);
+	int err = get_dir(fs, ino, &d);
+	if (!err && off == 0) {
+		fill_stat(d, &st);
+		if (fill(arg, ".", &st, 1))
+			goto out;
+		off = 1;
+	}
+	if (!err && off == 1) {
+		struct inode *p = inode_get(fs, d->parent ? d->parent : ROOT_INO);
+		fill_stat(p ? p : d, &st);
+		if (fill(arg, "..", &st, 2))
+			goto out;
+		off = 2;
+	}
+	size_t pos = err ? 0 : (size_t)(off - 2);
+	struct dent *e;
+	while (!err && (e = dir_next(d->dir, &pos))) {
+		struct inode *c = plus ? inode_get(fs, e->ino) : NULL;
+		memset(&st, 0, sizeof(st));
+		st.st_ino = e->ino;
+		st.st_mode = (mode_t)DTTOIF(e->type);
+		if (c)
+			fill_stat(c, &st);
+		if (fill(arg, e->name, plus && !c ? NULL : &st, pos + 2))
+			break;
+		if (c)
+			c->nlookup++;
+	}
+out:
+	pthread_mutex_unlock(&fs->mu);
+	return err;
+}
+
+int fs_setxattr(struct fs *fs, uint64_t ino, const char *name, const void *val, size_t len,
+		int flags)
+{
+	if (strlen(name) > 255)
+		return -ERANGE;
+	if (len > 65536)
+		return -E2BIG;
+	pthread_mutex_lock(&fs->mu);
+	struct inode *i = inode_get(fs, ino);
+	struct xattr *x = i ? inode_xattr_find(i, name) : NULL;
+	int err = !i ? -EIO : x && flags & XATTR_CREATE ? -EEXIST
+			  : !x && flags & XATTR_REPLACE ? -ENODATA
+							: inode_xattr_set(i, name, val, len);
+	if (!err)
+		changed(fs, i, false);
+	pthread_mutex_unlock(&fs->mu);
+	return err;
+}
+
+ssize_t fs_getxattr(struct fs *fs, uint64_t ino, const char *name, void *buf, size_t cap)
+{
+	pthread_mutex_lock(&fs->mu);
+	struct inode *i = inode_get(fs, ino);
+	struct xattr *x = i ? inode_xattr_find(i, name) : NULL;
+	ssize_t r = !i ? -EIO : !x ? -ENODATA : cap && cap < x->len ? -ERANGE : (ssize_t)x->len;
+	if (r > 0 && cap)
+		memcpy(buf, x->val, x->len);
+	pthread_mutex_unlock(&fs->mu);
+	return r;
+}
+
+ssize_t fs_listxattr(struct fs *fs, uint64_t ino, char *buf, size_t cap)
+{
+	pthread_mutex_lock(&fs->mu);
+	struct inode *i = inode_get(fs, ino);
+	size_t need = 0;
+	for (size_t k = 0; i && k < i->nxa; k++)
+		need += strlen(i->xa[k].name) + 1;
+	ssize_t r = !i ? -EIO : cap && cap < need ? -ERANGE : (ssize_t)need;
+	for (size_t k = 0, at = 0; r > 0 && cap && k < i->nxa; k++) {
+		size_t l = strlen(i->xa[k].name) + 1;
+		memcpy(buf + at, i->xa[k].name, l);
+		at += l;
+	}
+	pthread_mutex_unlock(&fs->mu);
+	return r;
+}
+
+int fs_removexattr(struct fs *fs, uint64_t ino, const char *name)
+{
+	pthread_mutex_lock(&fs->mu);
+	struct inode *i = inode_get(fs, ino);
+	int err = i ? inode_xattr_remove(i, name) : -EIO;
+	if (!err)
+		changed(fs, i, false);
+	pthread_mutex_unlock(&fs->mu);
+	return err;
+}
+
+int fs_statfs(struct fs *fs, struct statvfs *sv)
+{
+	if (fstatvfs(fs->st->dirfd, sv) < 0)
+		return -errno;
+	pthread_mutex_lock(&fs->mu);
+	sv->f_files = sv->f_files > htab_count(fs->inodes) ? sv->f_files : htab_count(fs->inodes) * 2;
+	sv->f_ffree = sv->f_files - htab_count(fs->inodes);
+	pthread_mutex_unlock(&fs->mu);
+	sv->f_favail = sv->f_ffree;
+	sv->f_namemax = NAME_MAX_BYTES;
+	return 0;
+}

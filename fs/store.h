@@ -1,0 +1,50 @@
+/* store: the local cache folder: immutable objects named by 16 random bytes, the current root,
+ * the vault config copy and the mount lock. Knows file names and fsync, nothing about contents.
+ * Must never write an object or root in place where a crash could leave it half-written. */
+#ifndef COFFER_STORE_H
+#define COFFER_STORE_H
+#include <stddef.h>
+#include <stdint.h>
+#include "lib/buf.h"
+
+#define NAME_BYTES 16
+
+struct store {
+	int dirfd; /* the cache folder */
+	int objfd; /* its objects/ folder */
+	int lockfd;
+};
+
+struct oname {
+	uint8_t b[NAME_BYTES];
+};
+
+void oname_new(struct oname *n);
+int oname_is_zero(const struct oname *n);
+void oname_hex(const struct oname *n, char out[2 * NAME_BYTES + 1]);
+int oname_parse(struct oname *n, const char *hex);
+
+int store_open(struct store *s, const char *path);
+void store_close(struct store *s);
+/* Takes the exclusive mount lock; -EBUSY when another live process holds it. */
+int store_lock(struct store *s);
+
+int store_obj_open(struct store *s, const struct oname *n, int flags);
+int store_obj_read(struct store *s, const struct oname *n, struct buf *out);
+/* Creates a new object with the given bytes and fsyncs it. */
+int store_obj_write(struct store *s, const struct oname *n, const void *p, size_t len);
+int store_obj_unlink(struct store *s, const struct oname *n);
+int store_obj_sync(struct store *s, const struct oname *n);
+int store_sync_objects(struct store *s);
+/* Calls fn(name) for every object file; stops on the first negative return. */
+int store_each(struct store *s, int (*fn)(const struct oname *n, void *arg), void *arg);
+
+/* Reads / atomically replaces (tmp, fsync, rename, fsync dir) a small file in the cache folder. */
+int store_file_read(struct store *s, const char *name, struct buf *out);
+int store_file_replace(struct store *s, const char *name, const void *p, size_t len);
+
+/* Whole-file helpers for any folder (the vault folder too). */
+int file_read_at(int dirfd, const char *name, struct buf *out, size_t max);
+int file_replace_at(int dirfd, const char *name, const void *p, size_t len, int excl);
+
+#endif
