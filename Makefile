@@ -19,6 +19,7 @@ SAN_OBJ := $(LIB_SRC:%.c=build/san/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/tests/%)
 UNIT_SAN_BIN := $(UNIT_SRC:tests/unit/%.c=build/san/tests/%)
 
+.SECONDARY:
 .PHONY: all check unit unit-asan integration deps install clean format
 
 all: coffer

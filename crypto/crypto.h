@@ -42,6 +42,10 @@ void keyring_free(struct keyring *k);
 /* out = nonce || ciphertext || tag (len + SEAL_OVERHEAD bytes), fresh random nonce. */
 void aead_seal(unsigned char *out, const unsigned char *in, size_t len, const void *aad,
 	       size_t aadlen, const unsigned char key[KEY_BYTES]);
+/* Same, with the caller having put a fresh random nonce in out[0..NONCE_BYTES) (so that one
+ * random_bytes call can serve many blocks). */
+void aead_seal_with_nonce(unsigned char *out, const unsigned char *in, size_t len,
+			  const void *aad, size_t aadlen, const unsigned char key[KEY_BYTES]);
 /* Opens what aead_seal made (inlen >= SEAL_OVERHEAD); writes inlen - SEAL_OVERHEAD bytes.
  * Returns 0, or -EBADMSG when the data, nonce, tag or AAD was changed. */
 int aead_open(unsigned char *out, const unsigned char *in, size_t inlen, const void *aad,

@@ -12,7 +12,7 @@
 #include <unistd.h>
 #include "fs/log.h"
 
-static const unsigned char zero_block[BLOCK_SIZE];
+static const unsigned char zero_block[DATA_BLOCK];
 static pthread_key_t scratch_key;
 static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
 
@@ -44,7 +44,16 @@ static void seal_block(struct fs *fs, const struct oname *n, uint32_t idx, const
 {
 	uint8_t aad[24];
 	block_aad(n, idx, aad);
-	aead_seal(out, plain, BLOCK_SIZE, aad, sizeof(aad), fs->keys->data);
+	aead_seal(out, plain, DATA_BLOCK, aad, sizeof(aad), fs->keys->data);
+}
+
+/* Like seal_block, with a fresh nonce already in out[0..NONCE_BYTES). */
+static void seal_prefilled(struct fs *fs, const struct oname *n, uint32_t idx, const void *plain,
+			   unsigned char *out)
+{
+	uint8_t aad[24];
+	block_aad(n, idx, aad);
+	aead_seal_with_nonce(out, plain, DATA_BLOCK, aad, sizeof(aad), fs->keys->data);
 }
 
 static int open_block(struct fs *fs, const struct oname *n, uint32_t idx, const unsigned char *in,
@@ -85,7 +94,7 @@ static int pwrite_full(int fd, const void *p, size_t len, uint64_t off)
 	return 0;
 }
 
-/* Reads and opens blocks [b, b + cnt) of an object into plain (cnt * BLOCK_SIZE bytes). */
+/* Reads and opens blocks [b, b + cnt) of an object into plain (cnt * DATA_BLOCK bytes). */
 static int load_blocks(struct fs *fs, int fd, const struct oname *n, uint32_t b, uint32_t cnt,
 		       unsigned char *plain)
 {
@@ -95,7 +104,7 @@ static int load_blocks(struct fs *fs, int fd, const struct oname *n, uint32_t b,
 	int err = pread_full(fd, tmp, (size_t)cnt * SEALED_BLOCK, (uint64_t)b * SEALED_BLOCK);
 	for (uint32_t k = 0; !err && k < cnt; k++)
 		err = open_block(fs, n, b + k, tmp + (size_t)k * SEALED_BLOCK,
-				 plain + (size_t)k * BLOCK_SIZE);
+				 plain + (size_t)k * DATA_BLOCK);
 	return err;
 }
 
@@ -111,27 +120,50 @@ static int integrity_error(struct fs *fs, struct inode *i, const struct chunk *c
 	return -EIO;
 }
 
+/* Opens the sealed blocks b0..last (read into sealed) into dst, which holds [in, in + n). */
+static int open_into(struct fs *fs, const struct chunk *c, const unsigned char *sealed,
+		     uint32_t b0, uint32_t last, uint32_t in, uint32_t n, char *dst)
+{
+	unsigned char blk[DATA_BLOCK];
+	int err = 0;
+	for (uint32_t k = b0; !err && k <= last; k++) {
+		uint32_t bs = k * DATA_BLOCK, s = in > bs ? in : bs;
+		uint32_t e = in + n < bs + DATA_BLOCK ? in + n : bs + DATA_BLOCK;
+		const unsigned char *src = sealed + (size_t)(k - b0) * SEALED_BLOCK;
+		if (s == bs && e == bs + DATA_BLOCK) {
+			err = open_block(fs, &c->name, k, src, dst + (bs - in));
+		} else if (!(err = open_block(fs, &c->name, k, src, blk))) {
+			memcpy(dst + (s - in), blk + (s - bs), e - s);
+		}
+	}
+	wipe(blk, sizeof(blk));
+	return err;
+}
+
 /* Reads n bytes at offset in of one chunk into dst; blocks past nblocks read as zeros. */
 static int read_chunk(struct fs *fs, struct inode *i, const struct chunk *c, uint32_t in,
 		      uint32_t n, char *dst)
 {
-	uint32_t b0 = in / BLOCK_SIZE, b1 = (in + n - 1) / BLOCK_SIZE;
-	uint32_t last = b1 < c->nblocks ? b1 : c->nblocks - 1;
-	memset(dst, 0, n);
-	if (c->state == CH_HOLE || b0 >= c->nblocks)
+	uint32_t b0 = in / DATA_BLOCK, b1 = (in + n - 1) / DATA_BLOCK;
+	if (c->state == CH_HOLE || b0 >= c->nblocks) {
+		memset(dst, 0, n);
 		return 0;
-	unsigned char *plain = malloc((size_t)(last - b0 + 1) * BLOCK_SIZE);
-	if (!plain)
+	}
+	uint32_t last = b1 < c->nblocks ? b1 : c->nblocks - 1;
+	uint32_t covered = (last + 1) * DATA_BLOCK - in;
+	if (covered < n)
+		memset(dst + covered, 0, n - covered);
+	unsigned char *sealed = scratch();
+	if (!sealed)
 		return -ENOMEM;
 	int fd = store_obj_open(fs->st, &c->name, O_RDONLY);
-	int err = fd < 0 ? fd : load_blocks(fs, fd, &c->name, b0, last - b0 + 1, plain);
+	int err = fd < 0 ? fd
+			 : pread_full(fd, sealed, (size_t)(last - b0 + 1) * SEALED_BLOCK,
+				      (uint64_t)b0 * SEALED_BLOCK);
 	if (fd >= 0)
 		close(fd);
-	if (!err) {
-		uint32_t avail = (last + 1) * BLOCK_SIZE - in;
-		memcpy(dst, plain + (in - b0 * BLOCK_SIZE), avail < n ? avail : n);
-	}
-	free(plain);
+	if (!err)
+		err = open_into(fs, c, sealed, b0, last, in, covered < n ? covered : n, dst);
 	return integrity_error(fs, i, c, err);
 }
 
@@ -160,7 +192,7 @@ ssize_t chunk_read(struct fs *fs, struct inode *i, char *buf, size_t size, uint6
 static int copy_blocks(struct fs *fs, int src, const struct chunk *old, int dst,
 		       const struct oname *nn, uint32_t from, uint32_t to)
 {
-	unsigned char *plain = malloc(BLOCK_SIZE), *out = malloc(SEALED_BLOCK);
+	unsigned char *plain = malloc(DATA_BLOCK), *out = malloc(SEALED_BLOCK);
 	int err = plain && out ? 0 : -ENOMEM;
 	for (uint32_t k = from; !err && k < to; k++) {
 		err = load_blocks(fs, src, &old->name, k, 1, plain);
@@ -170,7 +202,7 @@ static int copy_blocks(struct fs *fs, int src, const struct chunk *old, int dst,
 		}
 	}
 	if (plain)
-		wipe(plain, BLOCK_SIZE);
+		wipe(plain, DATA_BLOCK);
 	free(plain);
 	free(out);
 	return err;
@@ -187,7 +219,7 @@ static int cow(struct fs *fs, struct inode *i, struct chunk *c, uint32_t in, uin
 		return dst;
 	int err = 0;
 	if (c->state == CH_SEALED) {
-		uint32_t cs = (in + BLOCK_SIZE - 1) / BLOCK_SIZE, ce = (in + n) / BLOCK_SIZE;
+		uint32_t cs = (in + DATA_BLOCK - 1) / DATA_BLOCK, ce = (in + n) / DATA_BLOCK;
 		if (ce < cs)
 			ce = cs;
 		int src = store_obj_open(fs->st, &c->name, O_RDONLY);
@@ -216,14 +248,14 @@ static int cow(struct fs *fs, struct inode *i, struct chunk *c, uint32_t in, uin
 static int merge_block(struct fs *fs, int fd, const struct chunk *c, uint32_t k, uint32_t in,
 		       uint32_t n, const char *src, unsigned char *blk)
 {
-	uint32_t bs = k * BLOCK_SIZE, be = bs + BLOCK_SIZE;
+	uint32_t bs = k * DATA_BLOCK, be = bs + DATA_BLOCK;
 	uint32_t s = in > bs ? in : bs, e = in + n < be ? in + n : be;
 	if (s > bs || e < be) {
 		int err = k < c->nblocks ? load_blocks(fs, fd, &c->name, k, 1, blk) : 0;
 		if (err)
 			return err;
 		if (k >= c->nblocks)
-			memset(blk, 0, BLOCK_SIZE);
+			memset(blk, 0, DATA_BLOCK);
 	}
 	if (e > s)
 		memcpy(blk + (s - bs), src + (s - in), e - s);
@@ -234,24 +266,29 @@ static int merge_block(struct fs *fs, int fd, const struct chunk *c, uint32_t k,
 static int write_staging(struct fs *fs, struct inode *i, struct chunk *c, uint32_t in, uint32_t n,
 			 const char *src)
 {
-	uint32_t b0 = in / BLOCK_SIZE, b1 = (in + n - 1) / BLOCK_SIZE;
+	uint32_t b0 = in / DATA_BLOCK, b1 = (in + n - 1) / DATA_BLOCK;
 	uint32_t start = b0 < c->nblocks ? b0 : c->nblocks;
-	unsigned char *out = scratch(), blk[BLOCK_SIZE];
+	unsigned char *out = scratch(), blk[DATA_BLOCK];
 	if (!out)
 		return -ENOMEM;
 	int fd = store_obj_open(fs->st, &c->name, O_RDWR);
 	if (fd < 0)
 		return fd;
 	int err = 0;
+	unsigned char nonces[CHUNK_BLOCKS * NONCE_BYTES];
+	random_bytes(nonces, (size_t)(b1 - start + 1) * NONCE_BYTES);
+	for (uint32_t k = start; k <= b1; k++)
+		memcpy(out + (size_t)(k - start) * SEALED_BLOCK, nonces + (k - start) * NONCE_BYTES,
+		       NONCE_BYTES);
 	for (uint32_t k = start; !err && k <= b1; k++) {
 		unsigned char *dst = out + (size_t)(k - start) * SEALED_BLOCK;
-		uint32_t bs = k * BLOCK_SIZE;
+		uint32_t bs = k * DATA_BLOCK;
 		if (k < b0)
-			seal_block(fs, &c->name, k, zero_block, dst);
-		else if (bs >= in && bs + BLOCK_SIZE <= in + n)
-			seal_block(fs, &c->name, k, src + (bs - in), dst);
+			seal_prefilled(fs, &c->name, k, zero_block, dst);
+		else if (bs >= in && bs + DATA_BLOCK <= in + n)
+			seal_prefilled(fs, &c->name, k, src + (bs - in), dst);
 		else if (!(err = merge_block(fs, fd, c, k, in, n, src, blk)))
-			seal_block(fs, &c->name, k, blk, dst);
+			seal_prefilled(fs, &c->name, k, blk, dst);
 	}
 	if (!err)
 		err = pwrite_full(fd, out, (size_t)(b1 - start + 1) * SEALED_BLOCK,
@@ -314,12 +351,12 @@ int chunk_truncate(struct fs *fs, struct inode *i, uint64_t size)
 		inode_drop_chunks(fs, i, keep);
 		uint32_t rem = (uint32_t)(size % CHUNK_SIZE);
 		struct chunk *c = keep && keep <= i->nch ? &i->ch[keep - 1] : NULL;
-		uint32_t nb = (rem + BLOCK_SIZE - 1) / BLOCK_SIZE;
-		if (rem && c && c->state != CH_HOLE && c->nblocks * BLOCK_SIZE > rem) {
+		uint32_t nb = (rem + DATA_BLOCK - 1) / DATA_BLOCK;
+		if (rem && c && c->state != CH_HOLE && c->nblocks * DATA_BLOCK > rem) {
 			if (c->state != CH_STAGING)
 				err = cow(fs, i, c, 0, 0);
-			if (!err && rem % BLOCK_SIZE && nb <= c->nblocks)
-				err = write_staging(fs, i, c, rem, nb * BLOCK_SIZE - rem,
+			if (!err && rem % DATA_BLOCK && nb <= c->nblocks)
+				err = write_staging(fs, i, c, rem, nb * DATA_BLOCK - rem,
 						    (const char *)zero_block);
 			if (!err && c->nblocks > nb) {
 				c->nblocks = nb;
@@ -341,7 +378,7 @@ int chunk_truncate(struct fs *fs, struct inode *i, uint64_t size)
 
 int chunk_verify(struct fs *fs, const struct chunk *c)
 {
-	unsigned char *plain = malloc(BLOCK_SIZE);
+	unsigned char *plain = malloc(DATA_BLOCK);
 	int fd = store_obj_open(fs->st, &c->name, O_RDONLY);
 	int err = fd < 0 ? fd : plain ? 0 : -ENOMEM;
 	off_t end = fd >= 0 ? lseek(fd, 0, SEEK_END) : 0;

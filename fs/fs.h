@@ -14,10 +14,10 @@
 #include "fs/store.h"
 #include "lib/htab.h"
 
-#define BLOCK_SIZE 4096u
-#define SEALED_BLOCK (BLOCK_SIZE + SEAL_OVERHEAD)
+#define DATA_BLOCK 4096u
+#define SEALED_BLOCK (DATA_BLOCK + SEAL_OVERHEAD)
 #define CHUNK_BLOCKS 256u
-#define CHUNK_SIZE (BLOCK_SIZE * CHUNK_BLOCKS)
+#define CHUNK_SIZE (DATA_BLOCK * CHUNK_BLOCKS)
 #define PAGE_INODES 64u
 #define ROOT_INO 1u
 #define NAME_MAX_BYTES 255u

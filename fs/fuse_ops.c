@@ -44,6 +44,7 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 		conn->want |= FUSE_CAP_POSIX_ACL;
 	conn->want &= ~(unsigned)FUSE_CAP_SPLICE_READ;
 	conn->max_write = 1 << 20;
+	conn->max_readahead = 1 << 20;
 	conn->time_gran = 1;
 }
 

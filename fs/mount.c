@@ -239,8 +239,8 @@ static void check_inode(void *val, void *arg)
 			problem(c, "inode %llu: chunk %llu is missing or damaged",
 				(unsigned long long)i->ino, (unsigned long long)k);
 	}
-	if (S_ISREG(i->mode) && (uint64_t)i->nch * CHUNK_SIZE < i->size)
-		problem(c, "inode %llu: size %llu exceeds its chunk list", (unsigned long long)i->ino,
+	if (S_ISREG(i->mode) && (uint64_t)i->nch > (i->size + CHUNK_SIZE - 1) / CHUNK_SIZE)
+		problem(c, "inode %llu: chunk list runs past its size %llu", (unsigned long long)i->ino,
 			(unsigned long long)i->size);
 }
 

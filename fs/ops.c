@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/xattr.h>
-#include <linux/fs.h>
 
 static struct timespec now(void)
 {
@@ -33,7 +32,7 @@ static void fill_stat(const struct inode *i, struct stat *st)
 	uint64_t blocks = 0;
 	for (size_t k = 0; k < i->nch; k++)
 		blocks += i->ch[k].nblocks;
-	st->st_blocks = S_ISDIR(i->mode) ? 8 : (blkcnt_t)(blocks * (BLOCK_SIZE / 512));
+	st->st_blocks = S_ISDIR(i->mode) ? 8 : (blkcnt_t)(blocks * (DATA_BLOCK / 512));
 	if (S_ISDIR(i->mode))
 		st->st_size = 4096;
 	st->st_atim = i->atime;

@@ -131,7 +131,8 @@ static int get_body(struct rd *r, struct inode *i)
 		i->target = take_str(r, rd_u32(r), 4095);
 	} else if (S_ISREG(i->mode)) {
 		uint32_t n = rd_u32(r);
-		if (r->err || (uint64_t)n * CHUNK_SIZE < i->size || !(i->ch = calloc(n ? n : 1, sizeof(*i->ch))))
+		if (r->err || n > (i->size + CHUNK_SIZE - 1) / CHUNK_SIZE ||
+		    !(i->ch = calloc(n ? n : 1, sizeof(*i->ch))))
 			return -EINVAL;
 		i->nch = n;
 		for (uint32_t k = 0; k < n && !r->err; k++) {
@@ -221,7 +222,7 @@ void root_serialize(struct fs *fs, const struct oname *names, struct buf *out)
 	buf_u64(out, fs->gen);
 	buf_u64(out, (uint64_t)fs->root_time);
 	buf_u64(out, fs->next_ino);
-	buf_u32(out, BLOCK_SIZE);
+	buf_u32(out, DATA_BLOCK);
 	buf_u32(out, CHUNK_BLOCKS);
 	buf_u32(out, PAGE_INODES);
 	buf_u32(out, (uint32_t)fs->npages);
@@ -239,7 +240,7 @@ int root_deserialize(struct fs *fs, const unsigned char *p, size_t len)
 	fs->next_ino = rd_u64(&r);
 	uint32_t bs = rd_u32(&r), cb = rd_u32(&r), pi = rd_u32(&r), np = rd_u32(&r);
 	if (r.err || memcmp(magic, ROOT_MAGIC, 4) || version != FORMAT_VERSION ||
-	    bs != BLOCK_SIZE || cb != CHUNK_BLOCKS || pi != PAGE_INODES ||
+	    bs != DATA_BLOCK || cb != CHUNK_BLOCKS || pi != PAGE_INODES ||
 	    (uint64_t)np * NAME_BYTES != r.left)
 		return -EINVAL;
 	free(fs->pages);

@@ -186,6 +186,11 @@ int store_obj_sync(struct store *s, const struct oname *n)
 	return err;
 }
 
+int store_sync_all(struct store *s)
+{
+	return syncfs(s->objfd) < 0 ? -errno : 0;
+}
+
 int store_sync_objects(struct store *s)
 {
 	return fsync(s->objfd) < 0 ? -errno : 0;

@@ -1,0 +1,59 @@
+/* Proves: the hash table keeps every key through growth and deletion; the buffer writer and
+ * reader round-trip integers and the reader refuses to run past the end. */
+#include "tests/unit/unit.h"
+#include <string.h>
+#include "lib/buf.h"
+#include "lib/htab.h"
+
+static void htab(void)
+{
+	enum { N = 100000 };
+	static uint64_t keys[N];
+	struct htab *t = htab_new();
+	for (uint64_t k = 0; k < N; k++) {
+		keys[k] = k * 7919;
+		CHECK(htab_put(t, &keys[k], 8, &keys[k]) == 0);
+	}
+	CHECK(htab_count(t) == N);
+	int bad = 0;
+	for (uint64_t k = 0; k < N; k++)
+		bad += htab_get(t, &keys[k], 8) != &keys[k];
+	CHECK(bad == 0);
+	for (uint64_t k = 0; k < N; k += 2)
+		CHECK(htab_del(t, &keys[k], 8) == &keys[k]);
+	uint64_t missing = 3;
+	CHECK(htab_get(t, &missing, 8) == NULL);
+	CHECK(htab_count(t) == N / 2);
+	CHECK(htab_get(t, &keys[1], 8) == &keys[1] && htab_get(t, &keys[2], 8) == NULL);
+	htab_free(t);
+}
+
+static void buf(void)
+{
+	struct buf b = {0};
+	buf_u8(&b, 0xab);
+	buf_u16(&b, 0xbeef);
+	buf_u32(&b, 0xdeadbeef);
+	buf_u64(&b, 0x0123456789abcdefull);
+	buf_put(&b, "xyz", 3);
+	CHECK(b.len == 1 + 2 + 4 + 8 + 3 && b.err == 0);
+	CHECK(b.data[1] == 0xef && b.data[2] == 0xbe); /* little-endian */
+	struct rd r = {.p = b.data, .left = b.len};
+	CHECK(rd_u8(&r) == 0xab);
+	CHECK(rd_u16(&r) == 0xbeef);
+	CHECK(rd_u32(&r) == 0xdeadbeef);
+	CHECK(rd_u64(&r) == 0x0123456789abcdefull);
+	CHECK(memcmp(rd_take(&r, 3), "xyz", 3) == 0);
+	CHECK(r.err == 0 && r.left == 0);
+	CHECK(rd_u32(&r) == 0 && r.err == 1);
+	CHECK(rd_take(&r, 0) == NULL); /* stays failed */
+	buf_free(&b);
+}
+
+int main(void)
+{
+	unit_setup();
+	htab();
+	buf();
+	return unit_finish("test_lib");
+}

@@ -1,0 +1,34 @@
+/* unit: the smallest test harness: CHECK records a failure with file and line and goes on;
+ * each test binary prints "N checks, N failed" and exits non-zero on any failure. */
+#ifndef COFFER_UNIT_H
+#define COFFER_UNIT_H
+#include <stdio.h>
+#include <stdlib.h>
+#include "crypto/crypto.h"
+
+static int unit_checks, unit_failures;
+
+#define CHECK(c)                                                                                   \
+	do {                                                                                       \
+		unit_checks++;                                                                     \
+		if (!(c)) {                                                                        \
+			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #c);      \
+			unit_failures++;                                                           \
+		}                                                                                  \
+	} while (0)
+
+static inline int unit_finish(const char *name)
+{
+	printf("%s: %d checks, %d failed\n", name, unit_checks, unit_failures);
+	return unit_failures ? 1 : 0;
+}
+
+static inline void unit_setup(void)
+{
+	if (crypto_setup()) {
+		fprintf(stderr, "libsodium failed to initialize\n");
+		exit(1);
+	}
+}
+
+#endif
