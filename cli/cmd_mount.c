@@ -14,6 +14,7 @@
 #include "fs/core.h"
 #include "fs/fuse_ops.h"
 #include "fs/log.h"
+#include "lib/workers.h"
 
 static const char usage[] =
 	"usage: coffer mount [--passfile FILE | --passcmd CMD] [--cache DIR] [-f] [-o OPTIONS]\n"
@@ -73,6 +74,7 @@ static int serve(struct opts *o, struct fs *fs, struct fuse_session *se, const c
 	}
 	log_open(o->logfile, o->foreground);
 	prctl(PR_SET_DUMPABLE, 0); /* no core dumps with keys in them */
+	workers_start();
 	if (fs_start_committer(fs, o->commit_seconds))
 		log_msg(LOG_ERR, "cannot start the commit thread; committing on fsync and unmount");
 	log_msg(LOG_INFO, "mounted generation %llu on %s", (unsigned long long)fs_generation(fs),
@@ -81,6 +83,7 @@ static int serve(struct opts *o, struct fs *fs, struct fuse_session *se, const c
 	int rc = fuse_session_loop_mt(se, &cfg);
 	fs_stop_committer(fs);
 	int err = fs_commit(fs);
+	workers_stop();
 	log_msg(err ? LOG_ERR : LOG_INFO, "unmounted %s at generation %llu%s", mp,
 		(unsigned long long)fs_generation(fs), err ? ": final commit FAILED" : "");
 	fuse_remove_signal_handlers(se);

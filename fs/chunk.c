@@ -11,6 +11,12 @@
 #include <syslog.h>
 #include <unistd.h>
 #include "fs/log.h"
+#include "lib/workers.h"
+
+/* Reads of sealed objects bypass the page cache (O_DIRECT): the kernel already caches the
+ * plaintext above us, and a second, ciphertext copy would only cost a copy and memory. */
+#define DIRECT_ALIGN 4096u
+#define SCRATCH_BYTES ((size_t)CHUNK_BLOCKS * SEALED_BLOCK + 2 * DIRECT_ALIGN)
 
 static const unsigned char zero_block[DATA_BLOCK];
 static pthread_key_t scratch_key;
@@ -25,8 +31,8 @@ static void scratch_init(void)
 static unsigned char *scratch(void)
 {
 	pthread_once(&scratch_once, scratch_init);
-	unsigned char *p = pthread_getspecific(scratch_key);
-	if (!p && (p = malloc((size_t)CHUNK_BLOCKS * SEALED_BLOCK)))
+	void *p = pthread_getspecific(scratch_key);
+	if (!p && posix_memalign(&p, DIRECT_ALIGN, SCRATCH_BYTES) == 0)
 		pthread_setspecific(scratch_key, p);
 	return p;
 }
@@ -80,6 +86,23 @@ static int pread_full(int fd, void *p, size_t len, uint64_t off)
 	return 0;
 }
 
+/* Reads [off, off + len) but succeeds once need bytes are in: the aligned tail may pass EOF. */
+static int pread_direct(int fd, void *p, size_t len, uint64_t off, size_t need)
+{
+	size_t got = 0;
+	while (got < need) {
+		ssize_t r = pread(fd, (char *)p + got, len - got, (off_t)(off + got));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (r == 0)
+			return -EBADMSG; /* shorter than its reference says: truncated */
+		got += (size_t)r;
+	}
+	return 0;
+}
+
 static int pwrite_full(int fd, const void *p, size_t len, uint64_t off)
 {
 	size_t done = 0;
@@ -94,18 +117,13 @@ static int pwrite_full(int fd, const void *p, size_t len, uint64_t off)
 	return 0;
 }
 
-/* Reads and opens blocks [b, b + cnt) of an object into plain (cnt * DATA_BLOCK bytes). */
-static int load_blocks(struct fs *fs, int fd, const struct oname *n, uint32_t b, uint32_t cnt,
-		       unsigned char *plain)
+/* Reads and opens block k of an object into plain (DATA_BLOCK bytes). */
+static int load_block(struct fs *fs, int fd, const struct oname *n, uint32_t k,
+		      unsigned char *plain)
 {
-	unsigned char *tmp = scratch();
-	if (!tmp)
-		return -ENOMEM;
-	int err = pread_full(fd, tmp, (size_t)cnt * SEALED_BLOCK, (uint64_t)b * SEALED_BLOCK);
-	for (uint32_t k = 0; !err && k < cnt; k++)
-		err = open_block(fs, n, b + k, tmp + (size_t)k * SEALED_BLOCK,
-				 plain + (size_t)k * DATA_BLOCK);
-	return err;
+	unsigned char sealed[SEALED_BLOCK];
+	int err = pread_full(fd, sealed, SEALED_BLOCK, (uint64_t)k * SEALED_BLOCK);
+	return err ? err : open_block(fs, n, k, sealed, plain);
 }
 
 static int integrity_error(struct fs *fs, struct inode *i, const struct chunk *c, int err)
@@ -120,24 +138,64 @@ static int integrity_error(struct fs *fs, struct inode *i, const struct chunk *c
 	return -EIO;
 }
 
-/* Opens the sealed blocks b0..last (read into sealed) into dst, which holds [in, in + n). */
-static int open_into(struct fs *fs, const struct chunk *c, const unsigned char *sealed,
-		     uint32_t b0, uint32_t last, uint32_t in, uint32_t n, char *dst)
+/* Reads and opens blocks b0..last of c into dst, which holds the bytes [in, in + n) of the chunk
+ * (n reaching no further than block last). Full blocks open straight into dst. */
+static int read_range(struct fs *fs, int fd, const struct chunk *c, uint32_t b0, uint32_t last,
+		      uint32_t in, uint32_t n, char *dst)
 {
-	unsigned char blk[DATA_BLOCK];
-	int err = 0;
+	unsigned char blk[DATA_BLOCK], *buf = scratch();
+	if (!buf)
+		return -ENOMEM;
+	uint64_t from = (uint64_t)b0 * SEALED_BLOCK, to = (uint64_t)(last + 1) * SEALED_BLOCK;
+	uint64_t afrom = from / DIRECT_ALIGN * DIRECT_ALIGN;
+	uint64_t ato = (to + DIRECT_ALIGN - 1) / DIRECT_ALIGN * DIRECT_ALIGN;
+	const unsigned char *sealed = buf + (from - afrom);
+	int err = pread_direct(fd, buf, (size_t)(ato - afrom), afrom, (size_t)(to - afrom));
 	for (uint32_t k = b0; !err && k <= last; k++) {
 		uint32_t bs = k * DATA_BLOCK, s = in > bs ? in : bs;
 		uint32_t e = in + n < bs + DATA_BLOCK ? in + n : bs + DATA_BLOCK;
 		const unsigned char *src = sealed + (size_t)(k - b0) * SEALED_BLOCK;
-		if (s == bs && e == bs + DATA_BLOCK) {
+		if (s == bs && e == bs + DATA_BLOCK)
 			err = open_block(fs, &c->name, k, src, dst + (bs - in));
-		} else if (!(err = open_block(fs, &c->name, k, src, blk))) {
+		else if (!(err = open_block(fs, &c->name, k, src, blk)))
 			memcpy(dst + (s - in), blk + (s - bs), e - s);
-		}
 	}
 	wipe(blk, sizeof(blk));
 	return err;
+}
+
+#define SPLIT_BLOCKS 16 /* below this, handing half a job to a helper costs more than it saves */
+
+struct read_job {
+	struct job job;
+	struct fs *fs;
+	int fd;
+	const struct chunk *c;
+	uint32_t b0, last, in, n;
+	char *dst;
+	int err;
+};
+
+static void read_job_run(void *arg)
+{
+	struct read_job *r = arg;
+	r->err = read_range(r->fs, r->fd, r->c, r->b0, r->last, r->in, r->n, r->dst);
+}
+
+/* read_range on two threads when the range is large enough. */
+static int read_split(struct fs *fs, int fd, const struct chunk *c, uint32_t b0, uint32_t last,
+		      uint32_t in, uint32_t n, char *dst)
+{
+	if (last - b0 + 1 < SPLIT_BLOCKS)
+		return read_range(fs, fd, c, b0, last, in, n, dst);
+	uint32_t mid = b0 + (last - b0 + 1) / 2;
+	struct read_job r = {.job = {.fn = read_job_run}, .fs = fs, .fd = fd, .c = c, .b0 = b0,
+			     .last = mid - 1, .in = in, .n = n, .dst = dst};
+	r.job.arg = &r;
+	workers_submit(&r.job);
+	int err = read_range(fs, fd, c, mid, last, in, n, dst);
+	workers_wait(&r.job);
+	return err ? err : r.err;
 }
 
 /* Reads n bytes at offset in of one chunk into dst; blocks past nblocks read as zeros. */
@@ -153,17 +211,12 @@ static int read_chunk(struct fs *fs, struct inode *i, const struct chunk *c, uin
 	uint32_t covered = (last + 1) * DATA_BLOCK - in;
 	if (covered < n)
 		memset(dst + covered, 0, n - covered);
-	unsigned char *sealed = scratch();
-	if (!sealed)
-		return -ENOMEM;
-	int fd = store_obj_open(fs->st, &c->name, O_RDONLY);
-	int err = fd < 0 ? fd
-			 : pread_full(fd, sealed, (size_t)(last - b0 + 1) * SEALED_BLOCK,
-				      (uint64_t)b0 * SEALED_BLOCK);
+	int fd = store_obj_open(fs->st, &c->name, O_RDONLY | O_DIRECT);
+	if (fd == -EINVAL) /* a filesystem without O_DIRECT (tmpfs) */
+		fd = store_obj_open(fs->st, &c->name, O_RDONLY);
+	int err = fd < 0 ? fd : read_split(fs, fd, c, b0, last, in, covered < n ? covered : n, dst);
 	if (fd >= 0)
 		close(fd);
-	if (!err)
-		err = open_into(fs, c, sealed, b0, last, in, covered < n ? covered : n, dst);
 	return integrity_error(fs, i, c, err);
 }
 
@@ -195,7 +248,7 @@ static int copy_blocks(struct fs *fs, int src, const struct chunk *old, int dst,
 	unsigned char *plain = malloc(DATA_BLOCK), *out = malloc(SEALED_BLOCK);
 	int err = plain && out ? 0 : -ENOMEM;
 	for (uint32_t k = from; !err && k < to; k++) {
-		err = load_blocks(fs, src, &old->name, k, 1, plain);
+		err = load_block(fs, src, &old->name, k, plain);
 		if (!err) {
 			seal_block(fs, nn, k, plain, out);
 			err = pwrite_full(dst, out, SEALED_BLOCK, (uint64_t)k * SEALED_BLOCK);
@@ -251,7 +304,7 @@ static int merge_block(struct fs *fs, int fd, const struct chunk *c, uint32_t k,
 	uint32_t bs = k * DATA_BLOCK, be = bs + DATA_BLOCK;
 	uint32_t s = in > bs ? in : bs, e = in + n < be ? in + n : be;
 	if (s > bs || e < be) {
-		int err = k < c->nblocks ? load_blocks(fs, fd, &c->name, k, 1, blk) : 0;
+		int err = k < c->nblocks ? load_block(fs, fd, &c->name, k, blk) : 0;
 		if (err)
 			return err;
 		if (k >= c->nblocks)
@@ -262,39 +315,70 @@ static int merge_block(struct fs *fs, int fd, const struct chunk *c, uint32_t k,
 	return 0;
 }
 
+struct seal_job {
+	struct job job;
+	struct fs *fs;
+	const struct chunk *c;
+	int fd;
+	uint32_t start, from, to, b0, in, n; /* seal blocks [from, to) into out */
+	const char *src;
+	unsigned char *out;
+	int err;
+};
+
+/* Seals blocks [from, to) of a write of src at [in, in + n) into out (which starts at block
+ * start); blocks before b0 are the zero-filled gap past the old end. */
+static void seal_run(void *arg)
+{
+	struct seal_job *j = arg;
+	unsigned char blk[DATA_BLOCK];
+	j->err = 0;
+	for (uint32_t k = j->from; !j->err && k < j->to; k++) {
+		unsigned char *dst = j->out + (size_t)(k - j->start) * SEALED_BLOCK;
+		uint32_t bs = k * DATA_BLOCK;
+		if (k < j->b0)
+			seal_prefilled(j->fs, &j->c->name, k, zero_block, dst);
+		else if (bs >= j->in && bs + DATA_BLOCK <= j->in + j->n)
+			seal_prefilled(j->fs, &j->c->name, k, j->src + (bs - j->in), dst);
+		else if (!(j->err = merge_block(j->fs, j->fd, j->c, k, j->in, j->n, j->src, blk)))
+			seal_prefilled(j->fs, &j->c->name, k, blk, dst);
+	}
+	wipe(blk, sizeof(blk));
+}
+
 /* Writes src at [in, in + n) of a staging chunk; a gap past its end is filled with zero blocks. */
 static int write_staging(struct fs *fs, struct inode *i, struct chunk *c, uint32_t in, uint32_t n,
 			 const char *src)
 {
 	uint32_t b0 = in / DATA_BLOCK, b1 = (in + n - 1) / DATA_BLOCK;
-	uint32_t start = b0 < c->nblocks ? b0 : c->nblocks;
-	unsigned char *out = scratch(), blk[DATA_BLOCK];
+	uint32_t start = b0 < c->nblocks ? b0 : c->nblocks, count = b1 - start + 1;
+	unsigned char *out = scratch();
 	if (!out)
 		return -ENOMEM;
 	int fd = store_obj_open(fs->st, &c->name, O_RDWR);
 	if (fd < 0)
 		return fd;
-	int err = 0;
 	unsigned char nonces[CHUNK_BLOCKS * NONCE_BYTES];
-	random_bytes(nonces, (size_t)(b1 - start + 1) * NONCE_BYTES);
-	for (uint32_t k = start; k <= b1; k++)
-		memcpy(out + (size_t)(k - start) * SEALED_BLOCK, nonces + (k - start) * NONCE_BYTES,
-		       NONCE_BYTES);
-	for (uint32_t k = start; !err && k <= b1; k++) {
-		unsigned char *dst = out + (size_t)(k - start) * SEALED_BLOCK;
-		uint32_t bs = k * DATA_BLOCK;
-		if (k < b0)
-			seal_prefilled(fs, &c->name, k, zero_block, dst);
-		else if (bs >= in && bs + DATA_BLOCK <= in + n)
-			seal_prefilled(fs, &c->name, k, src + (bs - in), dst);
-		else if (!(err = merge_block(fs, fd, c, k, in, n, src, blk)))
-			seal_prefilled(fs, &c->name, k, blk, dst);
+	random_bytes(nonces, (size_t)count * NONCE_BYTES);
+	for (uint32_t k = 0; k < count; k++)
+		memcpy(out + (size_t)k * SEALED_BLOCK, nonces + k * NONCE_BYTES, NONCE_BYTES);
+	struct seal_job a = {.job = {.fn = seal_run}, .fs = fs, .c = c, .fd = fd, .start = start,
+			     .from = start, .to = b1 + 1, .b0 = b0, .in = in, .n = n, .src = src,
+			     .out = out};
+	struct seal_job h = a;
+	if (count >= SPLIT_BLOCKS) { /* a helper seals the first half */
+		h.job.arg = &h;
+		h.to = a.from = start + count / 2;
+		workers_submit(&h.job);
 	}
+	seal_run(&a);
+	if (count >= SPLIT_BLOCKS)
+		workers_wait(&h.job);
+	int err = a.err ? a.err : h.err;
 	if (!err)
-		err = pwrite_full(fd, out, (size_t)(b1 - start + 1) * SEALED_BLOCK,
+		err = pwrite_full(fd, out, (size_t)count * SEALED_BLOCK,
 				  (uint64_t)start * SEALED_BLOCK);
 	close(fd);
-	wipe(blk, sizeof(blk));
 	if (!err && b1 + 1 > c->nblocks)
 		c->nblocks = b1 + 1;
 	return err ? integrity_error(fs, i, c, err) : 0;
@@ -385,7 +469,7 @@ int chunk_verify(struct fs *fs, const struct chunk *c)
 	if (!err && end != (off_t)c->nblocks * SEALED_BLOCK)
 		err = -EBADMSG;
 	for (uint32_t k = 0; !err && k < c->nblocks; k++)
-		err = load_blocks(fs, fd, &c->name, k, 1, plain);
+		err = load_block(fs, fd, &c->name, k, plain);
 	if (fd >= 0)
 		close(fd);
 	free(plain);

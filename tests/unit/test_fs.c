@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include "fs/core.h"
 #include "fs/fs.h"
+#include "lib/workers.h"
 
 static char dir[] = "/tmp/coffer-unit-XXXXXX";
 static struct store st;
@@ -87,6 +88,15 @@ static void data_paths(void)
 		memcpy(ref + offs[k][0], tmp + k * 7, offs[k][1]);
 	}
 	CHECK(same(fs, f, ref, len));
+	CHECK(fs_commit(fs) == 0);
+	/* partial first and last blocks inside existing blocks, short and long (split) ranges */
+	const size_t over[][2] = {{100, 3 * 4096}, {5, 40 * 4096 + 77}, {CHUNK_SIZE - 4000, 9000}};
+	for (size_t k = 0; k < 3; k++) {
+		CHECK(fs_write(fs, f, (char *)tmp + 11 * k, over[k][1], over[k][0]) ==
+		      (ssize_t)over[k][1]);
+		memcpy(ref + over[k][0], tmp + 11 * k, over[k][1]);
+		CHECK(same(fs, f, ref, len));
+	}
 	CHECK(fs_commit(fs) == 0);
 	/* copy-on-write of committed chunks, then truncate inside a block, then grow */
 	CHECK(fs_write(fs, f, "XYZ", 3, CHUNK_SIZE + 1) == 3);
@@ -224,11 +234,13 @@ int main(void)
 	unsigned char master[KEY_BYTES];
 	random_bytes(master, sizeof(master));
 	keys = keyring_derive(master);
+	workers_start();
 	data_paths();
 	crash_and_gc();
 	tamper();
 	namespace();
 	keyring_free(keys);
+	workers_stop();
 	char cmd[128];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	CHECK(system(cmd) == 0);
