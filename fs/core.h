@@ -17,6 +17,7 @@ struct keyring;
 struct fs_ctx {
 	uid_t uid;
 	gid_t gid;
+	mode_t umask; /* applied unless the directory has a default ACL */
 };
 
 enum {

@@ -42,6 +42,9 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 		conn->want |= FUSE_CAP_WRITEBACK_CACHE;
 	if (conn->capable & FUSE_CAP_POSIX_ACL)
 		conn->want |= FUSE_CAP_POSIX_ACL;
+	if (conn->capable & FUSE_CAP_DONT_MASK)
+		conn->want |= FUSE_CAP_DONT_MASK; /* the umask is ours to apply, ACLs permitting */
+	conn->want &= ~(unsigned)FUSE_CAP_HANDLE_KILLPRIV; /* the kernel clears setuid bits */
 	conn->want &= ~(unsigned)FUSE_CAP_SPLICE_READ;
 	conn->max_write = 1 << 20;
 	conn->max_readahead = 1 << 20;
@@ -110,7 +113,7 @@ static void make_node(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 		      dev_t rdev, const char *target, struct stat *st, int *err)
 {
 	const struct fuse_ctx *c = fuse_req_ctx(req);
-	struct fs_ctx ctx = {.uid = c->uid, .gid = c->gid};
+	struct fs_ctx ctx = {.uid = c->uid, .gid = c->gid, .umask = c->umask};
 	*err = fs_mknod(FS(req), &ctx, parent, name, mode, rdev, target, st);
 }
 

@@ -4,6 +4,7 @@
  * Must never leave a directory entry naming an inode that is not in the table. */
 #include "fs/core.h"
 #include "fs/fs.h"
+#include "fs/acl.h"
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -161,8 +162,12 @@ int fs_setattr(struct fs *fs, uint64_t ino, const struct stat *a, int valid, str
 	}
 	pthread_mutex_lock(&fs->mu);
 	struct timespec t = now();
-	if (valid & FS_SET_MODE)
+	if (valid & FS_SET_MODE) {
 		i->mode = (i->mode & S_IFMT) | (a->st_mode & 07777);
+		struct xattr *acl = inode_xattr_find(i, ACL_ACCESS);
+		if (acl)
+			acl_chmod(acl->val, acl->len, i->mode);
+	}
 	if (valid & FS_SET_UID)
 		i->uid = a->st_uid;
 	if (valid & FS_SET_GID)
@@ -217,6 +222,30 @@ static int new_inode(struct fs *fs, const struct fs_ctx *ctx, struct inode *d, m
 	return 0;
 }
 
+/* A new node takes its directory's default ACL, narrowed by the mode asked for; without one the
+ * umask applies. Directories also pass the default ACL on. */
+static int inherit_acl(struct inode *d, struct inode *i, mode_t umask)
+{
+	struct xattr *dflt = inode_xattr_find(d, ACL_DEFAULT);
+	if (!dflt) {
+		i->mode &= ~(uint32_t)(umask & 0777);
+		return 0;
+	}
+	void *access;
+	uint32_t mode = i->mode;
+	int err = acl_inherit(dflt->val, dflt->len, &mode, &access);
+	if (err)
+		return err;
+	uint32_t check = mode;
+	if (acl_to_mode(access, dflt->len, &check) == 0)
+		err = inode_xattr_set(i, ACL_ACCESS, access, dflt->len);
+	free(access);
+	i->mode = mode;
+	if (!err && i->dir)
+		err = inode_xattr_set(i, ACL_DEFAULT, dflt->val, dflt->len);
+	return err;
+}
+
 int fs_mknod(struct fs *fs, const struct fs_ctx *ctx, uint64_t parent, const char *name,
 	     mode_t mode, dev_t rdev, const char *target, struct stat *st)
 {
@@ -232,6 +261,8 @@ int fs_mknod(struct fs *fs, const struct fs_ctx *ctx, uint64_t parent, const cha
 		err = -EEXIST;
 	if (!err)
 		err = new_inode(fs, ctx, d, mode, &i);
+	if (!err && !target)
+		err = inherit_acl(d, i, ctx->umask);
 	if (!err && target && !(i->target = strdup(target)))
 		err = -ENOMEM;
 	if (!err)
@@ -498,6 +529,27 @@ out:
 	return err;
 }
 
+/* ACL xattrs are checked; an access ACL sets the mode, and one that says no more than the mode
+ * is not kept. */
+static int set_xattr_or_acl(struct inode *i, const char *name, const void *val, size_t len)
+{
+	uint32_t mode = i->mode;
+	int r = 0;
+	if (strcmp(name, ACL_ACCESS) == 0 || strcmp(name, ACL_DEFAULT) == 0)
+		r = acl_to_mode(val, len, &mode);
+	if (r < 0)
+		return r;
+	if (strcmp(name, ACL_DEFAULT) == 0 && !i->dir)
+		return -EACCES;
+	if (strcmp(name, ACL_ACCESS) != 0)
+		return inode_xattr_set(i, name, val, len);
+	i->mode = mode;
+	if (r == 0)
+		return inode_xattr_set(i, name, val, len);
+	inode_xattr_remove(i, name);
+	return 0;
+}
+
 int fs_setxattr(struct fs *fs, uint64_t ino, const char *name, const void *val, size_t len,
 		int flags)
 {
@@ -510,7 +562,7 @@ int fs_setxattr(struct fs *fs, uint64_t ino, const char *name, const void *val, 
 	struct xattr *x = i ? inode_xattr_find(i, name) : NULL;
 	int err = !i ? -EIO : x && flags & XATTR_CREATE ? -EEXIST
 			  : !x && flags & XATTR_REPLACE ? -ENODATA
-							: inode_xattr_set(i, name, val, len);
+							: set_xattr_or_acl(i, name, val, len);
 	if (!err)
 		changed(fs, i, false);
 	pthread_mutex_unlock(&fs->mu);
