@@ -18,7 +18,7 @@ static char dir[] = "/tmp/coffer-unit-XXXXXX";
 static struct store st;
 static struct keyring *keys;
 static const uint8_t vid[16] = {7};
-static const struct fs_ctx ctx = {0, 0};
+static const struct fs_ctx ctx = {.uid = 0, .gid = 0, .umask = 022};
 
 static struct fs *mount_fs(void)
 {
