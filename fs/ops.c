@@ -76,9 +76,9 @@ static int get_child(struct fs *fs, struct inode *d, const char *name, struct in
 		return -ENOENT;
 	*out = inode_get(fs, e->ino);
 	if (!*out) {
-		char what[64];
-		snprintf(what, sizeof(what), "entry names inode %llu, which cannot be read",
-			 (unsigned long long)e->ino);
+		char what[320];
+		snprintf(what, sizeof(what), "the record of its entry '%s' (inode %llu) cannot be read",
+			 e->name, (unsigned long long)e->ino);
 		fs_log_integrity_locked(fs, d->ino, what);
 		return -EIO;
 	}
