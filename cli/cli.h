@@ -7,13 +7,16 @@
 #include <stddef.h>
 #include "fs/store.h"
 #include "fs/vault.h"
+#include "sync/remote.h"
+#include <stdint.h>
 
 #define COFFER_VERSION "0.1.0"
 
 struct opts {
 	const char *passfile, *passcmd, *cache, *kdf_level, *logfile;
-	bool foreground, readonly, help;
-	unsigned commit_seconds;
+	bool foreground, readonly, help, no_wait, json;
+	unsigned commit_seconds, keep, drain_timeout;
+	uint64_t cache_size, snapshot;
 	char fuse_opts[1024]; /* -o options not Coffer's own, passed to FUSE */
 	const char *args[4];
 	int nargs;
@@ -27,20 +30,22 @@ void die_usage(const char *usage);
 char *passphrase_read(const struct opts *o, bool confirm, size_t *len);
 void passphrase_free(char *p);
 
-/* VAULT (a folder or file:// URL) to a folder path; NULL with a message if malformed. */
-const char *vault_path(const char *vault);
-/* Reads and parses VAULT/config, printing a clear message on failure. */
-int vault_read(const char *dir, struct buf *text, struct vault *v);
+/* Reads and parses the vault config from the remote, printing a clear message on failure. */
+int vault_read(struct remote *r, struct buf *text, struct vault *v);
 /* Opens the cache (default $XDG_CACHE_HOME/coffer/<id>) into s; path gets its location. */
 int cache_open(const struct opts *o, const struct vault *v, struct store *s, char *path,
 	       size_t cap);
 /* Prompts, unlocks the vault config; prints "wrong passphrase" and fails when it is. */
-int vault_unlock_interactive(const struct opts *o, const char *dir, const struct buf *text,
+int vault_unlock_interactive(const struct opts *o, const char *where, const struct buf *text,
 			     struct vault *v);
+/* The cache folder of the coffer mounted at mp (absolute), from /proc/self/mountinfo. */
+int mounted_cache(const char *mp, char *cache, size_t cap);
 
 int cmd_init(int argc, char **argv);
 int cmd_mount(int argc, char **argv);
 int cmd_umount(int argc, char **argv);
 int cmd_fsck(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_snapshots(int argc, char **argv);
 
 #endif

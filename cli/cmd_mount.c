@@ -3,6 +3,7 @@
  * Must never mount after a failed unlock, and never exit before the final commit. */
 #include "cli/cli.h"
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,18 +16,24 @@
 #include "fs/fuse_ops.h"
 #include "fs/log.h"
 #include "lib/workers.h"
+#include "sync/sync.h"
 
 static const char usage[] =
-	"usage: coffer mount [--passfile FILE | --passcmd CMD] [--cache DIR] [-f] [-o OPTIONS]\n"
-	"                    VAULT MOUNTPOINT\n"
+	"usage: coffer mount [--passfile FILE | --passcmd CMD] [--cache DIR] [--snapshot GEN]\n"
+	"                    [-f] [-o OPTIONS] VAULT MOUNTPOINT\n"
 	"\n"
 	"Mounts the vault at MOUNTPOINT and returns once it is usable.\n"
-	"  --cache DIR   local cache (default $XDG_CACHE_HOME/coffer/<vault id>)\n"
-	"  -f            stay in the foreground and log to stderr\n"
-	"  -o commit=S   commit every S seconds (default 5)\n"
-	"  -o logfile=F  append log lines (integrity errors name the file) to F\n"
-	"  -o ro         mount read-only\n"
-	"  -o OPT        other options are passed to FUSE (see mount.fuse3(8))\n";
+	"  --cache DIR        local cache (default $XDG_CACHE_HOME/coffer/<vault id>)\n"
+	"  --snapshot GEN     mount retained generation GEN read-only (see coffer snapshots)\n"
+	"  -f                 stay in the foreground and log to stderr\n"
+	"  -o commit=S        commit every S seconds (default 5)\n"
+	"  -o keep=N          retain the last N roots on the vault as snapshots (default 16)\n"
+	"  -o cache_size=SIZE cap the cache (e.g. 2G); only uploaded objects are evicted\n"
+	"  -o drain_timeout=S at unmount, stop waiting for uploads after S seconds without\n"
+	"                     progress (default 60); the rest uploads at the next mount\n"
+	"  -o logfile=F       append log lines (integrity errors name the file) to F\n"
+	"  -o ro              mount read-only\n"
+	"  -o OPT             other options are passed to FUSE (see mount.fuse3(8))\n";
 
 /* A mount left by a killed daemon answers ENOTCONN; detach it so the new mount can proceed. */
 static int clear_dead_mount(const char *mp)
@@ -85,15 +92,18 @@ static struct fuse_session *new_session(struct opts *o, struct fs *fs, const cha
 	return se;
 }
 
-static int serve(struct opts *o, struct fs *fs, struct fuse_session *se, const char *mp)
+static int serve(struct opts *o, struct fs *fs, struct sync *sy, struct fuse_session *se,
+		 const char *mp)
 {
 	if (fuse_set_signal_handlers(se) || fuse_session_mount(se, mp)) {
 		fprintf(stderr, "coffer: cannot mount on '%s'\n", mp);
 		return 1;
 	}
 	char abs[4096];
-	if (realpath(mp, abs))
+	if (realpath(mp, abs)) {
 		raise_readahead(abs);
+		mp = abs;
+	}
 	if (fuse_daemonize(o->foreground)) {
 		fuse_session_unmount(se);
 		return 1;
@@ -101,6 +111,8 @@ static int serve(struct opts *o, struct fs *fs, struct fuse_session *se, const c
 	log_open(o->logfile, o->foreground);
 	prctl(PR_SET_DUMPABLE, 0); /* no core dumps with keys in them */
 	workers_start();
+	if (sync_start(sy, fs))
+		log_msg(LOG_ERR, "cannot start the sync thread; changes stay in the cache");
 	if (fs_start_committer(fs, o->commit_seconds))
 		log_msg(LOG_ERR, "cannot start the commit thread; committing on fsync and unmount");
 	log_msg(LOG_INFO, "mounted generation %llu on %s", (unsigned long long)fs_generation(fs),
@@ -112,9 +124,55 @@ static int serve(struct opts *o, struct fs *fs, struct fuse_session *se, const c
 	workers_stop();
 	log_msg(err ? LOG_ERR : LOG_INFO, "unmounted %s at generation %llu%s", mp,
 		(unsigned long long)fs_generation(fs), err ? ": final commit FAILED" : "");
+	if (sync_drain(sy))
+		log_msg(LOG_WARNING, "unmounted before everything reached the vault; the rest "
+				     "uploads at the next mount");
 	fuse_remove_signal_handlers(se);
 	fuse_session_unmount(se);
 	return rc || err ? 1 : 0;
+}
+
+static int start(struct opts *o, struct remote *r, struct store *st, struct vault *v,
+		 const char *cache, const char *mp)
+{
+	struct sync_opts so = {.keep = o->keep,
+			       .uploaders = 4,
+			       .cache_size = o->cache_size,
+			       .lease_ttl = 120,
+			       .drain_limit = o->drain_timeout,
+			       .readonly = o->readonly,
+			       .snapshot = o->snapshot};
+	struct sync *sy = NULL;
+	struct fs *fs = NULL;
+	int err = sync_attach(&sy, r, st, v->keys, v->id, &so);
+	if (!err)
+		err = fs_open(&fs, st, v->keys, v->id, o->readonly);
+	if (!err && (err = fs_mount_load(fs, geteuid(), getegid())))
+		fprintf(stderr, "coffer: cannot load the cache '%s': %s\n", cache,
+			err == -EBADMSG ? "its root failed authentication" : strerror(-err));
+	struct fuse_session *se = err ? NULL : new_session(o, fs, cache);
+	int rc = se ? serve(o, fs, sy, se, mp) : 1;
+	if (se)
+		fuse_session_destroy(se);
+	sync_stop(sy);
+	fs_close(fs);
+	return rc;
+}
+
+/* A snapshot gets a cache of its own, beside the vault's, and is always read-only. */
+static void snapshot_cache(struct opts *o, const struct vault *v, char *buf, size_t cap)
+{
+	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+	o->readonly = true;
+	if (o->cache)
+		return;
+	if (xdg && *xdg)
+		snprintf(buf, cap, "%s/coffer/%s.snapshot-%llu", xdg, v->idhex,
+			 (unsigned long long)o->snapshot);
+	else
+		snprintf(buf, cap, "%s/.cache/coffer/%s.snapshot-%llu", home ? home : "/root",
+			 v->idhex, (unsigned long long)o->snapshot);
+	o->cache = buf;
 }
 
 int cmd_mount(int argc, char **argv)
@@ -122,13 +180,16 @@ int cmd_mount(int argc, char **argv)
 	struct opts o;
 	if (parse_opts(argc, argv, &o, usage) || o.nargs != 2)
 		die_usage(usage);
-	const char *dir = vault_path(o.args[0]), *mp = o.args[1];
+	const char *mp = o.args[1];
+	struct remote *r = remote_open(o.args[0]);
 	struct buf text = {0};
 	struct vault v;
 	struct store st;
-	char cache[4096];
-	if (!dir || vault_read(dir, &text, &v))
+	char cache[4096], snapdir[4096];
+	if (!r || vault_read(r, &text, &v))
 		return 1;
+	if (o.snapshot)
+		snapshot_cache(&o, &v, snapdir, sizeof(snapdir));
 	int err = clear_dead_mount(mp);
 	if (err) {
 		fprintf(stderr, "coffer: mount point '%s': %s\n", mp, strerror(-err));
@@ -141,21 +202,14 @@ int cmd_mount(int argc, char **argv)
 			cache);
 		return 1;
 	}
-	if (vault_unlock_interactive(&o, dir, &text, &v))
+	if (vault_unlock_interactive(&o, r->url, &text, &v))
 		return 1;
 	store_file_replace(&st, VAULT_CONFIG_NAME, text.data, text.len);
-	struct fs *fs = NULL;
-	err = fs_open(&fs, &st, v.keys, v.id, o.readonly);
-	if (!err && (err = fs_mount_load(fs, geteuid(), getegid())))
-		fprintf(stderr, "coffer: cannot load the cache '%s': %s\n", cache,
-			err == -EBADMSG ? "its root failed authentication" : strerror(-err));
-	struct fuse_session *se = err ? NULL : new_session(&o, fs, cache);
-	int rc = se ? serve(&o, fs, se, mp) : 1;
-	if (se)
-		fuse_session_destroy(se);
-	fs_close(fs);
+	unlinkat(st.dirfd, "nowait", 0);
+	int rc = start(&o, r, &st, &v, cache, mp);
 	vault_release(&v);
 	store_close(&st);
 	buf_free(&text);
+	remote_free(r);
 	return rc;
 }

@@ -1,5 +1,6 @@
 /* cmd_umount: `coffer umount` unmounts a coffer mount and waits until its daemon has made the
- * final commit and exited (it holds the cache lock until then).
+ * final commit, mirrored it to the vault and exited (it holds the cache lock until then),
+ * showing progress on a terminal. --no-wait stops waiting for the upload and says what is left.
  * Must never report success before the daemon has released the cache. */
 #include "cli/cli.h"
 #include <errno.h>
@@ -12,54 +13,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static const char usage[] = "usage: coffer umount MOUNTPOINT\n"
+static const char usage[] = "usage: coffer umount [--no-wait] MOUNTPOINT\n"
 			    "\n"
-			    "Commits, unmounts, and waits for the coffer daemon to finish.\n";
-
-/* Undoes the octal escapes (\040 for space) of /proc/self/mountinfo in place. */
-static void unescape(char *s)
-{
-	char *o = s;
-	for (; *s; s++, o++) {
-		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] && s[3]) {
-			*o = (char)((s[1] - '0') << 6 | (s[2] - '0') << 3 | (s[3] - '0'));
-			s += 3;
-		} else {
-			*o = *s;
-		}
-	}
-	*o = 0;
-}
-
-/* Finds the cache folder of the coffer mounted at mp (from its fsname "coffer:CACHE"). */
-static int find_cache(const char *mp, char *cache, size_t cap)
-{
-	FILE *f = fopen("/proc/self/mountinfo", "re");
-	char line[8192];
-	int found = -ENOENT;
-	while (f && fgets(line, sizeof(line), f)) {
-		char *sep = strstr(line, " - "), *fields[6] = {0}, *save;
-		if (!sep)
-			continue;
-		*sep = 0;
-		strtok_r(line, " ", &save);
-		for (int k = 0; k < 4; k++)
-			fields[k] = strtok_r(NULL, " ", &save);
-		char *type = strtok_r(sep + 3, " ", &save), *src = strtok_r(NULL, " ", &save);
-		if (!fields[3] || !type || !src)
-			continue;
-		unescape(fields[3]);
-		unescape(src);
-		if (strcmp(fields[3], mp) == 0 && strcmp(type, "fuse.coffer") == 0 &&
-		    strncmp(src, "coffer:", 7) == 0) {
-			snprintf(cache, cap, "%s", src + 7);
-			found = 0;
-		}
-	}
-	if (f)
-		fclose(f);
-	return found;
-}
+			    "Commits, unmounts, and waits until the vault holds the final state.\n"
+			    "  --no-wait  do not wait for the upload; it resumes at the next mount\n";
 
 static int run_fusermount(const char *mp)
 {
@@ -74,31 +31,90 @@ static int run_fusermount(const char *mp)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+/* Reads one number field from the daemon's status file (a flat JSON object). */
+static long long status_field(int dirfd, const char *field)
+{
+	struct buf b = {0};
+	char pat[64];
+	long long v = -1;
+	if (file_read_at(dirfd, "status", &b, 65536) == 0) {
+		buf_u8(&b, 0);
+		snprintf(pat, sizeof(pat), "\"%s\":", field);
+		char *p = strstr((char *)b.data, pat);
+		if (p)
+			v = strtoll(p + strlen(pat), NULL, 10);
+	}
+	buf_free(&b);
+	return v;
+}
+
+static void show_progress(int dirfd, bool final)
+{
+	long long objs = status_field(dirfd, "objects_waiting");
+	long long bytes = status_field(dirfd, "bytes_waiting");
+	long long rate = status_field(dirfd, "upload_rate");
+	if (objs < 0)
+		return;
+	if (final) {
+		if (objs > 0)
+			fprintf(stderr,
+				"coffer: %lld objects (%lld bytes) are not on the vault yet; they upload "
+				"at the next mount\n",
+				objs, bytes);
+		return;
+	}
+	fprintf(stderr, "\rcoffer: uploading: %lld objects, %.1f MiB left, %.1f MiB/s   ", objs,
+		(double)bytes / 1048576, (double)rate / 1048576);
+}
+
+/* Waits for the daemon to let go of the cache lock, showing progress on a terminal. */
+static void wait_daemon(int dirfd, int lockfd)
+{
+	bool tty = isatty(2);
+	bool shown = false;
+	while (flock(lockfd, LOCK_SH | LOCK_NB) < 0) {
+		if (tty) {
+			show_progress(dirfd, false);
+			shown = true;
+		}
+		usleep(200000);
+	}
+	flock(lockfd, LOCK_UN);
+	if (shown)
+		fputc('\n', stderr);
+}
+
 int cmd_umount(int argc, char **argv)
 {
 	struct opts o;
-	char mp[PATH_MAX], cache[4096], lock[4200];
+	char mp[PATH_MAX], cache[4096];
 	if (parse_opts(argc, argv, &o, usage) || o.nargs != 1)
 		die_usage(usage);
 	if (!realpath(o.args[0], mp)) {
 		fprintf(stderr, "coffer: '%s': %s\n", o.args[0], strerror(errno));
 		return 1;
 	}
-	if (find_cache(mp, cache, sizeof(cache))) {
+	if (mounted_cache(mp, cache, sizeof(cache))) {
 		fprintf(stderr, "coffer: nothing of coffer's is mounted on '%s'\n", mp);
 		return 1;
 	}
-	snprintf(lock, sizeof(lock), "%s/lock", cache);
-	int fd = open(lock, O_RDONLY | O_CLOEXEC);
-	if (run_fusermount(mp) != 0) {
-		fprintf(stderr, "coffer: could not unmount '%s' (is a file on it still open?)\n", mp);
-		if (fd >= 0)
-			close(fd);
+	int dirfd = open(cache, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int lockfd = dirfd < 0 ? -1 : openat(dirfd, "lock", O_RDONLY | O_CLOEXEC);
+	if (lockfd < 0) {
+		fprintf(stderr, "coffer: cannot open the cache '%s' of %s\n", cache, mp);
 		return 1;
 	}
-	if (fd >= 0 && flock(fd, LOCK_SH) == 0) /* the daemon holds it until its final commit */
-		flock(fd, LOCK_UN);
-	if (fd >= 0)
-		close(fd);
+	if (o.no_wait)
+		file_replace_at(dirfd, "nowait", "", 0, 0);
+	if (run_fusermount(mp) != 0) {
+		fprintf(stderr, "coffer: could not unmount '%s' (is a file on it still open?)\n", mp);
+		unlinkat(dirfd, "nowait", 0);
+		return 1;
+	}
+	wait_daemon(dirfd, lockfd);
+	show_progress(dirfd, true);
+	unlinkat(dirfd, "nowait", 0);
+	close(lockfd);
+	close(dirfd);
 	return 0;
 }

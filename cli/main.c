@@ -8,13 +8,15 @@
 static const char usage[] =
 	"usage: coffer COMMAND [OPTIONS] ARGS\n"
 	"\n"
-	"Coffer keeps an encrypted copy-on-write filesystem in a vault folder and mounts it\n"
-	"as plain files.\n"
+	"Coffer keeps an encrypted copy-on-write filesystem in a local cache, mirrors its\n"
+	"ciphertext to a vault (a folder, for now) and mounts it as plain files.\n"
 	"\n"
 	"commands:\n"
 	"  init    VAULT                 create a vault (asks for a passphrase)\n"
 	"  mount   VAULT MOUNTPOINT      mount a vault\n"
 	"  umount  MOUNTPOINT            commit and unmount\n"
+	"  status  MOUNTPOINT            show what waits to be mirrored to the vault\n"
+	"  snapshots VAULT               list the retained generations of a vault\n"
 	"  fsck    VAULT                 check the local cache of an unmounted vault\n"
 	"\n"
 	"Run `coffer COMMAND --help` for a command's options; see coffer(1).\n";
@@ -42,7 +44,8 @@ int main(int argc, char **argv)
 		const char *name;
 		int (*fn)(int, char **);
 	} cmds[] = {{"init", cmd_init}, {"mount", cmd_mount}, {"umount", cmd_umount},
-		    {"unmount", cmd_umount}, {"fsck", cmd_fsck}};
+		    {"unmount", cmd_umount}, {"fsck", cmd_fsck}, {"status", cmd_status},
+		    {"snapshots", cmd_snapshots}};
 	for (size_t k = 0; k < sizeof(cmds) / sizeof(cmds[0]); k++)
 		if (strcmp(cmd, cmds[k].name) == 0)
 			return cmds[k].fn(argc - 1, argv + 1);

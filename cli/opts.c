@@ -17,9 +17,46 @@ void die_usage(const char *usage)
 	exit(2);
 }
 
+/* "64M", "2G", "1048576" to bytes; 0 on a malformed size. */
+static uint64_t parse_size(const char *v)
+{
+	char *end;
+	unsigned long long n = strtoull(v, &end, 10);
+	int shift = *end == 'K' || *end == 'k' ? 10 : *end == 'M' ? 20 : *end == 'G' ? 30
+		  : *end == 'T' ? 40 : 0;
+	if (end == v || (shift && *++end == 'i' && *++end != 'B') || (shift && *end == 'B' && end[1]))
+		return 0;
+	if (*end == 'B')
+		end++;
+	return *end ? 0 : (uint64_t)n << shift;
+}
+
+static int number(const char *opt, const char *v, unsigned long max, unsigned *out)
+{
+	char *end;
+	unsigned long n = strtoul(v, &end, 10);
+	if (end == v || *end || n == 0 || n > max) {
+		fprintf(stderr, "coffer: -o %s takes a number from 1 to %lu\n", opt, max);
+		return -1;
+	}
+	*out = (unsigned)n;
+	return 1;
+}
+
 static int own_option(struct opts *o, char *opt)
 {
 	char *end;
+	if (strncmp(opt, "keep=", 5) == 0)
+		return number("keep=", opt + 5, 100000, &o->keep);
+	if (strncmp(opt, "drain_timeout=", 14) == 0)
+		return number("drain_timeout=", opt + 14, 86400 * 7, &o->drain_timeout);
+	if (strncmp(opt, "cache_size=", 11) == 0) {
+		if (!(o->cache_size = parse_size(opt + 11))) {
+			fprintf(stderr, "coffer: -o cache_size= takes a size such as 512M or 20G\n");
+			return -1;
+		}
+		return 1;
+	}
 	if (strncmp(opt, "commit=", 7) == 0) {
 		unsigned long v = strtoul(opt + 7, &end, 10);
 		if (*end || v == 0 || v > 86400) {
@@ -30,7 +67,13 @@ static int own_option(struct opts *o, char *opt)
 		return 1;
 	}
 	if (strncmp(opt, "logfile=", 8) == 0) {
+		static char abs[4096];
+		char cwd[3900];
 		o->logfile = opt + 8;
+		if (o->logfile[0] != '/' && getcwd(cwd, sizeof(cwd))) { /* the daemon runs in / */
+			snprintf(abs, sizeof(abs), "%s/%s", cwd, o->logfile);
+			o->logfile = abs;
+		}
 		return 1;
 	}
 	if (strcmp(opt, "ro") == 0)
@@ -62,9 +105,13 @@ int parse_opts(int argc, char **argv, struct opts *o, const char *usage)
 	static const struct option longs[] = {
 		{"passfile", required_argument, 0, 'p'}, {"passcmd", required_argument, 0, 'P'},
 		{"cache", required_argument, 0, 'c'},    {"kdf-level", required_argument, 0, 'k'},
-		{"help", no_argument, 0, 'h'},           {0, 0, 0, 0}};
+		{"help", no_argument, 0, 'h'},           {"snapshot", required_argument, 0, 'S'},
+		{"no-wait", no_argument, 0, 'W'},        {"json", no_argument, 0, 'J'},
+		{0, 0, 0, 0}};
 	memset(o, 0, sizeof(*o));
 	o->commit_seconds = 5;
+	o->keep = 16;
+	o->drain_timeout = 60;
 	optind = 1;
 	opterr = 0;
 	int c;
@@ -80,6 +127,17 @@ int parse_opts(int argc, char **argv, struct opts *o, const char *usage)
 				return -1;
 			break;
 		case 'h': o->help = true; break;
+		case 'W': o->no_wait = true; break;
+		case 'J': o->json = true; break;
+		case 'S': {
+			char *end;
+			o->snapshot = strtoull(optarg, &end, 10);
+			if (*end || o->snapshot == 0) {
+				fprintf(stderr, "coffer: --snapshot takes a generation number\n");
+				return -1;
+			}
+			break;
+		}
 		default:
 			fprintf(stderr, "coffer: unknown or incomplete option '%s'\n", argv[optind - 1]);
 			die_usage(usage);
@@ -97,47 +155,24 @@ int parse_opts(int argc, char **argv, struct opts *o, const char *usage)
 	return 0;
 }
 
-const char *vault_path(const char *vault)
+int vault_read(struct remote *r, struct buf *text, struct vault *v)
 {
-	if (strncmp(vault, "file://", 7) == 0) {
-		if (vault[7] != '/') {
-			fprintf(stderr, "coffer: malformed URL '%s': expected file:///absolute/path\n",
-				vault);
-			return NULL;
-		}
-		return vault + 7;
-	}
-	if (strstr(vault, "://")) {
-		fprintf(stderr,
-			"coffer: unsupported vault URL '%s': this version supports folders and "
-			"file:// URLs\n",
-			vault);
-		return NULL;
-	}
-	return vault;
-}
-
-int vault_read(const char *dir, struct buf *text, struct vault *v)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int err = fd < 0 ? -errno : file_read_at(fd, VAULT_CONFIG_NAME, text, 65536);
-	if (fd >= 0)
-		close(fd);
-	if (err == -ENOENT) {
-		fprintf(stderr, "coffer: no vault at '%s' (no %s file; create one with coffer init)\n",
-			dir, VAULT_CONFIG_NAME);
+	int err = r->ops->get(r, VAULT_CONFIG_NAME, text, NULL);
+	if (err == -ENOENT || err == -EHOSTDOWN) {
+		fprintf(stderr, "coffer: no vault at '%s' (%s; create one with coffer init)\n", r->url,
+			err == -ENOENT ? "it has no config" : "the folder does not exist");
 		return err;
 	}
 	if (!err)
 		err = vault_config_parse(text->data, text->len, v);
 	if (err == -EPROTONOSUPPORT)
 		fprintf(stderr, "coffer: the vault at '%s' has a format this version cannot read\n",
-			dir);
+			r->url);
 	else if (err == -EINVAL)
-		fprintf(stderr, "coffer: the vault config '%s/%s' is damaged\n", dir,
-			VAULT_CONFIG_NAME);
+		fprintf(stderr, "coffer: the vault config at '%s' is damaged\n", r->url);
 	else if (err)
-		fprintf(stderr, "coffer: cannot read the vault at '%s': %s\n", dir, strerror(-err));
+		fprintf(stderr, "coffer: cannot read the vault at '%s': %s\n", r->url,
+			strerror(-err));
 	return err;
 }
 
@@ -187,10 +222,56 @@ int vault_unlock_interactive(const struct opts *o, const char *dir, const struct
 	int err = vault_unlock(text->data, text->len, pass, len, v);
 	passphrase_free(pass);
 	if (err == -EACCES)
-		fprintf(stderr, "coffer: wrong passphrase for the vault at '%s'\n", dir);
+		fprintf(stderr,
+			"coffer: wrong passphrase for the vault at '%s' (or its config was altered)\n",
+			dir);
 	else if (err == -ENOMEM)
 		fprintf(stderr, "coffer: not enough memory for the key derivation\n");
 	else if (err)
 		fprintf(stderr, "coffer: the vault config in '%s' is damaged\n", dir);
 	return err;
+}
+
+/* Undoes the octal escapes (\\040 for space) of /proc/self/mountinfo in place. */
+static void unescape(char *s)
+{
+	char *o = s;
+	for (; *s; s++, o++) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] && s[3]) {
+			*o = (char)((s[1] - '0') << 6 | (s[2] - '0') << 3 | (s[3] - '0'));
+			s += 3;
+		} else {
+			*o = *s;
+		}
+	}
+	*o = 0;
+}
+
+int mounted_cache(const char *mp, char *cache, size_t cap)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	char line[8192];
+	int found = -ENOENT;
+	while (f && fgets(line, sizeof(line), f)) {
+		char *sep = strstr(line, " - "), *fields[5] = {0}, *save;
+		if (!sep)
+			continue;
+		*sep = 0;
+		fields[0] = strtok_r(line, " ", &save);
+		for (int k = 1; k < 5; k++)
+			fields[k] = strtok_r(NULL, " ", &save);
+		char *type = strtok_r(sep + 3, " ", &save), *src = strtok_r(NULL, " ", &save);
+		if (!fields[4] || !type || !src)
+			continue;
+		unescape(fields[4]);
+		unescape(src);
+		if (strcmp(fields[4], mp) == 0 && strcmp(type, "fuse.coffer") == 0 &&
+		    strncmp(src, "coffer:", 7) == 0) {
+			snprintf(cache, cap, "%s", src + 7);
+			found = 0;
+		}
+	}
+	if (f)
+		fclose(f);
+	return found;
 }

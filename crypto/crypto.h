@@ -51,7 +51,10 @@ void aead_seal_with_nonce(unsigned char *out, const unsigned char *in, size_t le
 int aead_open(unsigned char *out, const unsigned char *in, size_t inlen, const void *aad,
 	      size_t aadlen, const unsigned char key[KEY_BYTES]);
 
+/* BLAKE2b-128 of data as 32 lowercase hex digits (version tags, not secrets). */
+void hash_hex(const void *data, size_t len, char out[33]);
 void random_bytes(void *p, size_t n);
+uint32_t random_u32(void);
 void wipe(void *p, size_t n);
 
 #endif

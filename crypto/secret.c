@@ -25,6 +25,18 @@ void random_bytes(void *p, size_t n)
 	randombytes_buf(p, n);
 }
 
+void hash_hex(const void *data, size_t len, char out[33])
+{
+	unsigned char h[16];
+	crypto_generichash(h, sizeof(h), data, len, NULL, 0);
+	sodium_bin2hex(out, 33, h, sizeof(h));
+}
+
+uint32_t random_u32(void)
+{
+	return randombytes_random();
+}
+
 void wipe(void *p, size_t n)
 {
 	sodium_memzero(p, n);

@@ -16,15 +16,19 @@
 struct new_page {
 	size_t idx;
 	struct oname name; /* zero when the page has no live inode left */
+	struct oname old;  /* the name it replaces (zero: none) */
 	struct buf plain;
 };
 
 struct commit {
+	uint64_t gen;
 	struct new_page *pages;
 	size_t npages;
-	struct namelist sync; /* staging chunks frozen by this commit */
-	struct namelist free; /* objects to delete once the new root is durable */
-	struct buf root;      /* root plaintext */
+	struct namelist sync;  /* staging chunks frozen by this commit */
+	struct namelist free;  /* objects the new root no longer names: deleted once it is durable */
+	struct namelist added; /* objects the new root names and the old one did not */
+	struct buf root;       /* root plaintext, then the sealed root */
+	size_t nolds;          /* replaced page names at the end of free */
 };
 
 static void move_list(struct namelist *dst, struct namelist *src)
@@ -55,6 +59,17 @@ static int live_count(const struct buf *plain)
 				    plain->data[19]);
 }
 
+static void count_live(void *val, void *arg)
+{
+	struct inode *i = val;
+	struct fs *fs = arg;
+	if (i->nlink == 0)
+		return;
+	fs->live_inodes++;
+	if (S_ISREG(i->mode))
+		fs->live_bytes += i->size;
+}
+
 /* Captures the dirty state; called with freeze held exclusively and mu held. */
 static int capture(struct fs *fs, struct commit *c)
 {
@@ -73,6 +88,7 @@ static int capture(struct fs *fs, struct commit *c)
 			continue;
 		struct new_page *np = &c->pages[c->npages++];
 		np->idx = p;
+		np->old = fs->pages[p].name;
 		page_serialize(fs, p, &np->plain);
 		if (live_count(&np->plain))
 			oname_new(&np->name);
@@ -82,7 +98,9 @@ static int capture(struct fs *fs, struct commit *c)
 			return -ENOMEM;
 		}
 	}
-	fs->gen++;
+	c->gen = ++fs->gen;
+	fs->live_inodes = fs->live_bytes = 0;
+	htab_each(fs->inodes, count_live, fs);
 	struct timespec now;
 	clock_gettime(CLOCK_REALTIME, &now);
 	fs->root_time = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
@@ -117,6 +135,22 @@ static int write_pages(struct fs *fs, struct commit *c)
 	return 0;
 }
 
+/* The lists a commit hands on: what it freed (journaled for remote deletion) and added. */
+static int collect_lists(struct commit *c)
+{
+	int err = 0;
+	for (size_t k = 0; !err && k < c->sync.n; k++)
+		err = namelist_add(&c->added, &c->sync.v[k]);
+	for (size_t k = 0; !err && k < c->npages; k++) {
+		if (!oname_is_zero(&c->pages[k].name))
+			err = namelist_add(&c->added, &c->pages[k].name);
+		if (!err && !oname_is_zero(&c->pages[k].old) &&
+		    !(err = namelist_add(&c->free, &c->pages[k].old)))
+			c->nolds++;
+	}
+	return err;
+}
+
 static int write_commit(struct fs *fs, struct commit *c)
 {
 	int err = 0;
@@ -128,6 +162,10 @@ static int write_commit(struct fs *fs, struct commit *c)
 		err = write_pages(fs, c);
 	if (!err)
 		err = store_sync_objects(fs->st);
+	if (!err)
+		err = collect_lists(c);
+	if (!err)
+		err = store_freed_append(fs->st, c->gen, c->free.v, c->free.n);
 	if (err)
 		return err;
 	struct buf sealed = {0};
@@ -136,7 +174,8 @@ static int write_commit(struct fs *fs, struct commit *c)
 	err = meta_seal(fs->keys->root, aad, sizeof(aad), &c->root, &sealed);
 	if (!err)
 		err = store_file_replace(fs->st, "root", sealed.data, sealed.len);
-	buf_free(&sealed);
+	buf_free(&c->root);
+	c->root = sealed;
 	return err;
 }
 
@@ -150,17 +189,26 @@ static void finish(struct fs *fs, struct commit *c, int err)
 			if (!oname_is_zero(&c->pages[k].name))
 				store_obj_unlink(fs->st, &c->pages[k].name);
 		} else {
-			if (!oname_is_zero(&pg->name))
-				namelist_add(&c->free, &pg->name);
 			pg->name = c->pages[k].name;
 		}
 	}
 	if (err) {
 		fs->dirty = true;
+		c->free.n -= c->nolds; /* the replaced pages are still the durable ones */
 		move_list(&fs->pending_free, &c->free);
 		move_list(&fs->unsynced, &c->sync);
 	}
 	pthread_mutex_unlock(&fs->mu);
+	if (!err && fs->on_commit) {
+		struct fs_commit_info info = {.gen = c->gen,
+					      .root = c->root.data,
+					      .root_len = c->root.len,
+					      .added = c->added.v,
+					      .nadded = c->added.n,
+					      .freed = c->free.v,
+					      .nfreed = c->free.n};
+		fs->on_commit(fs->on_commit_arg, &info);
+	}
 	for (size_t k = 0; !err && k < c->free.n; k++)
 		store_obj_unlink(fs->st, &c->free.v[k]);
 	for (size_t k = 0; k < c->npages; k++)
@@ -168,6 +216,7 @@ static void finish(struct fs *fs, struct commit *c, int err)
 	free(c->pages);
 	namelist_free(&c->free);
 	namelist_free(&c->sync);
+	namelist_free(&c->added);
 	buf_free(&c->root);
 }
 
@@ -265,6 +314,8 @@ int fs_load(struct fs *fs, uid_t uid, gid_t gid)
 	for (size_t p = 0; p < fs->npages; p++)
 		if (!oname_is_zero(&fs->pages[p].name))
 			load_page(fs, p);
+	if (!fs->readonly)
+		store_freed_trim(fs->st, fs->gen); /* records of commits that never happened */
 	htab_each(fs->inodes, set_parents, fs);
 	return inode_get(fs, ROOT_INO) ? 0 : -EBADMSG;
 }

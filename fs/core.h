@@ -13,6 +13,7 @@
 struct fs;
 struct store;
 struct keyring;
+struct oname;
 
 struct fs_ctx {
 	uid_t uid;
@@ -31,6 +32,29 @@ enum {
 	FS_SET_MTIME_NOW = 1 << 8,
 	FS_SET_CTIME = 1 << 10,
 };
+
+/* What a successful commit hands to the sync: the sealed root and the objects it added and freed
+ * (16-byte names). Called after the commit point, before freed objects are deleted locally. */
+struct fs_commit_info {
+	uint64_t gen;
+	const void *root;
+	size_t root_len;
+	const struct oname *added, *freed;
+	size_t nadded, nfreed;
+};
+void fs_set_commit_hook(struct fs *fs, void (*fn)(void *arg, const struct fs_commit_info *info),
+			void *arg);
+/* Calls fn for every object the loaded tree names (inode pages and chunks). */
+int fs_each_object(struct fs *fs, int (*fn)(const struct oname *n, void *arg), void *arg);
+
+struct root_info {
+	uint64_t gen;
+	int64_t time_ns;
+	uint64_t inodes, bytes; /* live inodes, sum of file sizes */
+};
+/* Opens a sealed root (from the cache or a remote) and reads its header. */
+int root_peek(const struct keyring *keys, const uint8_t vault_id[16], const void *sealed,
+	      size_t len, struct root_info *out);
 
 int fs_open(struct fs **out, struct store *st, struct keyring *keys, const uint8_t vault_id[16],
 	    bool readonly);

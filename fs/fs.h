@@ -13,6 +13,7 @@
 #include "crypto/crypto.h"
 #include "fs/store.h"
 #include "lib/htab.h"
+#include "fs/core.h"
 
 #define DATA_BLOCK 4096u
 #define SEALED_BLOCK (DATA_BLOCK + SEAL_OVERHEAD)
@@ -86,8 +87,11 @@ struct fs {
 	struct page *pages;
 	size_t npages;
 	uint64_t gen, next_ino;
+	uint64_t live_inodes, live_bytes; /* as of the last capture */
 	int64_t root_time;
 	bool dirty;
+	void (*on_commit)(void *arg, const struct fs_commit_info *info);
+	void *on_commit_arg;
 	struct namelist pending_free; /* sealed objects replaced since the last capture */
 	struct namelist unsynced;     /* sealed chunks whose commit failed: fsync them next time */
 };

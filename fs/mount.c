@@ -262,3 +262,38 @@ long fs_check(struct fs *fs, FILE *out, uint64_t *files, uint64_t *objects)
 	*objects = c.objects + fs->npages;
 	return c.problems;
 }
+
+void fs_set_commit_hook(struct fs *fs, void (*fn)(void *arg, const struct fs_commit_info *info),
+			void *arg)
+{
+	fs->on_commit = fn;
+	fs->on_commit_arg = arg;
+}
+
+struct each {
+	int (*fn)(const struct oname *n, void *arg);
+	void *arg;
+	int err;
+};
+
+static void each_chunk(void *val, void *arg)
+{
+	struct inode *i = val;
+	struct each *e = arg;
+	for (size_t k = 0; !e->err && i->nlink && k < i->nch; k++)
+		if (i->ch[k].state == CH_SEALED)
+			e->err = e->fn(&i->ch[k].name, e->arg);
+}
+
+int fs_each_object(struct fs *fs, int (*fn)(const struct oname *n, void *arg), void *arg)
+{
+	struct each e = {.fn = fn, .arg = arg};
+	pthread_mutex_lock(&fs->mu);
+	for (size_t p = 0; !e.err && p < fs->npages; p++)
+		if (!oname_is_zero(&fs->pages[p].name))
+			e.err = fn(&fs->pages[p].name, arg);
+	if (!e.err)
+		htab_each(fs->inodes, each_chunk, &e);
+	pthread_mutex_unlock(&fs->mu);
+	return e.err;
+}

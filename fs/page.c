@@ -222,6 +222,8 @@ void root_serialize(struct fs *fs, const struct oname *names, struct buf *out)
 	buf_u64(out, fs->gen);
 	buf_u64(out, (uint64_t)fs->root_time);
 	buf_u64(out, fs->next_ino);
+	buf_u64(out, fs->live_inodes);
+	buf_u64(out, fs->live_bytes);
 	buf_u32(out, DATA_BLOCK);
 	buf_u32(out, CHUNK_BLOCKS);
 	buf_u32(out, PAGE_INODES);
@@ -238,6 +240,8 @@ int root_deserialize(struct fs *fs, const unsigned char *p, size_t len)
 	fs->gen = rd_u64(&r);
 	fs->root_time = (int64_t)rd_u64(&r);
 	fs->next_ino = rd_u64(&r);
+	fs->live_inodes = rd_u64(&r);
+	fs->live_bytes = rd_u64(&r);
 	uint32_t bs = rd_u32(&r), cb = rd_u32(&r), pi = rd_u32(&r), np = rd_u32(&r);
 	if (r.err || memcmp(magic, ROOT_MAGIC, 4) || version != FORMAT_VERSION ||
 	    bs != DATA_BLOCK || cb != CHUNK_BLOCKS || pi != PAGE_INODES ||
@@ -307,5 +311,27 @@ int meta_open(const unsigned char key[KEY_BYTES], const void *aad, size_t aadlen
 		return -EBADMSG;
 	memmove(plain->data, plain->data + 4, inner);
 	plain->len = inner;
+	return 0;
+}
+
+int root_peek(const struct keyring *keys, const uint8_t vault_id[16], const void *sealed,
+	      size_t len, struct root_info *out)
+{
+	struct fs probe = {0};
+	struct buf plain = {0};
+	uint8_t aad[20];
+	memcpy(probe.vault_id, vault_id, 16);
+	root_aad(&probe, aad);
+	int err = meta_open(keys->root, aad, sizeof(aad), sealed, len, &plain);
+	if (!err)
+		err = root_deserialize(&probe, plain.data, plain.len);
+	free(probe.pages);
+	buf_free(&plain);
+	if (err)
+		return -EBADMSG;
+	*out = (struct root_info){.gen = probe.gen,
+				  .time_ns = probe.root_time,
+				  .inodes = probe.live_inodes,
+				  .bytes = probe.live_bytes};
 	return 0;
 }

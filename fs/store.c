@@ -4,6 +4,7 @@
 #include "fs/store.h"
 #include "crypto/crypto.h"
 #include <dirent.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -60,6 +61,7 @@ int oname_parse(struct oname *n, const char *hex)
 int store_open(struct store *s, const char *path)
 {
 	*s = (struct store){.dirfd = -1, .objfd = -1, .lockfd = -1};
+	pthread_mutex_init(&s->freed_mu, NULL);
 	if (mkdir(path, 0700) < 0 && errno != EEXIST)
 		return -errno;
 	s->dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -103,6 +105,12 @@ int store_obj_open(struct store *s, const struct oname *n, int flags)
 	char hex[2 * NAME_BYTES + 1];
 	oname_hex(n, hex);
 	int fd = openat(s->objfd, hex, flags | O_CLOEXEC, 0600);
+	if (fd < 0 && errno == ENOENT && !(flags & O_CREAT) && s->fetch) {
+		int err = s->fetch(s->fetch_arg, n);
+		if (err)
+			return err;
+		fd = openat(s->objfd, hex, flags | O_CLOEXEC, 0600);
+	}
 	return fd < 0 ? -errno : fd;
 }
 
@@ -138,6 +146,20 @@ int store_obj_read(struct store *s, const struct oname *n, struct buf *out)
 	int err = read_fd(fd, out, (size_t)1 << 30);
 	close(fd);
 	return err;
+}
+
+int store_obj_read_local(struct store *s, const struct oname *n, struct buf *out)
+{
+	char hex[2 * NAME_BYTES + 1];
+	oname_hex(n, hex);
+	return file_read_at(s->objfd, hex, out, (size_t)1 << 30);
+}
+
+int store_obj_install(struct store *s, const struct oname *n, const void *p, size_t len)
+{
+	char hex[2 * NAME_BYTES + 1];
+	oname_hex(n, hex);
+	return file_replace_at(s->objfd, hex, p, len, 0);
 }
 
 static int write_all(int fd, const void *p, size_t len)
@@ -259,4 +281,101 @@ int store_file_read(struct store *s, const char *name, struct buf *out)
 int store_file_replace(struct store *s, const char *name, const void *p, size_t len)
 {
 	return file_replace_at(s->dirfd, name, p, len, 0);
+}
+
+#define FREED_LOG "freed.log"
+
+int store_freed_append(struct store *s, uint64_t gen, const struct oname *names, size_t n)
+{
+	if (n == 0)
+		return 0;
+	struct buf b = {0};
+	buf_u64(&b, gen);
+	buf_u32(&b, (uint32_t)n);
+	buf_put(&b, names, n * NAME_BYTES);
+	pthread_mutex_lock(&s->freed_mu);
+	int fd = openat(s->dirfd, FREED_LOG, O_WRONLY | O_APPEND | O_CLOEXEC);
+	bool created = false;
+	if (fd < 0 && errno == ENOENT) {
+		fd = openat(s->dirfd, FREED_LOG, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+		created = true;
+	}
+	int err = fd < 0 ? -errno : b.err ? b.err : write_all(fd, b.data, b.len);
+	if (!err && fdatasync(fd) < 0)
+		err = -errno;
+	if (!err && created && fsync(s->dirfd) < 0)
+		err = -errno;
+	if (fd >= 0)
+		close(fd);
+	pthread_mutex_unlock(&s->freed_mu);
+	buf_free(&b);
+	return err;
+}
+
+/* Walks freed.log; keep (when not NULL) collects the records for which want() is false. */
+static int freed_walk(struct store *s, uint64_t upto, bool newer,
+		      int (*fn)(const struct oname *, void *), void *arg, struct buf *keep,
+		      bool *changed)
+{
+	struct buf log = {0};
+	int err = file_read_at(s->dirfd, FREED_LOG, &log, (size_t)1 << 30);
+	if (err == -ENOENT)
+		return 0;
+	struct rd r = {.p = log.data, .left = log.len};
+	while (!err && r.left >= 12) {
+		const unsigned char *start = r.p;
+		uint64_t gen = rd_u64(&r);
+		uint32_t n = rd_u32(&r);
+		const unsigned char *names = rd_take(&r, (size_t)n * NAME_BYTES);
+		if (!names)
+			break; /* a torn last record */
+		bool due = newer ? gen > upto : gen <= upto;
+		for (uint32_t k = 0; due && fn && !err && k < n; k++)
+			err = fn((const struct oname *)(names + (size_t)k * NAME_BYTES), arg);
+		if (keep && !due)
+			buf_put(keep, start, (size_t)(r.p - start));
+		*changed |= due;
+	}
+	*changed |= r.left != 0;
+	buf_free(&log);
+	return err;
+}
+
+int store_freed_each(struct store *s, uint64_t upto, int (*fn)(const struct oname *n, void *arg),
+		     void *arg)
+{
+	bool changed = false;
+	pthread_mutex_lock(&s->freed_mu);
+	int err = freed_walk(s, upto, false, fn, arg, NULL, &changed);
+	pthread_mutex_unlock(&s->freed_mu);
+	return err;
+}
+
+/* Rewrites freed.log without the records at or below upto (or above it, for newer). */
+static int freed_rewrite(struct store *s, uint64_t upto, bool newer)
+{
+	struct buf keep = {0};
+	bool changed = false;
+	int err = freed_walk(s, upto, newer, NULL, NULL, &keep, &changed);
+	if (!err && changed)
+		err = file_replace_at(s->dirfd, FREED_LOG, keep.data ? (void *)keep.data : "",
+				      keep.len, 0);
+	buf_free(&keep);
+	return err;
+}
+
+int store_freed_drop(struct store *s, uint64_t upto)
+{
+	pthread_mutex_lock(&s->freed_mu);
+	int err = freed_rewrite(s, upto, false);
+	pthread_mutex_unlock(&s->freed_mu);
+	return err;
+}
+
+int store_freed_trim(struct store *s, uint64_t max_gen)
+{
+	pthread_mutex_lock(&s->freed_mu);
+	int err = freed_rewrite(s, max_gen, true);
+	pthread_mutex_unlock(&s->freed_mu);
+	return err;
 }

@@ -5,14 +5,21 @@
 #define COFFER_STORE_H
 #include <stddef.h>
 #include <stdint.h>
+#include <pthread.h>
 #include "lib/buf.h"
 
 #define NAME_BYTES 16
+
+struct oname;
 
 struct store {
 	int dirfd; /* the cache folder */
 	int objfd; /* its objects/ folder */
 	int lockfd;
+	/* Brings a missing object into objects/ from the remote (set by the sync); NULL: none. */
+	int (*fetch)(void *arg, const struct oname *n);
+	void *fetch_arg;
+	pthread_mutex_t freed_mu; /* guards freed.log between commits and the sync */
 };
 
 struct oname {
@@ -31,6 +38,10 @@ int store_lock(struct store *s);
 
 int store_obj_open(struct store *s, const struct oname *n, int flags);
 int store_obj_read(struct store *s, const struct oname *n, struct buf *out);
+/* Reads an object only if it is in the cache (no fetch). */
+int store_obj_read_local(struct store *s, const struct oname *n, struct buf *out);
+/* Puts a fetched object in place atomically (temporary name, fsync, rename). */
+int store_obj_install(struct store *s, const struct oname *n, const void *p, size_t len);
 /* Creates a new object with the given bytes and fsyncs it. */
 int store_obj_write(struct store *s, const struct oname *n, const void *p, size_t len);
 int store_obj_unlink(struct store *s, const struct oname *n);
@@ -44,6 +55,17 @@ int store_each(struct store *s, int (*fn)(const struct oname *n, void *arg), voi
 /* Reads / atomically replaces (tmp, fsync, rename, fsync dir) a small file in the cache folder. */
 int store_file_read(struct store *s, const char *name, struct buf *out);
 int store_file_replace(struct store *s, const char *name, const void *p, size_t len);
+
+/* freed.log: per commit, the objects its root stopped naming, for deletion on the remote once no
+ * retained root names them. Records: u64 generation, u32 count, count 16-byte names. */
+int store_freed_append(struct store *s, uint64_t gen, const struct oname *names, size_t n);
+/* Drops records past max_gen (commits that never reached their commit point). */
+int store_freed_trim(struct store *s, uint64_t max_gen);
+/* Calls fn for each name in records with generation <= upto. */
+int store_freed_each(struct store *s, uint64_t upto, int (*fn)(const struct oname *n, void *arg),
+		     void *arg);
+/* Removes the records with generation <= upto. */
+int store_freed_drop(struct store *s, uint64_t upto);
 
 /* Whole-file helpers for any folder (the vault folder too). */
 int file_read_at(int dirfd, const char *name, struct buf *out, size_t max);

@@ -1,0 +1,48 @@
+/* cmd_snapshots: `coffer snapshots VAULT` lists the roots the vault retains (generation, commit
+ * time, files and bytes), each of which `coffer mount --snapshot GEN` mounts read-only.
+ * Must never change the vault. */
+#include "cli/cli.h"
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "sync/sync.h"
+
+static const char usage[] = "usage: coffer snapshots [--passfile FILE | --passcmd CMD] VAULT\n"
+			    "\n"
+			    "Lists the generations the vault retains, oldest first.\n";
+
+int cmd_snapshots(int argc, char **argv)
+{
+	struct opts o;
+	if (parse_opts(argc, argv, &o, usage) || o.nargs != 1)
+		die_usage(usage);
+	struct remote *r = remote_open(o.args[0]);
+	struct buf text = {0};
+	struct vault v;
+	if (!r || vault_read(r, &text, &v) || vault_unlock_interactive(&o, r->url, &text, &v))
+		return 1;
+	struct snapshot *snaps = NULL;
+	size_t n = 0;
+	int err = sync_list_snapshots(r, v.keys, v.id, &snaps, &n);
+	if (err)
+		fprintf(stderr, "coffer: cannot list the snapshots of %s: %s\n", r->url,
+			err == -EBADMSG ? "a retained root failed authentication" : strerror(-err));
+	else
+		printf("%-12s  %-25s  %10s  %15s\n", "GENERATION", "COMMITTED", "INODES", "BYTES");
+	for (size_t k = 0; !err && k < n; k++) {
+		time_t t = (time_t)(snaps[k].info.time_ns / 1000000000);
+		struct tm tm;
+		char when[64];
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S %Z", localtime_r(&t, &tm));
+		printf("%-12" PRIu64 "  %-25s  %10" PRIu64 "  %15" PRIu64 "\n", snaps[k].gen, when,
+		       snaps[k].info.inodes, snaps[k].info.bytes);
+	}
+	free(snaps);
+	vault_release(&v);
+	buf_free(&text);
+	remote_free(r);
+	return err ? 1 : 0;
+}

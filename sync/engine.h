@@ -1,0 +1,49 @@
+/* engine: the sync's private state, shared by sync.c (attach, thread, fetch) and mirror.c
+ * (upload, publish, clean-up, eviction). Not for use outside sync/. */
+#ifndef COFFER_SYNC_ENGINE_H
+#define COFFER_SYNC_ENGINE_H
+#include <pthread.h>
+#include "lib/htab.h"
+#include "sync/state.h"
+#include "sync/sync.h"
+
+struct sync {
+	struct remote *r;
+	struct store *st;
+	const struct keyring *keys;
+	uint8_t vid[16];
+	struct sync_opts o;
+	struct sync_state state;
+	bool online;
+
+	pthread_mutex_t mu; /* guards everything below */
+	pthread_cond_t cv;
+	pthread_t thread;
+	bool running, stop, conflict;
+	struct htab *pending;    /* objects the newest root needs that the remote lacks */
+	struct htab *remote_set; /* objects known to be on the remote */
+	struct buf newest;       /* sealed newest local root */
+	uint64_t newest_gen, remote_gen;
+	char root_tag[TAG_MAX], lease_tag[TAG_MAX];
+	bool has_root, has_lease;
+	time_t lease_renewed, last_progress, next_try;
+	unsigned backoff;
+	uint64_t bytes_sent, objects_sent, bytes_waiting, cache_bytes;
+	double rate; /* bytes per second, smoothed */
+	char last_error[256];
+	time_t last_error_time;
+};
+
+/* Name sets: keys and values are malloc'ed 16-byte names. */
+int nameset_add(struct htab *t, const struct oname *n);
+void nameset_del(struct htab *t, const struct oname *n);
+void nameset_free(struct htab *t);
+
+void sync_error(struct sync *s, int err, const char *what);
+void sync_write_status(struct sync *s);
+
+/* One round of work: uploads, publish, clean-up, eviction. Called by the sync thread without
+ * mu held. Returns 0 when idle, 1 when it made progress, or a negative errno. */
+int mirror_round(struct sync *s);
+
+#endif

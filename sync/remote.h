@@ -1,0 +1,41 @@
+/* remote: the one interface every remote store implements (local folder now; S3, WebDAV and
+ * SFTP later), in the manner of libgit2's odb backends. Keys are relative paths such as
+ * "objects/<name>", "root", "roots/<gen>", "lease", "config". Values are opaque bytes.
+ * All functions return 0 or a negative errno; -ENOENT means the key does not exist,
+ * -EAGAIN a transient failure worth retrying, -ESTALE a failed conditional write.
+ * Must never see plaintext: everything handed to a backend is already sealed. */
+#ifndef COFFER_REMOTE_H
+#define COFFER_REMOTE_H
+#include <stddef.h>
+#include "lib/buf.h"
+
+#define TAG_MAX 80
+
+struct remote;
+
+struct remote_ops {
+	int (*put)(struct remote *r, const char *key, const void *data, size_t len);
+	/* Whole object; tag (may be NULL) receives a version tag for put_if. */
+	int (*get)(struct remote *r, const char *key, struct buf *out, char tag[TAG_MAX]);
+	int (*del)(struct remote *r, const char *key);
+	/* Calls fn with each key (relative, without the prefix) under prefix ("objects/"). */
+	int (*list)(struct remote *r, const char *prefix, int (*fn)(const char *key, void *arg),
+		    void *arg);
+	/* Atomic replace that fails with -ESTALE unless the current version has tag expect
+	 * (expect NULL: the key must not exist); tag receives the new version's tag. */
+	int (*put_if)(struct remote *r, const char *key, const void *data, size_t len,
+		      const char *expect, char tag[TAG_MAX]);
+	void (*free)(struct remote *r);
+};
+
+struct remote {
+	const struct remote_ops *ops;
+	char *url; /* for messages */
+};
+
+/* Opens the backend for a URL or folder path; prints a one-line error and returns NULL when the
+ * URL is malformed or unsupported. */
+struct remote *remote_open(const char *url);
+void remote_free(struct remote *r);
+
+#endif
