@@ -150,6 +150,8 @@ static int start(struct opts *o, struct remote *r, struct store *st, struct vaul
 	if (!err && (err = fs_mount_load(fs, geteuid(), getegid())))
 		fprintf(stderr, "coffer: cannot load the cache '%s': %s\n", cache,
 			err == -EBADMSG ? "its root failed authentication" : strerror(-err));
+	if (o->readonly && !o->snapshot)
+		fuse_ops_follow_mode();
 	struct fuse_session *se = err ? NULL : new_session(o, fs, cache);
 	int rc = se ? serve(o, fs, sy, se, mp) : 1;
 	if (se)

@@ -42,6 +42,17 @@ static void field(const char *json, const char *key, char *out, size_t cap)
 	out[n] = 0;
 }
 
+static void print_time(const char *json, const char *key, const char *label)
+{
+	char v[64], when[64] = "never";
+	field(json, key, v, sizeof(v));
+	time_t t = (time_t)strtoll(v, NULL, 10);
+	struct tm tm;
+	if (t > 0)
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S %Z", localtime_r(&t, &tm));
+	printf("%s: %s\n", label, when);
+}
+
 static void print_human(const char *json, const char *mp)
 {
 	static const char *keys[][2] = {
@@ -63,13 +74,8 @@ static void print_human(const char *json, const char *mp)
 		field(json, keys[k][0], v, sizeof(v));
 		printf("%s: %s\n", keys[k][1], v[0] ? v : "none");
 	}
-	field(json, "last_error_time", v, sizeof(v));
-	time_t t = (time_t)strtoll(v, NULL, 10);
-	char when[64] = "never";
-	struct tm tm;
-	if (t > 0)
-		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S %Z", localtime_r(&t, &tm));
-	printf("last error time: %s\n", when);
+	print_time(json, "remote_committed", "vault generation committed");
+	print_time(json, "last_error_time", "last error time");
 }
 
 int cmd_status(int argc, char **argv)

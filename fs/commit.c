@@ -319,3 +319,42 @@ int fs_load(struct fs *fs, uid_t uid, gid_t gid)
 	htab_each(fs->inodes, set_parents, fs);
 	return inode_get(fs, ROOT_INO) ? 0 : -EBADMSG;
 }
+
+static void drop_inode(void *val, void *arg)
+{
+	(void)arg;
+	inode_free(val);
+}
+
+int fs_reload(struct fs *fs)
+{
+	struct htab *fresh = htab_new();
+	if (!fresh)
+		return -ENOMEM;
+	pthread_rwlock_wrlock(&fs->freeze);
+	pthread_mutex_lock(&fs->mu);
+	struct htab *old = fs->inodes;
+	struct page *old_pages = fs->pages;
+	size_t old_npages = fs->npages;
+	uint64_t old_gen = fs->gen;
+	fs->inodes = fresh;
+	fs->pages = NULL;
+	fs->npages = 0;
+	int err = fs_load(fs, 0, 0);
+	if (err) { /* keep serving what we had */
+		htab_each(fs->inodes, drop_inode, NULL);
+		htab_free(fs->inodes);
+		free(fs->pages);
+		fs->inodes = old;
+		fs->pages = old_pages;
+		fs->npages = old_npages;
+		fs->gen = old_gen;
+	} else {
+		htab_each(old, drop_inode, NULL);
+		htab_free(old);
+		free(old_pages);
+	}
+	pthread_mutex_unlock(&fs->mu);
+	pthread_rwlock_unlock(&fs->freeze);
+	return err;
+}

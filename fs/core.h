@@ -61,6 +61,8 @@ int fs_open(struct fs **out, struct store *st, struct keyring *keys, const uint8
 /* Loads the root (or makes an empty tree owned by uid/gid), then removes unreachable objects. */
 int fs_mount_load(struct fs *fs, uid_t uid, gid_t gid);
 void fs_close(struct fs *fs);
+/* Read-only mounts: replaces the tree with the cache's (newer) root. */
+int fs_reload(struct fs *fs);
 int fs_commit(struct fs *fs);
 uint64_t fs_generation(struct fs *fs);
 int fs_start_committer(struct fs *fs, unsigned seconds);

@@ -7,7 +7,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CACHE_TIMEOUT 3600.0 /* the kernel sees every change: we are the only writer */
+/* A writer's kernel sees every change (we are the only writer), so it may cache for long; a
+ * follower of someone else's writes caches for a second and rereads files it opens. */
+static double CACHE_TIMEOUT = 3600.0;
+static int keep_cache = 1;
+
+void fuse_ops_follow_mode(void)
+{
+	CACHE_TIMEOUT = 1.0;
+	keep_cache = 0;
+}
 
 _Static_assert(FUSE_SET_ATTR_MODE == FS_SET_MODE && FUSE_SET_ATTR_UID == FS_SET_UID &&
 		       FUSE_SET_ATTR_GID == FS_SET_GID && FUSE_SET_ATTR_SIZE == FS_SET_SIZE &&
@@ -38,7 +47,7 @@ static void reply_entry(fuse_req_t req, int err, const struct stat *st)
 static void op_init(void *userdata, struct fuse_conn_info *conn)
 {
 	(void)userdata;
-	if (conn->capable & FUSE_CAP_WRITEBACK_CACHE)
+	if (conn->capable & FUSE_CAP_WRITEBACK_CACHE && keep_cache) /* it trusts its own sizes */
 		conn->want |= FUSE_CAP_WRITEBACK_CACHE;
 	if (conn->capable & FUSE_CAP_POSIX_ACL)
 		conn->want |= FUSE_CAP_POSIX_ACL;
@@ -152,7 +161,7 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 				     .attr = st,
 				     .attr_timeout = CACHE_TIMEOUT,
 				     .entry_timeout = CACHE_TIMEOUT};
-	fi->keep_cache = 1;
+	fi->keep_cache = keep_cache;
 	if (fuse_reply_create(req, &e, fi) == -ENOENT)
 		fs_forget(FS(req), st.st_ino, 1);
 }
@@ -187,7 +196,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fuse_reply_err(req, -err);
 		return;
 	}
-	fi->keep_cache = 1;
+	fi->keep_cache = keep_cache;
 	fuse_reply_open(req, fi);
 }
 

@@ -6,5 +6,7 @@
 #include <fuse_lowlevel.h>
 
 extern const struct fuse_lowlevel_ops coffer_fuse_ops;
+/* Short kernel cache lifetimes, for read-only mounts that follow newer roots. */
+void fuse_ops_follow_mode(void);
 
 #endif

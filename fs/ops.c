@@ -450,33 +450,33 @@ static struct inode *get_file(struct fs *fs, uint64_t ino)
 
 ssize_t fs_read(struct fs *fs, uint64_t ino, char *buf, size_t size, uint64_t off)
 {
+	pthread_rwlock_rdlock(&fs->freeze); /* a reload may not free the inode under us */
 	struct inode *i = get_file(fs, ino);
-	if (!i)
-		return -EIO;
-	if (!S_ISREG(i->mode))
-		return -EISDIR;
-	pthread_rwlock_rdlock(&i->io);
-	ssize_t r = chunk_read(fs, i, buf, size, off);
-	pthread_rwlock_unlock(&i->io);
+	ssize_t r = !i ? -EIO : !S_ISREG(i->mode) ? -EISDIR : 0;
+	if (!r) {
+		pthread_rwlock_rdlock(&i->io);
+		r = chunk_read(fs, i, buf, size, off);
+		pthread_rwlock_unlock(&i->io);
+	}
+	pthread_rwlock_unlock(&fs->freeze);
 	return r;
 }
 
 ssize_t fs_write(struct fs *fs, uint64_t ino, const char *buf, size_t size, uint64_t off)
 {
-	struct inode *i = get_file(fs, ino);
-	if (!i)
-		return -EIO;
-	if (!S_ISREG(i->mode))
-		return -EISDIR;
 	pthread_rwlock_rdlock(&fs->freeze);
-	pthread_rwlock_wrlock(&i->io);
-	ssize_t r = chunk_write(fs, i, buf, size, off);
-	if (r > 0) {
-		pthread_mutex_lock(&fs->mu);
-		changed(fs, i, true);
-		pthread_mutex_unlock(&fs->mu);
+	struct inode *i = get_file(fs, ino);
+	ssize_t r = !i ? -EIO : !S_ISREG(i->mode) ? -EISDIR : 0;
+	if (!r) {
+		pthread_rwlock_wrlock(&i->io);
+		r = chunk_write(fs, i, buf, size, off);
+		if (r > 0) {
+			pthread_mutex_lock(&fs->mu);
+			changed(fs, i, true);
+			pthread_mutex_unlock(&fs->mu);
+		}
+		pthread_rwlock_unlock(&i->io);
 	}
-	pthread_rwlock_unlock(&i->io);
 	pthread_rwlock_unlock(&fs->freeze);
 	return r;
 }

@@ -10,6 +10,7 @@
 struct sync {
 	struct remote *r;
 	struct store *st;
+	struct fs *fs;
 	const struct keyring *keys;
 	uint8_t vid[16];
 	struct sync_opts o;
@@ -24,6 +25,7 @@ struct sync {
 	struct htab *remote_set; /* objects known to be on the remote */
 	struct buf newest;       /* sealed newest local root */
 	uint64_t newest_gen, remote_gen;
+	int64_t remote_time; /* commit time of remote_gen, ns */
 	char root_tag[TAG_MAX], lease_tag[TAG_MAX];
 	bool has_root, has_lease;
 	time_t lease_renewed, last_progress, next_try;

@@ -198,10 +198,13 @@ static int publish(struct sync *s)
 	if (!err)
 		err = s->r->ops->put_if(s->r, "root", root.data, root.len, had_root ? expect : NULL,
 					tag);
+	struct root_info ri = {0};
+	root_peek(s->keys, s->vid, root.data, root.len, &ri);
 	buf_free(&root);
 	pthread_mutex_lock(&s->mu);
 	if (!err) {
 		s->remote_gen = gen;
+		s->remote_time = ri.time_ns;
 		s->has_root = true;
 		snprintf(s->root_tag, sizeof(s->root_tag), "%s", tag);
 		s->state.synced = gen;
@@ -382,12 +385,14 @@ void sync_write_status(struct sync *s)
 										    : "idle";
 	int n = snprintf(text, sizeof(text),
 			 "{\"state\":\"%s\",\"remote\":\"%s\",\"local_generation\":%" PRIu64
-			 ",\"remote_generation\":%" PRIu64 ",\"objects_waiting\":%zu"
+			 ",\"remote_generation\":%" PRIu64 ",\"remote_committed\":%lld"
+			 ",\"objects_waiting\":%zu"
 			 ",\"bytes_waiting\":%" PRIu64 ",\"upload_rate\":%.0f"
 			 ",\"objects_uploaded\":%" PRIu64 ",\"bytes_uploaded\":%" PRIu64
 			 ",\"cache_bytes\":%" PRIu64 ",\"last_error\":\"%s\",\"last_error_time\":%lld"
 			 ",\"pid\":%d}\n",
-			 state, url, s->newest_gen, s->remote_gen, htab_count(s->pending),
+			 state, url, s->newest_gen, s->remote_gen, (long long)(s->remote_time / 1000000000),
+			 htab_count(s->pending),
 			 s->bytes_waiting, s->rate, s->objects_sent, s->bytes_sent, s->cache_bytes,
 			 error, (long long)s->last_error_time, (int)getpid());
 	int fd = openat(s->st->dirfd, ".status.tmp", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);

@@ -159,6 +159,7 @@ static int attach_online(struct sync *s)
 	} else if (!err) {
 		s->has_root = true;
 		s->remote_gen = ri.gen;
+		s->remote_time = ri.time_ns;
 		err = reconcile(s, &R, &ri);
 		if (!err && ri.gen > s->state.seen)
 			s->state.seen = ri.gen;
@@ -290,14 +291,72 @@ static int add_missing(const struct oname *n, void *arg)
 
 static void *sync_main(void *arg);
 
+/* Read-only mounts: adopt newer roots that the writer publishes. */
+static void follow_round(struct sync *s)
+{
+	struct buf R = {0};
+	struct root_info ri;
+	char tag[TAG_MAX];
+	int err = s->r->ops->get(s->r, "root", &R, tag);
+	if (!err && strcmp(tag, s->root_tag) != 0 &&
+	    root_peek(s->keys, s->vid, R.data, R.len, &ri) == 0) {
+		if (ri.gen < s->state.seen) {
+			log_msg(LOG_ERR, "rollback detected: the vault holds generation %" PRIu64
+					 ", this cache has seen %" PRIu64 "; keeping the newer",
+				ri.gen, s->state.seen);
+		} else if (ri.gen > s->remote_gen &&
+			   store_file_replace(s->st, "root", R.data, R.len) == 0 &&
+			   fs_reload(s->fs) == 0) {
+			log_msg(LOG_INFO, "following generation %" PRIu64, ri.gen);
+			pthread_mutex_lock(&s->mu);
+			s->remote_gen = s->newest_gen = ri.gen;
+			s->remote_time = ri.time_ns;
+			s->state.seen = ri.gen;
+			snprintf(s->root_tag, sizeof(s->root_tag), "%s", tag);
+			pthread_mutex_unlock(&s->mu);
+			state_save(s->st, &s->state);
+		}
+	} else if (err && err != -ENOENT) {
+		pthread_mutex_lock(&s->mu);
+		sync_error(s, err, "following the vault");
+		pthread_mutex_unlock(&s->mu);
+	}
+	buf_free(&R);
+}
+
+static void *follow_main(void *arg)
+{
+	struct sync *s = arg;
+	pthread_mutex_lock(&s->mu);
+	while (!s->stop) {
+		pthread_mutex_unlock(&s->mu);
+		follow_round(s);
+		pthread_mutex_lock(&s->mu);
+		sync_write_status(s);
+		struct timespec t;
+		clock_gettime(CLOCK_REALTIME, &t);
+		t.tv_sec += 5;
+		pthread_cond_timedwait(&s->cv, &s->mu, &t);
+	}
+	pthread_mutex_unlock(&s->mu);
+	return NULL;
+}
+
 int sync_start(struct sync *s, struct fs *fs)
 {
-	if (s->o.readonly)
-		return 0;
+	s->fs = fs;
 	s->pending = htab_new();
 	s->remote_set = htab_new();
 	if (!s->pending || !s->remote_set)
 		return -ENOMEM;
+	if (s->o.readonly) {
+		if (s->o.snapshot)
+			return 0;
+		s->newest_gen = s->remote_gen;
+		int err = -pthread_create(&s->thread, NULL, follow_main, s);
+		s->running = err == 0;
+		return err;
+	}
 	int err = s->r->ops->list(s->r, "objects/", add_remote, s->remote_set);
 	if (err) { /* offline: assume nothing is there; uploads are idempotent */
 		sync_error(s, err, "listing the remote");
@@ -359,7 +418,7 @@ static bool nowait_requested(struct sync *s)
 
 int sync_drain(struct sync *s)
 {
-	if (!s->running)
+	if (!s->running || s->o.readonly)
 		return 0;
 	pthread_mutex_lock(&s->mu);
 	s->last_progress = time(NULL);
