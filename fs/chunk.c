@@ -70,24 +70,9 @@ static int open_block(struct fs *fs, const struct oname *n, uint32_t idx, const 
 	return aead_open(plain, in, SEALED_BLOCK, aad, sizeof(aad), fs->keys->data);
 }
 
-static int pread_full(int fd, void *p, size_t len, uint64_t off)
-{
-	size_t got = 0;
-	while (got < len) {
-		ssize_t r = pread(fd, (char *)p + got, len - got, (off_t)(off + got));
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return -errno;
-		if (r == 0)
-			return -EBADMSG; /* shorter than its reference says: truncated */
-		got += (size_t)r;
-	}
-	return 0;
-}
-
-/* Reads [off, off + len) but succeeds once need bytes are in: the aligned tail may pass EOF. */
-static int pread_direct(int fd, void *p, size_t len, uint64_t off, size_t need)
+/* Reads up to len bytes at off and succeeds once need bytes are in (an O_DIRECT read is aligned
+ * and may run past the end of the object); a shorter object is truncated: -EBADMSG. */
+static int pread_at_least(int fd, void *p, size_t len, uint64_t off, size_t need)
 {
 	size_t got = 0;
 	while (got < need) {
@@ -97,10 +82,15 @@ static int pread_direct(int fd, void *p, size_t len, uint64_t off, size_t need)
 		if (r < 0)
 			return -errno;
 		if (r == 0)
-			return -EBADMSG; /* shorter than its reference says: truncated */
+			return -EBADMSG;
 		got += (size_t)r;
 	}
 	return 0;
+}
+
+static int pread_full(int fd, void *p, size_t len, uint64_t off)
+{
+	return pread_at_least(fd, p, len, off, len);
 }
 
 static int pwrite_full(int fd, const void *p, size_t len, uint64_t off)
@@ -150,7 +140,7 @@ static int read_range(struct fs *fs, int fd, const struct chunk *c, uint32_t b0,
 	uint64_t afrom = from / DIRECT_ALIGN * DIRECT_ALIGN;
 	uint64_t ato = (to + DIRECT_ALIGN - 1) / DIRECT_ALIGN * DIRECT_ALIGN;
 	const unsigned char *sealed = buf + (from - afrom);
-	int err = pread_direct(fd, buf, (size_t)(ato - afrom), afrom, (size_t)(to - afrom));
+	int err = pread_at_least(fd, buf, (size_t)(ato - afrom), afrom, (size_t)(to - afrom));
 	for (uint32_t k = b0; !err && k <= last; k++) {
 		uint32_t bs = k * DATA_BLOCK, s = in > bs ? in : bs;
 		uint32_t e = in + n < bs + DATA_BLOCK ? in + n : bs + DATA_BLOCK;

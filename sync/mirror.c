@@ -110,36 +110,6 @@ static int upload_batch(struct sync *s)
 	return err;
 }
 
-struct gens {
-	uint64_t *v;
-	size_t n, cap;
-};
-
-static int add_gen(const char *key, void *arg)
-{
-	struct gens *g = arg;
-	char *end;
-	uint64_t gen = strtoull(key, &end, 10);
-	if (*end || strlen(key) != 20)
-		return 0;
-	if (g->n == g->cap) {
-		size_t cap = g->cap ? 2 * g->cap : 32;
-		uint64_t *v = realloc(g->v, cap * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		g->v = v;
-		g->cap = cap;
-	}
-	g->v[g->n++] = gen;
-	return 0;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return x < y ? -1 : x > y;
-}
-
 static int delete_object(const struct oname *n, void *arg)
 {
 	struct sync *s = arg;
@@ -156,24 +126,24 @@ static int delete_object(const struct oname *n, void *arg)
 /* Keeps the newest `keep` roots and deletes the objects only older roots named. */
 static int clean_remote(struct sync *s)
 {
-	struct gens g = {0};
-	int err = s->r->ops->list(s->r, "roots/", add_gen, &g);
-	if (!err && g.n) {
-		qsort(g.v, g.n, sizeof(*g.v), cmp_u64);
-		size_t drop = g.n > s->o.keep ? g.n - s->o.keep : 0;
+	uint64_t *gens = NULL;
+	size_t n = 0;
+	int err = remote_list_gens(s->r, &gens, &n);
+	if (!err && n) {
+		size_t drop = n > s->o.keep ? n - s->o.keep : 0;
 		for (size_t k = 0; !err && k < drop; k++) {
 			char key[64];
-			snprintf(key, sizeof(key), "roots/%020" PRIu64, g.v[k]);
+			snprintf(key, sizeof(key), "roots/%020" PRIu64, gens[k]);
 			err = s->r->ops->del(s->r, key);
 			err = err == -ENOENT ? 0 : err;
 		}
-		uint64_t oldest = g.v[drop];
+		uint64_t oldest = gens[drop];
 		if (!err)
 			err = store_freed_each(s->st, oldest, delete_object, s);
 		if (!err)
 			err = store_freed_drop(s->st, oldest);
 	}
-	free(g.v);
+	free(gens);
 	return err;
 }
 

@@ -7,6 +7,7 @@
 #ifndef COFFER_REMOTE_H
 #define COFFER_REMOTE_H
 #include <stddef.h>
+#include <stdint.h>
 #include "lib/buf.h"
 
 #define TAG_MAX 80
@@ -37,5 +38,7 @@ struct remote {
  * URL is malformed or unsupported. */
 struct remote *remote_open(const char *url);
 void remote_free(struct remote *r);
+/* The generations under roots/ (keys of 20 decimal digits), sorted ascending; free *out. */
+int remote_list_gens(struct remote *r, uint64_t **out, size_t *n);
 
 #endif

@@ -324,6 +324,15 @@ static void follow_round(struct sync *s)
 	buf_free(&R);
 }
 
+/* Waits on the sync's condition for up to secs seconds; called with mu held. */
+static void wait_a_while(struct sync *s, int secs)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_REALTIME, &t);
+	t.tv_sec += secs;
+	pthread_cond_timedwait(&s->cv, &s->mu, &t);
+}
+
 static void *follow_main(void *arg)
 {
 	struct sync *s = arg;
@@ -333,10 +342,7 @@ static void *follow_main(void *arg)
 		follow_round(s);
 		pthread_mutex_lock(&s->mu);
 		sync_write_status(s);
-		struct timespec t;
-		clock_gettime(CLOCK_REALTIME, &t);
-		t.tv_sec += 5;
-		pthread_cond_timedwait(&s->cv, &s->mu, &t);
+		wait_a_while(s, 5);
 	}
 	pthread_mutex_unlock(&s->mu);
 	return NULL;
@@ -399,10 +405,7 @@ static void *sync_main(void *arg)
 		sync_write_status(s);
 		if (r > 0 || s->stop)
 			continue;
-		struct timespec t;
-		clock_gettime(CLOCK_REALTIME, &t);
-		t.tv_sec += 1;
-		pthread_cond_timedwait(&s->cv, &s->mu, &t);
+		wait_a_while(s, 1);
 	}
 	pthread_mutex_unlock(&s->mu);
 	return NULL;
@@ -433,10 +436,7 @@ int sync_drain(struct sync *s)
 			break;
 		}
 		pthread_cond_signal(&s->cv);
-		struct timespec t;
-		clock_gettime(CLOCK_REALTIME, &t);
-		t.tv_sec += 1;
-		pthread_cond_timedwait(&s->cv, &s->mu, &t);
+		wait_a_while(s, 1);
 	}
 	pthread_mutex_unlock(&s->mu);
 	return err;
@@ -465,58 +465,30 @@ void sync_stop(struct sync *s)
 	free(s);
 }
 
-struct snap_list {
-	struct snapshot *v;
-	size_t n, cap;
-};
-
-static int add_snap(const char *key, void *arg)
-{
-	struct snap_list *l = arg;
-	char *end;
-	uint64_t gen = strtoull(key, &end, 10);
-	if (*end || strlen(key) != 20)
-		return 0;
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? 2 * l->cap : 16;
-		struct snapshot *v = realloc(l->v, cap * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		l->v = v;
-		l->cap = cap;
-	}
-	l->v[l->n++] = (struct snapshot){.gen = gen};
-	return 0;
-}
-
-static int by_gen(const void *a, const void *b)
-{
-	uint64_t x = ((const struct snapshot *)a)->gen, y = ((const struct snapshot *)b)->gen;
-	return x < y ? -1 : x > y;
-}
-
 int sync_list_snapshots(struct remote *r, const struct keyring *keys, const uint8_t vault_id[16],
 			struct snapshot **out, size_t *n)
 {
-	struct snap_list l = {0};
-	int err = r->ops->list(r, "roots/", add_snap, &l);
-	if (!err)
-		qsort(l.v, l.n, sizeof(*l.v), by_gen);
-	for (size_t k = 0; !err && k < l.n; k++) {
+	uint64_t *gens = NULL;
+	int err = remote_list_gens(r, &gens, n);
+	struct snapshot *v = err ? NULL : calloc(*n ? *n : 1, sizeof(*v));
+	if (!err && !v)
+		err = -ENOMEM;
+	for (size_t k = 0; !err && k < *n; k++) {
 		char key[64];
 		struct buf b = {0};
-		snprintf(key, sizeof(key), "roots/%020" PRIu64, l.v[k].gen);
+		v[k].gen = gens[k];
+		snprintf(key, sizeof(key), "roots/%020" PRIu64, gens[k]);
 		err = r->ops->get(r, key, &b, NULL);
-		if (!err && (root_peek(keys, vault_id, b.data, b.len, &l.v[k].info) ||
-			     l.v[k].info.gen != l.v[k].gen))
+		if (!err && (root_peek(keys, vault_id, b.data, b.len, &v[k].info) ||
+			     v[k].info.gen != gens[k]))
 			err = -EBADMSG;
 		buf_free(&b);
 	}
+	free(gens);
 	if (err) {
-		free(l.v);
+		free(v);
 		return err;
 	}
-	*out = l.v;
-	*n = l.n;
+	*out = v;
 	return 0;
 }
