@@ -2,7 +2,7 @@
 # ASan+UBSan, FUSE integration); `make deps` installs missing Debian packages.
 PREFIX ?= /usr/local
 CC ?= cc
-PKGS := fuse3 libsodium libcurl
+PKGS := fuse3 libsodium libcurl libxml-2.0
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS ?= -O2 -g

@@ -17,6 +17,7 @@ struct opts {
 	bool foreground, readonly, help, no_wait, json;
 	unsigned commit_seconds, keep, drain_timeout;
 	uint64_t cache_size, snapshot;
+	struct remote_opts ropts;
 	char fuse_opts[1024]; /* -o options not Coffer's own, passed to FUSE */
 	const char *args[4];
 	int nargs;

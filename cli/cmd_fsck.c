@@ -47,7 +47,7 @@ int cmd_fsck(int argc, char **argv)
 	struct opts o;
 	if (parse_opts(argc, argv, &o, usage) || o.nargs != 1)
 		die_usage(usage);
-	struct remote *r = remote_open(o.args[0]);
+	struct remote *r = remote_open(o.args[0], &o.ropts);
 	struct buf text = {0};
 	struct vault v;
 	struct store st;

@@ -23,7 +23,7 @@ int cmd_init(int argc, char **argv)
 		fprintf(stderr, "coffer: unknown --kdf-level '%s'\n", o.kdf_level);
 		return 2;
 	}
-	struct remote *r = remote_open(o.args[0]);
+	struct remote *r = remote_open(o.args[0], &o.ropts);
 	if (!r)
 		return 1;
 	const char *dir = strncmp(r->url, "file://", 7) == 0 ? r->url + 7 : r->url;

@@ -183,7 +183,7 @@ int cmd_mount(int argc, char **argv)
 	if (parse_opts(argc, argv, &o, usage) || o.nargs != 2)
 		die_usage(usage);
 	const char *mp = o.args[1];
-	struct remote *r = remote_open(o.args[0]);
+	struct remote *r = remote_open(o.args[0], &o.ropts);
 	struct buf text = {0};
 	struct vault v;
 	struct store st;

@@ -19,7 +19,7 @@ int cmd_snapshots(int argc, char **argv)
 	struct opts o;
 	if (parse_opts(argc, argv, &o, usage) || o.nargs != 1)
 		die_usage(usage);
-	struct remote *r = remote_open(o.args[0]);
+	struct remote *r = remote_open(o.args[0], &o.ropts);
 	struct buf text = {0};
 	struct vault v;
 	if (!r || vault_read(r, &text, &v) || vault_unlock_interactive(&o, r->url, &text, &v))

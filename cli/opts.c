@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <stddef.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,9 +44,43 @@ static int number(const char *opt, const char *v, unsigned long max, unsigned *o
 	return 1;
 }
 
+/* -o NAME=VALUE options that configure the remote. */
+static int remote_option(struct remote_opts *r, char *opt)
+{
+	static const struct {
+		const char *name;
+		size_t off;
+	} strs[] = {
+		{"region=", offsetof(struct remote_opts, region)},
+		{"s3_style=", offsetof(struct remote_opts, s3_style)},
+		{"cacert=", offsetof(struct remote_opts, cacert)},
+		{"netrc=", offsetof(struct remote_opts, netrc)},
+		{"ssh_key=", offsetof(struct remote_opts, ssh_key)},
+		{"known_hosts=", offsetof(struct remote_opts, known_hosts)},
+	};
+	if (strcmp(opt, "accept_new_host_key") == 0) {
+		r->accept_new_host_key = 1;
+		return 1;
+	}
+	int matched = 0;
+	for (size_t k = 0; !matched && k < sizeof(strs) / sizeof(strs[0]); k++)
+		if (strncmp(opt, strs[k].name, strlen(strs[k].name)) == 0) {
+			*(const char **)((char *)r + strs[k].off) = opt + strlen(strs[k].name);
+			matched = 1;
+		}
+	if (matched && r->s3_style && strcmp(r->s3_style, "path") && strcmp(r->s3_style, "virtual")) {
+		fprintf(stderr, "coffer: -o s3_style= takes path or virtual\n");
+		return -1;
+	}
+	return matched;
+}
+
 static int own_option(struct opts *o, char *opt)
 {
 	char *end;
+	int r = remote_option(&o->ropts, opt);
+	if (r)
+		return r;
 	if (strncmp(opt, "keep=", 5) == 0)
 		return number("keep=", opt + 5, 100000, &o->keep);
 	if (strncmp(opt, "drain_timeout=", 14) == 0)

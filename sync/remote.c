@@ -7,9 +7,20 @@
 #include <errno.h>
 
 struct remote *remote_file_open(const char *dir);
+struct remote *remote_s3_open(const char *url, const struct remote_opts *o);
+struct remote *remote_webdav_open(const char *url, const struct remote_opts *o);
+struct remote *remote_sftp_open(const char *url, const struct remote_opts *o);
 
-struct remote *remote_open(const char *url)
+struct remote *remote_open(const char *url, const struct remote_opts *o)
 {
+	static const struct remote_opts none;
+	o = o ? o : &none;
+	if (strncmp(url, "s3://", 5) == 0 || strncmp(url, "s3+http://", 10) == 0)
+		return remote_s3_open(url, o);
+	if (strncmp(url, "webdav://", 9) == 0 || strncmp(url, "webdavs://", 10) == 0)
+		return remote_webdav_open(url, o);
+	if (strncmp(url, "sftp://", 7) == 0)
+		return remote_sftp_open(url, o);
 	if (strncmp(url, "file://", 7) == 0) {
 		if (url[7] != '/') {
 			fprintf(stderr, "coffer: malformed URL '%s': expected file:///absolute/path\n",
@@ -19,8 +30,8 @@ struct remote *remote_open(const char *url)
 		url += 7;
 	} else if (strstr(url, "://")) {
 		fprintf(stderr,
-			"coffer: unsupported vault URL '%s': this version supports folders and "
-			"file:// URLs\n",
+			"coffer: unsupported vault URL '%s': use a folder, file://, s3://, "
+			"s3+http://, webdav://, webdavs:// or sftp://\n",
 			url);
 		return NULL;
 	}

@@ -34,9 +34,20 @@ struct remote {
 	char *url; /* for messages */
 };
 
+/* The -o options that concern remotes; every command that talks to one takes them. */
+struct remote_opts {
+	const char *region;      /* S3 region (default us-east-1) */
+	const char *s3_style;    /* "path" or "virtual" */
+	const char *cacert;      /* CA bundle for TLS */
+	const char *netrc;       /* WebDAV credentials (default ~/.netrc) */
+	const char *ssh_key;     /* SFTP private key (default ~/.ssh/id_ed25519) */
+	const char *known_hosts; /* SFTP host keys (default ~/.ssh/known_hosts) */
+	int accept_new_host_key;
+};
+
 /* Opens the backend for a URL or folder path; prints a one-line error and returns NULL when the
  * URL is malformed or unsupported. */
-struct remote *remote_open(const char *url);
+struct remote *remote_open(const char *url, const struct remote_opts *o);
 void remote_free(struct remote *r);
 /* The generations under roots/ (keys of 20 decimal digits), sorted ascending; free *out. */
 int remote_list_gens(struct remote *r, uint64_t **out, size_t *n);

@@ -1,0 +1,12 @@
+/* s3: the s3 backend (issue 4, not built yet): refuses s3 URLs with a clear message.
+ * Must never pretend to have stored anything. */
+#include "sync/remote.h"
+#include <stdio.h>
+
+struct remote *remote_s3_open(const char *url, const struct remote_opts *o);
+struct remote *remote_s3_open(const char *url, const struct remote_opts *o)
+{
+	(void)o;
+	fprintf(stderr, "coffer: '%s': this version cannot use s3 vaults yet\n", url);
+	return NULL;
+}
