@@ -114,6 +114,7 @@ static int collect_garbage(struct fs *fs)
 	for (size_t p = 0; p < fs->npages; p++)
 		if (fs->pages[p].bad)
 			return 0;
+	store_clean_temp(fs->st);
 	struct reach r;
 	int err = reach_build(fs, &r);
 	if (!err)

@@ -218,6 +218,25 @@ int store_sync_objects(struct store *s)
 	return fsync(s->objfd) < 0 ? -errno : 0;
 }
 
+int store_clean_temp(struct store *s)
+{
+	int fd = dup(s->objfd);
+	DIR *d = fd < 0 ? NULL : fdopendir(fd);
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return -errno;
+	}
+	rewinddir(d);
+	for (struct dirent *e; (e = readdir(d));) {
+		size_t len = strlen(e->d_name);
+		if (e->d_name[0] == '.' && len > 4 && strcmp(e->d_name + len - 4, ".tmp") == 0)
+			unlinkat(s->objfd, e->d_name, 0);
+	}
+	closedir(d);
+	return 0;
+}
+
 int store_each(struct store *s, int (*fn)(const struct oname *n, void *arg), void *arg)
 {
 	int fd = dup(s->objfd);
@@ -252,8 +271,9 @@ int file_read_at(int dirfd, const char *name, struct buf *out, size_t max)
 
 int file_replace_at(int dirfd, const char *name, const void *p, size_t len, int excl)
 {
-	char tmp[256];
-	snprintf(tmp, sizeof(tmp), ".%s.tmp", name);
+	char tmp[300];
+	/* unique: two threads may install the same object at once (parallel reads of a fresh cache) */
+	snprintf(tmp, sizeof(tmp), ".%s.%08x.tmp", name, random_u32());
 	int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;

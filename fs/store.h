@@ -49,6 +49,8 @@ int store_obj_sync(struct store *s, const struct oname *n);
 int store_sync_objects(struct store *s);
 /* Flushes the whole filesystem that holds the cache (syncfs). */
 int store_sync_all(struct store *s);
+/* Removes temporary files left in objects/ by a crash. */
+int store_clean_temp(struct store *s);
 /* Calls fn(name) for every object file; stops on the first negative return. */
 int store_each(struct store *s, int (*fn)(const struct oname *n, void *arg), void *arg);
 
