@@ -78,8 +78,14 @@ assert_fails() { # assert_fails COMMAND...: the command must exit non-zero
 }
 
 # True when something is mounted on $1 (also a dead mount answering ENOTCONN).
+# (/proc/mounts writes a space as \040; awk -v would turn \\040 back into a space, so use ENVIRON)
 is_mounted() {
-	awk -v m="$1" '$2 == m { found = 1 } END { exit !found }' /proc/mounts
+	M=${1// /\\040} awk '$2 == ENVIRON["M"] { found = 1 } END { exit !found }' /proc/mounts
+}
+
+# How many mounts are stacked on $1.
+mount_count() {
+	M=${1// /\\040} awk '$2 == ENVIRON["M"] { n++ } END { print n + 0 }' /proc/mounts
 }
 
 # PIDs of coffer daemons serving this test's cache ($1, default $CACHE).
@@ -167,9 +173,10 @@ _cleanup() {
 		kill -9 "$pid" 2>/dev/null
 	done
 	for m in "${_COFFER_MOUNTS[@]}"; do
-		if is_mounted "$m"; then
+		for _ in 1 2 3 4 5 6 7 8; do # mounts may be stacked (a dead one underneath)
+			is_mounted "$m" || break
 			fusermount3 -uz "$m" 2>/dev/null || umount -l "$m" 2>/dev/null
-		fi
+		done
 	done
 	if [ -n "${KEEP_TMP:-}" ]; then
 		echo "$TEST_NAME: keeping $T" >&2

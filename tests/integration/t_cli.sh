@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # t_cli: the command line behaves: --help/--version and `COMMAND --help` exit 0 and print
 # usage; unknown commands, unknown options and missing arguments exit non-zero with a
-# message; `coffer umount` of a directory that is not a coffer mount exits non-zero and says so.
+# message; `coffer umount` of a directory that is not a coffer mount exits non-zero and says so;
+# init over an existing vault is refused; fsck refuses a mounted cache; paths with spaces work.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -89,3 +90,21 @@ if out=$("$COFFER" fsck --passfile "$PASSFILE" --cache "$CACHE" "$VAULT" 2>&1); 
 fi
 ok "fsck of a mounted cache refused: $out"
 coffer_umount
+
+# Paths with spaces everywhere: vault, cache, mount point.
+SP="$T/with space"
+mkdir -p "$SP/mount point"
+"$COFFER" init --passfile "$PASSFILE" --kdf-level min "$SP/the vault" >/dev/null || fail "init with a space in the path"
+_COFFER_MOUNTS+=("$SP/mount point")
+"$COFFER" mount --passfile "$PASSFILE" --cache "$SP/the cache" -o "logfile=$LOG" "$SP/the vault" "$SP/mount point" ||
+	fail "mount with spaces in the paths failed"
+mountpoint -q "$SP/mount point" || fail "nothing mounted on a path with a space"
+echo spaced >"$SP/mount point/f"
+"$COFFER" umount "$SP/mount point" || fail "umount of a mount point with a space failed"
+mountpoint -q "$SP/mount point" && fail "still mounted after umount (path with a space)"
+flock -n "$SP/the cache/lock" true || fail "umount returned before the daemon released the cache (path with a space)"
+"$COFFER" mount --passfile "$PASSFILE" --cache "$SP/the cache" -o "logfile=$LOG" "$SP/the vault" "$SP/mount point" ||
+	fail "remount with spaces in the paths failed"
+assert_eq "$(cat "$SP/mount point/f")" "spaced" "file after remount (paths with spaces)"
+"$COFFER" umount "$SP/mount point" || fail "second umount (path with a space) failed"
+ok "init/mount/umount with spaces in the vault, cache and mount point paths"

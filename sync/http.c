@@ -1,0 +1,491 @@
+/* http: the libcurl layer shared by the s3, webdav and sftp backends (see http.h): a pool of easy
+ * handles behind a mutex (each keeps its connections between requests), one table from curl
+ * errors and HTTP statuses to errno, and a few retries with backoff and jitter.
+ * Must never log a credential, follow a redirect, accept an unverified TLS peer or unknown SSH
+ * host key (unless asked to add new ones), or retry without bound. */
+#include "sync/http.h"
+#include "crypto/crypto.h"
+#include <errno.h>
+#include <pthread.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <libxml/parser.h>
+
+#define POOL_MAX 8
+#define TRIES 4
+#define BODY_MAX ((size_t)1 << 30)
+
+struct http_pool {
+	pthread_mutex_t mu;
+	CURL *idle[POOL_MAX];
+	int nidle;
+	char *sigv4, *user, *pass, *netrc, *cacert, *key, *pub, *known;
+	bool accept_new;
+};
+
+static int global_rc;
+static pthread_once_t global_once = PTHREAD_ONCE_INIT;
+
+static void global_init_once(void)
+{
+	xmlInitParser();
+	global_rc = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -ENOMEM;
+}
+
+int http_global_init(void)
+{
+	pthread_once(&global_once, global_init_once);
+	return global_rc;
+}
+
+static char *dup_or_null(const char *s, bool *bad)
+{
+	char *d = s ? strdup(s) : NULL;
+	if (s && !d)
+		*bad = true;
+	return d;
+}
+
+/* Files are read when a connection is made, after the daemon moved to "/": keep them absolute. */
+static char *dup_path(const char *s, bool *bad)
+{
+	char cwd[4096], *d = NULL;
+	if (!s || s[0] == '/' || !getcwd(cwd, sizeof(cwd)))
+		return dup_or_null(s, bad);
+	if (asprintf(&d, "%s/%s", cwd, s) < 0) {
+		*bad = true;
+		d = NULL;
+	}
+	return d;
+}
+
+static void free_secret(char *s)
+{
+	if (s)
+		sodium_memzero(s, strlen(s));
+	free(s);
+}
+
+struct http_pool *http_pool_new(const struct http_conf *c)
+{
+	struct http_pool *p = calloc(1, sizeof(*p));
+	if (!p || http_global_init()) {
+		free(p);
+		return NULL;
+	}
+	bool bad = false;
+	pthread_mutex_init(&p->mu, NULL);
+	p->sigv4 = dup_or_null(c->sigv4, &bad);
+	p->user = dup_or_null(c->user, &bad);
+	p->pass = dup_or_null(c->pass, &bad);
+	p->netrc = dup_path(c->netrc, &bad);
+	p->cacert = dup_path(c->cacert, &bad);
+	p->key = dup_path(c->ssh_key, &bad);
+	p->known = dup_path(c->known_hosts, &bad);
+	p->accept_new = c->accept_new_host_key;
+	if (p->key && !bad && asprintf(&p->pub, "%s.pub", p->key) < 0)
+		bad = true;
+	if (bad) {
+		http_pool_free(p);
+		return NULL;
+	}
+	return p;
+}
+
+void http_pool_free(struct http_pool *p)
+{
+	if (!p)
+		return;
+	for (int i = 0; i < p->nidle; i++)
+		curl_easy_cleanup(p->idle[i]);
+	free_secret(p->user);
+	free_secret(p->pass);
+	free(p->sigv4);
+	free(p->netrc);
+	free(p->cacert);
+	free(p->key);
+	free(p->pub);
+	free(p->known);
+	pthread_mutex_destroy(&p->mu);
+	free(p);
+}
+
+static CURL *take(struct http_pool *p)
+{
+	pthread_mutex_lock(&p->mu);
+	CURL *h = p->nidle ? p->idle[--p->nidle] : NULL;
+	pthread_mutex_unlock(&p->mu);
+	if (h)
+		curl_easy_reset(h); /* options go; the connection cache stays */
+	return h ? h : curl_easy_init();
+}
+
+static void give_back(struct http_pool *p, CURL *h)
+{
+	pthread_mutex_lock(&p->mu);
+	if (p->nidle < POOL_MAX) {
+		p->idle[p->nidle++] = h;
+		h = NULL;
+	}
+	pthread_mutex_unlock(&p->mu);
+	if (h)
+		curl_easy_cleanup(h);
+}
+
+struct xfer {
+	struct http_req *q;
+	size_t sent;
+};
+
+static size_t on_body(char *data, size_t size, size_t n, void *arg)
+{
+	struct xfer *x = arg;
+	size_t len = size * n;
+	if (!x->q->out)
+		return len;
+	if (x->q->out->len + len > BODY_MAX)
+		return 0;
+	buf_put(x->q->out, data, len);
+	return x->q->out->err ? 0 : len;
+}
+
+static size_t on_header(char *line, size_t size, size_t n, void *arg)
+{
+	struct xfer *x = arg;
+	size_t len = size * n;
+	if (len > 5 && strncasecmp(line, "ETag:", 5) == 0) {
+		size_t i = 5, j = len;
+		while (i < j && (line[i] == ' ' || line[i] == '\t'))
+			i++;
+		while (j > i && (line[j - 1] == '\r' || line[j - 1] == '\n' || line[j - 1] == ' '))
+			j--;
+		if (j - i < TAG_MAX) {
+			memcpy(x->q->etag, line + i, j - i);
+			x->q->etag[j - i] = 0;
+		}
+	}
+	return len;
+}
+
+static size_t on_read(char *dst, size_t size, size_t n, void *arg)
+{
+	struct xfer *x = arg;
+	size_t left = x->q->len - x->sent, want = size * n;
+	size_t k = left < want ? left : want;
+	memcpy(dst, (const char *)x->q->body + x->sent, k);
+	x->sent += k;
+	return k;
+}
+
+static int on_seek(void *arg, curl_off_t off, int origin)
+{
+	struct xfer *x = arg;
+	if (origin != SEEK_SET || off < 0 || (size_t)off > x->q->len)
+		return CURL_SEEKFUNC_CANTSEEK;
+	x->sent = (size_t)off;
+	return CURL_SEEKFUNC_OK;
+}
+
+static int on_host_key(CURL *h, const struct curl_khkey *known, const struct curl_khkey *found,
+                       enum curl_khmatch match, void *arg)
+{
+	struct http_pool *p = arg;
+	(void)h, (void)known, (void)found;
+	if (match == CURLKHMATCH_OK)
+		return CURLKHSTAT_FINE;
+	if (match == CURLKHMATCH_MISSING && p->accept_new)
+		return CURLKHSTAT_FINE_ADD_TO_FILE;
+	return CURLKHSTAT_REJECT; /* unknown, or changed: never talk to it */
+}
+
+static void set_common(struct http_pool *p, CURL *h, struct xfer *x)
+{
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 10L);
+	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 512L);
+	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, 30L);
+	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https,sftp");
+	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, x);
+	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(h, CURLOPT_HEADERDATA, x);
+	if (p->cacert)
+		curl_easy_setopt(h, CURLOPT_CAINFO, p->cacert);
+	if (p->sigv4) {
+		curl_easy_setopt(h, CURLOPT_AWS_SIGV4, p->sigv4);
+		curl_easy_setopt(h, CURLOPT_USERNAME, p->user);
+		curl_easy_setopt(h, CURLOPT_PASSWORD, p->pass);
+	}
+	if (p->netrc) { /* login from the URL or the netrc file, password from the netrc file */
+		if (p->user)
+			curl_easy_setopt(h, CURLOPT_USERNAME, p->user);
+		curl_easy_setopt(h, CURLOPT_NETRC, (long)CURL_NETRC_OPTIONAL);
+		curl_easy_setopt(h, CURLOPT_NETRC_FILE, p->netrc);
+		curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+	}
+	if (p->key) {
+		curl_easy_setopt(h, CURLOPT_SSH_AUTH_TYPES, (long)CURLSSH_AUTH_PUBLICKEY);
+		curl_easy_setopt(h, CURLOPT_SSH_PRIVATE_KEYFILE, p->key);
+		curl_easy_setopt(h, CURLOPT_SSH_PUBLIC_KEYFILE, p->pub);
+		curl_easy_setopt(h, CURLOPT_SSH_KNOWNHOSTS, p->known);
+		curl_easy_setopt(h, CURLOPT_SSH_KEYFUNCTION, on_host_key);
+		curl_easy_setopt(h, CURLOPT_SSH_KEYDATA, p);
+		curl_easy_setopt(h, CURLOPT_NEW_FILE_PERMS, 0600L);
+		curl_easy_setopt(h, CURLOPT_NEW_DIRECTORY_PERMS, 0700L);
+	}
+}
+
+static void set_request(CURL *h, struct http_req *q, struct xfer *x)
+{
+	curl_easy_setopt(h, CURLOPT_URL, q->url);
+	if (q->hdrs)
+		curl_easy_setopt(h, CURLOPT_HTTPHEADER, q->hdrs);
+	if (q->upload) {
+		curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+		curl_easy_setopt(h, CURLOPT_READFUNCTION, on_read);
+		curl_easy_setopt(h, CURLOPT_READDATA, x);
+		curl_easy_setopt(h, CURLOPT_SEEKFUNCTION, on_seek);
+		curl_easy_setopt(h, CURLOPT_SEEKDATA, x);
+		curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)q->len);
+	} else if (q->body) {
+		/* in memory, so that curl can sign it (sigv4 hashes the post fields) and resend it
+		 */
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, q->body);
+		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)q->len);
+	}
+	if (q->method)
+		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, q->method);
+	if (q->quote)
+		curl_easy_setopt(h, CURLOPT_POSTQUOTE, q->quote);
+	if (q->prequote)
+		curl_easy_setopt(h, CURLOPT_QUOTE, q->prequote);
+	if (q->nobody)
+		curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+	if (q->dirlist)
+		curl_easy_setopt(h, CURLOPT_DIRLISTONLY, 1L);
+	if (q->create_dirs)
+		curl_easy_setopt(h, CURLOPT_FTP_CREATE_MISSING_DIRS, (long)CURLFTP_CREATE_DIR);
+}
+
+static int status_errno(long st, bool conditional)
+{
+	if (st >= 200 && st < 300)
+		return 0;
+	if (st == 404 || st == 410)
+		return -ENOENT;
+	if (st == 412 || (st == 409 && conditional))
+		return -ESTALE;
+	if (st == 401 || st == 403)
+		return -EACCES;
+	if (st == 507)
+		return -ENOSPC;
+	if (st == 413)
+		return -EFBIG;
+	if (st == 408 || st == 429 || st >= 500)
+		return -EAGAIN;
+	return -EPROTO;
+}
+
+int http_errno(CURLcode rc, long status, bool conditional, bool connected)
+{
+	switch (rc) {
+	case CURLE_OK:
+		return status ? status_errno(status, conditional) : 0;
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_RESOLVE_PROXY:
+	case CURLE_COULDNT_CONNECT:
+		return -EHOSTDOWN;
+	case CURLE_OPERATION_TIMEDOUT:
+		return connected ? -EAGAIN : -EHOSTDOWN;
+	case CURLE_SEND_ERROR:
+	case CURLE_RECV_ERROR:
+	case CURLE_GOT_NOTHING:
+	case CURLE_PARTIAL_FILE:
+	case CURLE_HTTP2:
+	case CURLE_HTTP2_STREAM:
+	case CURLE_UPLOAD_FAILED:
+	case CURLE_SSH:
+	case CURLE_AGAIN:
+		return -EAGAIN;
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_ISSUER_ERROR:
+		return -EKEYREJECTED;
+	case CURLE_LOGIN_DENIED:
+	case CURLE_REMOTE_ACCESS_DENIED:
+		return -EACCES;
+	case CURLE_REMOTE_FILE_NOT_FOUND:
+		return -ENOENT;
+	case CURLE_REMOTE_FILE_EXISTS:
+		return -EEXIST;
+	case CURLE_REMOTE_DISK_FULL:
+		return -ENOSPC;
+	case CURLE_OUT_OF_MEMORY:
+		return -ENOMEM;
+	case CURLE_SSL_CONNECT_ERROR: /* not TLS there, or no common ground */
+		return -EPROTO;
+	case CURLE_URL_MALFORMAT:
+	case CURLE_UNSUPPORTED_PROTOCOL:
+		return -EINVAL;
+	default:
+		return -EIO;
+	}
+}
+
+static int perform_once(struct http_pool *p, struct http_req *q)
+{
+	CURL *h = take(p);
+	if (!h)
+		return -ENOMEM;
+	struct xfer x = {.q = q};
+	q->etag[0] = 0;
+	q->status = 0;
+	set_common(p, h, &x);
+	set_request(h, q, &x);
+	CURLcode rc = curl_easy_perform(h);
+	curl_off_t ct = 0;
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &q->status);
+	curl_easy_getinfo(h, CURLINFO_CONNECT_TIME_T, &ct);
+	if (rc == CURLE_WRITE_ERROR && q->out && q->out->err)
+		rc = CURLE_OUT_OF_MEMORY;
+	int err = http_errno(rc, q->status, q->conditional, ct > 0 || q->status > 0);
+	if (rc != CURLE_OK) { /* the connection may be broken: do not keep it */
+		curl_easy_cleanup(h);
+		return err;
+	}
+	give_back(p, h);
+	return err;
+}
+
+static void backoff(int attempt)
+{
+	long ms = 200L << attempt; /* 200, 400, 800 ms, plus up to as much again */
+	ms += (long)(random_u32() % (uint32_t)ms);
+	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
+	nanosleep(&ts, NULL);
+}
+
+int http_do(struct http_pool *p, struct http_req *q)
+{
+	size_t start = q->out ? q->out->len : 0;
+	int err = 0;
+	for (q->attempts = 1;; q->attempts++) {
+		if (q->out)
+			q->out->len = start; /* a retry starts the body again */
+		err = perform_once(p, q);
+		if (err != -EAGAIN || q->attempts == TRIES)
+			return err;
+		backoff(q->attempts - 1);
+	}
+}
+
+void http_escape(struct buf *b, const char *s, bool keep_slash)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		    c == '-' || c == '_' || c == '.' || c == '~' || (c == '/' && keep_slash)) {
+			buf_put(b, s, 1);
+		} else {
+			char e[3] = {'%', hex[c >> 4], hex[c & 15]};
+			buf_put(b, e, 3);
+		}
+	}
+}
+
+void http_sha256_hex(const void *data, size_t len, char out[65])
+{
+	unsigned char h[crypto_hash_sha256_BYTES];
+	crypto_hash_sha256(h, data, len);
+	sodium_bin2hex(out, 65, h, sizeof(h));
+}
+
+char *http_cstr(const struct buf *b)
+{
+	char *s = malloc(b->len + 1);
+	if (s) {
+		if (b->len)
+			memcpy(s, b->data, b->len);
+		s[b->len] = 0;
+	}
+	return s;
+}
+
+static bool host_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '-' || c == '.';
+}
+
+static int parse_authority(const char *a, size_t n, struct http_url *u, const char **why)
+{
+	const char *at = memchr(a, '@', n);
+	if (at) {
+		if (memchr(a, ':', (size_t)(at - a))) {
+			*why = "a password does not belong in the URL (coffer reads it from a "
+			       "credentials file)";
+			return -EINVAL;
+		}
+		snprintf(u->user, sizeof(u->user), "%.*s", (int)(at - a), a);
+		n -= (size_t)(at - a) + 1;
+		a = at + 1;
+	}
+	size_t h = 0;
+	if (n && a[0] == '[') {
+		const char *end = memchr(a, ']', n);
+		h = end ? (size_t)(end - a) + 1 : 0;
+	} else {
+		while (h < n && host_char(a[h]))
+			h++;
+	}
+	if (h == 0 || h >= sizeof(u->host) || (h < n && a[h] != ':')) {
+		*why = "the host name is missing or has characters a host name cannot have";
+		return -EINVAL;
+	}
+	snprintf(u->host, sizeof(u->host), "%.*s", (int)h, a);
+	if (h == n)
+		return 0;
+	char *end;
+	long port = strtol(a + h + 1, &end, 10);
+	if (end != a + n || h + 1 == n || port < 1 || port > 65535) {
+		*why = "the port must be a number from 1 to 65535";
+		return -EINVAL;
+	}
+	u->port = (int)port;
+	return 0;
+}
+
+int http_url_parse(const char *url, struct http_url *u, const char **why)
+{
+	memset(u, 0, sizeof(*u));
+	const char *sep = strstr(url, "://");
+	if (!sep || (size_t)(sep - url) >= sizeof(u->scheme)) {
+		*why = "no scheme";
+		return -EINVAL;
+	}
+	snprintf(u->scheme, sizeof(u->scheme), "%.*s", (int)(sep - url), url);
+	const char *a = sep + 3;
+	size_t n = strcspn(a, "/");
+	if (strpbrk(a, "?# \t\r\n\\")) {
+		*why = "it may not contain '?', '#', spaces or backslashes";
+		return -EINVAL;
+	}
+	int err = parse_authority(a, n, u, why);
+	if (err)
+		return err;
+	if (strlen(a + n) >= sizeof(u->path)) {
+		*why = "the path is too long";
+		return -EINVAL;
+	}
+	strcpy(u->path, a + n);
+	return 0;
+}
