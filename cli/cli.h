@@ -31,9 +31,14 @@ void die_usage(const char *usage);
 char *passphrase_read(const struct opts *o, bool confirm, size_t *len);
 void passphrase_free(char *p);
 
-/* Reads and parses the vault config from the remote, printing a clear message on failure. */
-int vault_read(struct remote *r, struct buf *text, struct vault *v);
-/* Opens the cache (default $XDG_CACHE_HOME/coffer/<id>) into s; path gets its location. */
+/* The file in a cache that names the vault URL it was last mounted from. */
+#define CACHE_URL_NAME "vault-url"
+
+/* Reads and parses the vault config from the remote, printing a clear message on failure.
+ * With o, an unreachable remote falls back to the config copy of the cache that serves it. */
+int vault_read(const struct opts *o, struct remote *r, struct buf *text, struct vault *v);
+/* Opens the cache (default $XDG_CACHE_HOME/coffer/<id>; a snapshot's gets the suffix
+ * .snapshot-GEN) into s; path gets its location. */
 int cache_open(const struct opts *o, const struct vault *v, struct store *s, char *path,
 	       size_t cap);
 /* Prompts, unlocks the vault config; prints "wrong passphrase" and fails when it is. */

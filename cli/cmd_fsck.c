@@ -52,7 +52,7 @@ int cmd_fsck(int argc, char **argv)
 	struct vault v;
 	struct store st;
 	char cache[4096];
-	if (!r || vault_read(r, &text, &v) || cache_open(&o, &v, &st, cache, sizeof(cache)))
+	if (!r || vault_read(&o, r, &text, &v) || cache_open(&o, &v, &st, cache, sizeof(cache)))
 		return 1;
 	int rc = 1;
 	if (store_lock(&st))

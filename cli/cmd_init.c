@@ -2,6 +2,7 @@
  * Must never overwrite an existing vault. */
 #include "cli/cli.h"
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -26,8 +27,9 @@ int cmd_init(int argc, char **argv)
 	struct remote *r = remote_open(o.args[0], &o.ropts);
 	if (!r)
 		return 1;
+	bool folder = !strstr(r->url, "://") || strncmp(r->url, "file://", 7) == 0;
 	const char *dir = strncmp(r->url, "file://", 7) == 0 ? r->url + 7 : r->url;
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+	if (folder && mkdir(dir, 0700) < 0 && errno != EEXIST) {
 		fprintf(stderr, "coffer: cannot create vault folder '%s': %s\n", dir, strerror(errno));
 		remote_free(r);
 		return 1;
@@ -35,8 +37,12 @@ int cmd_init(int argc, char **argv)
 	struct buf text = {0};
 	char tag[TAG_MAX];
 	int err = r->ops->get(r, VAULT_CONFIG_NAME, &text, tag);
-	if (err == 0) {
-		fprintf(stderr, "coffer: '%s' already holds a vault; not overwriting it\n", r->url);
+	if (err != -ENOENT) {
+		if (err == 0)
+			fprintf(stderr, "coffer: '%s' already holds a vault; not overwriting it\n",
+				r->url);
+		else
+			fprintf(stderr, "coffer: cannot use '%s': %s\n", r->url, remote_strerror(err));
 		buf_free(&text);
 		remote_free(r);
 		return 1;

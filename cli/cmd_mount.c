@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <syslog.h>
@@ -35,14 +36,22 @@ static const char usage[] =
 	"  -o ro              mount read-only\n"
 	"  -o OPT             other options are passed to FUSE (see mount.fuse3(8))\n";
 
-/* A mount left by a killed daemon answers ENOTCONN; detach it so the new mount can proceed. */
-static int clear_dead_mount(const char *mp)
+/* Whether the daemon that serves the coffer mount whose cache is `cache` still runs: it holds
+ * the cache's lock for as long as it lives. */
+static bool daemon_alive(const char *cache)
 {
-	struct stat st;
-	if (stat(mp, &st) == 0)
-		return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
-	if (errno != ENOTCONN)
-		return -errno;
+	char lock[4200];
+	snprintf(lock, sizeof(lock), "%s/lock", cache);
+	int fd = open(lock, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	bool busy = flock(fd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+	close(fd);
+	return busy;
+}
+
+static int detach(const char *mp)
+{
 	fprintf(stderr, "coffer: %s was left by a stopped coffer; detaching it\n", mp);
 	if (umount2(mp, MNT_DETACH) < 0) {
 		char cmd[4200];
@@ -50,7 +59,34 @@ static int clear_dead_mount(const char *mp)
 		if (system(cmd) != 0)
 			return -ENOTCONN;
 	}
-	return stat(mp, &st) == 0 ? 0 : -errno;
+	return 0;
+}
+
+/* A mount left by a killed daemon may still answer stat from cached attributes, or ENOTCONN;
+ * detach it so the new mount can proceed. A live coffer on mp is refused (-EBUSY). */
+static int clear_dead_mount(const char *mp, char *abs, size_t cap)
+{
+	struct stat st;
+	char cache[4096];
+	int serr = stat(mp, &st) < 0 ? -errno : 0;
+	if (serr && serr != -ENOTCONN)
+		return serr;
+	if (!realpath(mp, abs)) {
+		char cwd[2048] = "";
+		if (mp[0] != '/' && !getcwd(cwd, sizeof(cwd)))
+			return -errno;
+		snprintf(abs, cap, "%s%s%s", cwd, cwd[0] ? "/" : "", mp);
+	}
+	if (mounted_cache(abs, cache, sizeof(cache)) == 0) {
+		if (daemon_alive(cache))
+			return -EBUSY;
+		serr = detach(abs);
+	} else if (serr == -ENOTCONN) {
+		serr = detach(abs);
+	}
+	if (!serr && stat(abs, &st) < 0)
+		return -errno;
+	return serr ? serr : S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
 }
 
 /* FUSE caps readahead at 128 KiB; requests that small cost more in round trips than in crypto.
@@ -92,6 +128,49 @@ static struct fuse_session *new_session(struct opts *o, struct fs *fs, const cha
 	return se;
 }
 
+/* Forks the daemon; the parent waits until the child reports that the mount is ready (its
+ * threads run and its first status is written) and exits with its verdict. Returns the write
+ * end of the report pipe in the child, or -1 in the foreground. */
+static int daemon_begin(bool foreground)
+{
+	int p[2];
+	if (foreground || pipe2(p, O_CLOEXEC) < 0)
+		return -1;
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	if (pid > 0) {
+		char ok = 1;
+		close(p[1]);
+		if (read(p[0], &ok, 1) != 1)
+			ok = 1;
+		_exit(ok ? 1 : 0);
+	}
+	close(p[0]);
+	setsid();
+	if (chdir("/") < 0)
+		return p[1];
+	int nul = open("/dev/null", O_RDWR);
+	if (nul >= 0) {
+		dup2(nul, 0);
+		dup2(nul, 1);
+		dup2(nul, 2);
+		if (nul > 2)
+			close(nul);
+	}
+	return p[1];
+}
+
+static void daemon_ready(int fd, bool ok)
+{
+	char c = ok ? 0 : 1;
+	if (fd >= 0 && write(fd, &c, 1) == 1)
+		close(fd);
+}
+
 static int serve(struct opts *o, struct fs *fs, struct sync *sy, struct fuse_session *se,
 		 const char *mp)
 {
@@ -104,11 +183,8 @@ static int serve(struct opts *o, struct fs *fs, struct sync *sy, struct fuse_ses
 		raise_readahead(abs);
 		mp = abs;
 	}
-	if (fuse_daemonize(o->foreground)) {
-		fuse_session_unmount(se);
-		return 1;
-	}
 	log_open(o->logfile, o->foreground);
+	int ready = daemon_begin(o->foreground);
 	prctl(PR_SET_DUMPABLE, 0); /* no core dumps with keys in them */
 	workers_start();
 	if (sync_start(sy, fs))
@@ -117,6 +193,7 @@ static int serve(struct opts *o, struct fs *fs, struct sync *sy, struct fuse_ses
 		log_msg(LOG_ERR, "cannot start the commit thread; committing on fsync and unmount");
 	log_msg(LOG_INFO, "mounted generation %llu on %s", (unsigned long long)fs_generation(fs),
 		mp);
+	daemon_ready(ready, true);
 	struct fuse_loop_config cfg = {.clone_fd = 0, .max_idle_threads = 10};
 	int rc = fuse_session_loop_mt(se, &cfg);
 	fs_stop_committer(fs);
@@ -161,22 +238,6 @@ static int start(struct opts *o, struct remote *r, struct store *st, struct vaul
 	return rc;
 }
 
-/* A snapshot gets a cache of its own, beside the vault's, and is always read-only. */
-static void snapshot_cache(struct opts *o, const struct vault *v, char *buf, size_t cap)
-{
-	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-	o->readonly = true;
-	if (o->cache)
-		return;
-	if (xdg && *xdg)
-		snprintf(buf, cap, "%s/coffer/%s.snapshot-%llu", xdg, v->idhex,
-			 (unsigned long long)o->snapshot);
-	else
-		snprintf(buf, cap, "%s/.cache/coffer/%s.snapshot-%llu", home ? home : "/root",
-			 v->idhex, (unsigned long long)o->snapshot);
-	o->cache = buf;
-}
-
 int cmd_mount(int argc, char **argv)
 {
 	struct opts o;
@@ -187,12 +248,17 @@ int cmd_mount(int argc, char **argv)
 	struct buf text = {0};
 	struct vault v;
 	struct store st;
-	char cache[4096], snapdir[4096];
-	if (!r || vault_read(r, &text, &v))
+	char cache[4096];
+	if (!r || vault_read(&o, r, &text, &v))
 		return 1;
-	if (o.snapshot)
-		snapshot_cache(&o, &v, snapdir, sizeof(snapdir));
-	int err = clear_dead_mount(mp);
+	if (o.snapshot) /* a snapshot is always read-only, in a cache of its own */
+		o.readonly = true;
+	char absmp[4096];
+	int err = clear_dead_mount(mp, absmp, sizeof(absmp));
+	if (err == -EBUSY) {
+		fprintf(stderr, "coffer: '%s' is already a mounted coffer; unmount it first\n", mp);
+		return 1;
+	}
 	if (err) {
 		fprintf(stderr, "coffer: mount point '%s': %s\n", mp, strerror(-err));
 		return 1;
@@ -207,6 +273,8 @@ int cmd_mount(int argc, char **argv)
 	if (vault_unlock_interactive(&o, r->url, &text, &v))
 		return 1;
 	store_file_replace(&st, VAULT_CONFIG_NAME, text.data, text.len);
+	if (!o.snapshot)
+		store_file_replace(&st, CACHE_URL_NAME, r->url, strlen(r->url));
 	unlinkat(st.dirfd, "nowait", 0);
 	int rc = start(&o, r, &st, &v, cache, mp);
 	vault_release(&v);

@@ -22,7 +22,7 @@ int cmd_snapshots(int argc, char **argv)
 	struct remote *r = remote_open(o.args[0], &o.ropts);
 	struct buf text = {0};
 	struct vault v;
-	if (!r || vault_read(r, &text, &v) || vault_unlock_interactive(&o, r->url, &text, &v))
+	if (!r || vault_read(NULL, r, &text, &v) || vault_unlock_interactive(&o, r->url, &text, &v))
 		return 1;
 	struct snapshot *snaps = NULL;
 	size_t n = 0;

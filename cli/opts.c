@@ -3,6 +3,7 @@
 #include "cli/cli.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <dirent.h>
 #include <getopt.h>
 #include <stddef.h>
 #include <limits.h>
@@ -190,24 +191,92 @@ int parse_opts(int argc, char **argv, struct opts *o, const char *usage)
 	return 0;
 }
 
-int vault_read(struct remote *r, struct buf *text, struct vault *v)
+/* The folder holding every default cache: $XDG_CACHE_HOME/coffer or ~/.cache/coffer. */
+static void cache_parent(char *path, size_t cap)
+{
+	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+	if (xdg && *xdg)
+		snprintf(path, cap, "%s/coffer", xdg);
+	else
+		snprintf(path, cap, "%s/.cache/coffer", home ? home : "/root");
+}
+
+static bool unreachable(int err)
+{
+	return err == -EHOSTDOWN || err == -ECONNREFUSED || err == -ETIMEDOUT || err == -EAGAIN;
+}
+
+/* Whether the cache folder `dir` was last mounted from `url` (its vault-url file says so). */
+static bool cache_serves(const char *dir, const char *url)
+{
+	char path[4200], got[4096];
+	if (snprintf(path, sizeof(path), "%s/" CACHE_URL_NAME, dir) >= (int)sizeof(path))
+		return false;
+	FILE *f = fopen(path, "re");
+	size_t n = f ? fread(got, 1, sizeof(got) - 1, f) : 0;
+	if (f)
+		fclose(f);
+	got[n] = 0;
+	return n > 0 && strcmp(got, url) == 0;
+}
+
+/* The vault cannot be reached: read the copy of its config that a cache kept at its last mount,
+ * from --cache, or else from the default cache that was last mounted from the same URL. */
+static int config_from_cache(const struct opts *o, const char *url, struct buf *text)
+{
+	char dir[4096] = "", path[4200];
+	if (o->cache) {
+		snprintf(dir, sizeof(dir), "%s", o->cache);
+	} else {
+		char parent[4096];
+		cache_parent(parent, sizeof(parent));
+		DIR *d = opendir(parent);
+		struct dirent *e;
+		while (d && !dir[0] && (e = readdir(d))) {
+			if (e->d_name[0] == '.')
+				continue;
+			if (snprintf(dir, sizeof(dir), "%s/%s", parent, e->d_name) >= (int)sizeof(dir) ||
+			    !cache_serves(dir, url))
+				dir[0] = 0;
+		}
+		if (d)
+			closedir(d);
+	}
+	if (snprintf(path, sizeof(path), "%s/" VAULT_CONFIG_NAME, dir) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	int fd = dir[0] ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+	char chunk[4096];
+	ssize_t n;
+	while (fd >= 0 && (n = read(fd, chunk, sizeof(chunk))) > 0)
+		buf_put(text, chunk, (size_t)n);
+	if (fd >= 0)
+		close(fd);
+	return fd >= 0 && text->len > 0 && !text->err ? 0 : -ENOENT;
+}
+
+int vault_read(const struct opts *o, struct remote *r, struct buf *text, struct vault *v)
 {
 	int err = r->ops->get(r, VAULT_CONFIG_NAME, text, NULL);
-	if (err == -ENOENT || err == -EHOSTDOWN) {
-		fprintf(stderr, "coffer: no vault at '%s' (%s; create one with coffer init)\n", r->url,
-			err == -ENOENT ? "it has no config" : "the folder does not exist");
+	if (unreachable(err) && o && config_from_cache(o, r->url, text) == 0) {
+		fprintf(stderr, "coffer: %s: %s; using the config kept in the cache\n", r->url,
+			remote_strerror(err));
+		err = 0;
+	} else if (err == -ENOENT) {
+		fprintf(stderr, "coffer: no vault at '%s' (it has no config; create one with coffer "
+				"init)\n",
+			r->url);
+		return err;
+	} else if (err) {
+		fprintf(stderr, "coffer: cannot read the vault at '%s': %s\n", r->url,
+			remote_strerror(err));
 		return err;
 	}
-	if (!err)
-		err = vault_config_parse(text->data, text->len, v);
+	err = vault_config_parse(text->data, text->len, v);
 	if (err == -EPROTONOSUPPORT)
 		fprintf(stderr, "coffer: the vault at '%s' has a format this version cannot read\n",
 			r->url);
-	else if (err == -EINVAL)
-		fprintf(stderr, "coffer: the vault config at '%s' is damaged\n", r->url);
 	else if (err)
-		fprintf(stderr, "coffer: cannot read the vault at '%s': %s\n", r->url,
-			strerror(-err));
+		fprintf(stderr, "coffer: the vault config at '%s' is damaged\n", r->url);
 	return err;
 }
 
@@ -228,13 +297,16 @@ static int mkdir_p(char *path)
 int cache_open(const struct opts *o, const struct vault *v, struct store *s, char *path,
 	       size_t cap)
 {
-	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-	if (o->cache)
+	if (o->cache) {
 		snprintf(path, cap, "%s", o->cache);
-	else if (xdg && *xdg)
-		snprintf(path, cap, "%s/coffer/%s", xdg, v->idhex);
-	else
-		snprintf(path, cap, "%s/.cache/coffer/%s", home ? home : "/root", v->idhex);
+	} else {
+		char parent[4000];
+		cache_parent(parent, sizeof(parent));
+		snprintf(path, cap, "%s/%s", parent, v->idhex);
+	}
+	if (o->snapshot) /* a snapshot never touches the cache of the live vault */
+		snprintf(path + strlen(path), cap - strlen(path), ".snapshot-%llu",
+			 (unsigned long long)o->snapshot);
 	int err = mkdir_p(path);
 	char abs[PATH_MAX];
 	if (!err && realpath(path, abs))

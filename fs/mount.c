@@ -120,7 +120,7 @@ static int collect_garbage(struct fs *fs)
 	if (!err)
 		err = store_each(fs->st, remove_unreached, &r);
 	if (r.removed)
-		log_msg(LOG_INFO, "removed %ld objects left over from before a crash", r.removed);
+		log_msg(LOG_INFO, "removed %ld unreferenced objects (an interrupted commit, or a root adopted from the vault)", r.removed);
 	htab_free(r.names);
 	return err;
 }

@@ -15,12 +15,12 @@ struct sync {
 	uint8_t vid[16];
 	struct sync_opts o;
 	struct sync_state state;
-	bool online;
+	bool online, listed; /* listed: remote_set holds the remote's full object list */
 
 	pthread_mutex_t mu; /* guards everything below */
 	pthread_cond_t cv;
 	pthread_t thread;
-	bool running, stop, conflict;
+	bool running, stop, conflict, draining;
 	struct htab *pending;    /* objects the newest root needs that the remote lacks */
 	struct htab *remote_set; /* objects known to be on the remote */
 	struct buf newest;       /* sealed newest local root */
@@ -45,7 +45,11 @@ void sync_error(struct sync *s, int err, const char *what);
 void sync_write_status(struct sync *s);
 
 /* One round of work: uploads, publish, clean-up, eviction. Called by the sync thread without
- * mu held. Returns 0 when idle, 1 when it made progress, or a negative errno. */
+ * mu held. Returns 0 when idle, 1 when it uploaded objects (more may wait), 2 when it published
+ * a root, or a negative errno. */
 int mirror_round(struct sync *s);
+/* Measures the cache and, over the cap, deletes uploaded objects, least recently used first;
+ * at most every 10 s unless forced. Called without mu held. */
+void mirror_evict(struct sync *s, bool force);
 
 #endif

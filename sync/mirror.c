@@ -198,7 +198,7 @@ static int publish(struct sync *s)
 		sync_error(s, err, "cleaning up the remote");
 		pthread_mutex_unlock(&s->mu);
 	}
-	return 1;
+	return 2;
 }
 
 static int renew_lease(struct sync *s)
@@ -266,11 +266,10 @@ static int by_age(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Measures the cache and, over the cap, deletes uploaded objects, least recently used first. */
-static void evict(struct sync *s)
+void mirror_evict(struct sync *s, bool force)
 {
 	static time_t last;
-	if (time(NULL) - last < 10)
+	if (!force && time(NULL) - last < 10)
 		return;
 	last = time(NULL);
 	struct cached c = {.s = s};
@@ -324,7 +323,7 @@ int mirror_round(struct sync *s)
 	int r = upload_batch(s);
 	if (r == 0)
 		r = publish(s);
-	evict(s);
+	mirror_evict(s, false);
 	return r;
 }
 

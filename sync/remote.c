@@ -90,3 +90,23 @@ int remote_list_gens(struct remote *r, uint64_t **out, size_t *n)
 	*n = g.n;
 	return 0;
 }
+
+const char *remote_strerror(int err)
+{
+	switch (err) {
+	case -EHOSTDOWN:
+		return "cannot reach it (no such folder, unknown host or nothing listening)";
+	case -EACCES:
+		return "access denied: check the credentials";
+	case -ENXIO:
+		return "the bucket or collection does not exist";
+	case -EKEYREJECTED:
+		return "the server's identity could not be verified (TLS certificate or SSH host key)";
+	case -EPROTO:
+		return "the server does not answer as this kind of URL expects";
+	case -EAGAIN:
+		return "the server failed for now; try again later";
+	default:
+		return strerror(-err);
+	}
+}

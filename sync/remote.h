@@ -49,6 +49,8 @@ struct remote_opts {
  * URL is malformed or unsupported. */
 struct remote *remote_open(const char *url, const struct remote_opts *o);
 void remote_free(struct remote *r);
+/* A user-facing explanation of a remote's error (a negative errno). */
+const char *remote_strerror(int err);
 /* The generations under roots/ (keys of 20 decimal digits), sorted ascending; free *out. */
 int remote_list_gens(struct remote *r, uint64_t **out, size_t *n);
 

@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
 #include "fs/log.h"
@@ -100,6 +102,7 @@ static int reconcile(struct sync *s, const struct buf *R, const struct root_info
 		if (!err)
 			fprintf(stderr, "coffer: fetched generation %" PRIu64 " (committed %s) from %s\n",
 				ri->gen, when, s->r->url);
+		s->state.synced = err ? s->state.synced : ri->gen;
 	} else if (lerr) {
 		fprintf(stderr, "coffer: the cache's root cannot be read: %s\n", strerror(-lerr));
 		err = lerr;
@@ -110,6 +113,8 @@ static int reconcile(struct sync *s, const struct buf *R, const struct root_info
 			"cache holds generation %" PRIu64 " that was never uploaded\n",
 			s->r->url, ri->gen, li.gen);
 		err = -ESTALE;
+	} else if (ri->gen == li.gen) { /* the same root on both sides */
+		s->state.synced = ri->gen;
 	}
 	buf_free(&L);
 	return err;
@@ -247,7 +252,7 @@ int sync_attach(struct sync **out, struct remote *r, struct store *st, const str
 				err = 0;
 			}
 		} else if (err && err != -ESTALE && err != -EBUSY && err != -EBADMSG) {
-			fprintf(stderr, "coffer: cannot use %s: %s\n", r->url, strerror(-err));
+			fprintf(stderr, "coffer: cannot use %s: %s\n", r->url, remote_strerror(err));
 		}
 	}
 	if (!err)
@@ -283,10 +288,23 @@ static int add_remote(const char *key, void *arg)
 	return oname_parse(&n, key) == 0 ? nameset_add(arg, &n) : 0;
 }
 
+/* An object the root needs is waiting for upload when the remote lacks it and the cache has it.
+ * One the cache lacks came from the remote (objects are evicted only once uploaded). */
 static int add_missing(const struct oname *n, void *arg)
 {
 	struct sync *s = arg;
-	return htab_get(s->remote_set, n->b, NAME_BYTES) ? 0 : nameset_add(s->pending, n);
+	char hex[2 * NAME_BYTES + 1];
+	struct stat st;
+	oname_hex(n, hex);
+	if (htab_get(s->remote_set, n->b, NAME_BYTES))
+		return 0;
+	if (fstatat(s->st->objfd, hex, &st, 0) == 0)
+		return nameset_add(s->pending, n);
+	if (s->listed)
+		log_msg(LOG_ERR, "object %s is neither in the cache nor on the vault: the files that "
+				 "use it read as EIO",
+			hex);
+	return 0;
 }
 
 static void *sync_main(void *arg);
@@ -311,7 +329,7 @@ static void follow_round(struct sync *s)
 			pthread_mutex_lock(&s->mu);
 			s->remote_gen = s->newest_gen = ri.gen;
 			s->remote_time = ri.time_ns;
-			s->state.seen = ri.gen;
+			s->state.seen = s->state.synced = ri.gen;
 			snprintf(s->root_tag, sizeof(s->root_tag), "%s", tag);
 			pthread_mutex_unlock(&s->mu);
 			state_save(s->st, &s->state);
@@ -348,6 +366,16 @@ static void *follow_main(void *arg)
 	return NULL;
 }
 
+/* Writes the first status before the mount is reported ready, so that `coffer status` never
+ * shows a previous daemon's. */
+static int first_status(struct sync *s, int err)
+{
+	pthread_mutex_lock(&s->mu);
+	sync_write_status(s);
+	pthread_mutex_unlock(&s->mu);
+	return err;
+}
+
 int sync_start(struct sync *s, struct fs *fs)
 {
 	s->fs = fs;
@@ -357,13 +385,14 @@ int sync_start(struct sync *s, struct fs *fs)
 		return -ENOMEM;
 	if (s->o.readonly) {
 		if (s->o.snapshot)
-			return 0;
+			return first_status(s, 0);
 		s->newest_gen = s->remote_gen;
 		int err = -pthread_create(&s->thread, NULL, follow_main, s);
 		s->running = err == 0;
-		return err;
+		return first_status(s, err);
 	}
 	int err = s->r->ops->list(s->r, "objects/", add_remote, s->remote_set);
+	s->listed = err == 0;
 	if (err) { /* offline: assume nothing is there; uploads are idempotent */
 		sync_error(s, err, "listing the remote");
 		err = 0;
@@ -383,16 +412,35 @@ int sync_start(struct sync *s, struct fs *fs)
 	if (!err)
 		err = -pthread_create(&s->thread, NULL, sync_main, s);
 	s->running = err == 0;
-	return err;
+	return first_status(s, err);
+}
+
+/* Lets commits that follow each other closely (a database's fsync per transaction) settle for
+ * up to a second, so that one round uploads the last of them and skips what they replaced.
+ * Called with mu held; the commit signals do not cut it short, unmount and stop do. */
+static void let_commits_settle(struct sync *s, const struct timespec *last)
+{
+	struct timespec until = {.tv_sec = last->tv_sec + 1, .tv_nsec = last->tv_nsec}, now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	while (!s->stop && !s->draining &&
+	       (now.tv_sec < until.tv_sec || (now.tv_sec == until.tv_sec && now.tv_nsec < until.tv_nsec))) {
+		pthread_cond_timedwait(&s->cv, &s->mu, &until);
+		clock_gettime(CLOCK_REALTIME, &now);
+	}
 }
 
 static void *sync_main(void *arg)
 {
 	struct sync *s = arg;
+	struct timespec last = {0};
+	int r = 0;
 	pthread_mutex_lock(&s->mu);
 	while (!s->stop) {
+		if (r != 1) /* not in the middle of a bulk upload */
+			let_commits_settle(s, &last);
+		clock_gettime(CLOCK_REALTIME, &last);
 		pthread_mutex_unlock(&s->mu);
-		int r = time(NULL) >= s->next_try ? mirror_round(s) : 0;
+		r = time(NULL) >= s->next_try ? mirror_round(s) : 0;
 		pthread_mutex_lock(&s->mu);
 		if (r < 0) {
 			s->backoff = s->backoff ? (s->backoff < 64 ? s->backoff * 2 : 64) : 1;
@@ -426,6 +474,7 @@ int sync_drain(struct sync *s)
 	pthread_mutex_lock(&s->mu);
 	s->last_progress = time(NULL);
 	s->next_try = 0; /* try at once, even while backing off */
+	s->draining = true;
 	int err = 0;
 	for (;;) {
 		if (htab_count(s->pending) == 0 && s->remote_gen >= s->newest_gen)
@@ -452,6 +501,8 @@ void sync_stop(struct sync *s)
 	pthread_mutex_unlock(&s->mu);
 	if (s->running)
 		pthread_join(s->thread, NULL);
+	if (s->running && !s->o.readonly)
+		mirror_evict(s, true); /* the cap holds between mounts too */
 	if (s->has_lease && s->r->ops->del(s->r, "lease") == 0)
 		s->has_lease = false;
 	if (s->running)

@@ -24,13 +24,10 @@ _remote_cleanup() {
 trap _remote_cleanup EXIT
 
 # remote_init [URL] [extra args]: coffer init on a URL (default $VAULT).
-# Until cmd_init stops calling mkdir() on URLs, it runs in a scratch folder where that mkdir of the
-# URL as a relative path is harmless (see the report of issue 4).
 remote_init() {
-	local url=${1:-$VAULT} d=$T/initcwd
+	local url=${1:-$VAULT}
 	shift || true
-	mkdir -p "$d/$(dirname "$url")"
-	(cd "$d" && "$COFFER" init --passfile "$PASSFILE" --kdf-level min "$@" "$url") >/dev/null ||
+	"$COFFER" init --passfile "$PASSFILE" --kdf-level min "$@" "$url" >/dev/null ||
 		fail "coffer init $url failed"
 }
 
@@ -42,6 +39,7 @@ refused() {
 	start=$(date +%s)
 	mkdir -p "$T/initcwd"
 	out=$(cd "$T/initcwd" && timeout 60 "$@" 2>&1 >/dev/null) || rc=$?
+	if [ -n "$(ls -A "$T/initcwd")" ]; then fail "$what: created files in the working folder: $(ls -A "$T/initcwd")"; fi
 	secs=$(($(date +%s) - start))
 	[ "$rc" -ne 0 ] || fail "$what: succeeded"
 	[ "$rc" -ne 124 ] || fail "$what: still running after 60 s"
@@ -71,7 +69,6 @@ init_refused() {
 	local what=$1 needle=$2 url=$3
 	shift 3
 	split_args "$@"
-	mkdir -p "$T/initcwd/$(dirname "$url")"
 	refused "init, $what" "$needle" env "${ENVARGS[@]}" "$COFFER" init --passfile "$PASSFILE" \
 		--kdf-level min "${COPTS[@]}" "$url"
 }

@@ -89,6 +89,14 @@ if out=$("$COFFER" fsck --passfile "$PASSFILE" --cache "$CACHE" "$VAULT" 2>&1); 
 	fail "fsck of a mounted cache exited 0: $out"
 fi
 ok "fsck of a mounted cache refused: $out"
+# a second mount on the same mount point (another cache) is refused, and nothing is stacked
+if out=$("$COFFER" mount --passfile "$PASSFILE" --cache "$T/cache-other" "$VAULT" "$MNT" 2>&1); then
+	fail "a second mount on a mounted mount point exited 0"
+fi
+assert_contains "$out" "already a mounted coffer" "second mount on the same mount point"
+assert_eq "$(awk -v m="$MNT" '$2 == m' /proc/mounts | wc -l)" 1 "mounts on $MNT"
+assert_eq "$(cat "$MNT/x")" "hello" "the first mount still serves"
+ok "second mount on the same mount point refused: $out"
 coffer_umount
 
 # Paths with spaces everywhere: vault, cache, mount point.

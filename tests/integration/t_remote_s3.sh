@@ -88,18 +88,18 @@ fi
 ok "no plaintext marker in the $size-byte RADOS pool dump"
 
 # --- 3. refusals ---
-init_refused "wrong secret" "Permission denied" "s3+http://$EP/coffer-test/v2" AWS_SECRET_ACCESS_KEY=wrong
-init_refused "unknown bucket" "No such device or address" "s3+http://$EP/no-such-bucket/v"
+init_refused "wrong secret" "access denied" "s3+http://$EP/coffer-test/v2" AWS_SECRET_ACCESS_KEY=wrong
+init_refused "unknown bucket" "does not exist" "s3+http://$EP/no-such-bucket/v"
 CLOSED=$(free_port)
-init_refused "closed port" "Host is down" "s3+http://127.0.0.1:$CLOSED/coffer-test/v"
+init_refused "closed port" "cannot reach it" "s3+http://127.0.0.1:$CLOSED/coffer-test/v"
 init_refused "malformed URL (no bucket)" "malformed URL" "s3+http://$EP"
 init_refused "malformed URL (port)" "malformed URL" "s3://127.0.0.1:99999/coffer-test"
 init_refused "malformed URL (password)" "malformed URL" "s3://key:secret@$EP/coffer-test"
 init_refused "no credentials" "no S3 credentials" "s3+http://$EP/coffer-test/v3" \
 	-u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY HOME=$T/nohome
-init_refused "TLS to a plain HTTP port" "Protocol error" "s3://$EP/coffer-test/v4"
-mount_refused "wrong secret" "Permission denied" "$VAULT" AWS_SECRET_ACCESS_KEY=wrong
-mount_refused "unknown bucket" "No such device or address" "s3+http://$EP/no-such-bucket/vault"
+init_refused "TLS to a plain HTTP port" "does not answer as" "s3://$EP/coffer-test/v4"
+mount_refused "wrong secret" "access denied" "$VAULT" AWS_SECRET_ACCESS_KEY=wrong
+mount_refused "unknown bucket" "does not exist" "s3+http://$EP/no-such-bucket/vault"
 
 # --- 4. radosgw dies in the middle of a large upload ---
 rgw_down() { "$SERVERS/stop-ceph-rgw.sh" --rgw-only --kill; }

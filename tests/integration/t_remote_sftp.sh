@@ -60,13 +60,13 @@ ok "no plaintext marker in the $size bytes of the vault folder; nothing temporar
 # --- 3. refusals ---
 ssh-keygen -q -t ed25519 -N '' -f "$T/stranger"
 U=sftp://root@127.0.0.1:$SSHD_PORT$SV
-init_refused "key not authorized" "Permission denied" "$U/v2" -o "ssh_key=$T/stranger"
-init_refused "changed host key" "Key was rejected" "$U/v2" -o "known_hosts=$SSHD_DIR/wrong_known_hosts"
+init_refused "key not authorized" "access denied" "$U/v2" -o "ssh_key=$T/stranger"
+init_refused "changed host key" "could not be verified" "$U/v2" -o "known_hosts=$SSHD_DIR/wrong_known_hosts"
 : >"$T/empty_known_hosts"
-init_refused "unknown host key" "Key was rejected" "$U/v2" -o "known_hosts=$T/empty_known_hosts"
-mount_refused "changed host key" "Key was rejected" "$VAULT" -o "known_hosts=$SSHD_DIR/wrong_known_hosts"
+init_refused "unknown host key" "could not be verified" "$U/v2" -o "known_hosts=$T/empty_known_hosts"
+mount_refused "changed host key" "could not be verified" "$VAULT" -o "known_hosts=$SSHD_DIR/wrong_known_hosts"
 CLOSED=$(free_port)
-init_refused "closed port" "Host is down" "sftp://root@127.0.0.1:$CLOSED$SV/v3"
+init_refused "closed port" "cannot reach it" "sftp://root@127.0.0.1:$CLOSED$SV/v3"
 init_refused "malformed URL (no path)" "malformed URL" "sftp://root@127.0.0.1:$SSHD_PORT"
 init_refused "malformed URL (password)" "malformed URL" "sftp://root:pw@127.0.0.1:$SSHD_PORT/x"
 init_refused "missing key file" "cannot read the SSH key" "$U/v2" -o "ssh_key=$T/nokey"

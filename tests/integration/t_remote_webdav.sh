@@ -47,17 +47,17 @@ assert_eq "$left" 0 "temporary names left in the served folder"
 ok "no plaintext marker in the $size bytes Apache serves; no temporary names left"
 
 # --- 3. refusals ---
-init_refused "wrong password" "Permission denied" "webdav://127.0.0.1:$DAV_PORT/vaults/v2" \
+init_refused "wrong password" "access denied" "webdav://127.0.0.1:$DAV_PORT/vaults/v2" \
 	HOME=$T/nohome
-mount_refused "wrong password (-o netrc)" "Permission denied" "$VAULT" -o "netrc=$T/bad.netrc"
-init_refused "missing parent collection" "No such device or address" \
+mount_refused "wrong password (-o netrc)" "access denied" "$VAULT" -o "netrc=$T/bad.netrc"
+init_refused "missing parent collection" "does not exist" \
 	"webdav://127.0.0.1:$DAV_PORT/no/such/v"
 CLOSED=$(free_port)
-init_refused "closed port" "Host is down" "webdav://127.0.0.1:$CLOSED/vaults/v3"
+init_refused "closed port" "cannot reach it" "webdav://127.0.0.1:$CLOSED/vaults/v3"
 init_refused "malformed URL (port)" "malformed URL" "webdav://127.0.0.1:0/v"
 init_refused "malformed URL (password)" "malformed URL" "webdav://davuser:davpass@127.0.0.1:$DAV_PORT/v"
 init_refused "malformed URL (..)" "malformed URL" "webdavs://127.0.0.1:$DAV_PORT/a/../v"
-init_refused "TLS to a plain HTTP port" "Protocol error" "webdavs://127.0.0.1:$DAV_PORT/vaults/v4"
+init_refused "TLS to a plain HTTP port" "does not answer as" "webdavs://127.0.0.1:$DAV_PORT/vaults/v4"
 
 # --- 4. Apache stops in the middle of a large upload ---
 dav_down() { "$SERVERS/stop-apache-dav.sh" --keep; }

@@ -39,9 +39,11 @@ assert_eq "$(cat "$MNT/f")" "version 3" "the normal mount next to a snapshot"
 coffer_umount
 ok "snapshot ${GEN[1]} through a separate cache: old content, read-only"
 
-# Through the vault's usual cache (what a user gets without --cache).
+# Naming the vault's usual cache: the snapshot goes to a cache of its own beside it
+# (CACHE.snapshot-GEN), so the usual cache keeps its root.
 mount_snapshot "${GEN[2]}" "$CACHE" "$T/snap"
 assert_eq "$(cat "$T/snap/f")" "version 2" "file in snapshot ${GEN[2]} through the usual cache"
+[ -f "$CACHE.snapshot-${GEN[2]}/root" ] || fail "the snapshot did not get a cache of its own beside $CACHE"
 "$COFFER" umount "$T/snap" || fail "umount of the snapshot failed"
 wait_daemon_exit
 if ! out=$("$COFFER" mount --passfile "$PASSFILE" --cache "$CACHE" -o "logfile=$LOG" "$VAULT" "$MNT" 2>&1); then

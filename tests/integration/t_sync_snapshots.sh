@@ -50,7 +50,7 @@ for v in 1 3; do
 	err=$(rm -rf "$SMNT/only-in-$v" 2>&1) && fail "rmdir in snapshot ${GEN[$v]} succeeded"
 	assert_contains "$err" "Read-only file system" "rmdir in snapshot"
 	assert_eq "$(cat "$SMNT/f")" "version $v" "snapshot unchanged after refused writes"
-	umount_at "$T/snapcache-$v" "$SMNT"
+	umount_at "$T/snapcache-$v.snapshot-${GEN[$v]}" "$SMNT" # a snapshot keeps its own cache beside the one named
 	ok "--snapshot ${GEN[$v]} shows version $v and refuses writes with EROFS"
 done
 coffer_mount
