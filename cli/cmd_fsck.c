@@ -56,7 +56,8 @@ int cmd_fsck(int argc, char **argv)
 		return 1;
 	int rc = 1;
 	if (store_lock(&st))
-		fprintf(stderr, "coffer: the cache '%s' is in use by a mounted coffer; unmount first\n",
+		fprintf(stderr,
+			"coffer: the cache '%s' is in use by a mounted coffer; unmount first\n",
 			cache);
 	else if (!vault_unlock_interactive(&o, r->url, &text, &v))
 		rc = check(&o, r, &st, &v, cache);

@@ -30,7 +30,8 @@ int cmd_init(int argc, char **argv)
 	bool folder = !strstr(r->url, "://") || strncmp(r->url, "file://", 7) == 0;
 	const char *dir = strncmp(r->url, "file://", 7) == 0 ? r->url + 7 : r->url;
 	if (folder && mkdir(dir, 0700) < 0 && errno != EEXIST) {
-		fprintf(stderr, "coffer: cannot create vault folder '%s': %s\n", dir, strerror(errno));
+		fprintf(stderr, "coffer: cannot create vault folder '%s': %s\n", dir,
+			strerror(errno));
 		remote_free(r);
 		return 1;
 	}
@@ -42,7 +43,8 @@ int cmd_init(int argc, char **argv)
 			fprintf(stderr, "coffer: '%s' already holds a vault; not overwriting it\n",
 				r->url);
 		else
-			fprintf(stderr, "coffer: cannot use '%s': %s\n", r->url, remote_strerror(err));
+			fprintf(stderr, "coffer: cannot use '%s': %s\n", r->url,
+				remote_strerror(err));
 		buf_free(&text);
 		remote_free(r);
 		return 1;

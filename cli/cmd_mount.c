@@ -96,7 +96,8 @@ static void raise_readahead(const char *mp)
 	FILE *f = fopen("/proc/self/mountinfo", "re");
 	char line[8192], dev[64] = "", path[4096];
 	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "%*s %*s %63s %*s %4095s", dev, path) == 2 && strcmp(path, mp) == 0)
+		if (sscanf(line, "%*s %*s %63s %*s %4095s", dev, path) == 2 &&
+		    strcmp(path, mp) == 0)
 			break;
 		else
 			dev[0] = 0;
@@ -115,14 +116,15 @@ static void raise_readahead(const char *mp)
 static struct fuse_session *new_session(struct opts *o, struct fs *fs, const char *cache)
 {
 	char optstr[6144];
-	snprintf(optstr, sizeof(optstr), "default_permissions,fsname=coffer:%s,subtype=coffer%s%s%s",
-		 cache, geteuid() == 0 ? ",allow_other" : "", o->fuse_opts[0] ? "," : "",
-		 o->fuse_opts);
+	snprintf(optstr, sizeof(optstr),
+		 "default_permissions,fsname=coffer:%s,subtype=coffer%s%s%s", cache,
+		 geteuid() == 0 ? ",allow_other" : "", o->fuse_opts[0] ? "," : "", o->fuse_opts);
 	if (o->readonly && !strstr(optstr, ",ro"))
 		strncat(optstr, ",ro", sizeof(optstr) - strlen(optstr) - 1);
 	char *argv[] = {"coffer", "-o", optstr, NULL};
 	struct fuse_args args = FUSE_ARGS_INIT(3, argv);
-	struct fuse_session *se = fuse_session_new(&args, &coffer_fuse_ops, sizeof(coffer_fuse_ops), fs);
+	struct fuse_session *se =
+		fuse_session_new(&args, &coffer_fuse_ops, sizeof(coffer_fuse_ops), fs);
 	if (!se)
 		fprintf(stderr, "coffer: FUSE rejected the mount options '%s'\n", o->fuse_opts);
 	return se;

@@ -11,11 +11,12 @@
 #include <time.h>
 #include <unistd.h>
 
-static const char usage[] = "usage: coffer status [--json] MOUNTPOINT\n"
-			    "\n"
-			    "Prints the local and vault generation, what waits to upload, the upload\n"
-			    "rate, the last error and the cache size, one 'key: value' per line\n"
-			    "(or the daemon's JSON with --json).\n";
+static const char usage[] =
+	"usage: coffer status [--json] MOUNTPOINT\n"
+	"\n"
+	"Prints the local and vault generation, what waits to upload, the upload\n"
+	"rate, the last error and the cache size, one 'key: value' per line\n"
+	"(or the daemon's JSON with --json).\n";
 
 /* The value text of "key": in a flat JSON object, without quotes. */
 static void field(const char *json, const char *key, char *out, size_t cap)

@@ -13,10 +13,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static const char usage[] = "usage: coffer umount [--no-wait] MOUNTPOINT\n"
-			    "\n"
-			    "Commits, unmounts, and waits until the vault holds the final state.\n"
-			    "  --no-wait  do not wait for the upload; it resumes at the next mount\n";
+static const char usage[] =
+	"usage: coffer umount [--no-wait] MOUNTPOINT\n"
+	"\n"
+	"Commits, unmounts, and waits until the vault holds the final state.\n"
+	"  --no-wait  do not wait for the upload; it resumes at the next mount\n";
 
 static int run_fusermount(const char *mp)
 {
@@ -107,7 +108,8 @@ int cmd_umount(int argc, char **argv)
 	if (o.no_wait)
 		file_replace_at(dirfd, "nowait", "", 0, 0);
 	if (run_fusermount(mp) != 0) {
-		fprintf(stderr, "coffer: could not unmount '%s' (is a file on it still open?)\n", mp);
+		fprintf(stderr, "coffer: could not unmount '%s' (is a file on it still open?)\n",
+			mp);
 		unlinkat(dirfd, "nowait", 0);
 		return 1;
 	}

@@ -43,8 +43,8 @@ int main(int argc, char **argv)
 	static const struct {
 		const char *name;
 		int (*fn)(int, char **);
-	} cmds[] = {{"init", cmd_init}, {"mount", cmd_mount}, {"umount", cmd_umount},
-		    {"unmount", cmd_umount}, {"fsck", cmd_fsck}, {"status", cmd_status},
+	} cmds[] = {{"init", cmd_init},		 {"mount", cmd_mount}, {"umount", cmd_umount},
+		    {"unmount", cmd_umount},	 {"fsck", cmd_fsck},   {"status", cmd_status},
 		    {"snapshots", cmd_snapshots}};
 	for (size_t k = 0; k < sizeof(cmds) / sizeof(cmds[0]); k++)
 		if (strcmp(cmd, cmds[k].name) == 0)

@@ -24,9 +24,13 @@ static uint64_t parse_size(const char *v)
 {
 	char *end;
 	unsigned long long n = strtoull(v, &end, 10);
-	int shift = *end == 'K' || *end == 'k' ? 10 : *end == 'M' ? 20 : *end == 'G' ? 30
-		  : *end == 'T' ? 40 : 0;
-	if (end == v || (shift && *++end == 'i' && *++end != 'B') || (shift && *end == 'B' && end[1]))
+	int shift = *end == 'K' || *end == 'k' ? 10
+		    : *end == 'M'	       ? 20
+		    : *end == 'G'	       ? 30
+		    : *end == 'T'	       ? 40
+					       : 0;
+	if (end == v || (shift && *++end == 'i' && *++end != 'B') ||
+	    (shift && *end == 'B' && end[1]))
 		return 0;
 	if (*end == 'B')
 		end++;
@@ -69,7 +73,8 @@ static int remote_option(struct remote_opts *r, char *opt)
 			*(const char **)((char *)r + strs[k].off) = opt + strlen(strs[k].name);
 			matched = 1;
 		}
-	if (matched && r->s3_style && strcmp(r->s3_style, "path") && strcmp(r->s3_style, "virtual")) {
+	if (matched && r->s3_style && strcmp(r->s3_style, "path") &&
+	    strcmp(r->s3_style, "virtual")) {
 		fprintf(stderr, "coffer: -o s3_style= takes path or virtual\n");
 		return -1;
 	}
@@ -88,7 +93,8 @@ static int own_option(struct opts *o, char *opt)
 		return number("drain_timeout=", opt + 14, 86400 * 7, &o->drain_timeout);
 	if (strncmp(opt, "cache_size=", 11) == 0) {
 		if (!(o->cache_size = parse_size(opt + 11))) {
-			fprintf(stderr, "coffer: -o cache_size= takes a size such as 512M or 20G\n");
+			fprintf(stderr,
+				"coffer: -o cache_size= takes a size such as 512M or 20G\n");
 			return -1;
 		}
 		return 1;
@@ -138,12 +144,15 @@ static int add_mount_options(struct opts *o, char *list)
 
 int parse_opts(int argc, char **argv, struct opts *o, const char *usage)
 {
-	static const struct option longs[] = {
-		{"passfile", required_argument, 0, 'p'}, {"passcmd", required_argument, 0, 'P'},
-		{"cache", required_argument, 0, 'c'},    {"kdf-level", required_argument, 0, 'k'},
-		{"help", no_argument, 0, 'h'},           {"snapshot", required_argument, 0, 'S'},
-		{"no-wait", no_argument, 0, 'W'},        {"json", no_argument, 0, 'J'},
-		{0, 0, 0, 0}};
+	static const struct option longs[] = {{"passfile", required_argument, 0, 'p'},
+					      {"passcmd", required_argument, 0, 'P'},
+					      {"cache", required_argument, 0, 'c'},
+					      {"kdf-level", required_argument, 0, 'k'},
+					      {"help", no_argument, 0, 'h'},
+					      {"snapshot", required_argument, 0, 'S'},
+					      {"no-wait", no_argument, 0, 'W'},
+					      {"json", no_argument, 0, 'J'},
+					      {0, 0, 0, 0}};
 	memset(o, 0, sizeof(*o));
 	o->commit_seconds = 5;
 	o->keep = 16;
@@ -153,18 +162,34 @@ int parse_opts(int argc, char **argv, struct opts *o, const char *usage)
 	int c;
 	while ((c = getopt_long(argc, argv, "+fo:h", longs, NULL)) != -1) {
 		switch (c) {
-		case 'p': o->passfile = optarg; break;
-		case 'P': o->passcmd = optarg; break;
-		case 'c': o->cache = optarg; break;
-		case 'k': o->kdf_level = optarg; break;
-		case 'f': o->foreground = true; break;
+		case 'p':
+			o->passfile = optarg;
+			break;
+		case 'P':
+			o->passcmd = optarg;
+			break;
+		case 'c':
+			o->cache = optarg;
+			break;
+		case 'k':
+			o->kdf_level = optarg;
+			break;
+		case 'f':
+			o->foreground = true;
+			break;
 		case 'o':
 			if (add_mount_options(o, optarg))
 				return -1;
 			break;
-		case 'h': o->help = true; break;
-		case 'W': o->no_wait = true; break;
-		case 'J': o->json = true; break;
+		case 'h':
+			o->help = true;
+			break;
+		case 'W':
+			o->no_wait = true;
+			break;
+		case 'J':
+			o->json = true;
+			break;
 		case 'S': {
 			char *end;
 			o->snapshot = strtoull(optarg, &end, 10);
@@ -175,7 +200,8 @@ int parse_opts(int argc, char **argv, struct opts *o, const char *usage)
 			break;
 		}
 		default:
-			fprintf(stderr, "coffer: unknown or incomplete option '%s'\n", argv[optind - 1]);
+			fprintf(stderr, "coffer: unknown or incomplete option '%s'\n",
+				argv[optind - 1]);
 			die_usage(usage);
 		}
 	}
@@ -235,7 +261,8 @@ static int config_from_cache(const struct opts *o, const char *url, struct buf *
 		while (d && !dir[0] && (e = readdir(d))) {
 			if (e->d_name[0] == '.')
 				continue;
-			if (snprintf(dir, sizeof(dir), "%s/%s", parent, e->d_name) >= (int)sizeof(dir) ||
+			if (snprintf(dir, sizeof(dir), "%s/%s", parent, e->d_name) >=
+				    (int)sizeof(dir) ||
 			    !cache_serves(dir, url))
 				dir[0] = 0;
 		}
@@ -262,8 +289,9 @@ int vault_read(const struct opts *o, struct remote *r, struct buf *text, struct 
 			remote_strerror(err));
 		err = 0;
 	} else if (err == -ENOENT) {
-		fprintf(stderr, "coffer: no vault at '%s' (it has no config; create one with coffer "
-				"init)\n",
+		fprintf(stderr,
+			"coffer: no vault at '%s' (it has no config; create one with coffer "
+			"init)\n",
 			r->url);
 		return err;
 	} else if (err) {
@@ -294,8 +322,7 @@ static int mkdir_p(char *path)
 	return mkdir(path, 0700) < 0 && errno != EEXIST ? -errno : 0;
 }
 
-int cache_open(const struct opts *o, const struct vault *v, struct store *s, char *path,
-	       size_t cap)
+int cache_open(const struct opts *o, const struct vault *v, struct store *s, char *path, size_t cap)
 {
 	if (o->cache) {
 		snprintf(path, cap, "%s", o->cache);

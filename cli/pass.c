@@ -53,8 +53,8 @@ static int from_source(const struct opts *o, char *out, size_t *len)
 	if (o->passfile) {
 		int fd = open(o->passfile, O_RDONLY | O_CLOEXEC);
 		if (fd < 0) {
-			fprintf(stderr, "coffer: cannot read passphrase file '%s': %s\n", o->passfile,
-				strerror(errno));
+			fprintf(stderr, "coffer: cannot read passphrase file '%s': %s\n",
+				o->passfile, strerror(errno));
 			return -1;
 		}
 		*len = read_line_fd(fd, out);

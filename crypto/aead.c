@@ -12,8 +12,8 @@ void aead_seal(unsigned char *out, const unsigned char *in, size_t len, const vo
 	aead_seal_with_nonce(out, in, len, aad, aadlen, key);
 }
 
-void aead_seal_with_nonce(unsigned char *out, const unsigned char *in, size_t len,
-			  const void *aad, size_t aadlen, const unsigned char key[KEY_BYTES])
+void aead_seal_with_nonce(unsigned char *out, const unsigned char *in, size_t len, const void *aad,
+			  size_t aadlen, const unsigned char key[KEY_BYTES])
 {
 	crypto_aead_xchacha20poly1305_ietf_encrypt(out + NONCE_BYTES, NULL, in, len, aad, aadlen,
 						   NULL, out, key);

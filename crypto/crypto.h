@@ -6,10 +6,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define KEY_BYTES 32
-#define SALT_BYTES 16
-#define NONCE_BYTES 24
-#define TAG_BYTES 16
+#define KEY_BYTES     32
+#define SALT_BYTES    16
+#define NONCE_BYTES   24
+#define TAG_BYTES     16
 #define SEAL_OVERHEAD (NONCE_BYTES + TAG_BYTES)
 
 /* Subkeys derived from the master key; lives in locked, guarded memory. */
@@ -44,8 +44,8 @@ void aead_seal(unsigned char *out, const unsigned char *in, size_t len, const vo
 	       size_t aadlen, const unsigned char key[KEY_BYTES]);
 /* Same, with the caller having put a fresh random nonce in out[0..NONCE_BYTES) (so that one
  * random_bytes call can serve many blocks). */
-void aead_seal_with_nonce(unsigned char *out, const unsigned char *in, size_t len,
-			  const void *aad, size_t aadlen, const unsigned char key[KEY_BYTES]);
+void aead_seal_with_nonce(unsigned char *out, const unsigned char *in, size_t len, const void *aad,
+			  size_t aadlen, const unsigned char key[KEY_BYTES]);
 /* Opens what aead_seal made (inlen >= SEAL_OVERHEAD); writes inlen - SEAL_OVERHEAD bytes.
  * Returns 0, or -EBADMSG when the data, nonce, tag or AAD was changed. */
 int aead_open(unsigned char *out, const unsigned char *in, size_t inlen, const void *aad,

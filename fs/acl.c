@@ -8,14 +8,14 @@
 #include <string.h>
 #include "fs/acl.h"
 
-#define ACL_VERSION 2u
-#define TAG_USER_OBJ 0x01
-#define TAG_USER 0x02
+#define ACL_VERSION   2u
+#define TAG_USER_OBJ  0x01
+#define TAG_USER      0x02
 #define TAG_GROUP_OBJ 0x04
-#define TAG_GROUP 0x08
-#define TAG_MASK 0x10
-#define TAG_OTHER 0x20
-#define ENTRY_BYTES 8u
+#define TAG_GROUP     0x08
+#define TAG_MASK      0x10
+#define TAG_OTHER     0x20
+#define ENTRY_BYTES   8u
 
 static uint16_t get16(const unsigned char *p)
 {
@@ -31,15 +31,18 @@ static void put16(unsigned char *p, uint16_t v)
 /* Checks the layout; returns the entry count or -EINVAL. */
 static int entries(const unsigned char *v, size_t len)
 {
-	if (len < 4 || (len - 4) % ENTRY_BYTES || (v[0] | v[1] << 8 | v[2] << 16 | (uint32_t)v[3] << 24) != ACL_VERSION)
+	if (len < 4 || (len - 4) % ENTRY_BYTES ||
+	    (v[0] | v[1] << 8 | v[2] << 16 | (uint32_t)v[3] << 24) != ACL_VERSION)
 		return -EINVAL;
 	int n = (int)((len - 4) / ENTRY_BYTES), seen = 0;
 	for (int k = 0; k < n; k++) {
-		uint16_t tag = get16(v + 4 + k * ENTRY_BYTES), perm = get16(v + 6 + k * ENTRY_BYTES);
+		uint16_t tag = get16(v + 4 + k * ENTRY_BYTES),
+			 perm = get16(v + 6 + k * ENTRY_BYTES);
 		if (perm & ~7u)
 			return -EINVAL;
 		if (tag != TAG_USER && tag != TAG_GROUP) {
-			if (seen & tag || !(tag & (TAG_USER_OBJ | TAG_GROUP_OBJ | TAG_MASK | TAG_OTHER)))
+			if (seen & tag ||
+			    !(tag & (TAG_USER_OBJ | TAG_GROUP_OBJ | TAG_MASK | TAG_OTHER)))
 				return -EINVAL;
 			seen |= tag;
 		}
@@ -58,7 +61,8 @@ int acl_to_mode(const void *val, size_t len, uint32_t *mode)
 		return n;
 	uint32_t m = *mode & ~(uint32_t)0777, group = 0, mask = 8;
 	for (int k = 0; k < n; k++) {
-		uint16_t tag = get16(v + 4 + k * ENTRY_BYTES), perm = get16(v + 6 + k * ENTRY_BYTES);
+		uint16_t tag = get16(v + 4 + k * ENTRY_BYTES),
+			 perm = get16(v + 6 + k * ENTRY_BYTES);
 		if (tag == TAG_USER_OBJ)
 			m |= (uint32_t)perm << 6;
 		else if (tag == TAG_GROUP_OBJ)

@@ -4,7 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define ACL_ACCESS "system.posix_acl_access"
+#define ACL_ACCESS  "system.posix_acl_access"
 #define ACL_DEFAULT "system.posix_acl_default"
 
 /* Sets the permission bits of *mode from an access ACL; 1 when the ACL is just the mode,

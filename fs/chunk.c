@@ -15,7 +15,7 @@
 
 /* Reads of sealed objects bypass the page cache (O_DIRECT): the kernel already caches the
  * plaintext above us, and a second, ciphertext copy would only cost a copy and memory. */
-#define DIRECT_ALIGN 4096u
+#define DIRECT_ALIGN  4096u
 #define SCRATCH_BYTES ((size_t)CHUNK_BLOCKS * SEALED_BLOCK + 2 * DIRECT_ALIGN)
 
 static const unsigned char zero_block[DATA_BLOCK];
@@ -179,8 +179,15 @@ static int read_split(struct fs *fs, int fd, const struct chunk *c, uint32_t b0,
 	if (last - b0 + 1 < SPLIT_BLOCKS)
 		return read_range(fs, fd, c, b0, last, in, n, dst);
 	uint32_t mid = b0 + (last - b0 + 1) / 2;
-	struct read_job r = {.job = {.fn = read_job_run}, .fs = fs, .fd = fd, .c = c, .b0 = b0,
-			     .last = mid - 1, .in = in, .n = n, .dst = dst};
+	struct read_job r = {.job = {.fn = read_job_run},
+			     .fs = fs,
+			     .fd = fd,
+			     .c = c,
+			     .b0 = b0,
+			     .last = mid - 1,
+			     .in = in,
+			     .n = n,
+			     .dst = dst};
 	r.job.arg = &r;
 	workers_submit(&r.job);
 	int err = read_range(fs, fd, c, mid, last, in, n, dst);
@@ -221,7 +228,8 @@ ssize_t chunk_read(struct fs *fs, struct inode *i, char *buf, size_t size, uint6
 		uint64_t pos = off + done;
 		size_t ci = (size_t)(pos / CHUNK_SIZE);
 		uint32_t in = (uint32_t)(pos % CHUNK_SIZE);
-		uint32_t n = (uint32_t)(size - done < CHUNK_SIZE - in ? size - done : CHUNK_SIZE - in);
+		uint32_t n =
+			(uint32_t)(size - done < CHUNK_SIZE - in ? size - done : CHUNK_SIZE - in);
 		static const struct chunk hole;
 		int err = read_chunk(fs, i, ci < i->nch ? &i->ch[ci] : &hole, in, n, buf + done);
 		if (err)
@@ -268,7 +276,8 @@ static int cow(struct fs *fs, struct inode *i, struct chunk *c, uint32_t in, uin
 		int src = store_obj_open(fs->st, &c->name, O_RDONLY);
 		err = src < 0 ? src : 0;
 		if (!err)
-			err = copy_blocks(fs, src, c, dst, &nw.name, 0, cs < c->nblocks ? cs : c->nblocks);
+			err = copy_blocks(fs, src, c, dst, &nw.name, 0,
+					  cs < c->nblocks ? cs : c->nblocks);
 		if (!err && ce < c->nblocks)
 			err = copy_blocks(fs, src, c, dst, &nw.name, ce, c->nblocks);
 		if (src >= 0)
@@ -352,8 +361,17 @@ static int write_staging(struct fs *fs, struct inode *i, struct chunk *c, uint32
 	random_bytes(nonces, (size_t)count * NONCE_BYTES);
 	for (uint32_t k = 0; k < count; k++)
 		memcpy(out + (size_t)k * SEALED_BLOCK, nonces + k * NONCE_BYTES, NONCE_BYTES);
-	struct seal_job a = {.job = {.fn = seal_run}, .fs = fs, .c = c, .fd = fd, .start = start,
-			     .from = start, .to = b1 + 1, .b0 = b0, .in = in, .n = n, .src = src,
+	struct seal_job a = {.job = {.fn = seal_run},
+			     .fs = fs,
+			     .c = c,
+			     .fd = fd,
+			     .start = start,
+			     .from = start,
+			     .to = b1 + 1,
+			     .b0 = b0,
+			     .in = in,
+			     .n = n,
+			     .src = src,
 			     .out = out};
 	struct seal_job h = a;
 	if (count >= SPLIT_BLOCKS) { /* a helper seals the first half */
@@ -401,7 +419,8 @@ ssize_t chunk_write(struct fs *fs, struct inode *i, const char *buf, size_t size
 		uint64_t pos = off + done;
 		struct chunk *c = &i->ch[pos / CHUNK_SIZE];
 		uint32_t in = (uint32_t)(pos % CHUNK_SIZE);
-		uint32_t n = (uint32_t)(size - done < CHUNK_SIZE - in ? size - done : CHUNK_SIZE - in);
+		uint32_t n =
+			(uint32_t)(size - done < CHUNK_SIZE - in ? size - done : CHUNK_SIZE - in);
 		if (c->state != CH_STAGING)
 			err = cow(fs, i, c, in, n);
 		if (!err)
@@ -435,7 +454,9 @@ int chunk_truncate(struct fs *fs, struct inode *i, uint64_t size)
 			if (!err && c->nblocks > nb) {
 				c->nblocks = nb;
 				int fd = store_obj_open(fs->st, &c->name, O_RDWR);
-				err = fd < 0 ? fd : ftruncate(fd, (off_t)nb * SEALED_BLOCK) ? -errno : 0;
+				err = fd < 0					? fd
+				      : ftruncate(fd, (off_t)nb * SEALED_BLOCK) ? -errno
+										: 0;
 				if (fd >= 0)
 					close(fd);
 			}

@@ -24,11 +24,11 @@ struct commit {
 	uint64_t gen;
 	struct new_page *pages;
 	size_t npages;
-	struct namelist sync;  /* staging chunks frozen by this commit */
-	struct namelist free;  /* objects the new root no longer names: deleted once it is durable */
+	struct namelist sync; /* staging chunks frozen by this commit */
+	struct namelist free; /* objects the new root no longer names: deleted once it is durable */
 	struct namelist added; /* objects the new root names and the old one did not */
 	struct buf root;       /* root plaintext, then the sealed root */
-	size_t nolds;          /* replaced page names at the end of free */
+	size_t nolds;	       /* replaced page names at the end of free */
 };
 
 static void move_list(struct namelist *dst, struct namelist *src)
@@ -55,8 +55,8 @@ static int freeze_page_chunks(struct fs *fs, size_t page, struct commit *c)
 
 static int live_count(const struct buf *plain)
 {
-	return plain->len >= 20 && (plain->data[16] | plain->data[17] | plain->data[18] |
-				    plain->data[19]);
+	return plain->len >= 20 &&
+	       (plain->data[16] | plain->data[17] | plain->data[18] | plain->data[19]);
 }
 
 static void count_live(void *val, void *arg)
@@ -236,8 +236,8 @@ int fs_commit(struct fs *fs)
 	if (err <= 0)
 		finish(fs, &c, err);
 	if (err < 0)
-		log_msg(LOG_ERR, "commit of generation %llu failed: %s", (unsigned long long)fs->gen,
-			strerror(-err));
+		log_msg(LOG_ERR, "commit of generation %llu failed: %s",
+			(unsigned long long)fs->gen, strerror(-err));
 	pthread_mutex_unlock(&fs->commit_mu);
 	return err < 0 ? err : 0;
 }
@@ -255,8 +255,9 @@ static int load_page(struct fs *fs, size_t p)
 	if (err) {
 		char hex[2 * NAME_BYTES + 1];
 		oname_hex(&fs->pages[p].name, hex);
-		log_msg(LOG_ERR, "integrity error: inode page %zu (inodes %zu-%zu, object %s) is %s",
-			p, p * PAGE_INODES, p * PAGE_INODES + PAGE_INODES - 1, hex,
+		log_msg(LOG_ERR,
+			"integrity error: inode page %zu (inodes %zu-%zu, object %s) is %s", p,
+			p * PAGE_INODES, p * PAGE_INODES + PAGE_INODES - 1, hex,
 			err == -ENOENT ? "missing" : "damaged");
 		fs->pages[p].bad = true;
 	}

@@ -15,12 +15,12 @@
 #include "lib/htab.h"
 #include "fs/core.h"
 
-#define DATA_BLOCK 4096u
-#define SEALED_BLOCK (DATA_BLOCK + SEAL_OVERHEAD)
-#define CHUNK_BLOCKS 256u
-#define CHUNK_SIZE (DATA_BLOCK * CHUNK_BLOCKS)
-#define PAGE_INODES 64u
-#define ROOT_INO 1u
+#define DATA_BLOCK     4096u
+#define SEALED_BLOCK   (DATA_BLOCK + SEAL_OVERHEAD)
+#define CHUNK_BLOCKS   256u
+#define CHUNK_SIZE     (DATA_BLOCK * CHUNK_BLOCKS)
+#define PAGE_INODES    64u
+#define ROOT_INO       1u
 #define NAME_MAX_BYTES 255u
 
 enum chunk_state { CH_HOLE = 0, CH_STAGING = 1, CH_SEALED = 2 };
@@ -57,7 +57,7 @@ struct inode {
 	struct timespec atime, mtime, ctime;
 	struct xattr *xa;
 	size_t nxa;
-	char *target;     /* symlinks */
+	char *target;	  /* symlinks */
 	struct chunk *ch; /* regular files */
 	size_t nch;
 	struct dir *dir; /* directories */

@@ -118,8 +118,8 @@ static void op_readlink(fuse_req_t req, fuse_ino_t ino)
 		fuse_reply_readlink(req, buf);
 }
 
-static void make_node(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
-		      dev_t rdev, const char *target, struct stat *st, int *err)
+static void make_node(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev,
+		      const char *target, struct stat *st, int *err)
 {
 	const struct fuse_ctx *c = fuse_req_ctx(req);
 	struct fs_ctx ctx = {.uid = c->uid, .gid = c->gid, .umask = c->umask};

@@ -120,7 +120,9 @@ static int collect_garbage(struct fs *fs)
 	if (!err)
 		err = store_each(fs->st, remove_unreached, &r);
 	if (r.removed)
-		log_msg(LOG_INFO, "removed %ld unreferenced objects (an interrupted commit, or a root adopted from the vault)", r.removed);
+		log_msg(LOG_INFO,
+			"removed %ld unreferenced objects (an interrupted commit, or a root adopted from the vault)",
+			r.removed);
 	htab_free(r.names);
 	return err;
 }
@@ -214,7 +216,8 @@ static void count_links(void *val, void *arg)
 		htab_put(c->links, &i->ino, sizeof(i->ino), (void *)(n + 1));
 		if (i->dir)
 			htab_put(c->links, &d->ino, sizeof(d->ino),
-				 (void *)((uintptr_t)htab_get(c->links, &d->ino, sizeof(d->ino)) + 1));
+				 (void *)((uintptr_t)htab_get(c->links, &d->ino, sizeof(d->ino)) +
+					  1));
 	}
 }
 
@@ -241,8 +244,8 @@ static void check_inode(void *val, void *arg)
 				(unsigned long long)i->ino, (unsigned long long)k);
 	}
 	if (S_ISREG(i->mode) && (uint64_t)i->nch > (i->size + CHUNK_SIZE - 1) / CHUNK_SIZE)
-		problem(c, "inode %llu: chunk list runs past its size %llu", (unsigned long long)i->ino,
-			(unsigned long long)i->size);
+		problem(c, "inode %llu: chunk list runs past its size %llu",
+			(unsigned long long)i->ino, (unsigned long long)i->size);
 }
 
 long fs_check(struct fs *fs, FILE *out, uint64_t *files, uint64_t *objects)

@@ -77,8 +77,9 @@ static int get_child(struct fs *fs, struct inode *d, const char *name, struct in
 	*out = inode_get(fs, e->ino);
 	if (!*out) {
 		char what[320];
-		snprintf(what, sizeof(what), "the record of its entry '%s' (inode %llu) cannot be read",
-			 e->name, (unsigned long long)e->ino);
+		snprintf(what, sizeof(what),
+			 "the record of its entry '%s' (inode %llu) cannot be read", e->name,
+			 (unsigned long long)e->ino);
 		fs_log_integrity_locked(fs, d->ino, what);
 		return -EIO;
 	}
@@ -412,7 +413,8 @@ static int do_rename(struct fs *fs, uint64_t parent, const char *name, uint64_t 
 		dir_remove(dd->dir, newname, strlen(newname));
 		drop_link(fs, dd, dst);
 	}
-	if ((err = dir_add(dd->dir, newname, strlen(newname), src->ino, (uint8_t)IFTODT(src->mode))))
+	if ((err = dir_add(dd->dir, newname, strlen(newname), src->ino,
+			   (uint8_t)IFTODT(src->mode))))
 		return err;
 	dir_remove(sd->dir, name, strlen(name));
 	if (src->dir && sd != dd) {
@@ -560,9 +562,10 @@ int fs_setxattr(struct fs *fs, uint64_t ino, const char *name, const void *val, 
 	pthread_mutex_lock(&fs->mu);
 	struct inode *i = inode_get(fs, ino);
 	struct xattr *x = i ? inode_xattr_find(i, name) : NULL;
-	int err = !i ? -EIO : x && flags & XATTR_CREATE ? -EEXIST
-			  : !x && flags & XATTR_REPLACE ? -ENODATA
-							: set_xattr_or_acl(i, name, val, len);
+	int err = !i				? -EIO
+		  : x && flags & XATTR_CREATE	? -EEXIST
+		  : !x && flags & XATTR_REPLACE ? -ENODATA
+						: set_xattr_or_acl(i, name, val, len);
 	if (!err)
 		changed(fs, i, false);
 	pthread_mutex_unlock(&fs->mu);
@@ -614,7 +617,8 @@ int fs_statfs(struct fs *fs, struct statvfs *sv)
 	if (fstatvfs(fs->st->dirfd, sv) < 0)
 		return -errno;
 	pthread_mutex_lock(&fs->mu);
-	sv->f_files = sv->f_files > htab_count(fs->inodes) ? sv->f_files : htab_count(fs->inodes) * 2;
+	sv->f_files =
+		sv->f_files > htab_count(fs->inodes) ? sv->f_files : htab_count(fs->inodes) * 2;
 	sv->f_ffree = sv->f_files - htab_count(fs->inodes);
 	pthread_mutex_unlock(&fs->mu);
 	sv->f_favail = sv->f_ffree;

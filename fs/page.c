@@ -8,8 +8,8 @@
 #include <string.h>
 #include "lib/buf.h"
 
-#define PAGE_MAGIC "CFPG"
-#define ROOT_MAGIC "CFRT"
+#define PAGE_MAGIC     "CFPG"
+#define ROOT_MAGIC     "CFRT"
 #define FORMAT_VERSION 1u
 
 static void put_time(struct buf *b, const struct timespec *t)
@@ -152,8 +152,8 @@ static int get_body(struct rd *r, struct inode *i)
 			uint8_t type = rd_u8(r);
 			uint16_t len = rd_u16(r);
 			char *name = take_str(r, len, NAME_MAX_BYTES);
-			if (!name || len == 0 || memchr(name, '/', len) || dir_find(i->dir, name, len) ||
-			    dir_add(i->dir, name, len, ino, type))
+			if (!name || len == 0 || memchr(name, '/', len) ||
+			    dir_find(i->dir, name, len) || dir_add(i->dir, name, len, ino, type))
 				r->err = 1;
 			free(name);
 		}

@@ -125,7 +125,8 @@ static int read_fd(int fd, struct buf *out, size_t max)
 		return -ENOMEM;
 	size_t got = 0;
 	while (got < (size_t)st.st_size) {
-		ssize_t r = pread(fd, out->data + out->len + got, (size_t)st.st_size - got, (off_t)got);
+		ssize_t r =
+			pread(fd, out->data + out->len + got, (size_t)st.st_size - got, (off_t)got);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0)
@@ -272,7 +273,8 @@ int file_read_at(int dirfd, const char *name, struct buf *out, size_t max)
 int file_replace_at(int dirfd, const char *name, const void *p, size_t len, int excl)
 {
 	char tmp[300];
-	/* unique: two threads may install the same object at once (parallel reads of a fresh cache) */
+	/* unique: two threads may install the same object at once (parallel reads of a fresh cache)
+	 */
 	snprintf(tmp, sizeof(tmp), ".%s.%08x.tmp", name, random_u32());
 	int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
@@ -283,7 +285,8 @@ int file_replace_at(int dirfd, const char *name, const void *p, size_t len, int 
 	close(fd);
 	if (!err) {
 		/* excl: link fails with EEXIST instead of replacing an existing file */
-		int r = excl ? linkat(dirfd, tmp, dirfd, name, 0) : renameat(dirfd, tmp, dirfd, name);
+		int r = excl ? linkat(dirfd, tmp, dirfd, name, 0)
+			     : renameat(dirfd, tmp, dirfd, name);
 		if (r < 0)
 			err = -errno;
 	}

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAGIC_LINE "coffer-vault 1\n"
+#define MAGIC_LINE    "coffer-vault 1\n"
 #define WRAPPED_BYTES (KEY_BYTES + SEAL_OVERHEAD)
 
 static void put_hex(struct buf *b, const uint8_t *p, size_t n)

@@ -8,7 +8,7 @@
 #include "crypto/crypto.h"
 #include "lib/buf.h"
 
-#define VAULT_ID_BYTES 16
+#define VAULT_ID_BYTES	  16
 #define VAULT_CONFIG_NAME "config"
 
 struct vault {

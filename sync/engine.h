@@ -21,9 +21,9 @@ struct sync {
 	pthread_cond_t cv;
 	pthread_t thread;
 	bool running, stop, conflict, draining;
-	struct htab *pending;    /* objects the newest root needs that the remote lacks */
+	struct htab *pending;	 /* objects the newest root needs that the remote lacks */
 	struct htab *remote_set; /* objects known to be on the remote */
-	struct buf newest;       /* sealed newest local root */
+	struct buf newest;	 /* sealed newest local root */
 	uint64_t newest_gen, remote_gen;
 	int64_t remote_time; /* commit time of remote_gen, ns */
 	char root_tag[TAG_MAX], lease_tag[TAG_MAX];

@@ -16,7 +16,7 @@
 #include <libxml/parser.h>
 
 #define POOL_MAX 8
-#define TRIES 4
+#define TRIES	 4
 #define BODY_MAX ((size_t)1 << 30)
 
 struct http_pool {
@@ -191,7 +191,7 @@ static int on_seek(void *arg, curl_off_t off, int origin)
 }
 
 static int on_host_key(CURL *h, const struct curl_khkey *known, const struct curl_khkey *found,
-                       enum curl_khmatch match, void *arg)
+		       enum curl_khmatch match, void *arg)
 {
 	struct http_pool *p = arg;
 	(void)h, (void)known, (void)found;

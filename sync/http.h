@@ -11,11 +11,11 @@
 
 /* How every handle of a pool is set up. Strings are copied; secrets are wiped at free. */
 struct http_conf {
-	const char *sigv4;       /* CURLOPT_AWS_SIGV4 ("aws:amz:REGION:s3") or NULL */
+	const char *sigv4;	 /* CURLOPT_AWS_SIGV4 ("aws:amz:REGION:s3") or NULL */
 	const char *user, *pass; /* sigv4 keys (never logged); user: also the netrc login */
-	const char *netrc;       /* netrc file for basic auth, or NULL */
-	const char *cacert;      /* CA bundle, or NULL for the system's */
-	const char *ssh_key;     /* sftp: private key; its public key is ssh_key.pub */
+	const char *netrc;	 /* netrc file for basic auth, or NULL */
+	const char *cacert;	 /* CA bundle, or NULL for the system's */
+	const char *ssh_key;	 /* sftp: private key; its public key is ssh_key.pub */
 	const char *known_hosts; /* sftp: must hold the server's key */
 	bool accept_new_host_key;
 };
@@ -23,30 +23,30 @@ struct http_conf {
 struct http_pool;
 
 struct http_req {
-	const char *method;      /* NULL: GET */
-	const char *url;         /* already %-encoded */
+	const char *method;	 /* NULL: GET */
+	const char *url;	 /* already %-encoded */
 	struct curl_slist *hdrs; /* extra request headers, or NULL */
-	const void *body;        /* request body (PUT, PROPFIND, sftp upload) */
+	const void *body;	 /* request body (PUT, PROPFIND, sftp upload) */
 	size_t len;
-	bool upload;                 /* sftp: send body as an upload */
+	bool upload;		     /* sftp: send body as an upload */
 	struct curl_slist *quote;    /* sftp: commands after the transfer (CURLOPT_POSTQUOTE) */
 	struct curl_slist *prequote; /* sftp: commands before it (CURLOPT_QUOTE) */
-	bool nobody;                 /* no transfer (sftp quote-only requests) */
-	bool dirlist;                /* sftp: names only */
-	bool create_dirs;            /* sftp: make missing folders on upload */
-	bool conditional;            /* a 409 also means -ESTALE */
-	struct buf *out;             /* response body, or NULL to drop it */
-	char etag[TAG_MAX];          /* out: the ETag header, "" if none */
-	long status;                 /* out: HTTP status, 0 for sftp */
-	int attempts;                /* out: how many tries it took */
+	bool nobody;		     /* no transfer (sftp quote-only requests) */
+	bool dirlist;		     /* sftp: names only */
+	bool create_dirs;	     /* sftp: make missing folders on upload */
+	bool conditional;	     /* a 409 also means -ESTALE */
+	struct buf *out;	     /* response body, or NULL to drop it */
+	char etag[TAG_MAX];	     /* out: the ETag header, "" if none */
+	long status;		     /* out: HTTP status, 0 for sftp */
+	int attempts;		     /* out: how many tries it took */
 };
 
 /* The parts of scheme://[USER@]HOST[:PORT][/PATH]. */
 struct http_url {
 	char scheme[16];
-	char user[64];   /* "" if none */
-	char host[256];  /* an IPv6 address keeps its brackets */
-	int port;        /* 0 if none */
+	char user[64];	 /* "" if none */
+	char host[256];	 /* an IPv6 address keeps its brackets */
+	int port;	 /* 0 if none */
 	char path[1024]; /* "" or starting with '/', raw */
 };
 

@@ -182,8 +182,9 @@ static int publish(struct sync *s)
 			s->state.seen = gen;
 	} else if (err == -ESTALE) {
 		s->conflict = true;
-		log_msg(LOG_ERR, "sync: the remote root was replaced by someone else; uploads stop, "
-				 "local data is kept");
+		log_msg(LOG_ERR,
+			"sync: the remote root was replaced by someone else; uploads stop, "
+			"local data is kept");
 	}
 	if (err)
 		sync_error(s, err, "publishing the root");
@@ -215,8 +216,9 @@ static int renew_lease(struct sync *s)
 	} else {
 		if (err == -ESTALE) {
 			s->conflict = true;
-			log_msg(LOG_ERR, "sync: another device took the writer lease; uploads stop, "
-					 "local data is kept");
+			log_msg(LOG_ERR,
+				"sync: another device took the writer lease; uploads stop, "
+				"local data is kept");
 		}
 		sync_error(s, err, "renewing the lease");
 	}
@@ -348,23 +350,25 @@ void sync_write_status(struct sync *s)
 	char text[2048], url[512], error[512];
 	json_str(url, sizeof(url), s->r->url);
 	json_str(error, sizeof(error), s->last_error);
-	const char *state = s->conflict ? "conflict"
-			    : s->last_error_time && s->backoff ? "retrying"
+	const char *state = s->conflict						      ? "conflict"
+			    : s->last_error_time && s->backoff			      ? "retrying"
 			    : htab_count(s->pending) || s->newest_gen > s->remote_gen ? "uploading"
-										    : "idle";
+										      : "idle";
 	int n = snprintf(text, sizeof(text),
 			 "{\"state\":\"%s\",\"remote\":\"%s\",\"local_generation\":%" PRIu64
 			 ",\"remote_generation\":%" PRIu64 ",\"remote_committed\":%lld"
 			 ",\"objects_waiting\":%zu"
 			 ",\"bytes_waiting\":%" PRIu64 ",\"upload_rate\":%.0f"
 			 ",\"objects_uploaded\":%" PRIu64 ",\"bytes_uploaded\":%" PRIu64
-			 ",\"cache_bytes\":%" PRIu64 ",\"last_error\":\"%s\",\"last_error_time\":%lld"
+			 ",\"cache_bytes\":%" PRIu64
+			 ",\"last_error\":\"%s\",\"last_error_time\":%lld"
 			 ",\"pid\":%d}\n",
-			 state, url, s->newest_gen, s->remote_gen, (long long)(s->remote_time / 1000000000),
-			 htab_count(s->pending),
+			 state, url, s->newest_gen, s->remote_gen,
+			 (long long)(s->remote_time / 1000000000), htab_count(s->pending),
 			 s->bytes_waiting, s->rate, s->objects_sent, s->bytes_sent, s->cache_bytes,
 			 error, (long long)s->last_error_time, (int)getpid());
-	int fd = openat(s->st->dirfd, ".status.tmp", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	int fd =
+		openat(s->st->dirfd, ".status.tmp", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return;
 	bool ok = write(fd, text, (size_t)n) == n;

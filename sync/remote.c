@@ -23,7 +23,8 @@ struct remote *remote_open(const char *url, const struct remote_opts *o)
 		return remote_sftp_open(url, o);
 	if (strncmp(url, "file://", 7) == 0) {
 		if (url[7] != '/') {
-			fprintf(stderr, "coffer: malformed URL '%s': expected file:///absolute/path\n",
+			fprintf(stderr,
+				"coffer: malformed URL '%s': expected file:///absolute/path\n",
 				url);
 			return NULL;
 		}

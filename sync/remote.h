@@ -36,11 +36,11 @@ struct remote {
 
 /* The -o options that concern remotes; every command that talks to one takes them. */
 struct remote_opts {
-	const char *region;      /* S3 region (default us-east-1) */
-	const char *s3_style;    /* "path" or "virtual" */
-	const char *cacert;      /* CA bundle for TLS */
-	const char *netrc;       /* WebDAV credentials (default ~/.netrc) */
-	const char *ssh_key;     /* SFTP private key (default ~/.ssh/id_ed25519) */
+	const char *region;	 /* S3 region (default us-east-1) */
+	const char *s3_style;	 /* "path" or "virtual" */
+	const char *cacert;	 /* CA bundle for TLS */
+	const char *netrc;	 /* WebDAV credentials (default ~/.netrc) */
+	const char *ssh_key;	 /* SFTP private key (default ~/.ssh/id_ed25519) */
 	const char *known_hosts; /* SFTP host keys (default ~/.ssh/known_hosts) */
 	int accept_new_host_key;
 };

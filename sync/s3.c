@@ -18,8 +18,8 @@ struct s3_remote {
 	struct remote base;
 	struct http_pool *pool;
 	char *bucket_url; /* ends with '/': scheme://host[:port]/bucket/ or scheme://bucket.host/ */
-	char *prefix;     /* "" or "some/prefix/" */
-	char *token;      /* "x-amz-security-token: ..." or NULL */
+	char *prefix;	  /* "" or "some/prefix/" */
+	char *token;	  /* "x-amz-security-token: ..." or NULL */
 };
 
 struct creds {
@@ -162,7 +162,7 @@ static int split_path(const char *path, char *bucket, size_t bcap, char **prefix
 	while (plen && p[plen - 1] == '/')
 		plen--;
 	if (plen && (strstr(p, "//") || strstr(p, "/./") || strstr(p, "/../") ||
-	             strncmp(p, "./", 2) == 0 || strncmp(p, "../", 3) == 0)) {
+		     strncmp(p, "./", 2) == 0 || strncmp(p, "../", 3) == 0)) {
 		*why = "the prefix has an empty, '.' or '..' part";
 		return -EINVAL;
 	}
@@ -177,7 +177,7 @@ static bool is_ip(const char *host)
 }
 
 static int build_base(struct s3_remote *s, const char *url, const struct remote_opts *o,
-                      const char **why)
+		      const char **why)
 {
 	struct http_url u;
 	char bucket[64], port[16] = "";
@@ -192,9 +192,9 @@ static int build_base(struct s3_remote *s, const char *url, const struct remote_
 	if (err)
 		return err;
 	bool plain = strcmp(u.scheme, "s3+http") == 0;
-	const char *style = o->s3_style                          ? o->s3_style
-	                    : (plain || u.port || is_ip(u.host)) ? "path"
-	                                                         : "virtual";
+	const char *style = o->s3_style				 ? o->s3_style
+			    : (plain || u.port || is_ip(u.host)) ? "path"
+								 : "virtual";
 	if (strcmp(style, "path") != 0 && strcmp(style, "virtual") != 0) {
 		*why = "-o s3_style must be path or virtual";
 		return -EINVAL;
@@ -203,8 +203,8 @@ static int build_base(struct s3_remote *s, const char *url, const struct remote_
 		snprintf(port, sizeof(port), ":%d", u.port);
 	const char *scheme = plain ? "http" : "https";
 	int n = strcmp(style, "path") == 0
-	            ? asprintf(&s->bucket_url, "%s://%s%s/%s/", scheme, u.host, port, bucket)
-	            : asprintf(&s->bucket_url, "%s://%s.%s%s/", scheme, bucket, u.host, port);
+			? asprintf(&s->bucket_url, "%s://%s%s/%s/", scheme, u.host, port, bucket)
+			: asprintf(&s->bucket_url, "%s://%s.%s%s/", scheme, bucket, u.host, port);
 	if (n < 0 || !(s->base.url = strdup(url))) /* holds no credentials: they were refused */
 		return -ENOMEM;
 	return 0;
@@ -259,7 +259,7 @@ static int bucket_check(int err, const struct buf *body, size_t from)
 }
 
 static int s3_request(struct s3_remote *s, struct http_req *q, const char *key,
-                      struct curl_slist *extra)
+		      struct curl_slist *extra)
 {
 	bool bad = false;
 	char *url = obj_url(s, key);
@@ -307,21 +307,23 @@ static int s3_del(struct remote *r, const char *key)
 
 /* After a retried conditional PUT answered 412, our own first attempt may be what is there. */
 static bool already_there(struct remote *r, const char *key, const void *data, size_t len,
-                          char tag[TAG_MAX])
+			  char tag[TAG_MAX])
 {
 	struct buf cur = {0};
 	bool same = s3_get(r, key, &cur, tag) == 0 && cur.len == len &&
-	            (len == 0 || memcmp(cur.data, data, len) == 0);
+		    (len == 0 || memcmp(cur.data, data, len) == 0);
 	buf_free(&cur);
 	return same;
 }
 
 static int put_cond(struct remote *r, const char *key, const void *data, size_t len,
-                    const char *cond, char tag[TAG_MAX])
+		    const char *cond, char tag[TAG_MAX])
 {
 	struct curl_slist one = {.data = (char *)cond};
-	struct http_req q = {
-	    .method = "PUT", .body = data ? data : "", .len = len, .conditional = true};
+	struct http_req q = {.method = "PUT",
+			     .body = data ? data : "",
+			     .len = len,
+			     .conditional = true};
 	int err = s3_request(S3(r), &q, key, &one);
 	if (err == -ESTALE && q.attempts > 1 && already_there(r, key, data, len, tag))
 		return 0;
@@ -333,7 +335,7 @@ static int put_cond(struct remote *r, const char *key, const void *data, size_t 
 /* If-Match with the ETag as the server gave it (quoted); Ceph RGW 16 compares the unquoted
  * value, so a 412 for a quoted tag is asked once more without the quotes. */
 static int s3_put_if(struct remote *r, const char *key, const void *data, size_t len,
-                     const char *expect, char tag[TAG_MAX])
+		     const char *expect, char tag[TAG_MAX])
 {
 	char cond[TAG_MAX + 16];
 	if (!expect)
@@ -390,7 +392,7 @@ static int page_keys(xmlNode *top, struct page *pg)
 static int parse_page(const struct buf *b, struct page *pg)
 {
 	xmlDoc *doc = xmlReadMemory((const char *)b->data, (int)b->len, "list.xml", NULL,
-	                            XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+				    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
 	xmlNode *top = doc ? xmlDocGetRootElement(doc) : NULL;
 	if (!top || strcmp((const char *)top->name, "ListBucketResult") != 0) {
 		xmlFreeDoc(doc);
@@ -448,7 +450,7 @@ static int list_page(struct s3_remote *s, const char *prefix, struct page *pg)
 }
 
 static int s3_list(struct remote *r, const char *prefix, int (*fn)(const char *key, void *arg),
-                   void *arg)
+		   void *arg)
 {
 	struct s3_remote *s = S3(r);
 	struct page pg = {.skip = strlen(s->prefix) + strlen(prefix), .fn = fn, .arg = arg};
@@ -474,12 +476,12 @@ static void s3_free(struct remote *r)
 }
 
 static const struct remote_ops s3_ops = {
-    .put = s3_put,
-    .get = s3_get,
-    .del = s3_del,
-    .list = s3_list,
-    .put_if = s3_put_if,
-    .free = s3_free,
+	.put = s3_put,
+	.get = s3_get,
+	.del = s3_del,
+	.list = s3_list,
+	.put_if = s3_put_if,
+	.free = s3_free,
 };
 
 static bool region_ok(const char *r)
@@ -491,8 +493,10 @@ static int s3_setup(struct s3_remote *s, const struct remote_opts *o, const stru
 {
 	char sigv4[128];
 	snprintf(sigv4, sizeof(sigv4), "aws:amz:%s:s3", o->region ? o->region : "us-east-1");
-	struct http_conf hc = {
-	    .sigv4 = sigv4, .user = c->id, .pass = c->secret, .cacert = o->cacert};
+	struct http_conf hc = {.sigv4 = sigv4,
+			       .user = c->id,
+			       .pass = c->secret,
+			       .cacert = o->cacert};
 	if (c->token && asprintf(&s->token, "x-amz-security-token: %s", c->token) < 0)
 		return -ENOMEM;
 	s->pool = http_pool_new(&hc);
@@ -515,9 +519,9 @@ struct remote *remote_s3_open(const char *url, const struct remote_opts *o)
 		fprintf(stderr, "coffer: malformed URL '%s': %s\n", url, why);
 	} else if ((err = creds_load(&c, where, sizeof(where))) == -ENOKEY) {
 		fprintf(stderr,
-		        "coffer: no S3 credentials for '%s': set AWS_ACCESS_KEY_ID and "
-		        "AWS_SECRET_ACCESS_KEY, or write them to %s\n",
-		        s->base.url, where);
+			"coffer: no S3 credentials for '%s': set AWS_ACCESS_KEY_ID and "
+			"AWS_SECRET_ACCESS_KEY, or write them to %s\n",
+			s->base.url, where);
 	} else if (!err && (err = s3_setup(s, o, &c))) {
 		fprintf(stderr, "coffer: out of memory\n");
 	}

@@ -23,7 +23,7 @@ struct sftp_remote {
 	struct remote base;
 	struct http_pool *pool;
 	char *base_url; /* sftp://[user@]host[:port]/path/ (%-encoded) */
-	char *dir;      /* /path/ as the server sees it (for quote commands) */
+	char *dir;	/* /path/ as the server sees it (for quote commands) */
 };
 
 static struct sftp_remote *SF(struct remote *r)
@@ -58,7 +58,7 @@ static char *cmd(const char *verb, const char *dir, const char *a, const char *b
 {
 	char *c = NULL;
 	int n = b ? asprintf(&c, "%s \"%s%s\" \"%s%s\"", verb, dir, a, dir, b)
-	          : asprintf(&c, "%s \"%s%s\"", verb, dir, a);
+		  : asprintf(&c, "%s \"%s%s\"", verb, dir, a);
 	return n < 0 ? NULL : c;
 }
 
@@ -99,14 +99,17 @@ static int sftp_get(struct remote *r, const char *key, struct buf *out, char tag
 
 /* Uploads to a temporary name beside key (making missing folders); *tmp gets its key. */
 static int upload_tmp(struct sftp_remote *s, const char *key, const void *data, size_t len,
-                      char tmp[300])
+		      char tmp[300])
 {
 	const char *slash = strrchr(key, '/');
 	snprintf(tmp, 300, "%.*s.tmp-%08x%08x", slash ? (int)(slash - key + 1) : 0, key,
-	         random_u32(), random_u32());
+		 random_u32(), random_u32());
 	char *url = key_url(s, tmp);
-	struct http_req q = {
-	    .url = url, .upload = true, .body = data ? data : "", .len = len, .create_dirs = true};
+	struct http_req q = {.url = url,
+			     .upload = true,
+			     .body = data ? data : "",
+			     .len = len,
+			     .create_dirs = true};
 	int err = url ? http_do(s->pool, &q) : -ENOMEM;
 	free(url);
 	return err;
@@ -156,7 +159,7 @@ static int each_line(struct buf *b, int (*fn)(const char *key, void *arg), void 
 }
 
 static int sftp_list(struct remote *r, const char *prefix, int (*fn)(const char *key, void *arg),
-                     void *arg)
+		     void *arg)
 {
 	struct sftp_remote *s = SF(r);
 	char *url = key_url(s, prefix);
@@ -220,7 +223,7 @@ static int compare(struct sftp_remote *s, const char *key, const char *expect)
 }
 
 static int sftp_put_if(struct remote *r, const char *key, const void *data, size_t len,
-                       const char *expect, char tag[TAG_MAX])
+		       const char *expect, char tag[TAG_MAX])
 {
 	struct sftp_remote *s = SF(r);
 	char lock[300], tmp[300];
@@ -255,12 +258,12 @@ static void sftp_free(struct remote *r)
 }
 
 static const struct remote_ops sftp_ops = {
-    .put = sftp_put,
-    .get = sftp_get,
-    .del = sftp_del,
-    .list = sftp_list,
-    .put_if = sftp_put_if,
-    .free = sftp_free,
+	.put = sftp_put,
+	.get = sftp_get,
+	.del = sftp_del,
+	.list = sftp_list,
+	.put_if = sftp_put_if,
+	.free = sftp_free,
 };
 
 static int parse(struct sftp_remote *s, const char *url, const char **why)
@@ -274,8 +277,7 @@ static int parse(struct sftp_remote *s, const char *url, const char **why)
 		u.path[--n] = 0;
 	if (n < 2 || strpbrk(u.path, "\"'~") || strstr(u.path, "//") || strstr(u.path, "/./") ||
 	    strstr(u.path, "/../")) {
-		*why =
-		    "expected sftp://[USER@]HOST[:PORT]/ABSOLUTE/PATH without '..', quotes or '~'";
+		*why = "expected sftp://[USER@]HOST[:PORT]/ABSOLUTE/PATH without '..', quotes or '~'";
 		return -EINVAL;
 	}
 	char port[16] = "";
@@ -302,22 +304,23 @@ static int setup(struct sftp_remote *s, const struct remote_opts *o, char *msg, 
 	snprintf(key, sizeof(key), "%s/.ssh/id_ed25519", home ? home : "/root");
 	snprintf(known, sizeof(known), "%s/.ssh/known_hosts", home ? home : "/root");
 	const char *k = o->ssh_key ? o->ssh_key : key,
-	           *kh = o->known_hosts ? o->known_hosts : known;
+		   *kh = o->known_hosts ? o->known_hosts : known;
 	snprintf(pub, sizeof(pub), "%s.pub", k);
 	if (access(k, R_OK) != 0 || access(pub, R_OK) != 0) {
 		snprintf(msg, cap,
-		         "cannot read the SSH key '%s' and its '%s.pub' (-o ssh_key=FILE)", k, k);
+			 "cannot read the SSH key '%s' and its '%s.pub' (-o ssh_key=FILE)", k, k);
 		return -ENOKEY;
 	}
 	if (access(kh, R_OK) != 0 && !o->accept_new_host_key) {
 		snprintf(msg, cap,
-		         "no known_hosts file '%s' to check the server's key (-o known_hosts=FILE, "
-		         "or -o accept_new_host_key to add it)",
-		         kh);
+			 "no known_hosts file '%s' to check the server's key (-o known_hosts=FILE, "
+			 "or -o accept_new_host_key to add it)",
+			 kh);
 		return -ENOKEY;
 	}
-	struct http_conf hc = {
-	    .ssh_key = k, .known_hosts = kh, .accept_new_host_key = o->accept_new_host_key};
+	struct http_conf hc = {.ssh_key = k,
+			       .known_hosts = kh,
+			       .accept_new_host_key = o->accept_new_host_key};
 	s->pool = http_pool_new(&hc);
 	return s->pool ? 0 : -ENOMEM;
 }

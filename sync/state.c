@@ -7,8 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#define STATE_FILE "sync.state"
-#define LEASE_KEY "lease"
+#define STATE_FILE  "sync.state"
+#define LEASE_KEY   "lease"
 #define LEASE_PLAIN 128 /* padded, so the host name's length does not show */
 
 int state_load(struct store *st, struct sync_state *s)
@@ -19,8 +19,8 @@ int state_load(struct store *st, struct sync_state *s)
 	char dev[33] = "";
 	if (!err) {
 		buf_u8(&b, 0);
-		if (sscanf((char *)b.data, "seen %" SCNu64 "\nsynced %" SCNu64 "\ndevice %32s", &s->seen,
-			   &s->synced, dev) != 3 ||
+		if (sscanf((char *)b.data, "seen %" SCNu64 "\nsynced %" SCNu64 "\ndevice %32s",
+			   &s->seen, &s->synced, dev) != 3 ||
 		    strlen(dev) != 32)
 			err = -EINVAL;
 		for (int k = 0; !err && k < 16; k++) {
@@ -41,8 +41,8 @@ int state_load(struct store *st, struct sync_state *s)
 int state_save(struct store *st, const struct sync_state *s)
 {
 	char text[128];
-	int n = snprintf(text, sizeof(text), "seen %" PRIu64 "\nsynced %" PRIu64 "\ndevice ", s->seen,
-			 s->synced);
+	int n = snprintf(text, sizeof(text), "seen %" PRIu64 "\nsynced %" PRIu64 "\ndevice ",
+			 s->seen, s->synced);
 	for (int k = 0; k < 16; k++)
 		n += snprintf(text + n, sizeof(text) - (size_t)n, "%02x", s->device[k]);
 	n += snprintf(text + n, sizeof(text) - (size_t)n, "\n");

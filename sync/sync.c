@@ -92,24 +92,26 @@ static int reconcile(struct sync *s, const struct buf *R, const struct root_info
 	int err = 0;
 	if (ri->gen < s->state.seen) {
 		fprintf(stderr,
-			"coffer: rollback detected: %s holds generation %" PRIu64 " (committed %s), "
+			"coffer: rollback detected: %s holds generation %" PRIu64
+			" (committed %s), "
 			"but this cache has already seen generation %" PRIu64 "; refusing it\n",
 			s->r->url, ri->gen, when, s->state.seen);
 		err = -ESTALE;
-	} else if (lerr == -ENOENT ||
-		   (!lerr && ri->gen > li.gen && li.gen == s->state.synced)) {
+	} else if (lerr == -ENOENT || (!lerr && ri->gen > li.gen && li.gen == s->state.synced)) {
 		err = store_file_replace(s->st, "root", R->data, R->len);
 		if (!err)
-			fprintf(stderr, "coffer: fetched generation %" PRIu64 " (committed %s) from %s\n",
+			fprintf(stderr,
+				"coffer: fetched generation %" PRIu64 " (committed %s) from %s\n",
 				ri->gen, when, s->r->url);
 		s->state.synced = err ? s->state.synced : ri->gen;
 	} else if (lerr) {
 		fprintf(stderr, "coffer: the cache's root cannot be read: %s\n", strerror(-lerr));
 		err = lerr;
-	} else if (ri->gen > li.gen || (ri->gen == li.gen && (R->len != L.len ||
-							     memcmp(R->data, L.data, L.len)))) {
+	} else if (ri->gen > li.gen ||
+		   (ri->gen == li.gen && (R->len != L.len || memcmp(R->data, L.data, L.len)))) {
 		fprintf(stderr,
-			"coffer: conflict: %s holds generation %" PRIu64 " written elsewhere, and this "
+			"coffer: conflict: %s holds generation %" PRIu64
+			" written elsewhere, and this "
 			"cache holds generation %" PRIu64 " that was never uploaded\n",
 			s->r->url, ri->gen, li.gen);
 		err = -ESTALE;
@@ -183,7 +185,8 @@ static int attach_snapshot(struct sync *s)
 	snprintf(key, sizeof(key), "roots/%020" PRIu64, s->o.snapshot);
 	int err = s->r->ops->get(s->r, key, &R, NULL);
 	if (err == -ENOENT)
-		fprintf(stderr, "coffer: %s retains no generation %" PRIu64 " (see coffer snapshots)\n",
+		fprintf(stderr,
+			"coffer: %s retains no generation %" PRIu64 " (see coffer snapshots)\n",
 			s->r->url, s->o.snapshot);
 	else if (err)
 		fprintf(stderr, "coffer: cannot read snapshot %" PRIu64 " from %s: %s\n",
@@ -237,12 +240,14 @@ int sync_attach(struct sync **out, struct remote *r, struct store *st, const str
 	else if (!err) {
 		err = attach_online(s);
 		s->online = err == 0;
-		if (err == -EHOSTDOWN || err == -EAGAIN || err == -ETIMEDOUT || err == -ECONNREFUSED) {
+		if (err == -EHOSTDOWN || err == -EAGAIN || err == -ETIMEDOUT ||
+		    err == -ECONNREFUSED) {
 			struct buf L = {0};
 			int lerr = store_file_read(st, "root", &L);
 			buf_free(&L);
 			if (lerr) {
-				fprintf(stderr, "coffer: cannot reach %s, and this cache is empty\n",
+				fprintf(stderr,
+					"coffer: cannot reach %s, and this cache is empty\n",
 					r->url);
 			} else {
 				fprintf(stderr,
@@ -252,7 +257,8 @@ int sync_attach(struct sync **out, struct remote *r, struct store *st, const str
 				err = 0;
 			}
 		} else if (err && err != -ESTALE && err != -EBUSY && err != -EBADMSG) {
-			fprintf(stderr, "coffer: cannot use %s: %s\n", r->url, remote_strerror(err));
+			fprintf(stderr, "coffer: cannot use %s: %s\n", r->url,
+				remote_strerror(err));
 		}
 	}
 	if (!err)
@@ -301,8 +307,9 @@ static int add_missing(const struct oname *n, void *arg)
 	if (fstatat(s->st->objfd, hex, &st, 0) == 0)
 		return nameset_add(s->pending, n);
 	if (s->listed)
-		log_msg(LOG_ERR, "object %s is neither in the cache nor on the vault: the files that "
-				 "use it read as EIO",
+		log_msg(LOG_ERR,
+			"object %s is neither in the cache nor on the vault: the files that "
+			"use it read as EIO",
 			hex);
 	return 0;
 }
@@ -319,8 +326,9 @@ static void follow_round(struct sync *s)
 	if (!err && strcmp(tag, s->root_tag) != 0 &&
 	    root_peek(s->keys, s->vid, R.data, R.len, &ri) == 0) {
 		if (ri.gen < s->state.seen) {
-			log_msg(LOG_ERR, "rollback detected: the vault holds generation %" PRIu64
-					 ", this cache has seen %" PRIu64 "; keeping the newer",
+			log_msg(LOG_ERR,
+				"rollback detected: the vault holds generation %" PRIu64
+				", this cache has seen %" PRIu64 "; keeping the newer",
 				ri.gen, s->state.seen);
 		} else if (ri.gen > s->remote_gen &&
 			   store_file_replace(s->st, "root", R.data, R.len) == 0 &&
@@ -423,7 +431,8 @@ static void let_commits_settle(struct sync *s, const struct timespec *last)
 	struct timespec until = {.tv_sec = last->tv_sec + 1, .tv_nsec = last->tv_nsec}, now;
 	clock_gettime(CLOCK_REALTIME, &now);
 	while (!s->stop && !s->draining &&
-	       (now.tv_sec < until.tv_sec || (now.tv_sec == until.tv_sec && now.tv_nsec < until.tv_nsec))) {
+	       (now.tv_sec < until.tv_sec ||
+		(now.tv_sec == until.tv_sec && now.tv_nsec < until.tv_nsec))) {
 		pthread_cond_timedwait(&s->cv, &s->mu, &until);
 		clock_gettime(CLOCK_REALTIME, &now);
 	}
@@ -444,7 +453,8 @@ static void *sync_main(void *arg)
 		pthread_mutex_lock(&s->mu);
 		if (r < 0) {
 			s->backoff = s->backoff ? (s->backoff < 64 ? s->backoff * 2 : 64) : 1;
-			s->next_try = time(NULL) + s->backoff + (time_t)(random_u32() % (s->backoff + 1));
+			s->next_try =
+				time(NULL) + s->backoff + (time_t)(random_u32() % (s->backoff + 1));
 		} else if (r > 0) {
 			s->backoff = 0;
 			s->next_try = 0;

@@ -14,7 +14,7 @@
 #include "sync/remote.h"
 
 struct sync_opts {
-	unsigned keep;        /* retained roots (default 16) */
+	unsigned keep;	      /* retained roots (default 16) */
 	unsigned uploaders;   /* parallel transfers (default 4) */
 	uint64_t cache_size;  /* bytes; 0: no cap */
 	unsigned lease_ttl;   /* seconds (default 120) */

@@ -39,7 +39,7 @@ static char *join(const char *base, const char *key)
 
 /* One request: method on url with up to three extra headers (NULL ones skipped). */
 static int dav_do(struct dav_remote *d, struct http_req *q, const char *url, const char *h1,
-                  const char *h2, const char *h3)
+		  const char *h2, const char *h3)
 {
 	const char *hs[] = {h1, h2, h3, q->body ? "Expect:" : NULL};
 	struct curl_slist *l = NULL;
@@ -125,7 +125,7 @@ static int put_tmp(struct dav_remote *d, const char *key, const void *data, size
 		err = make_colls(d, key);
 		if (!err)
 			err = dav_do(d, &q, *tmp, "Content-Type: application/octet-stream", NULL,
-			             NULL);
+				     NULL);
 	}
 	return err;
 }
@@ -138,7 +138,7 @@ static void del_url(struct dav_remote *d, const char *url)
 
 /* MOVE tmp onto key; cond: an If: header, or NULL. */
 static int move(struct dav_remote *d, const char *tmp, const char *key, bool overwrite,
-                const char *cond)
+		const char *cond)
 {
 	char *dst = join(d->base_url, key), *dest = NULL;
 	if (!dst || asprintf(&dest, "Destination: %s", dst) < 0) {
@@ -204,18 +204,18 @@ static int dav_del(struct remote *r, const char *key)
 /* The tag of what key holds now, if it is still the bytes we wrote; else one that matches
  * nothing, so that the next put_if fails as it must. */
 static void tag_after(struct remote *r, const char *key, const void *data, size_t len,
-                      char tag[TAG_MAX])
+		      char tag[TAG_MAX])
 {
 	struct buf cur = {0};
 	char t[TAG_MAX];
 	bool ours = dav_get(r, key, &cur, t) == 0 && cur.len == len &&
-	            (len == 0 || memcmp(cur.data, data, len) == 0);
+		    (len == 0 || memcmp(cur.data, data, len) == 0);
 	snprintf(tag, TAG_MAX, "%s", ours ? t : "\"superseded\"");
 	buf_free(&cur);
 }
 
 static int dav_put_if(struct remote *r, const char *key, const void *data, size_t len,
-                      const char *expect, char tag[TAG_MAX])
+		      const char *expect, char tag[TAG_MAX])
 {
 	struct dav_remote *d = DAV(r);
 	char *tmp = NULL, *dst = join(d->base_url, key), *cond = NULL;
@@ -287,29 +287,29 @@ static int each_response(xmlNode *top, int (*fn)(const char *key, void *arg), vo
 static int parse_multistatus(const struct buf *b, int (*fn)(const char *key, void *arg), void *arg)
 {
 	xmlDoc *doc = xmlReadMemory((const char *)b->data, (int)b->len, "propfind.xml", NULL,
-	                            XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+				    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
 	xmlNode *top = doc ? xmlDocGetRootElement(doc) : NULL;
 	int err = top && strcmp((const char *)top->name, "multistatus") == 0
-	              ? each_response(top, fn, arg)
-	              : -EPROTO;
+			  ? each_response(top, fn, arg)
+			  : -EPROTO;
 	xmlFreeDoc(doc);
 	return err;
 }
 
 static const char propfind_body[] = "<?xml version=\"1.0\" encoding=\"utf-8\"?>"
-                                    "<D:propfind xmlns:D=\"DAV:\"><D:prop><D:resourcetype/>"
-                                    "</D:prop></D:propfind>";
+				    "<D:propfind xmlns:D=\"DAV:\"><D:prop><D:resourcetype/>"
+				    "</D:prop></D:propfind>";
 
 static int dav_list(struct remote *r, const char *prefix, int (*fn)(const char *key, void *arg),
-                    void *arg)
+		    void *arg)
 {
 	struct dav_remote *d = DAV(r);
 	char *url = join(d->base_url, prefix);
 	struct buf body = {0};
 	struct http_req q = {.method = "PROPFIND",
-	                     .body = propfind_body,
-	                     .len = sizeof(propfind_body) - 1,
-	                     .out = &body};
+			     .body = propfind_body,
+			     .len = sizeof(propfind_body) - 1,
+			     .out = &body};
 	int err = dav_do(d, &q, url, "Depth: 1", "Content-Type: application/xml", NULL);
 	free(url);
 	if (!err)
@@ -329,16 +329,16 @@ static void dav_free(struct remote *r)
 }
 
 static const struct remote_ops dav_ops = {
-    .put = dav_put,
-    .get = dav_get,
-    .del = dav_del,
-    .list = dav_list,
-    .put_if = dav_put_if,
-    .free = dav_free,
+	.put = dav_put,
+	.get = dav_get,
+	.del = dav_del,
+	.list = dav_list,
+	.put_if = dav_put_if,
+	.free = dav_free,
 };
 
 static int dav_setup(struct dav_remote *d, const char *url, const struct remote_opts *o,
-                     const char **why)
+		     const char **why)
 {
 	struct http_url u;
 	char port[16] = "", netrc[4200];
@@ -357,7 +357,7 @@ static int dav_setup(struct dav_remote *d, const char *url, const struct remote_
 	while (plen && u.path[plen - 1] == '/')
 		u.path[--plen] = 0;
 	if (asprintf(&head, "%s://%s%s", strcmp(u.scheme, "webdavs") == 0 ? "https" : "http",
-	             u.host, port) < 0)
+		     u.host, port) < 0)
 		return -ENOMEM;
 	buf_put(&b, head, strlen(head));
 	http_escape(&b, u.path, true);
@@ -366,8 +366,8 @@ static int dav_setup(struct dav_remote *d, const char *url, const struct remote_
 	const char *home = getenv("HOME");
 	snprintf(netrc, sizeof(netrc), "%s/.netrc", home ? home : "/root");
 	struct http_conf hc = {.netrc = o->netrc ? o->netrc : netrc,
-	                       .user = u.user[0] ? u.user : NULL,
-	                       .cacert = o->cacert};
+			       .user = u.user[0] ? u.user : NULL,
+			       .cacert = o->cacert};
 	d->base_url = (char *)b.data;
 	d->pool = b.err ? NULL : http_pool_new(&hc);
 	return d->pool && (d->base.url = strdup(url)) ? 0 : -ENOMEM;

@@ -21,7 +21,11 @@ int main(void)
 	unit_setup();
 	unsigned char v[64];
 	const unsigned plain[][3] = {{1, 6, 0}, {4, 4, 0}, {0x20, 4, 0}};
-	const unsigned full[][3] = {{1, 6, 0}, {2, 7, 65534}, {4, 4, 0}, {0x10, 7, 0}, {0x20, 0, 0}};
+	const unsigned full[][3] = {{1, 6, 0},
+				    {2, 7, 65534},
+				    {4, 4, 0},
+				    {0x10, 7, 0},
+				    {0x20, 0, 0}};
 	uint32_t mode = 0100000;
 	CHECK(acl_to_mode(v, acl(v, plain, 3), &mode) == 1 && mode == 0100644);
 	size_t len = acl(v, full, 5);

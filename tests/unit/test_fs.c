@@ -80,8 +80,11 @@ static void data_paths(void)
 	unsigned char *ref = calloc(1, len), *tmp = malloc(len);
 	random_bytes(tmp, len);
 	/* unaligned writes straddling blocks and chunks, leaving holes */
-	const size_t offs[][2] = {{100, 5000}, {CHUNK_SIZE - 10, 30}, {2 * CHUNK_SIZE + 7, 9000},
-				  {len - 12000, 12000}, {4096, 4096}};
+	const size_t offs[][2] = {{100, 5000},
+				  {CHUNK_SIZE - 10, 30},
+				  {2 * CHUNK_SIZE + 7, 9000},
+				  {len - 12000, 12000},
+				  {4096, 4096}};
 	for (size_t k = 0; k < 5; k++) {
 		CHECK(fs_write(fs, f, (char *)tmp + k * 7, offs[k][1], offs[k][0]) ==
 		      (ssize_t)offs[k][1]);
@@ -132,7 +135,7 @@ static void crash_and_gc(void)
 	CHECK(fs_write(fs, g, "LOST", 4, 0) == 4);
 	create(fs, ROOT_INO, "lost", S_IFREG | 0600);
 	CHECK(count_objects() > before); /* a staging chunk exists */
-	unmount_fs(fs, false);            /* crash: no commit */
+	unmount_fs(fs, false);		 /* crash: no commit */
 	fs = mount_fs();
 	CHECK(count_objects() == before); /* leftovers collected */
 	struct stat s;
