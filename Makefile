@@ -3,8 +3,8 @@
 PREFIX ?= /usr/local
 CC ?= cc
 PKGS := fuse3 libsodium libcurl libxml-2.0
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -I. $(PKG_CFLAGS)
 LDLIBS += $(PKG_LIBS) -lpthread
@@ -27,11 +27,11 @@ all: coffer
 coffer: $(LIB_OBJ) $(CLI_OBJ)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
-build/%.o: %.c $(wildcard */*.h)
+build/%.o: %.c $(wildcard */*.h tests/unit/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
-build/san/%.o: %.c $(wildcard */*.h)
+build/san/%.o: %.c $(wildcard */*.h tests/unit/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(SAN) -c -o $@ $<
 
@@ -63,7 +63,7 @@ install: coffer
 	install -D -m 644 man/coffer-format.5 $(DESTDIR)$(PREFIX)/share/man/man5/coffer-format.5
 
 format:
-	clang-format -i $(LIB_SRC) $(CLI_SRC) $(UNIT_SRC) $(wildcard */*.h)
+	clang-format -i $(LIB_SRC) $(CLI_SRC) $(UNIT_SRC) $(wildcard */*.h tests/unit/*.h)
 
 clean:
 	rm -rf build coffer

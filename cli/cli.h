@@ -12,6 +12,22 @@
 
 #define COFFER_VERSION "0.1.0"
 
+/* The vault URL forms and the -o options of every command that talks to the vault. */
+#define VAULT_HELP                                                                                 \
+	"\n"                                                                                       \
+	"VAULT is a folder, file:///path, s3://HOST[:PORT]/BUCKET[/PREFIX] (s3+http:// for\n"      \
+	"plain HTTP), webdav[s]://HOST[:PORT]/PATH or sftp://USER@HOST[:PORT]/PATH.\n"             \
+	"  -o region=R        S3 region (default $AWS_REGION, $AWS_DEFAULT_REGION, us-east-1)\n"   \
+	"  -o s3_style=path|virtual  S3 addressing (default virtual; path for s3+http://,\n"       \
+	"                     IP addresses and explicit ports)\n"                                  \
+	"  -o cacert=FILE     CA bundle for https (s3://, webdavs://)\n"                           \
+	"  -o netrc=FILE      WebDAV login and password (default ~/.netrc)\n"                      \
+	"  -o ssh_key=FILE    SFTP private key (default ~/.ssh/id_ed25519)\n"                      \
+	"  -o known_hosts=FILE  SFTP host keys (default ~/.ssh/known_hosts)\n"                     \
+	"  -o accept_new_host_key  SFTP: trust and record an unknown host key\n"                   \
+	"S3 credentials come from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN\n"   \
+	"or the ~/.aws/credentials profile ($AWS_PROFILE); see coffer(1).\n"
+
 struct opts {
 	const char *passfile, *passcmd, *cache, *kdf_level, *logfile;
 	bool foreground, readonly, help, no_wait, json;

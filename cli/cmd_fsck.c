@@ -14,7 +14,7 @@ static const char usage[] =
 	"\n"
 	"Checks the local cache of an unmounted vault: opens every object (fetching missing\n"
 	"ones from the vault) and checks every directory entry and link count.\n"
-	"Exits 0 when the tree is consistent, 1 otherwise.\n";
+	"Exits 0 when the tree is consistent, 1 otherwise.\n" VAULT_HELP;
 
 static int check(struct opts *o, struct remote *r, struct store *st, struct vault *v,
 		 const char *cache)

@@ -10,9 +10,9 @@
 static const char usage[] =
 	"usage: coffer init [--passfile FILE | --passcmd CMD] [--kdf-level LEVEL] VAULT\n"
 	"\n"
-	"Creates a vault in VAULT (a folder or a file:///path URL). Asks twice for the\n"
-	"passphrase with echo off unless --passfile or --passcmd is given.\n"
-	"  --kdf-level LEVEL  Argon2id cost: min, interactive, moderate (default), sensitive\n";
+	"Creates a vault in VAULT. Asks twice for the passphrase with echo off unless\n"
+	"--passfile or --passcmd is given.\n"
+	"  --kdf-level LEVEL  Argon2id cost: min, interactive, moderate (default), sensitive\n" VAULT_HELP;
 
 int cmd_init(int argc, char **argv)
 {

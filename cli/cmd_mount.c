@@ -34,7 +34,7 @@ static const char usage[] =
 	"                     progress (default 60); the rest uploads at the next mount\n"
 	"  -o logfile=F       append log lines (integrity errors name the file) to F\n"
 	"  -o ro              mount read-only\n"
-	"  -o OPT             other options are passed to FUSE (see mount.fuse3(8))\n";
+	"  -o OPT             other options are passed to FUSE (see mount.fuse3(8))\n" VAULT_HELP;
 
 /* Whether the daemon that serves the coffer mount whose cache is `cache` still runs: it holds
  * the cache's lock for as long as it lives. */

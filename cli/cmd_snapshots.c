@@ -12,7 +12,7 @@
 
 static const char usage[] = "usage: coffer snapshots [--passfile FILE | --passcmd CMD] VAULT\n"
 			    "\n"
-			    "Lists the generations the vault retains, oldest first.\n";
+			    "Lists the generations the vault retains, oldest first.\n" VAULT_HELP;
 
 int cmd_snapshots(int argc, char **argv)
 {

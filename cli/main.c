@@ -9,7 +9,7 @@ static const char usage[] =
 	"usage: coffer COMMAND [OPTIONS] ARGS\n"
 	"\n"
 	"Coffer keeps an encrypted copy-on-write filesystem in a local cache, mirrors its\n"
-	"ciphertext to a vault (a folder, for now) and mounts it as plain files.\n"
+	"ciphertext to a vault (a folder, S3, WebDAV or SFTP) and mounts it as plain files.\n"
 	"\n"
 	"commands:\n"
 	"  init    VAULT                 create a vault (asks for a passphrase)\n"

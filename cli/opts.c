@@ -160,7 +160,7 @@ int parse_opts(int argc, char **argv, struct opts *o, const char *usage)
 	optind = 1;
 	opterr = 0;
 	int c;
-	while ((c = getopt_long(argc, argv, "+fo:h", longs, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "fo:h", longs, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			o->passfile = optarg;

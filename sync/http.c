@@ -340,6 +340,28 @@ int http_errno(CURLcode rc, long status, bool conditional, bool connected)
 	}
 }
 
+/* Asks for the rest of a body from q->resume_from on, only if it is still the same entity. */
+static struct curl_slist *set_resume(CURL *h, struct http_req *q)
+{
+	char line[TAG_MAX + 16];
+	struct curl_slist *l = NULL, *n;
+	for (const struct curl_slist *t = q->hdrs; t; t = t->next) {
+		if (!(n = curl_slist_append(l, t->data))) {
+			curl_slist_free_all(l);
+			return NULL;
+		}
+		l = n;
+	}
+	snprintf(line, sizeof(line), "If-Range: %s", q->resume_tag);
+	if (!(n = curl_slist_append(l, line))) {
+		curl_slist_free_all(l);
+		return NULL;
+	}
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, n);
+	curl_easy_setopt(h, CURLOPT_RESUME_FROM_LARGE, (curl_off_t)q->resume_from);
+	return n;
+}
+
 static int perform_once(struct http_pool *p, struct http_req *q)
 {
 	CURL *h = take(p);
@@ -350,7 +372,13 @@ static int perform_once(struct http_pool *p, struct http_req *q)
 	q->status = 0;
 	set_common(p, h, &x);
 	set_request(h, q, &x);
+	struct curl_slist *resume = q->resume_from ? set_resume(h, q) : NULL;
 	CURLcode rc = curl_easy_perform(h);
+	curl_slist_free_all(resume);
+	if (rc == CURLE_RANGE_ERROR) { /* the entity changed, or no ranges: start again */
+		curl_easy_cleanup(h);
+		return -ERANGE;
+	}
 	curl_off_t ct = 0;
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &q->status);
 	curl_easy_getinfo(h, CURLINFO_CONNECT_TIME_T, &ct);
@@ -373,16 +401,36 @@ static void backoff(int attempt)
 	nanosleep(&ts, NULL);
 }
 
+/* After a broken GET: how many received bytes a retry may keep (0: start the body again). */
+static size_t keepable(const struct http_req *q, size_t start)
+{
+	bool ok = q->resumable && q->out && q->out->len > start && q->etag[0] &&
+		  (q->status == 200 || q->status == 206) &&
+		  (!q->resume_from || strcmp(q->etag, q->resume_tag) == 0);
+	return ok ? q->out->len - start : 0;
+}
+
 int http_do(struct http_pool *p, struct http_req *q)
 {
 	size_t start = q->out ? q->out->len : 0;
 	int err = 0;
+	q->resume_from = 0;
 	for (q->attempts = 1;; q->attempts++) {
 		if (q->out)
-			q->out->len = start; /* a retry starts the body again */
+			q->out->len = start + q->resume_from; /* keep only what may be resumed */
 		err = perform_once(p, q);
-		if (err != -EAGAIN || q->attempts == TRIES)
-			return err;
+		if (err == -ERANGE && q->attempts < TRIES) {
+			q->resume_from = 0;
+			continue;
+		}
+		if (err != -EAGAIN || q->attempts == TRIES) {
+			q->resume_from = 0;
+			return err == -ERANGE ? -EAGAIN : err;
+		}
+		size_t keep = keepable(q, start);
+		if (keep && !q->resume_from)
+			snprintf(q->resume_tag, sizeof(q->resume_tag), "%s", q->etag);
+		q->resume_from = keep;
 		backoff(q->attempts - 1);
 	}
 }

@@ -35,10 +35,13 @@ struct http_req {
 	bool dirlist;		     /* sftp: names only */
 	bool create_dirs;	     /* sftp: make missing folders on upload */
 	bool conditional;	     /* a 409 also means -ESTALE */
+	bool resumable;	     /* GET: a retry continues a broken body (Range, If-Range) */
 	struct buf *out;	     /* response body, or NULL to drop it */
 	char etag[TAG_MAX];	     /* out: the ETag header, "" if none */
 	long status;		     /* out: HTTP status, 0 for sftp */
 	int attempts;		     /* out: how many tries it took */
+	size_t resume_from;	     /* internal: bytes kept from a broken attempt */
+	char resume_tag[TAG_MAX];    /* internal: the ETag those bytes came with */
 };
 
 /* The parts of scheme://[USER@]HOST[:PORT][/PATH]. */

@@ -332,10 +332,21 @@ static int put_cond(struct remote *r, const char *key, const void *data, size_t 
 	return err;
 }
 
+/* ETags compared without their quotes. */
+static bool same_tag(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	if (la >= 2 && a[0] == '"' && a[la - 1] == '"')
+		a++, la -= 2;
+	if (lb >= 2 && b[0] == '"' && b[lb - 1] == '"')
+		b++, lb -= 2;
+	return la == lb && memcmp(a, b, la) == 0;
+}
+
 /* If-Match with the ETag as the server gave it (quoted); Ceph RGW 16 compares the unquoted
  * value, so a 412 for a quoted tag is asked once more without the quotes. */
-static int s3_put_if(struct remote *r, const char *key, const void *data, size_t len,
-		     const char *expect, char tag[TAG_MAX])
+static int put_if_match(struct remote *r, const char *key, const void *data, size_t len,
+			const char *expect, char tag[TAG_MAX])
 {
 	char cond[TAG_MAX + 16];
 	if (!expect)
@@ -347,6 +358,26 @@ static int s3_put_if(struct remote *r, const char *key, const void *data, size_t
 		return err;
 	snprintf(cond, sizeof(cond), "If-Match: %.*s", (int)n - 2, expect + 1);
 	return put_cond(r, key, data, len, cond, tag);
+}
+
+/* The conditional headers, plus a fallback for servers that ignore them: the current version is
+ * checked before the write and the object read back after it, so a competing write is caught
+ * unless both land within the same moment (see coffer(1)). */
+static int s3_put_if(struct remote *r, const char *key, const void *data, size_t len,
+		     const char *expect, char tag[TAG_MAX])
+{
+	char cur[TAG_MAX] = "";
+	struct buf b = {0};
+	int err = s3_get(r, key, &b, cur);
+	buf_free(&b);
+	if (err == 0 ? !expect || !same_tag(cur, expect) : err == -ENOENT && expect)
+		return -ESTALE;
+	if (err && err != -ENOENT)
+		return err;
+	err = put_if_match(r, key, data, len, expect, tag);
+	if (!err && !already_there(r, key, data, len, cur))
+		return -ESTALE;
+	return err;
 }
 
 /* ---- listing ---- */
@@ -489,10 +520,19 @@ static bool region_ok(const char *r)
 	return *r && strspn(r, "abcdefghijklmnopqrstuvwxyz0123456789-") == strlen(r);
 }
 
+/* -o region, else $AWS_REGION, else $AWS_DEFAULT_REGION, else us-east-1. */
+static const char *region_of(const struct remote_opts *o)
+{
+	const char *env = getenv("AWS_REGION");
+	if (!env || !*env)
+		env = getenv("AWS_DEFAULT_REGION");
+	return o->region ? o->region : env && *env ? env : "us-east-1";
+}
+
 static int s3_setup(struct s3_remote *s, const struct remote_opts *o, const struct creds *c)
 {
 	char sigv4[128];
-	snprintf(sigv4, sizeof(sigv4), "aws:amz:%s:s3", o->region ? o->region : "us-east-1");
+	snprintf(sigv4, sizeof(sigv4), "aws:amz:%s:s3", region_of(o));
 	struct http_conf hc = {.sigv4 = sigv4,
 			       .user = c->id,
 			       .pass = c->secret,
@@ -511,8 +551,9 @@ struct remote *remote_s3_open(const char *url, const struct remote_opts *o)
 	const char *why = "out of memory";
 	char where[4200];
 	int err = s ? build_base(s, url, o, &why) : -ENOMEM;
-	if (!err && o->region && !region_ok(o->region)) {
-		why = "-o region must be lowercase letters, digits and '-' (like eu-west-1)";
+	if (!err && !region_ok(region_of(o))) {
+		why = "the region (-o region, AWS_REGION) must be lowercase letters, digits and '-' "
+		      "(like eu-west-1)";
 		err = -EINVAL;
 	}
 	if (err) {

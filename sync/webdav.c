@@ -181,7 +181,7 @@ static int dav_get(struct remote *r, const char *key, struct buf *out, char tag[
 	struct dav_remote *d = DAV(r);
 	char *url = join(d->base_url, key);
 	size_t from = out->len;
-	struct http_req q = {.out = out};
+	struct http_req q = {.out = out, .resumable = true};
 	int err = dav_do(d, &q, url, NULL, NULL, NULL);
 	free(url);
 	if (err)

@@ -1,0 +1,421 @@
+#!/usr/bin/env bash
+# t_remote_faults: the server answers 500/503 or stops answering for a while, on every backend:
+# the sync retries with backoff and jitter, the mount keeps working, `coffer status` shows the
+# error, and no data is lost. Servers on 127.0.0.1, started here: Apache mod_dav (WebDAV) and Ceph
+# RGW (S3), each behind tests/servers/faultproxy.py, which answers 503, 500 or nothing at all on
+# demand; OpenSSH sshd (SFTP), stalled with SIGSTOP. The three backends run at the same time (each
+# with its own vault, cache, mount and log; output lines are prefixed with the backend's name).
+# WebDAV and S3, through the proxy: init, mount, 3 MiB uploaded; then for 503 and for 500:
+#   the proxy answers that status to everything; 2 MiB + a small file written and fsynced, read
+#   back (the mount keeps working); the status shows state "retrying" and the error; the proxy's
+#   log shows several retries, spaced increasingly: in-request retries with growing gaps, first
+#   retries jittered, quiet periods growing to seconds; then the proxy passes again and the
+#   status returns to idle with the vault holding the newest generation.
+# WebDAV (only, to keep the time down) also: the proxy takes requests and never answers for
+#   HANG_SECS (40) s, longer than the client's timeouts (sync/http.c: 30 s at < 512 B/s): the
+#   client gives up on a request and sends another; writes and fsync keep working; the status
+#   shows the error before the server answers again.
+# SFTP: sshd and every session it forked are stopped (SIGSTOP) for STALL_SECS (40) s while 2 MiB
+#   are written; the mount keeps working; the status shows the error during or after the stall.
+# Every backend, at the end: umount waits for the upload; a fresh cache, mounted read-only
+#   directly on the server, holds every byte (sha256 of every file) at the generation unmounted.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/sync_lib.sh"
+. "$(dirname "$0")/remote_lib.sh"
+
+HANG_SECS=${HANG_SECS:-40}
+STALL_SECS=${STALL_SECS:-40}
+FAULT_MAX=${FAULT_MAX:-40} # longest a 500/503 phase waits for the retries it needs to see
+PROXY=$SERVERS/faultproxy.py
+command -v python3 >/dev/null || fail "python3 is needed for tests/servers/faultproxy.py"
+
+export DAV_DIR=$T/apache DAV_PORT CEPH_DIR=$T/ceph RGW_PORT MON_PORT MON1_PORT SSHD_DIR=$T/sshd SSHD_PORT
+DAV_PORT=$(free_port)
+RGW_PORT=$(free_port)
+MON_PORT=$(free_port)
+MON1_PORT=$(free_port)
+SSHD_PORT=$(free_port)
+
+PROXY_PIDS=()
+JOB_PIDS=()
+CEPH_START_PID=""
+server_cleanup() {
+	local p tree=""
+	for p in "${JOB_PIDS[@]}"; do tree="$tree $p $(descendants "$p" | tr '\n' ' ')"; done
+	[ -z "${tree// /}" ] || kill $tree 2>/dev/null
+	# anything the SFTP stall stopped must run again, or it could never be stopped
+	[ -s "$T/stopped.pids" ] && kill -CONT $(cat "$T/stopped.pids") 2>/dev/null
+	for p in "${PROXY_PIDS[@]}"; do kill "$p" 2>/dev/null; done
+	[ -n "$CEPH_START_PID" ] && kill "$CEPH_START_PID" 2>/dev/null && wait "$CEPH_START_PID"
+	"$SERVERS/stop-apache-dav.sh"
+	"$SERVERS/stop-sshd.sh"
+	"$SERVERS/stop-ceph-rgw.sh"
+	true
+}
+
+# start_proxy NAME BACKEND_PORT: starts faultproxy in front of 127.0.0.1:BACKEND_PORT; its mode
+# file is $T/NAME.mode, its log $T/NAME.proxy.log; sets PROXY_PORT.
+start_proxy() {
+	local name=$1 bport=$2
+	set_mode "$T/$name.mode" pass
+	python3 "$PROXY" --port 0 --backend "$bport" --mode-file "$T/$name.mode" \
+		--log "$T/$name.proxy.log" >"$T/$name.proxy.port" 2>"$T/$name.proxy.err" &
+	PROXY_PIDS+=($!)
+	for _ in $(seq 100); do
+		[ -s "$T/$name.proxy.port" ] && break
+		sleep 0.05
+	done
+	PROXY_PORT=$(cat "$T/$name.proxy.port")
+	[ -n "$PROXY_PORT" ] || fail "faultproxy for $name did not start: $(cat "$T/$name.proxy.err")"
+}
+
+# set_mode FILE MODE: atomically, so that the proxy never reads a half-written file.
+set_mode() { printf '%s\n' "$2" >"$1.tmp" && mv -f "$1.tmp" "$1"; }
+
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+
+# put_file SRC NAME MIB: MIB MiB of random bytes as SRC/NAME and MNT/NAME (dd with fsync, which
+# must finish within 15 s: the mount keeps working whatever the server does), read back.
+put_file() {
+	local src=$1 name=$2 mib=$3 t0 rc=0
+	head -c $((mib * 1048576)) /dev/urandom >"$src/$name"
+	t0=$(now)
+	timeout 30 dd if="$src/$name" of="$MNT/$name" bs=1M conv=fsync status=none || rc=$?
+	[ "$rc" -eq 0 ] || fail "dd of $mib MiB to $MNT/$name failed (exit $rc) after $(elapsed "$t0") s"
+	awk -v s="$(elapsed "$t0")" 'BEGIN { exit !(s <= 15) }' ||
+		fail "writing $mib MiB with fsync took $(elapsed "$t0") s"
+	assert_eq "$(sha256sum <"$MNT/$name")" "$(sha256sum <"$src/$name")" "reading $name back"
+}
+
+# put_note SRC TEXT: appends a line to notes.txt in SRC and in the mount, fsyncs it.
+put_note() {
+	printf '%s\n' "$2" >>"$1/notes.txt"
+	printf '%s\n' "$2" >>"$MNT/notes.txt" || fail "appending to $MNT/notes.txt"
+	sync "$MNT/notes.txt" || fail "fsync of $MNT/notes.txt"
+	cmp -s "$1/notes.txt" "$MNT/notes.txt" || fail "notes.txt reads back differently"
+}
+
+# status_sample OUT: appends "EPOCH JSON" of the status to OUT.
+status_sample() {
+	local s
+	s=$(sj 2>/dev/null | tr -d '\n') || s='{}'
+	printf '%s %s\n' "$(date +%s)" "$s" >>"$1"
+}
+
+# faulty_status SINCE: true when the status shows retrying and an error at or after SINCE.
+faulty_status() {
+	sj 2>/dev/null | jq -e --argjson t "$1" \
+		'.state == "retrying" and .last_error != "" and .last_error_time >= $t' >/dev/null
+}
+
+# The proxy log's analysis (EPOCH MODE METHOD PATH RESULT SECONDS per line).
+cat >"$T/retries.py" <<'PY'
+import collections, sys
+cmd, log, mode, t0, t1 = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4]), float(sys.argv[5])
+reqs = []
+for line in open(log):
+    f = line.split()
+    if len(f) == 6 and f[1] == mode and f[4] == mode and t0 <= float(f[0]) <= t1:
+        reqs.append((float(f[0]), f[2] + " " + f[3]))
+reqs.sort()
+times = [t for t, _ in reqs]
+merged = [b - a for a, b in zip(times, times[1:])]
+QUIET = 1.7  # longer than any in-request backoff (200 << 2 ms plus as much again)
+if cmd == "done":  # enough seen: 8 requests, and a quiet period of 3 s that ended
+    sys.exit(0 if len(times) >= 8 and max(merged, default=0) >= 3.0 else 1)
+paths = collections.defaultdict(list)
+for t, p in reqs:
+    paths[p].append(t)
+problems = []
+growing, first_retry, best = [], [], None
+for p, ts in paths.items():
+    gaps = [b - a for a, b in zip(ts, ts[1:])]
+    if best is None or len(ts) > len(paths[best]):
+        best = p
+    series = [[]]  # the gaps of one request's tries
+    for g in gaps:
+        if g >= QUIET:
+            series.append([])
+        else:
+            series[-1].append(g)
+    for s in series:
+        if s:
+            first_retry.append(s[0])
+        head = s[:3]  # the retries of one request (a later round may follow too soon to split)
+        if len(head) >= 2 and all(a < b for a, b in zip(head, head[1:])) and head[0] >= 0.1:
+            growing.append(head)
+quiet = [g for g in merged if g >= QUIET]
+fmt = lambda v: "[" + " ".join("%.2f" % x for x in v) + "]"
+print("%d %s answers over %.1f s to %d requests; most tried: %s x%d, gaps %s" % (
+    len(times), mode, (times[-1] - times[0]) if times else 0, len(paths), best,
+    len(paths[best]) if best else 0,
+    fmt([b - a for a, b in zip(paths[best], paths[best][1:])]) if best else "[]"))
+print("in-request gaps that grow: %s" % " ".join(fmt(s) for s in growing[:4]))
+print("first retries: %s; quiet periods between rounds: %s" % (fmt(sorted(first_retry)), fmt(quiet)))
+if len(times) < 8:
+    problems.append("only %d requests were answered %s: too few retries" % (len(times), mode))
+if not growing:
+    problems.append("no request was retried with growing gaps (backoff inside a request)")
+if len(first_retry) >= 3 and max(first_retry) - min(first_retry) < 0.01:
+    problems.append("the first retries all came after the same delay: no jitter")
+if first_retry and min(first_retry) >= 1.0:
+    problems.append("no retry came within 1 s")
+if max(merged, default=0) < 3.0 or max(merged, default=0) < 3 * min(first_retry, default=1):
+    problems.append("the retries never spaced out to seconds (no backoff between rounds)")
+for p in problems:
+    print("PROBLEM: " + p)
+sys.exit(1 if problems else 0)
+PY
+
+# fault_phase NAME MODE SRC: the proxy answers MODE; data written meanwhile; status and retries
+# checked; then the proxy passes again and the vault catches up.
+fault_phase() {
+	local name=$1 mode=$2 src=$3 mf=$T/$1.mode plog=$T/$1.proxy.log t0 t1 seen="" samples=$T/$1.$2.status
+	log "phase $mode: the proxy answers $mode to everything"
+	t0=$(now)
+	set_mode "$mf" "$mode"
+	put_file "$src" "during-$mode.bin" 2
+	put_note "$src" "written while the server answered $mode"
+	commit_now
+	ok "$mode: 2 MiB and a note written, fsynced and read back in $(elapsed "$t0") s"
+	while :; do
+		is_mounted "$MNT" || fail "$MNT is no longer mounted"
+		status_sample "$samples"
+		if [ -z "$seen" ] && faulty_status "${t0%.*}"; then
+			seen=$(sj | jq -c '{state, last_error, last_error_time, local_generation, remote_generation, objects_waiting, bytes_waiting}')
+			ok "$mode: after $(elapsed "$t0") s the status shows $seen"
+		fi
+		if [ -n "$seen" ] && python3 "$T/retries.py" done "$plog" "$mode" "$t0" "$(now)"; then
+			break
+		fi
+		if awk -v s="$(elapsed "$t0")" -v m="$FAULT_MAX" 'BEGIN { exit !(s > m) }'; then
+			break
+		fi
+		sleep 0.5
+	done
+	t1=$(now)
+	set_mode "$mf" pass
+	[ -n "$seen" ] || fail "$mode for $(elapsed "$t0") s: the status never showed state retrying with an error: $(sj)"
+	local report rc=0
+	report=$(python3 "$T/retries.py" check "$plog" "$mode" "$t0" "$t1") || rc=$?
+	printf '%s\n' "$report" | sed "s/^/    /"
+	[ "$rc" -eq 0 ] || fail "$mode: the retries are not what they should be (see above)"
+	ok "$mode for $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s: several retries, spaced increasingly, jittered"
+	t0=$(now)
+	wait_synced "$MNT" 60
+	ok "$mode over: the vault caught up $(elapsed "$t0") s after the proxy passed again; status $(sj | jq -c '{state, last_error, remote_generation}')"
+}
+
+# hang_phase NAME SRC: the proxy reads requests and never answers for HANG_SECS.
+hang_phase() {
+	local name=$1 src=$2 mf=$T/$1.mode plog=$T/$1.proxy.log t0 t1 samples=$T/$1.hang.status gone first_gone_t
+	log "phase hang: the proxy takes requests and answers nothing for $HANG_SECS s"
+	t0=$(now)
+	set_mode "$mf" hang
+	put_file "$src" during-hang.bin 2
+	put_note "$src" "written while the server did not answer"
+	commit_now
+	ok "hang: 2 MiB and a note written, fsynced and read back in $(elapsed "$t0") s"
+	while awk -v s="$(elapsed "$t0")" -v m="$HANG_SECS" 'BEGIN { exit !(s < m) }'; do
+		is_mounted "$MNT" || fail "$MNT is no longer mounted"
+		status_sample "$samples"
+		sleep 1
+	done
+	t1=$(now)
+	set_mode "$mf" pass
+	# the client gave up on a request (its timeout), then tried again
+	gone=$(awk -v a="$t0" '$1 >= a && $2 == "hang" && $5 == "hang-client-gone" { print }' "$plog")
+	[ -n "$gone" ] || fail "hang for $HANG_SECS s: the client never gave up on a request: $(awk -v a="$t0" '$1 >= a' "$plog" | tail -n 8)"
+	first_gone_t=$(awk 'NR == 1 { printf "%.3f", $1 + $6 }' <<<"$gone")
+	ok "hang: the client gave up on $(grep -c . <<<"$gone") requests; the first after $(awk 'NR == 1 { print $6 }' <<<"$gone") s"
+	local after
+	after=$(awk -v a="$first_gone_t" '$1 > a { n++ } END { print n + 0 }' "$plog")
+	for _ in $(seq 1 100); do
+		[ "$after" -gt 0 ] && break
+		sleep 0.1
+		after=$(awk -v a="$first_gone_t" '$1 > a { n++ } END { print n + 0 }' "$plog")
+	done
+	[ "$after" -gt 0 ] || fail "hang: no request came after the client gave up (no retry)"
+	ok "hang: $after requests came after the client gave up (retried)"
+	# the status showed the error while the server did not answer (or right after)
+	local shown
+	for _ in $(seq 1 10); do status_sample "$samples"; sleep 0.5; done
+	shown=$(awk -v t="${t0%.*}" '{ $1 = ""; print }' "$samples" |
+		jq -c --argjson t "${t0%.*}" 'select(.last_error != "" and .last_error_time >= $t) | {state, last_error, last_error_time}' |
+		head -n 1)
+	log "status samples during the hang: $(awk '{ $1 = ""; print }' "$samples" | jq -c '{state, last_error, last_error_time, objects_waiting}' | uniq -c | tr -s ' ' | tr '\n' ';')"
+	[ -n "$shown" ] || fail "hang for $HANG_SECS s (the client timed out at $(awk 'NR == 1 { print $6 }' <<<"$gone") s): the status never showed an error"
+	ok "hang: the status showed $shown"
+	t0=$(now)
+	wait_synced "$MNT" 90
+	ok "hang over: the vault caught up $(elapsed "$t0") s after the proxy answered again"
+}
+
+# verify NAME SRC URL: umount (waits for the upload), then a fresh cache mounted read-only on URL
+# holds every file of SRC, byte for byte, at the generation unmounted.
+verify() {
+	local name=$1 src=$2 url=$3 gen t0
+	t0=$(now)
+	coffer_umount
+	gen=$(last_unmount_gen)
+	ok "umount waited $(elapsed "$t0") s for the upload; generation $gen"
+	VAULT=$url
+	mount_at "$T/cache-$name-fresh" "$T/mnt-$name-fresh" -o ro
+	assert_eq "$(sfield remote_generation "$T/mnt-$name-fresh")" "$gen" "the vault's generation after umount"
+	local want got
+	want=$(sums "$src")
+	got=$(sums "$T/mnt-$name-fresh")
+	[ "$want" = "$got" ] || fail "a fresh cache does not hold what was written: $(diff <(echo "$want") <(echo "$got") | head -n 6)"
+	umount_at "$T/cache-$name-fresh" "$T/mnt-$name-fresh"
+	ok "a fresh cache holds every byte of $(grep -c . <<<"$want") files at generation $gen: nothing lost"
+}
+
+# http_backend NAME URL DIRECT_URL HANG: the whole scenario for a backend behind faultproxy.
+http_backend() {
+	local name=$1 direct=$3 hang=$4 src=$T/src-$1
+	VAULT=$2 CACHE=$T/cache-$name MNT=$T/mnt-$name LOG=$T/log-$name
+	mkdir -p "$src"
+	remote_init
+	coffer_mount
+	put_file "$src" before.bin 3
+	put_note "$src" "written before the faults"
+	wait_synced "$MNT" 60
+	ok "3 MiB uploaded through the proxy"
+	fault_phase "$name" 503 "$src"
+	fault_phase "$name" 500 "$src"
+	[ "$hang" = 0 ] || hang_phase "$name" "$src"
+	verify "$name" "$src" "$direct"
+}
+
+# descendants PID...: every process below these.
+descendants() {
+	local p k
+	for p in "$@"; do
+		for k in $(pgrep -P "$p" || true); do
+			echo "$k"
+			descendants "$k"
+		done
+	done
+}
+
+sftp_backend() {
+	local src=$T/src-sftp listener pids t0 t1 samples=$T/sftp.stall.status shown
+	VAULT=sftp://root@127.0.0.1:$SSHD_PORT$T/served/v1 CACHE=$T/cache-sftp MNT=$T/mnt-sftp LOG=$T/log-sftp
+	mkdir -p "$src" "$T/served"
+	remote_init
+	coffer_mount
+	put_file "$src" before.bin 3
+	put_note "$src" "written before the stall"
+	wait_synced "$MNT" 60
+	ok "3 MiB uploaded"
+	listener=$(cat "$SSHD_DIR/pid")
+	t0=$(now)
+	kill -STOP "$listener"
+	pids="$listener $(descendants "$listener" | tr '\n' ' ')"
+	echo "$pids" >"$T/stopped.pids"
+	kill -STOP $pids
+	ok "sshd and its sessions stopped (pids $pids)"
+	put_file "$src" during-stall.bin 2
+	put_note "$src" "written while sshd was stopped"
+	commit_now
+	ok "stall: 2 MiB and a note written, fsynced and read back in $(elapsed "$t0") s"
+	while awk -v s="$(elapsed "$t0")" -v m="$STALL_SECS" 'BEGIN { exit !(s < m) }'; do
+		is_mounted "$MNT" || fail "$MNT is no longer mounted"
+		status_sample "$samples"
+		sleep 1
+	done
+	t1=$(now)
+	kill -CONT $pids
+	rm -f "$T/stopped.pids"
+	ok "sshd continued after $(elapsed "$t0") s"
+	for _ in $(seq 1 20); do status_sample "$samples"; sleep 0.5; done
+	log "status samples during and after the stall: $(awk '{ $1 = ""; print }' "$samples" | jq -c '{state, last_error, last_error_time, objects_waiting}' | uniq -c | tr -s ' ' | tr '\n' ';')"
+	shown=$(awk '{ $1 = ""; print }' "$samples" |
+		jq -c --argjson t "${t0%.*}" 'select(.last_error != "" and .last_error_time >= $t) | {state, last_error, last_error_time}' |
+		head -n 1)
+	[ -n "$shown" ] || fail "sshd stopped for $STALL_SECS s: the status never showed an error, during the stall or 10 s after"
+	ok "stall: the status showed $shown"
+	t0=$(now)
+	wait_synced "$MNT" 90
+	ok "stall over: the vault caught up $(elapsed "$t0") s after sshd continued"
+	verify sftp "$src" "$VAULT"
+}
+
+# launch NAME FUNCTION [ARGS]: runs a backend's scenario in the background, lines prefixed.
+JOB_NAMES=()
+launch() {
+	local name=$1
+	shift
+	(
+		set -o pipefail
+		("$@") 2>&1 | sed -u "s/^/[$name] /"
+	) &
+	JOB_PIDS+=($!)
+	JOB_NAMES+=("$name")
+}
+
+START=$(now)
+"$SERVERS/start-ceph-rgw.sh" >"$T/ceph-start.log" 2>&1 &
+CEPH_START_PID=$!
+"$SERVERS/start-apache-dav.sh" >"$T/apache-start.log" 2>&1 || {
+	cat "$T/apache-start.log" >&2
+	fail "Apache did not start"
+}
+"$SERVERS/start-sshd.sh" >"$T/sshd-start.log" 2>&1 || {
+	cat "$T/sshd-start.log" >&2
+	fail "sshd did not start"
+}
+ok "Apache WebDAV on port $DAV_PORT, sshd on port $SSHD_PORT"
+
+export HOME=$T/home
+mkdir -p "$HOME/.ssh"
+printf 'machine 127.0.0.1\n  login davuser\n  password davpass\n' >"$HOME/.netrc"
+chmod 600 "$HOME/.netrc"
+cp "$SSHD_DIR/client_ed25519" "$HOME/.ssh/id_ed25519"
+cp "$SSHD_DIR/client_ed25519.pub" "$HOME/.ssh/id_ed25519.pub"
+cp "$SSHD_DIR/known_hosts" "$HOME/.ssh/known_hosts"
+mkdir -p "$DAV_DIR/dav/vaults" && chown www-data:www-data "$DAV_DIR/dav/vaults"
+
+# the mount points the scenarios use (lib.sh's EXIT trap unmounts them)
+for b in webdav s3 sftp; do _COFFER_MOUNTS+=("$T/mnt-$b" "$T/mnt-$b-fresh"); done
+
+start_proxy webdav "$DAV_PORT"
+ok "faultproxy on port $PROXY_PORT in front of Apache"
+launch webdav http_backend webdav "webdav://127.0.0.1:$PROXY_PORT/vaults/faults" \
+	"webdav://127.0.0.1:$DAV_PORT/vaults/faults" "$HANG_SECS"
+launch sftp sftp_backend
+
+rc=0
+wait "$CEPH_START_PID" || rc=$?
+CEPH_START_PID=""
+[ "$rc" -eq 0 ] || {
+	cat "$T/ceph-start.log" >&2
+	fail "Ceph RGW did not start"
+}
+ok "Ceph RGW on port $RGW_PORT after $(elapsed "$START") s"
+export AWS_ACCESS_KEY_ID=TESTACCESS AWS_SECRET_ACCESS_KEY=TESTSECRET
+unset AWS_SESSION_TOKEN AWS_PROFILE AWS_SHARED_CREDENTIALS_FILE
+curl -sS -X PUT --aws-sigv4 "aws:amz:us-east-1:s3" --user "TESTACCESS:TESTSECRET" \
+	-H "x-amz-content-sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" \
+	"http://127.0.0.1:$RGW_PORT/coffer-faults" >/dev/null || fail "cannot create the bucket"
+start_proxy s3 "$RGW_PORT"
+ok "faultproxy on port $PROXY_PORT in front of radosgw"
+launch s3 http_backend s3 "s3+http://127.0.0.1:$PROXY_PORT/coffer-faults/vault" \
+	"s3+http://127.0.0.1:$RGW_PORT/coffer-faults/vault" 0
+
+# wait for the three; the first failure ends the test (the EXIT trap stops the others)
+declare -A RUNNING=()
+for i in "${!JOB_PIDS[@]}"; do RUNNING[${JOB_PIDS[$i]}]=${JOB_NAMES[$i]}; done
+while [ "${#RUNNING[@]}" -gt 0 ]; do
+	rc=0
+	who=""
+	wait -n -p who "${!RUNNING[@]}" || rc=$?
+	[ -n "$who" ] || fail "wait for the scenarios failed (exit $rc)"
+	name=${RUNNING[$who]}
+	unset "RUNNING[$who]"
+	[ "$rc" -eq 0 ] || fail "the $name scenario failed (exit $rc)"
+	ok "the $name scenario passed after $(elapsed "$START") s"
+done
+ok "all three backends rode out their faults in $(elapsed "$START") s"
