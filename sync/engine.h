@@ -34,6 +34,7 @@ struct sync {
 	double rate; /* bytes per second, smoothed */
 	char last_error[256];
 	time_t last_error_time;
+	bool failing; /* a request failed since the last round that went through */
 };
 
 /* Name sets: keys and values are malloc'ed 16-byte names. */
@@ -41,6 +42,8 @@ int nameset_add(struct htab *t, const struct oname *n);
 void nameset_del(struct htab *t, const struct oname *n);
 void nameset_free(struct htab *t);
 
+/* Both with mu held. sync_error records (and logs, when it changed) the last error and marks
+ * the sync as failing; sync_write_status rewrites the status file the `status` command reads. */
 void sync_error(struct sync *s, int err, const char *what);
 void sync_write_status(struct sync *s);
 

@@ -25,6 +25,7 @@ struct http_pool {
 	int nidle;
 	char *sigv4, *user, *pass, *netrc, *cacert, *key, *pub, *known;
 	bool accept_new;
+	struct remote *owner;
 };
 
 static int global_rc;
@@ -87,6 +88,7 @@ struct http_pool *http_pool_new(const struct http_conf *c)
 	p->key = dup_path(c->ssh_key, &bad);
 	p->known = dup_path(c->known_hosts, &bad);
 	p->accept_new = c->accept_new_host_key;
+	p->owner = c->owner;
 	if (p->key && !bad && asprintf(&p->pub, "%s.pub", p->key) < 0)
 		bad = true;
 	if (bad) {
@@ -362,6 +364,17 @@ static struct curl_slist *set_resume(CURL *h, struct http_req *q)
 	return n;
 }
 
+/* Whether the request reached the server: a new connection was made, or a kept one was used
+ * (curl reports no connect time for those), or an answer came. A timeout before that means the
+ * server is unreachable; after it, that the server is slow (worth a retry). */
+static bool was_connected(CURL *h, const struct http_req *q)
+{
+	curl_off_t ct = 0, pre = 0;
+	curl_easy_getinfo(h, CURLINFO_CONNECT_TIME_T, &ct);
+	curl_easy_getinfo(h, CURLINFO_PRETRANSFER_TIME_T, &pre);
+	return ct > 0 || pre > 0 || q->status > 0;
+}
+
 static int perform_once(struct http_pool *p, struct http_req *q)
 {
 	CURL *h = take(p);
@@ -379,12 +392,10 @@ static int perform_once(struct http_pool *p, struct http_req *q)
 		curl_easy_cleanup(h);
 		return -ERANGE;
 	}
-	curl_off_t ct = 0;
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &q->status);
-	curl_easy_getinfo(h, CURLINFO_CONNECT_TIME_T, &ct);
 	if (rc == CURLE_WRITE_ERROR && q->out && q->out->err)
 		rc = CURLE_OUT_OF_MEMORY;
-	int err = http_errno(rc, q->status, q->conditional, ct > 0 || q->status > 0);
+	int err = http_errno(rc, q->status, q->conditional, was_connected(h, q));
 	if (rc != CURLE_OK) { /* the connection may be broken: do not keep it */
 		curl_easy_cleanup(h);
 		return err;
@@ -431,6 +442,8 @@ int http_do(struct http_pool *p, struct http_req *q)
 		if (keep && !q->resume_from)
 			snprintf(q->resume_tag, sizeof(q->resume_tag), "%s", q->etag);
 		q->resume_from = keep;
+		if (p->owner && p->owner->on_retry)
+			p->owner->on_retry(p->owner->retry_arg, err);
 		backoff(q->attempts - 1);
 	}
 }

@@ -18,6 +18,7 @@ struct http_conf {
 	const char *ssh_key;	 /* sftp: private key; its public key is ssh_key.pub */
 	const char *known_hosts; /* sftp: must hold the server's key */
 	bool accept_new_host_key;
+	struct remote *owner; /* whose on_retry hook hears of each retry (may be NULL) */
 };
 
 struct http_pool;
@@ -35,7 +36,7 @@ struct http_req {
 	bool dirlist;		     /* sftp: names only */
 	bool create_dirs;	     /* sftp: make missing folders on upload */
 	bool conditional;	     /* a 409 also means -ESTALE */
-	bool resumable;	     /* GET: a retry continues a broken body (Range, If-Range) */
+	bool resumable;		     /* GET: a retry continues a broken body (Range, If-Range) */
 	struct buf *out;	     /* response body, or NULL to drop it */
 	char etag[TAG_MAX];	     /* out: the ETag header, "" if none */
 	long status;		     /* out: HTTP status, 0 for sftp */

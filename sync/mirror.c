@@ -49,6 +49,9 @@ static int upload_one(struct sync *s, const struct oname *n)
 		s->objects_sent++;
 	} else if (err == -ENOENT && !htab_get(s->pending, n->b, NAME_BYTES)) {
 		err = 0; /* freed by a later commit meanwhile: the newest root does not need it */
+	} else {
+		sync_error(s, err, "uploading"); /* now, not once the other uploads end */
+		sync_write_status(s);
 	}
 	pthread_mutex_unlock(&s->mu);
 	buf_free(&data);
@@ -101,8 +104,6 @@ static int upload_batch(struct sync *s)
 	pthread_mutex_lock(&s->mu);
 	if (b->n && secs > 0)
 		s->rate = 0.5 * s->rate + 0.5 * (double)(s->bytes_sent - sent0) / secs;
-	if (b->err)
-		sync_error(s, b->err, "uploading");
 	pthread_mutex_unlock(&s->mu);
 	int err = b->err ? b->err : b->n ? 1 : 0;
 	pthread_mutex_destroy(&b->mu);
@@ -351,7 +352,7 @@ void sync_write_status(struct sync *s)
 	json_str(url, sizeof(url), s->r->url);
 	json_str(error, sizeof(error), s->last_error);
 	const char *state = s->conflict						      ? "conflict"
-			    : s->last_error_time && s->backoff			      ? "retrying"
+			    : s->failing					      ? "retrying"
 			    : htab_count(s->pending) || s->newest_gen > s->remote_gen ? "uploading"
 										      : "idle";
 	int n = snprintf(text, sizeof(text),

@@ -32,6 +32,11 @@ struct remote_ops {
 struct remote {
 	const struct remote_ops *ops;
 	char *url; /* for messages */
+	/* Set by the owner, or NULL: called from the requesting thread each time a request failed
+	 * transiently and is about to be tried again, so that a failing or silent server shows at
+	 * once rather than after the last try. Must not call back into the remote. */
+	void (*on_retry)(void *arg, int err);
+	void *retry_arg;
 };
 
 /* The -o options that concern remotes; every command that talks to one takes them. */

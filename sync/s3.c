@@ -536,7 +536,8 @@ static int s3_setup(struct s3_remote *s, const struct remote_opts *o, const stru
 	struct http_conf hc = {.sigv4 = sigv4,
 			       .user = c->id,
 			       .pass = c->secret,
-			       .cacert = o->cacert};
+			       .cacert = o->cacert,
+			       .owner = &s->base};
 	if (c->token && asprintf(&s->token, "x-amz-security-token: %s", c->token) < 0)
 		return -ENOMEM;
 	s->pool = http_pool_new(&hc);

@@ -320,7 +320,8 @@ static int setup(struct sftp_remote *s, const struct remote_opts *o, char *msg, 
 	}
 	struct http_conf hc = {.ssh_key = k,
 			       .known_hosts = kh,
-			       .accept_new_host_key = o->accept_new_host_key};
+			       .accept_new_host_key = o->accept_new_host_key,
+			       .owner = &s->base};
 	s->pool = http_pool_new(&hc);
 	return s->pool ? 0 : -ENOMEM;
 }

@@ -52,11 +52,24 @@ void sync_error(struct sync *s, int err, const char *what)
 {
 	char msg[256];
 	snprintf(msg, sizeof(msg), "%s: %s", what,
-		 err == -EHOSTDOWN ? "remote unreachable" : strerror(-err));
+		 err == -EHOSTDOWN ? "remote unreachable"
+		 : err == -EAGAIN  ? "server error or timeout"
+				   : strerror(-err));
 	if (strcmp(msg, s->last_error) != 0)
 		log_msg(LOG_WARNING, "sync: %s", msg);
 	snprintf(s->last_error, sizeof(s->last_error), "%s", msg);
 	s->last_error_time = time(NULL);
+	s->failing = true;
+}
+
+/* The remote's retry hook: a request failed and will be tried again. */
+static void on_retry(void *arg, int err)
+{
+	struct sync *s = arg;
+	pthread_mutex_lock(&s->mu);
+	sync_error(s, err, "a request failed and is retried");
+	sync_write_status(s);
+	pthread_mutex_unlock(&s->mu);
 }
 
 static void format_time(int64_t ns, char *out, size_t cap)
@@ -284,6 +297,7 @@ static void on_commit(void *arg, const struct fs_commit_info *ci)
 		nameset_add(s->pending, &ci->added[k]);
 	for (size_t k = 0; k < ci->nfreed; k++)
 		nameset_del(s->pending, &ci->freed[k]);
+	sync_write_status(s); /* even while the sync thread waits on a slow request */
 	pthread_cond_signal(&s->cv);
 	pthread_mutex_unlock(&s->mu);
 }
@@ -387,6 +401,8 @@ static int first_status(struct sync *s, int err)
 int sync_start(struct sync *s, struct fs *fs)
 {
 	s->fs = fs;
+	s->r->on_retry = on_retry;
+	s->r->retry_arg = s;
 	s->pending = htab_new();
 	s->remote_set = htab_new();
 	if (!s->pending || !s->remote_set)
@@ -449,8 +465,11 @@ static void *sync_main(void *arg)
 			let_commits_settle(s, &last);
 		clock_gettime(CLOCK_REALTIME, &last);
 		pthread_mutex_unlock(&s->mu);
-		r = time(NULL) >= s->next_try ? mirror_round(s) : 0;
+		bool tried = time(NULL) >= s->next_try;
+		r = tried ? mirror_round(s) : 0;
 		pthread_mutex_lock(&s->mu);
+		if (tried && r >= 0)
+			s->failing = false;
 		if (r < 0) {
 			s->backoff = s->backoff ? (s->backoff < 64 ? s->backoff * 2 : 64) : 1;
 			s->next_try =
@@ -511,6 +530,7 @@ void sync_stop(struct sync *s)
 	pthread_mutex_unlock(&s->mu);
 	if (s->running)
 		pthread_join(s->thread, NULL);
+	s->r->on_retry = NULL;
 	if (s->running && !s->o.readonly)
 		mirror_evict(s, true); /* the cap holds between mounts too */
 	if (s->has_lease && s->r->ops->del(s->r, "lease") == 0)

@@ -367,7 +367,8 @@ static int dav_setup(struct dav_remote *d, const char *url, const struct remote_
 	snprintf(netrc, sizeof(netrc), "%s/.netrc", home ? home : "/root");
 	struct http_conf hc = {.netrc = o->netrc ? o->netrc : netrc,
 			       .user = u.user[0] ? u.user : NULL,
-			       .cacert = o->cacert};
+			       .cacert = o->cacert,
+			       .owner = &d->base};
 	d->base_url = (char *)b.data;
 	d->pool = b.err ? NULL : http_pool_new(&hc);
 	return d->pool && (d->base.url = strdup(url)) ? 0 : -ENOMEM;

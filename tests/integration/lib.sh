@@ -24,7 +24,7 @@ if [ ! -x "$COFFER" ]; then
 	exit 1
 fi
 
-T=$(mktemp -d /tmp/coffer-it.XXXXXXXX)
+T=$(mktemp -d "${COFFER_IT_PREFIX:-/tmp/coffer-it}.XXXXXXXX")
 chmod 755 "$T" # the non-root permission checks need to traverse into the mount point
 PASSFILE=$T/pass
 VAULT=$T/vault

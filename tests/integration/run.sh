@@ -40,7 +40,9 @@ else
 fi
 
 # Mount points of test temp dirs, to sweep what a killed test left behind.
-test_mounts() { awk '$2 ~ /^\/tmp\/coffer-it\./ { print $2 }' /proc/mounts | sort -u; }
+# Each run has its own prefix, so that two runs at once never sweep each other's mounts.
+export COFFER_IT_PREFIX=/tmp/coffer-it-$$
+test_mounts() { awk -v p="$COFFER_IT_PREFIX." 'index($2, p) == 1 { print $2 }' /proc/mounts | sort -u; }
 
 mkdir -p "$LOGDIR"
 passed=0
