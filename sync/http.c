@@ -434,7 +434,7 @@ int http_do(struct http_pool *p, struct http_req *q)
 			q->resume_from = 0;
 			continue;
 		}
-		if (err != -EAGAIN || q->attempts == TRIES) {
+		if (err != -EAGAIN || q->attempts == TRIES || q->once) {
 			q->resume_from = 0;
 			return err == -ERANGE ? -EAGAIN : err;
 		}

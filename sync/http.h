@@ -37,6 +37,7 @@ struct http_req {
 	bool create_dirs;	     /* sftp: make missing folders on upload */
 	bool conditional;	     /* a 409 also means -ESTALE */
 	bool resumable;		     /* GET: a retry continues a broken body (Range, If-Range) */
+	bool once;		     /* no retries (best-effort clean-up) */
 	struct buf *out;	     /* response body, or NULL to drop it */
 	char etag[TAG_MAX];	     /* out: the ETag header, "" if none */
 	long status;		     /* out: HTTP status, 0 for sftp */

@@ -130,9 +130,10 @@ static int put_tmp(struct dav_remote *d, const char *key, const void *data, size
 	return err;
 }
 
+/* Best effort, one try: a temporary name left behind costs space, never correctness. */
 static void del_url(struct dav_remote *d, const char *url)
 {
-	struct http_req q = {.method = "DELETE"};
+	struct http_req q = {.method = "DELETE", .once = true};
 	dav_do(d, &q, url, NULL, NULL, NULL);
 }
 

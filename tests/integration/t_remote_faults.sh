@@ -23,6 +23,9 @@
 #   data committed meanwhile waits: a status that says idle has stopped being refreshed).
 # Every backend, at the end: umount waits for the upload; a fresh cache, mounted read-only
 #   directly on the server, holds every byte (sha256 of every file) at the generation unmounted.
+# WebDAV, last: the proxy cuts every whole GET answer over 4 KiB after half its body; another
+#   fresh cache, mounted read-only through the proxy, still reads every byte: each broken body is
+#   resumed with a Range request (If-Range: the same ETag), which the proxy lets through whole.
 # A failed status or retry check does not stop the backend's scenario: it goes on to check the
 # data, then fails with every such message; the test fails if any backend failed.
 set -euo pipefail
@@ -320,7 +323,31 @@ verify() {
 	ok "a fresh cache holds every byte of $(grep -c . <<<"$want") files at generation $gen: nothing lost"
 }
 
-# http_backend NAME URL DIRECT_URL HANG: the whole scenario for a backend behind faultproxy.
+# cut_phase NAME SRC URL: whole GET answers over 4 KiB break off halfway; a fresh cache mounted
+# through the proxy at URL must still read every byte of SRC, resuming each broken body.
+cut_phase() {
+	local name=$1 src=$2 mf=$T/$1.mode plog=$T/$1.proxy.log t0 cuts ranged want got
+	log "phase cut: whole GET answers over 4 KiB break off halfway"
+	t0=$(now)
+	set_mode "$mf" cut
+	VAULT=$3
+	mount_at "$T/cache-$name-cut" "$T/mnt-$name-cut" -o ro
+	want=$(sums "$src")
+	got=$(sums "$T/mnt-$name-cut") ||
+		fail "cut: reading through answers that break off failed (no resume?): $(tail -n 3 "$LOG")"
+	umount_at "$T/cache-$name-cut" "$T/mnt-$name-cut"
+	set_mode "$mf" pass
+	[ "$want" = "$got" ] ||
+		fail "cut: a fresh cache read through broken answers differs: $(diff <(echo "$want") <(echo "$got") | sed -n 1,6p)"
+	cuts=$(awk -v a="$t0" '$1 >= a && $2 == "cut" && $5 ~ /^cut-/' "$plog" | grep -c . || true)
+	ranged=$(awk -v a="$t0" '$1 >= a && $2 == "cut" && $3 == "GET" && $5 == "206"' "$plog" | grep -c . || true)
+	[ "$cuts" -gt 0 ] || fail "cut: no answer was cut, so nothing was tested: $(awk -v a="$t0" '$1 >= a' "$plog" | tail -n 5)"
+	[ "$ranged" -ge "$cuts" ] ||
+		fail "cut: $cuts answers were cut but only $ranged resumed with a Range request (206)"
+	ok "cut: $cuts GET answers broke off halfway, $ranged resumed with Range (206); a fresh cache read every byte of $(grep -c . <<<"$want") files"
+}
+
+# http_backend NAME URL DIRECT_URL HANG [cut]: the whole scenario for a backend behind faultproxy.
 http_backend() {
 	local name=$1 direct=$3 hang=$4 src=$T/src-$1
 	DEFERRED=$T/$1.deferred
@@ -336,6 +363,7 @@ http_backend() {
 	fault_phase "$name" 500 "$src"
 	[ "$hang" = 0 ] || hang_phase "$name" "$src" "$hang"
 	verify "$name" "$src" "$direct"
+	[ "${5:-}" != cut ] || cut_phase "$name" "$src" "$2"
 	done_or_fail
 }
 
@@ -453,13 +481,13 @@ cp "$SSHD_DIR/known_hosts" "$HOME/.ssh/known_hosts"
 mkdir -p "$DAV_DIR/dav/vaults" && chown www-data:www-data "$DAV_DIR/dav/vaults"
 
 # the mount points the scenarios use (lib.sh's EXIT trap unmounts them)
-for b in webdav s3 sftp; do _COFFER_MOUNTS+=("$T/mnt-$b" "$T/mnt-$b-fresh"); done
+for b in webdav s3 sftp; do _COFFER_MOUNTS+=("$T/mnt-$b" "$T/mnt-$b-fresh" "$T/mnt-$b-cut"); done
 
 start_proxy webdav "$DAV_PORT"
 ok "faultproxy on port $PROXY_PORT in front of Apache"
 case " $BACKENDS " in *" webdav "*)
 	launch webdav http_backend webdav "webdav://127.0.0.1:$PROXY_PORT/vaults/faults" \
-		"webdav://127.0.0.1:$DAV_PORT/vaults/faults" "$HANG_SECS" ;;
+		"webdav://127.0.0.1:$DAV_PORT/vaults/faults" "$HANG_SECS" cut ;;
 esac
 case " $BACKENDS " in *" sftp "*) launch sftp sftp_backend ;; esac
 

@@ -9,9 +9,13 @@
 #   503   answer 503 with a short body, forward nothing
 #   hang  read the request, then answer nothing until the mode is no longer hang, then close
 #         the connection (the client may give up first: that is logged)
+#   cut   forward it; a 200 answer with a Content-Length over 4096 bytes is cut after half of
+#         its body (the connection is closed there); any other answer (a 206 to a Range
+#         request among them) is passed whole. A client that resumes with Range gets the rest.
 # One log line per request (--log FILE, else stderr), space-separated:
 #   EPOCH_SECONDS MODE METHOD PATH RESULT SECONDS
-# RESULT is the status sent, or hang-released / hang-client-gone / backend-error.
+# RESULT is the status sent, or hang-released / hang-client-gone / backend-error, or for a cut
+# answer cut-SENT/LENGTH. The request's Range header, if any, is not logged: a 206 shows it.
 # Prints the port it listens on (one line on stdout) once it accepts connections.
 # Usage: faultproxy.py --port PORT|0 --backend BPORT --mode-file FILE [--log FILE]
 # Python 3 standard library only.
@@ -46,7 +50,7 @@ def read_mode():
             m = f.read().strip()
     except OSError:
         return "pass"
-    return m if m in ("pass", "500", "503", "hang") else "pass"
+    return m if m in ("pass", "500", "503", "hang", "cut") else "pass"
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -121,7 +125,7 @@ class Handler(BaseHTTPRequestHandler):
         except OSError:
             pass
 
-    def forward(self, body, start):
+    def forward(self, body, start, mode="pass"):
         conn = http.client.HTTPConnection("127.0.0.1", ARGS.backend, timeout=600)
         try:
             conn.putrequest(self.command, self.path, skip_host=True, skip_accept_encoding=True)
@@ -133,7 +137,7 @@ class Handler(BaseHTTPRequestHandler):
             resp = conn.getresponse()
         except (OSError, http.client.HTTPException) as e:
             conn.close()
-            log("pass", self.command, self.path, "backend-error", time.time() - start, start)
+            log(mode, self.command, self.path, "backend-error", time.time() - start, start)
             self.answer(502, "backend error: %s" % type(e).__name__)
             return
         try:
@@ -144,6 +148,15 @@ class Handler(BaseHTTPRequestHandler):
                 self.wfile.write(("%s: %s\r\n" % (k, v)).encode("latin-1"))
             self.wfile.write(b"\r\n")
             no_body = self.command == "HEAD" or resp.status in (204, 304) or resp.status < 200
+            if mode == "cut" and not no_body and resp.status == 200 and not chunked \
+                    and length is not None and length > 4096:
+                self.wfile.write(resp.read(length // 2))
+                self.wfile.flush()
+                self.close_connection = True
+                self.connection.shutdown(socket.SHUT_RDWR)
+                log(mode, self.command, self.path, "cut-%d/%d" % (length // 2, length),
+                    time.time() - start, start)
+                return
             if not no_body:
                 while True:
                     data = resp.read1(65536) if chunked else resp.read(65536)
@@ -160,7 +173,7 @@ class Handler(BaseHTTPRequestHandler):
             if (resp.getheader("Connection") or "").lower() == "close":
                 self.close_connection = True
             self.wfile.flush()
-            log("pass", self.command, self.path, str(resp.status), time.time() - start, start)
+            log(mode, self.command, self.path, str(resp.status), time.time() - start, start)
         finally:
             conn.close()
 
@@ -172,8 +185,8 @@ class Handler(BaseHTTPRequestHandler):
         except (ConnectionError, ValueError):
             self.close_connection = True
             return
-        if mode == "pass":
-            self.forward(body, start)
+        if mode in ("pass", "cut"):
+            self.forward(body, start, mode)
         elif mode == "hang":
             self.hang(start)
         else:
