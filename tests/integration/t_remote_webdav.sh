@@ -5,21 +5,26 @@
 # 2. No plaintext marker anywhere in the folder Apache serves; no temporary names left there.
 # 3. Wrong password, missing parent collection, closed port, malformed URL: init (and mount)
 #    fail fast with one line and a non-zero exit.
-# 4. Apache is stopped in the middle of uploading a 100 MiB commit, stays down ~10 s while the
+# 4. TLS (webdavs://, a certificate for 127.0.0.1 from a test CA): refused without -o cacert
+#    (the system's CAs do not know it), with the cacert of another CA, and for a host name the
+#    certificate does not name; with -o cacert=CA: init, mount, write, umount, and a fresh cache
+#    reads it back; the vault is in the folder Apache serves.
+# 5. Apache is stopped in the middle of uploading a 100 MiB commit, stays down ~10 s while the
 #    mount keeps working, comes back; umount waits and a fresh cache restores the newest root.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/sync_lib.sh"
 . "$(dirname "$0")/remote_lib.sh"
 
-export DAV_DIR=$T/apache DAV_PORT
+export DAV_DIR=$T/apache DAV_PORT DAV_TLS_PORT
 DAV_PORT=$(free_port)
+DAV_TLS_PORT=$(free_port)
 server_cleanup() { "$SERVERS/stop-apache-dav.sh"; }
 "$SERVERS/start-apache-dav.sh" >"$T/apache-start.log" 2>&1 || {
 	cat "$T/apache-start.log" >&2
 	fail "Apache did not start"
 }
-ok "Apache WebDAV on port $DAV_PORT"
+ok "Apache WebDAV on port $DAV_PORT, with TLS on port $DAV_TLS_PORT"
 export HOME=$T/home
 mkdir -p "$HOME"
 printf 'machine 127.0.0.1\n  login davuser\n  password davpass\n' >"$HOME/.netrc"
@@ -59,7 +64,30 @@ init_refused "malformed URL (password)" "malformed URL" "webdav://davuser:davpas
 init_refused "malformed URL (..)" "malformed URL" "webdavs://127.0.0.1:$DAV_PORT/a/../v"
 init_refused "TLS to a plain HTTP port" "does not answer as" "webdavs://127.0.0.1:$DAV_PORT/vaults/v4"
 
-# --- 4. Apache stops in the middle of a large upload ---
+# --- 4. TLS ---
+TLS_URL=webdavs://127.0.0.1:$DAV_TLS_PORT/vaults/tls
+BADID="identity could not be verified"
+init_refused "TLS, a private CA without -o cacert" "$BADID" "$TLS_URL"
+init_refused "TLS, -o cacert of another CA" "$BADID" "$TLS_URL" -o "cacert=$DAV_DIR/other-ca.pem"
+init_refused "TLS, a host name the certificate does not name" "$BADID" \
+	"webdavs://localhost:$DAV_TLS_PORT/vaults/tls" -o "cacert=$DAV_DIR/ca.pem"
+[ ! -e "$DAV_DIR/dav/vaults/tls" ] || fail "a refused TLS init left $DAV_DIR/dav/vaults/tls behind"
+SAVED=("$VAULT" "$CACHE" "$MNT")
+VAULT=$TLS_URL CACHE=$T/cache-tls MNT=$T/mnt-tls
+remote_init "$VAULT" -o "cacert=$DAV_DIR/ca.pem"
+coffer_mount -o "cacert=$DAV_DIR/ca.pem"
+cp "$T/src/bin/blob2" "$MNT/blob"
+wait_synced "$MNT" 60
+coffer_umount
+mount_refused "TLS, a fresh cache without -o cacert" "$BADID" "$VAULT"
+mount_at "$T/cache-tls-fresh" "$T/mnt-tls-fresh" -o ro -o "cacert=$DAV_DIR/ca.pem"
+cmp "$T/src/bin/blob2" "$T/mnt-tls-fresh/blob" || fail "the file read back over TLS differs"
+umount_at "$T/cache-tls-fresh" "$T/mnt-tls-fresh"
+[ -s "$DAV_DIR/dav/vaults/tls/config" ] || fail "the TLS vault is not in the folder Apache serves"
+ok "webdavs:// with -o cacert: init, mount, upload, and a fresh cache reads it back"
+VAULT=${SAVED[0]} CACHE=${SAVED[1]} MNT=${SAVED[2]}
+
+# --- 5. Apache stops in the middle of a large upload ---
 dav_down() { "$SERVERS/stop-apache-dav.sh" --keep; }
 dav_up() { "$SERVERS/start-apache-dav.sh" --again >/dev/null; }
 fault_midupload dav_down dav_up count_objects
