@@ -330,8 +330,8 @@ static int add_missing(const struct oname *n, void *arg)
 
 static void *sync_main(void *arg);
 
-/* Read-only mounts: adopt newer roots that the writer publishes. */
-static void follow_round(struct sync *s)
+/* Read-only mounts: adopt newer roots that the writer publishes. 0 when the vault answered. */
+static int follow_round(struct sync *s)
 {
 	struct buf R = {0};
 	struct root_info ri;
@@ -362,6 +362,7 @@ static void follow_round(struct sync *s)
 		pthread_mutex_unlock(&s->mu);
 	}
 	buf_free(&R);
+	return err == -ENOENT ? 0 : err;
 }
 
 /* Waits on the sync's condition for up to secs seconds; called with mu held. */
@@ -379,8 +380,10 @@ static void *follow_main(void *arg)
 	pthread_mutex_lock(&s->mu);
 	while (!s->stop) {
 		pthread_mutex_unlock(&s->mu);
-		follow_round(s);
+		int err = follow_round(s);
 		pthread_mutex_lock(&s->mu);
+		if (!err)
+			s->failing = false;
 		sync_write_status(s);
 		wait_a_while(s, 5);
 	}
