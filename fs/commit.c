@@ -220,10 +220,8 @@ static void finish(struct fs *fs, struct commit *c, int err)
 	buf_free(&c->root);
 }
 
-int fs_commit(struct fs *fs)
+static int commit_once(struct fs *fs)
 {
-	if (fs->readonly)
-		return 0;
 	pthread_mutex_lock(&fs->commit_mu);
 	pthread_rwlock_wrlock(&fs->freeze);
 	pthread_mutex_lock(&fs->mu);
@@ -240,6 +238,24 @@ int fs_commit(struct fs *fs)
 			(unsigned long long)fs->gen, strerror(-err));
 	pthread_mutex_unlock(&fs->commit_mu);
 	return err < 0 ? err : 0;
+}
+
+/* A full disk must not keep a cache full for good: deleting files frees space only once a
+ * commit records it, and a commit needs a little space. The reserve gives it that space once;
+ * the next commit that succeeds (with space free again) takes the reserve back. */
+int fs_commit(struct fs *fs)
+{
+	if (fs->readonly)
+		return 0;
+	int err = commit_once(fs);
+	if (err == -ENOSPC && store_reserve_release(fs->st) == 0) {
+		log_msg(LOG_WARNING, "the cache's disk is full: this commit uses the space kept in "
+				     "reserve; delete files to make room, or writes will fail");
+		err = commit_once(fs);
+	}
+	if (!err)
+		store_reserve_fill(fs->st);
+	return err;
 }
 
 static int load_page(struct fs *fs, size_t p)

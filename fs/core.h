@@ -84,6 +84,9 @@ int fs_rename(struct fs *fs, uint64_t parent, const char *name, uint64_t newpare
 	      const char *newname, unsigned flags);
 ssize_t fs_read(struct fs *fs, uint64_t ino, char *buf, size_t size, uint64_t off);
 ssize_t fs_write(struct fs *fs, uint64_t ino, const char *buf, size_t size, uint64_t off);
+/* The error of a write to ino that failed since the last call (0 if none), and forgets it: the
+ * kernel writes cached pages back on its own, so fsync and close learn of a lost write here. */
+int fs_take_write_error(struct fs *fs, uint64_t ino);
 int fs_opendir(struct fs *fs, uint64_t ino);
 
 /* Called per entry from fs_readdir; st is set (and a lookup counted) only for plus. Returns

@@ -132,6 +132,8 @@ int fs_mount_load(struct fs *fs, uid_t uid, gid_t gid)
 	int err = fs_load(fs, uid, gid);
 	if (!err && !fs->readonly)
 		err = collect_garbage(fs);
+	if (!err && !fs->readonly)
+		store_reserve_fill(fs->st); /* best effort: a full disk still mounts */
 	if (!err && fs->dirty)
 		err = fs_commit(fs);
 	return err;

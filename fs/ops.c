@@ -472,6 +472,8 @@ ssize_t fs_write(struct fs *fs, uint64_t ino, const char *buf, size_t size, uint
 	if (!r) {
 		pthread_rwlock_wrlock(&i->io);
 		r = chunk_write(fs, i, buf, size, off);
+		if ((r < 0 || (size_t)r < size) && !i->werr)
+			i->werr = r < 0 ? (int)r : -EIO;
 		if (r > 0) {
 			pthread_mutex_lock(&fs->mu);
 			changed(fs, i, true);
@@ -481,6 +483,21 @@ ssize_t fs_write(struct fs *fs, uint64_t ino, const char *buf, size_t size, uint
 	}
 	pthread_rwlock_unlock(&fs->freeze);
 	return r;
+}
+
+int fs_take_write_error(struct fs *fs, uint64_t ino)
+{
+	pthread_rwlock_rdlock(&fs->freeze);
+	struct inode *i = get_file(fs, ino);
+	int err = 0;
+	if (i && S_ISREG(i->mode)) {
+		pthread_rwlock_wrlock(&i->io);
+		err = i->werr;
+		i->werr = 0;
+		pthread_rwlock_unlock(&i->io);
+	}
+	pthread_rwlock_unlock(&fs->freeze);
+	return err;
 }
 
 int fs_opendir(struct fs *fs, uint64_t ino)

@@ -296,6 +296,29 @@ int file_replace_at(int dirfd, const char *name, const void *p, size_t len, int 
 	return err;
 }
 
+int store_reserve_fill(struct store *s)
+{
+	struct stat st;
+	if (fstatat(s->dirfd, "reserve", &st, 0) == 0 &&
+	    (size_t)st.st_blocks * 512 >= STORE_RESERVE)
+		return 0;
+	int fd = openat(s->dirfd, "reserve.tmp", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	int err = -posix_fallocate(fd, 0, (off_t)STORE_RESERVE);
+	close(fd);
+	if (!err && renameat(s->dirfd, "reserve.tmp", s->dirfd, "reserve") < 0)
+		err = -errno;
+	if (err)
+		unlinkat(s->dirfd, "reserve.tmp", 0);
+	return err;
+}
+
+int store_reserve_release(struct store *s)
+{
+	return unlinkat(s->dirfd, "reserve", 0) < 0 ? -errno : 0;
+}
+
 int store_file_read(struct store *s, const char *name, struct buf *out)
 {
 	return file_read_at(s->dirfd, name, out, (size_t)64 << 20);

@@ -54,6 +54,13 @@ int store_clean_temp(struct store *s);
 /* Calls fn(name) for every object file; stops on the first negative return. */
 int store_each(struct store *s, int (*fn)(const struct oname *n, void *arg), void *arg);
 
+/* The reserve: STORE_RESERVE bytes held in the file "reserve" so that a cache whose disk is full
+ * can still commit the deletions that free it. fill (re)creates it when missing, best effort;
+ * release gives it up: 0 when it was there, -ENOENT when not. */
+#define STORE_RESERVE ((size_t)8 << 20)
+int store_reserve_fill(struct store *s);
+int store_reserve_release(struct store *s);
+
 /* Reads / atomically replaces (tmp, fsync, rename, fsync dir) a small file in the cache folder. */
 int store_file_read(struct store *s, const char *name, struct buf *out);
 int store_file_replace(struct store *s, const char *name, const void *p, size_t len);
