@@ -389,6 +389,12 @@ static int write_staging(struct fs *fs, struct inode *i, struct chunk *c, uint32
 	if (!err)
 		err = pwrite_full(fd, out, (size_t)count * SEALED_BLOCK,
 				  (uint64_t)start * SEALED_BLOCK);
+	/* A write that reaches a chunk's end (a sequential writer filled it) starts writing the
+	 * chunk to disk now, so that the commit's flush overlaps the writes: dd conv=fsync of 512
+	 * MiB, 242-272 -> 308-316 MB/s. A hint only: the commit's fdatasync is what makes it
+	 * durable. */
+	if (!err && b1 == CHUNK_BLOCKS - 1)
+		sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
 	close(fd);
 	if (!err && b1 + 1 > c->nblocks)
 		c->nblocks = b1 + 1;
