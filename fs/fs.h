@@ -63,7 +63,7 @@ struct inode {
 	struct dir *dir; /* directories */
 	uint64_t nlookup;
 	pthread_rwlock_t io; /* data reads shared, writes and truncates exclusive */
-	int werr; /* a write that failed (under io): the next fsync or flush reports it */
+	int werr;	     /* a write that failed (atomic): the next fsync or flush reports it */
 };
 
 struct page {

@@ -472,8 +472,10 @@ ssize_t fs_write(struct fs *fs, uint64_t ino, const char *buf, size_t size, uint
 	if (!r) {
 		pthread_rwlock_wrlock(&i->io);
 		r = chunk_write(fs, i, buf, size, off);
-		if ((r < 0 || (size_t)r < size) && !i->werr)
-			i->werr = r < 0 ? (int)r : -EIO;
+		int werr = 0, lost = r < 0 ? (int)r : -EIO;
+		if (r < 0 || (size_t)r < size) /* keep the first until it is taken */
+			__atomic_compare_exchange_n(&i->werr, &werr, lost, false, __ATOMIC_RELAXED,
+						    __ATOMIC_RELAXED);
 		if (r > 0) {
 			pthread_mutex_lock(&fs->mu);
 			changed(fs, i, true);
@@ -489,13 +491,8 @@ int fs_take_write_error(struct fs *fs, uint64_t ino)
 {
 	pthread_rwlock_rdlock(&fs->freeze);
 	struct inode *i = get_file(fs, ino);
-	int err = 0;
-	if (i && S_ISREG(i->mode)) {
-		pthread_rwlock_wrlock(&i->io);
-		err = i->werr;
-		i->werr = 0;
-		pthread_rwlock_unlock(&i->io);
-	}
+	/* atomic, not under io: a close must not wait for the reads in flight */
+	int err = i ? __atomic_exchange_n(&i->werr, 0, __ATOMIC_RELAXED) : 0;
 	pthread_rwlock_unlock(&fs->freeze);
 	return err;
 }

@@ -386,6 +386,10 @@ static int perform_once(struct http_pool *p, struct http_req *q)
 	set_common(p, h, &x);
 	set_request(h, q, &x);
 	struct curl_slist *resume = q->resume_from ? set_resume(h, q) : NULL;
+	if (q->resume_from && !resume) { /* never a whole body after the bytes kept */
+		curl_easy_cleanup(h);
+		return -ENOMEM;
+	}
 	CURLcode rc = curl_easy_perform(h);
 	curl_slist_free_all(resume);
 	if (rc == CURLE_RANGE_ERROR) { /* the entity changed, or no ranges: start again */

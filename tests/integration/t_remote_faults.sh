@@ -112,6 +112,29 @@ put_note() {
 	cmp -s "$1/notes.txt" "$MNT/notes.txt" || fail "notes.txt reads back differently"
 }
 
+# write_during SRC WHAT T0: while the fault WHAT lasts (since T0), 2 MiB and a note are written
+# to the mount and SRC, fsynced and read back; TC gets the time of that commit (epoch seconds).
+write_during() {
+	put_file "$1" "during-$2.bin" 2
+	put_note "$1" "written during the fault: $2"
+	commit_now
+	TC=$(date +%s)
+	ok "$2: 2 MiB and a note written, fsynced and read back in $(elapsed "$3") s"
+}
+
+# sample_for T0 SECS OUT [CMD ARGS]: until SECS after T0, once a second: the mount must still be
+# there, a status sample goes to OUT, and CMD ARGS runs.
+sample_for() {
+	local t0=$1 secs=$2 out=$3
+	shift 3
+	while awk -v s="$(elapsed "$t0")" -v m="$secs" 'BEGIN { exit !(s < m) }'; do
+		is_mounted "$MNT" || fail "$MNT is no longer mounted"
+		status_sample "$out"
+		[ "$#" -eq 0 ] || "$@"
+		sleep 1
+	done
+}
+
 # status_sample OUT: appends "EPOCH JSON" of the status to OUT.
 status_sample() {
 	local s
@@ -215,11 +238,8 @@ fault_phase() {
 	log "phase $mode: the proxy answers $mode to everything"
 	t0=$(now)
 	set_mode "$mf" "$mode"
-	put_file "$src" "during-$mode.bin" 2
-	put_note "$src" "written while the server answered $mode"
-	commit_now
-	tc=$(date +%s)
-	ok "$mode: 2 MiB and a note written, fsynced and read back in $(elapsed "$t0") s"
+	write_during "$src" "$mode" "$t0"
+	tc=$TC
 	while :; do
 		is_mounted "$MNT" || fail "$MNT is no longer mounted"
 		status_sample "$samples"
@@ -258,16 +278,9 @@ hang_phase() {
 	log "phase hang: the proxy takes requests and answers nothing for $HANG_SECS s"
 	t0=$(now)
 	set_mode "$mf" hang
-	put_file "$src" during-hang.bin 2
-	put_note "$src" "written while the server did not answer"
-	commit_now
-	tc=$(date +%s)
-	ok "hang: 2 MiB and a note written, fsynced and read back in $(elapsed "$t0") s"
-	while awk -v s="$(elapsed "$t0")" -v m="$HANG_SECS" 'BEGIN { exit !(s < m) }'; do
-		is_mounted "$MNT" || fail "$MNT is no longer mounted"
-		status_sample "$samples"
-		sleep 1
-	done
+	write_during "$src" hang "$t0"
+	tc=$TC
+	sample_for "$t0" "$HANG_SECS" "$samples"
 	t1=$(now)
 	set_mode "$mf" pass
 	sleep 1 # the proxy logs a hung request when it lets it go (within 0.1 s)
@@ -401,17 +414,9 @@ sftp_backend() {
 	echo "$pids" >"$T/stopped.pids"
 	kill -STOP $pids
 	ok "sshd and its sessions stopped (pids $pids)"
-	put_file "$src" during-stall.bin 2
-	put_note "$src" "written while sshd was stopped"
-	commit_now
-	tc=$(date +%s)
-	ok "stall: 2 MiB and a note written, fsynced and read back in $(elapsed "$t0") s"
-	while awk -v s="$(elapsed "$t0")" -v m="$STALL_SECS" 'BEGIN { exit !(s < m) }'; do
-		is_mounted "$MNT" || fail "$MNT is no longer mounted"
-		status_sample "$samples"
-		ssh_conns "$conns"
-		sleep 1
-	done
+	write_during "$src" stall "$t0"
+	tc=$TC
+	sample_for "$t0" "$STALL_SECS" "$samples" ssh_conns "$conns"
 	t1=$(now)
 	kill -CONT $pids
 	rm -f "$T/stopped.pids"
