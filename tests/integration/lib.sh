@@ -71,6 +71,13 @@ assert_le() { # assert_le A B MESSAGE (integers)
 		fail "$3: $1 > $2"
 	fi
 }
+disk_kib() { # disk_kib DIR: KiB used under DIR. A mounted daemon may evict cache objects while du
+	# walks the folder; du then warns and exits 1 but still prints the total of what it saw.
+	local out
+	out=$(du -sk "$1" 2>/dev/null) || true
+	[ -n "$out" ] || fail "du -sk $1 printed nothing"
+	echo "${out%%[[:space:]]*}"
+}
 assert_fails() { # assert_fails COMMAND...: the command must exit non-zero
 	if "$@"; then
 		fail "expected failure but succeeded: $*"

@@ -59,7 +59,7 @@ for i in $(seq 1 12); do
 	cp "$T/big$i" "$MNT/big$i"
 done
 coffer_umount
-kib=$(du -sk "$CACHE" | cut -f1)
+kib=$(disk_kib "$CACHE")
 if [ "$kib" -gt $((32 * 1024)) ]; then
 	cap_failure="with -o cache_size=16M the cache holds ${kib} KiB after writing 96 MiB and unmounting (everything was uploaded). "
 	echo "not ok - $cap_failure" >&2
@@ -74,7 +74,7 @@ cmp "$MNT/offline" "$T/offline.data" || fail "offline data wrong through a cappe
 ok "every file reads back correctly through the capped cache"
 # While mounted, the cache must come down to about the cap (allow 25 s for the sync thread).
 for _ in $(seq 50); do
-	kib=$(du -sk "$CACHE" | cut -f1)
+	kib=$(disk_kib "$CACHE")
 	[ "$kib" -le $((32 * 1024)) ] && break
 	sleep 0.5
 done

@@ -37,7 +37,7 @@ ok "same after remount"
 du_mnt=$(du -k "$F" | cut -f1)
 [ "$du_mnt" -lt $((1024 * 1024)) ] || fail "du reports ${du_mnt} KiB for a file with ~2 MiB of data"
 coffer_umount
-cache_kib=$(du -sk "$CACHE" | cut -f1)
+cache_kib=$(disk_kib "$CACHE")
 [ "$cache_kib" -lt $((20 * 1024)) ] || fail "the cache holds ${cache_kib} KiB for a file with ~2 MiB of data"
 vault_kib=$(du -sk "$VAULT" | cut -f1)
 [ "$vault_kib" -lt $((20 * 1024)) ] || fail "the vault holds ${vault_kib} KiB for a file with ~2 MiB of data"

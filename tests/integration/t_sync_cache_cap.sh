@@ -20,7 +20,7 @@ cp -a "$SRC/." "$MNT/"
 wait_synced "$MNT" 60
 ok "40+ MiB written and uploaded: $(sj | jq -c '{local_generation, remote_generation, objects_uploaded, bytes_uploaded, cache_bytes}')"
 sleep 15
-kb=$(du -sk "$CACHE/objects" | cut -f1)
+kb=$(disk_kib "$CACHE/objects")
 log "cache objects folder: ${kb} KiB; status cache_bytes $(sfield cache_bytes)"
 assert_le "$kb" "$LIMIT_KB" "KiB in the cache's objects folder with cache_size=8M"
 ok "cache capped: objects folder ${kb} KiB <= ${LIMIT_KB} KiB"
@@ -30,12 +30,12 @@ drop_caches
 (cd "$MNT" && sha256sum -c --quiet "$T/sums") || fail "files read back wrong through the capped cache"
 ok "all $(wc -l <"$T/sums") files read back exactly (fetched from the vault)"
 sleep 3
-kb2=$(du -sk "$CACHE/objects" | cut -f1)
+kb2=$(disk_kib "$CACHE/objects")
 assert_le "$kb2" "$LIMIT_KB" "KiB in the cache's objects folder after reading everything back"
 ok "cache still capped after the reads: ${kb2} KiB"
 grep -q "integrity error" "$LOG" && fail "integrity errors logged: $(grep 'integrity error' "$LOG" | head -n 3)"
 coffer_umount
-kb3=$(du -sk "$CACHE/objects" | cut -f1)
+kb3=$(disk_kib "$CACHE/objects")
 assert_le "$kb3" "$LIMIT_KB" "KiB in the cache's objects folder after umount"
 coffer_mount -o cache_size=8M
 (cd "$MNT" && sha256sum -c --quiet "$T/sums") || fail "files read back wrong after a remount with the capped cache"
