@@ -398,9 +398,10 @@ ok "setuid/setgid cleared by a non-owner's write or truncate and by chown"
 
 # ---------------------------------------------------------------- locks
 echo lock >"$MNT/lockfile"
-flock "$MNT/lockfile" sleep 4 &
+flock "$MNT/lockfile" sh -c ': >"$1"; sleep 4' sh "$T/locked" &
 lockpid=$!
-sleep 0.5
+for _ in $(seq 100); do [ -e "$T/locked" ] && break; sleep 0.1; done
+[ -e "$T/locked" ] || fail "flock on $MNT/lockfile did not take the lock in 10 s"
 assert_fails flock -n "$MNT/lockfile" true
 flock -n -s "$MNT/h1/f" true || fail "flock on an unlocked file failed"
 python3 - "$MNT/lockfile" <<'PY' || fail "fcntl lock checks failed"

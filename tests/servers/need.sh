@@ -3,24 +3,36 @@
 # are missing (apt-get, no recommends), after making sure /usr/sbin/policy-rc.d holds 'exit 101'
 # so that installing a server package never starts a system service on a public interface.
 # Must never start, stop or reconfigure a system service.
-need_pkgs() {
-	local missing=() p
+# Server scripts started side by side install one at a time: each takes an flock first and
+# checks again under it, and apt-get waits for a dpkg lock held by anything else.
+missing_pkgs() {
+	local p
 	for p in "$@"; do
-		dpkg -s "$p" 2>/dev/null | grep -q '^Status: install ok installed' || missing+=("$p")
+		dpkg -s "$p" 2>/dev/null | grep -q '^Status: install ok installed' || echo "$p"
 	done
-	[ "${#missing[@]}" -eq 0 ] && return 0
+}
+need_pkgs() {
+	[ -z "$(missing_pkgs "$@")" ] && return 0
 	if [ "$(id -u)" -ne 0 ]; then
-		echo "servers: missing ${missing[*]}; run as root to install them" >&2
+		echo "servers: missing $(missing_pkgs "$@" | tr '\n' ' '); run as root to install them" >&2
 		return 1
 	fi
+	(
+		flock 8
+		install_pkgs $(missing_pkgs "$@")
+	) 8>/run/lock/coffer-need-pkgs.lock
+}
+install_pkgs() {
+	local missing=("$@") apt=(apt-get -o DPkg::Lock::Timeout=600)
+	[ "${#missing[@]}" -eq 0 ] && return 0
 	if [ ! -f /usr/sbin/policy-rc.d ] || ! grep -q 'exit 101' /usr/sbin/policy-rc.d; then
 		printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
 	fi
 	chmod 755 /usr/sbin/policy-rc.d
 	echo "servers: installing ${missing[*]}" >&2
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >&2 ||
-		{ DEBIAN_FRONTEND=noninteractive apt-get update -q >&2 &&
-			DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >&2; }
+	DEBIAN_FRONTEND=noninteractive "${apt[@]}" install -y -q --no-install-recommends "${missing[@]}" >&2 ||
+		{ DEBIAN_FRONTEND=noninteractive "${apt[@]}" update -q >&2 &&
+			DEBIAN_FRONTEND=noninteractive "${apt[@]}" install -y -q --no-install-recommends "${missing[@]}" >&2; }
 }
 
 # wait_port PORT [TRIES]: waits until something accepts TCP connections on 127.0.0.1:PORT.

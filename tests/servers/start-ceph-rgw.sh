@@ -13,9 +13,15 @@ export CEPH_CONF=$D/ceph.conf
 
 start_rgw() {
 	radosgw -f -n client.rgw.a </dev/null >>"$D/log/rgw.out" 2>&1 &
-	echo $! >"$D/run/rgw.pid"
-	for i in $(seq 1 240); do curl -s -o /dev/null "http://127.0.0.1:$PORT/" && return 0; sleep 0.25; done
-	echo "start-ceph-rgw: radosgw did not answer on port $PORT" >&2
+	local pid=$! i
+	echo "$pid" >"$D/run/rgw.pid"
+	# The first start creates the pools, which can take a while on a busy machine.
+	for i in $(seq 1 720); do
+		curl -s --max-time 5 -o /dev/null "http://127.0.0.1:$PORT/" && return 0
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.25
+	done
+	echo "start-ceph-rgw: radosgw did not answer on port $PORT (see $D/log/rgw.out)" >&2
 	return 1
 }
 
@@ -74,7 +80,9 @@ OSD_UUID=$(cat /proc/sys/kernel/random/uuid)
 ceph osd new "$OSD_UUID" 0 >/dev/null
 ceph-osd -i 0 --mkfs --osd-uuid "$OSD_UUID" 2>/dev/null
 ceph-osd -i 0 # daemonizes
-for i in $(seq 1 120); do ceph osd stat 2>/dev/null | grep -q '1 up' && break; sleep 0.5; done
+osd_up() { ceph --connect-timeout 10 osd stat 2>/dev/null | grep -q '1 up'; }
+for i in $(seq 1 240); do osd_up && break; sleep 0.5; done
+osd_up || { echo "start-ceph-rgw: the OSD is not up after 120 s (see $D/log)" >&2; exit 1; }
 start_rgw # creates its pools on first start
 radosgw-admin user create --uid=test --display-name=test --access-key=TESTACCESS --secret-key=TESTSECRET >/dev/null
 echo "start-ceph-rgw: S3 at http://127.0.0.1:$PORT (mon $(cat "$D/run/mon.a.pid"), osd $(cat "$D/run/osd.0.pid"), rgw $(cat "$D/run/rgw.pid"))"
