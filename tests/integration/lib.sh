@@ -78,6 +78,15 @@ disk_kib() { # disk_kib DIR: KiB used under DIR. A mounted daemon may evict cach
 	[ -n "$out" ] || fail "du -sk $1 printed nothing"
 	echo "${out%%[[:space:]]*}"
 }
+kib_settled() { # kib_settled DIR LIMIT: disk_kib DIR once it is <= LIMIT, or after 25 s its last value
+	local kib
+	for _ in $(seq 50); do
+		kib=$(disk_kib "$1")
+		[ "$kib" -le "$2" ] && break
+		sleep 0.5
+	done
+	echo "$kib"
+}
 assert_fails() { # assert_fails COMMAND...: the command must exit non-zero
 	if "$@"; then
 		fail "expected failure but succeeded: $*"

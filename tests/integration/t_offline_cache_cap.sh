@@ -73,11 +73,7 @@ done
 cmp "$MNT/offline" "$T/offline.data" || fail "offline data wrong through a capped cache"
 ok "every file reads back correctly through the capped cache"
 # While mounted, the cache must come down to about the cap (allow 25 s for the sync thread).
-for _ in $(seq 50); do
-	kib=$(disk_kib "$CACHE")
-	[ "$kib" -le $((32 * 1024)) ] && break
-	sleep 0.5
-done
+kib=$(kib_settled "$CACHE" $((32 * 1024)))
 [ "$kib" -le $((32 * 1024)) ] || fail "with cache_size=16M the cache still holds ${kib} KiB after 25 s mounted"
 coffer_umount
 ok "while mounted the cache comes down to ${kib} KiB"

@@ -30,11 +30,7 @@ drop_caches
 (cd "$MNT" && sha256sum -c --quiet "$T/sums") || fail "files read back wrong through the capped cache"
 ok "all $(wc -l <"$T/sums") files read back exactly (fetched from the vault)"
 # The reads fetched evicted objects back; the sync thread evicts at most every 10 s.
-for _ in $(seq 50); do
-	kb2=$(disk_kib "$CACHE/objects")
-	[ "$kb2" -le "$LIMIT_KB" ] && break
-	sleep 0.5
-done
+kb2=$(kib_settled "$CACHE/objects" "$LIMIT_KB")
 assert_le "$kb2" "$LIMIT_KB" "KiB in the cache's objects folder after reading everything back"
 ok "cache still capped after the reads: ${kb2} KiB"
 grep -q "integrity error" "$LOG" && fail "integrity errors logged: $(grep 'integrity error' "$LOG" | head -n 3)"

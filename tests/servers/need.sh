@@ -12,11 +12,14 @@ missing_pkgs() {
 	done
 }
 need_pkgs() {
-	[ -z "$(missing_pkgs "$@")" ] && return 0
+	local missing
+	missing=$(missing_pkgs "$@")
+	[ -z "$missing" ] && return 0
 	if [ "$(id -u)" -ne 0 ]; then
-		echo "servers: missing $(missing_pkgs "$@" | tr '\n' ' '); run as root to install them" >&2
+		echo "servers: missing ${missing//$'\n'/ }; run as root to install them" >&2
 		return 1
 	fi
+	mkdir -p /run/lock
 	(
 		flock 8
 		install_pkgs $(missing_pkgs "$@")
