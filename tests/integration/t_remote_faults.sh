@@ -11,14 +11,15 @@
 #   log shows several retries, spaced increasingly: in-request retries with growing gaps, first
 #   retries jittered, quiet periods growing to seconds; then the proxy passes again and the
 #   status returns to idle with the vault holding the newest generation.
-# WebDAV (only, to keep the time down; S3_HANG_SECS=45 adds it for S3) also: the proxy takes
-#   requests and never answers for HANG_SECS (45) s, longer than the client's timeouts
-#   (sync/http.c: 30 s below 512 B/s): the client gives up on a request and sends another while
-#   the server still hangs; writes and fsync keep working; the status shows the error, during the
-#   hang or within 5 s after it.
-# SFTP: sshd and every session it forked are stopped (SIGSTOP) for STALL_SECS (40) s while 2 MiB
-#   are written; the mount keeps working; the status shows the error during the stall or within
-#   10 s after it.
+# WebDAV (only, to keep the time down; S3_HANG=1 adds it for S3) also: the proxy takes requests
+#   and never answers, until the client's timeouts (sync/http.c: 10 s to connect, 30 s below
+#   512 B/s) made the status show the error 3 s ago (at least FAULT_MIN s, at most FAULT_LONG s):
+#   the client gives up on a request and sends another while the server still hangs; writes and
+#   fsync keep working.
+# SFTP: sshd and every session it forked are stopped (SIGSTOP) while 2 MiB are written, for as
+#   long (FAULT_MIN to FAULT_LONG s); the mount keeps working; the status shows the error.
+#   (A fixed fault length failed on a slower machine: requests on kept connections time out only
+#   30 s after their bytes stopped moving, which can be later than a 40 s stall.)
 # In every fault: from STALE_GRACE (12) s after the commit on, the status never says "idle" (the
 #   data committed meanwhile waits: a status that says idle has stopped being refreshed).
 # Every backend, at the end: umount waits for the upload; a fresh cache, mounted read-only
@@ -33,9 +34,10 @@ set -euo pipefail
 . "$(dirname "$0")/sync_lib.sh"
 . "$(dirname "$0")/remote_lib.sh"
 
-HANG_SECS=${HANG_SECS:-45}       # the hang phase, WebDAV (0: none)
-S3_HANG_SECS=${S3_HANG_SECS:-0}  # the same for S3 (off: the code path is the same, sync/http.c)
-STALL_SECS=${STALL_SECS:-40}
+HANG=${HANG:-1}       # the hang phase, WebDAV (0: none)
+S3_HANG=${S3_HANG:-0} # the same for S3 (off: the code path is the same, sync/http.c)
+FAULT_MIN=20          # a hang or stall lasts at least this long (the idle check needs the time)
+FAULT_LONG=${FAULT_LONG:-120} # and at most this long: no error shown by then fails the test
 FAULT_MAX=${FAULT_MAX:-40} # longest a 500/503 phase waits for the retries it needs to see
 BACKENDS=${FAULT_BACKENDS:-webdav s3 sftp} # to debug one alone; all three otherwise
 # The status is rewritten between sync rounds; a round that fails takes a few seconds (4 tries with
@@ -122,15 +124,26 @@ write_during() {
 	ok "$2: 2 MiB and a note written, fsynced and read back in $(elapsed "$3") s"
 }
 
-# sample_for T0 SECS OUT [CMD ARGS]: until SECS after T0, once a second: the mount must still be
-# there, a status sample goes to OUT, and CMD ARGS runs.
-sample_for() {
-	local t0=$1 secs=$2 out=$3
-	shift 3
-	while awk -v s="$(elapsed "$t0")" -v m="$secs" 'BEGIN { exit !(s < m) }'; do
+# fault_until T0 OUT [CMD ARGS]: while a fault lasts (since T0), once a second: the mount must
+# still be there, a status sample goes to OUT, and CMD ARGS runs. Returns when FAULT_MIN s have
+# passed and the status has shown an error since T0 for 3 s (time for a retry to follow), or after
+# FAULT_LONG s. SHOWN_AFTER gets the seconds from T0 to the first sample that showed the error
+# (empty: none did).
+fault_until() {
+	local t0=$1 out=$2 e
+	shift 2
+	SHOWN_AFTER=""
+	while :; do
 		is_mounted "$MNT" || fail "$MNT is no longer mounted"
 		status_sample "$out"
 		[ "$#" -eq 0 ] || "$@"
+		e=$(elapsed "$t0")
+		if [ -z "$SHOWN_AFTER" ] && tail -n 1 "$out" | cut -d ' ' -f 2- |
+			jq -e --argjson t "${t0%.*}" '.last_error != "" and .last_error_time >= $t' >/dev/null 2>&1; then
+			SHOWN_AFTER=$e
+		fi
+		awk -v e="$e" -v min="$FAULT_MIN" -v max="$FAULT_LONG" -v s="${SHOWN_AFTER:--1}" \
+			'BEGIN { exit !(e >= max || (s >= 0 && e >= min && e >= s + 3)) }' && break
 		sleep 1
 	done
 }
@@ -272,25 +285,26 @@ fault_phase() {
 	ok "$mode over: the vault caught up $(elapsed "$t0") s after the proxy passed again; status $(sj | jq -c '{state, last_error, remote_generation}')"
 }
 
-# hang_phase NAME SRC SECS: the proxy reads requests and never answers for SECS seconds.
+# hang_phase NAME SRC: the proxy reads requests and answers nothing (fault_until says how long).
 hang_phase() {
-	local HANG_SECS=$3 name=$1 src=$2 mf=$T/$1.mode plog=$T/$1.proxy.log t0 t1 tc samples=$T/$1.hang.status gone first_gone_t
-	log "phase hang: the proxy takes requests and answers nothing for $HANG_SECS s"
+	local name=$1 src=$2 mf=$T/$1.mode plog=$T/$1.proxy.log t0 t1 tc samples=$T/$1.hang.status gone first_gone_t span
+	log "phase hang: the proxy takes requests and answers nothing until the status shows an error"
 	t0=$(now)
 	set_mode "$mf" hang
 	write_during "$src" hang "$t0"
 	tc=$TC
-	sample_for "$t0" "$HANG_SECS" "$samples"
+	fault_until "$t0" "$samples"
 	t1=$(now)
 	set_mode "$mf" pass
+	span="hang for $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s"
 	sleep 1 # the proxy logs a hung request when it lets it go (within 0.1 s)
 	# the client gave up on a request (its timeout), then tried again
 	gone=$(awk -v a="$t0" '$1 >= a && $2 == "hang" && $5 == "hang-client-gone" { print }' "$plog")
 	if [ -z "$gone" ]; then
-		later_fail "hang for $HANG_SECS s: the client never gave up on a request: $(awk -v a="$t0" '$1 >= a' "$plog" | tail -n 8)"
+		later_fail "$span: the client never gave up on a request: $(awk -v a="$t0" '$1 >= a' "$plog" | tail -n 8)"
 	else
 		first_gone_t=$(awk 'NR == 1 { printf "%.3f", $1 + $6 }' <<<"$gone")
-		ok "hang: the client gave up on $(grep -c . <<<"$gone") requests; the first after $(awk 'NR == 1 { print $6 }' <<<"$gone") s"
+		ok "$span: the client gave up on $(grep -c . <<<"$gone") requests; the first after $(awk 'NR == 1 { print $6 }' <<<"$gone") s"
 		local after # requests that came after that, while the server still hung
 		after=$(awk -v a="$first_gone_t" -v b="$t1" '$1 > a && $1 <= b { n++ } END { print n + 0 }' "$plog")
 		if [ "$after" -gt 0 ]; then
@@ -299,22 +313,32 @@ hang_phase() {
 			later_fail "hang: no request came in the $(awk -v a="$first_gone_t" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s between the client giving up and the end of the hang (no retry)"
 		fi
 	fi
-	# the status showed the error while the server did not answer (or right after)
-	local shown
 	for _ in $(seq 1 10); do status_sample "$samples"; sleep 0.5; done
-	shown=$(awk '{ $1 = ""; print }' "$samples" |
-		jq -c --argjson t "${t0%.*}" 'select(.last_error != "" and .last_error_time >= $t) | {state, last_error, last_error_time}' |
-		sed -n 1p) # (not head: with pipefail, jq would die of SIGPIPE)
-	log "status samples during the hang: $(awk '{ $1 = ""; print }' "$samples" | jq -c '{state, last_error, last_error_time, objects_waiting}' | uniq -c | tr -s ' ' | tr '\n' ';')"
-	if [ -n "$shown" ]; then
-		ok "hang: the status showed $shown"
-	else
-		later_fail "hang for $HANG_SECS s (the client timed out after $(awk 'NR == 1 { print $6 }' <<<"$gone") s): the status never showed an error"
-	fi
+	log "status samples during the hang: $(sample_summary "$samples")"
+	shown_or_fail "$samples" "$t0" "$span"
 	never_idle "$samples" $((tc + STALE_GRACE)) "${t1%.*}" hang
 	t0=$(now)
 	wait_synced "$MNT" 90
 	ok "hang over: the vault caught up $(elapsed "$t0") s after the proxy answered again"
+}
+
+# sample_summary SAMPLES: the distinct status samples, each with how many times in a row it came.
+sample_summary() {
+	awk '{ $1 = ""; print }' "$1" | jq -c '{state, last_error, last_error_time, objects_waiting}' |
+		uniq -c | tr -s ' ' | tr '\n' ';'
+}
+
+# shown_or_fail SAMPLES T0 WHAT: some sample showed an error at or after T0 (SHOWN_AFTER s in).
+shown_or_fail() {
+	local shown
+	shown=$(awk '{ $1 = ""; print }' "$1" |
+		jq -c --argjson t "${2%.*}" 'select(.last_error != "" and .last_error_time >= $t) | {state, last_error, last_error_time}' |
+		sed -n 1p) # (not head: with pipefail, jq would die of SIGPIPE)
+	if [ -n "$shown" ]; then
+		ok "$3: the status showed the error ${SHOWN_AFTER:-?} s after the fault began: $shown"
+	else
+		later_fail "$3: the status never showed an error, during the fault or 5 s after"
+	fi
 }
 
 # verify NAME SRC URL: umount (waits for the upload), then a fresh cache mounted read-only on URL
@@ -360,7 +384,8 @@ cut_phase() {
 	ok "cut: $cuts GET answers broke off halfway, $ranged resumed with Range (206); a fresh cache read every byte of $(grep -c . <<<"$want") files"
 }
 
-# http_backend NAME URL DIRECT_URL HANG [cut]: the whole scenario for a backend behind faultproxy.
+# http_backend NAME URL DIRECT_URL HANG [cut]: the whole scenario for a backend behind faultproxy
+# (HANG: 1 for the hang phase, 0 for none).
 http_backend() {
 	local name=$1 direct=$3 hang=$4 src=$T/src-$1
 	DEFERRED=$T/$1.deferred
@@ -374,7 +399,7 @@ http_backend() {
 	ok "3 MiB uploaded through the proxy"
 	fault_phase "$name" 503 "$src"
 	fault_phase "$name" 500 "$src"
-	[ "$hang" = 0 ] || hang_phase "$name" "$src" "$hang"
+	[ "$hang" = 0 ] || hang_phase "$name" "$src"
 	verify "$name" "$src" "$direct"
 	[ "${5:-}" != cut ] || cut_phase "$name" "$src" "$2"
 	done_or_fail
@@ -397,7 +422,7 @@ ssh_conns() {
 }
 
 sftp_backend() {
-	local src=$T/src-sftp listener pids t0 t1 tc samples=$T/sftp.stall.status shown conns=$T/sftp.conns
+	local src=$T/src-sftp listener pids t0 t1 tc samples=$T/sftp.stall.status conns=$T/sftp.conns
 	DEFERRED=$T/sftp.deferred
 	VAULT=sftp://root@127.0.0.1:$SSHD_PORT$T/served/v1 CACHE=$T/cache-sftp MNT=$T/mnt-sftp LOG=$T/log-sftp
 	mkdir -p "$src" "$T/served"
@@ -416,12 +441,12 @@ sftp_backend() {
 	ok "sshd and its sessions stopped (pids $pids)"
 	write_during "$src" stall "$t0"
 	tc=$TC
-	sample_for "$t0" "$STALL_SECS" "$samples" ssh_conns "$conns"
+	fault_until "$t0" "$samples" ssh_conns "$conns"
 	t1=$(now)
 	kill -CONT $pids
 	rm -f "$T/stopped.pids"
 	ok "sshd continued after $(elapsed "$t0") s"
-	for _ in $(seq 1 20); do
+	for _ in $(seq 1 10); do
 		status_sample "$samples"
 		ssh_conns "$conns"
 		sleep 0.5
@@ -430,15 +455,8 @@ sftp_backend() {
 	log "connections to sshd (client port: first and last seen, seconds from the stop, states): $(awk -v t0="$t0" '
 		{ k = $3; if (!(k in first)) { first[k] = $1; order[n++] = k }; last[k] = $1; if (index(st[k], $2) == 0) st[k] = st[k] $2 "," }
 		END { for (i = 0; i < n; i++) { k = order[i]; sub(/.*:/, "", k); printf "%s %+.0f..%+.0f %s; ", k, first[order[i]] - t0, last[order[i]] - t0, st[order[i]] } }' "$conns")"
-	log "status samples during and after the stall: $(awk '{ $1 = ""; print }' "$samples" | jq -c '{state, last_error, last_error_time, objects_waiting}' | uniq -c | tr -s ' ' | tr '\n' ';')"
-	shown=$(awk '{ $1 = ""; print }' "$samples" |
-		jq -c --argjson t "${t0%.*}" 'select(.last_error != "" and .last_error_time >= $t) | {state, last_error, last_error_time}' |
-		sed -n 1p) # (not head: with pipefail, jq would die of SIGPIPE)
-	if [ -n "$shown" ]; then
-		ok "stall: the status showed $shown"
-	else
-		later_fail "sshd stopped for $STALL_SECS s: the status never showed an error, during the stall or 10 s after"
-	fi
+	log "status samples during and after the stall: $(sample_summary "$samples")"
+	shown_or_fail "$samples" "$t0" "sshd stopped for $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s"
 	never_idle "$samples" $((tc + STALE_GRACE)) "${t1%.*}" stall
 	t0=$(now)
 	wait_synced "$MNT" 90
@@ -492,7 +510,7 @@ start_proxy webdav "$DAV_PORT"
 ok "faultproxy on port $PROXY_PORT in front of Apache"
 case " $BACKENDS " in *" webdav "*)
 	launch webdav http_backend webdav "webdav://127.0.0.1:$PROXY_PORT/vaults/faults" \
-		"webdav://127.0.0.1:$DAV_PORT/vaults/faults" "$HANG_SECS" cut ;;
+		"webdav://127.0.0.1:$DAV_PORT/vaults/faults" "$HANG" cut ;;
 esac
 case " $BACKENDS " in *" sftp "*) launch sftp sftp_backend ;; esac
 
@@ -513,7 +531,7 @@ s3_start() {
 	start_proxy s3 "$RGW_PORT"
 	ok "faultproxy on port $PROXY_PORT in front of radosgw"
 	launch s3 http_backend s3 "s3+http://127.0.0.1:$PROXY_PORT/coffer-faults/vault" \
-		"s3+http://127.0.0.1:$RGW_PORT/coffer-faults/vault" "$S3_HANG_SECS"
+		"s3+http://127.0.0.1:$RGW_PORT/coffer-faults/vault" "$S3_HANG"
 }
 case " $BACKENDS " in *" s3 "*) s3_start ;; esac
 
