@@ -124,6 +124,9 @@ write_during() {
 	ok "$2: 2 MiB and a note written, fsynced and read back in $(elapsed "$3") s"
 }
 
+# A status that shows an error at or after $t (jq, with --argjson t EPOCH).
+ERROR_SINCE='.last_error != "" and .last_error_time >= $t'
+
 # fault_until T0 OUT [CMD ARGS]: while a fault lasts (since T0), once a second: the mount must
 # still be there, a status sample goes to OUT, and CMD ARGS runs. Returns when FAULT_MIN s have
 # passed and the status has shown an error since T0 for 3 s (time for a retry to follow), or after
@@ -139,7 +142,7 @@ fault_until() {
 		[ "$#" -eq 0 ] || "$@"
 		e=$(elapsed "$t0")
 		if [ -z "$SHOWN_AFTER" ] && tail -n 1 "$out" | cut -d ' ' -f 2- |
-			jq -e --argjson t "${t0%.*}" '.last_error != "" and .last_error_time >= $t' >/dev/null 2>&1; then
+			jq -e --argjson t "${t0%.*}" "$ERROR_SINCE" >/dev/null 2>&1; then
 			SHOWN_AFTER=$e
 		fi
 		awk -v e="$e" -v min="$FAULT_MIN" -v max="$FAULT_LONG" -v s="${SHOWN_AFTER:--1}" \
@@ -158,7 +161,7 @@ status_sample() {
 # faulty_status SINCE: true when the status shows retrying and an error at or after SINCE.
 faulty_status() {
 	sj 2>/dev/null | jq -e --argjson t "$1" \
-		'.state == "retrying" and .last_error != "" and .last_error_time >= $t' >/dev/null
+		".state == \"retrying\" and ($ERROR_SINCE)" >/dev/null
 }
 
 # later_fail MESSAGE: a failure that does not stop the backend's scenario (so that its data is still
@@ -332,7 +335,7 @@ sample_summary() {
 shown_or_fail() {
 	local shown
 	shown=$(awk '{ $1 = ""; print }' "$1" |
-		jq -c --argjson t "${2%.*}" 'select(.last_error != "" and .last_error_time >= $t) | {state, last_error, last_error_time}' |
+		jq -c --argjson t "${2%.*}" "select($ERROR_SINCE) | {state, last_error, last_error_time}" |
 		sed -n 1p) # (not head: with pipefail, jq would die of SIGPIPE)
 	if [ -n "$shown" ]; then
 		ok "$3: the status showed the error ${SHOWN_AFTER:-?} s after the fault began: $shown"
