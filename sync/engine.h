@@ -1,11 +1,44 @@
-/* engine: the sync's private state, shared by sync.c (attach, thread, fetch) and mirror.c
- * (upload, publish, clean-up, eviction). Not for use outside sync/. */
+/* engine: the sync's private state, shared by the files of sync/ (attach, the thread, mirror,
+ * follow, fetch, status). struct sync is three parts with one concern each: the upload queue
+ * (what the newest root needs that the vault lacks), the view of the vault (its root, lease and
+ * objects as this device knows them), and statistics (what the status shows).
+ * Not for use outside sync/. Every field below `mu` is guarded by it. */
 #ifndef COFFER_SYNC_ENGINE_H
 #define COFFER_SYNC_ENGINE_H
 #include <pthread.h>
+#include <time.h>
 #include "lib/htab.h"
 #include "sync/state.h"
 #include "sync/sync.h"
+
+/* What waits to be uploaded: every object the newest local root names that the vault lacks. */
+struct upload_queue {
+	struct htab *pending; /* name set */
+	struct buf newest;    /* the sealed newest local root */
+	uint64_t newest_gen;
+	uint64_t bytes_waiting; /* cache bytes of pending, measured once per round */
+};
+
+/* The vault as this device last saw it. */
+struct vault_view {
+	struct htab *objects; /* name set: objects known to be in the vault */
+	bool listed;	      /* objects holds the vault's full listing */
+	bool has_root, has_lease;
+	bool conflict; /* someone else replaced the root or took the lease: uploads stop */
+	uint64_t gen;  /* generation of the vault's root */
+	int64_t time;  /* its commit time, ns */
+	char root_tag[TAG_MAX], lease_tag[TAG_MAX];
+	time_t lease_renewed;
+};
+
+/* What `coffer status` shows of the sync's work. */
+struct sync_stats {
+	uint64_t bytes_sent, objects_sent, cache_bytes;
+	double rate; /* bytes per second, smoothed */
+	char last_error[256];
+	time_t last_error_time;
+	bool failing; /* a request failed since the last round that went through */
+};
 
 struct sync {
 	struct remote *r;
@@ -14,45 +47,59 @@ struct sync {
 	const struct keyring *keys;
 	uint8_t vid[16];
 	struct sync_opts o;
-	struct sync_state state;
-	bool online, listed; /* listed: remote_set holds the remote's full object list */
+	struct sync_state state; /* what the cache remembers between mounts */
 
 	pthread_mutex_t mu; /* guards everything below */
 	pthread_cond_t cv;
 	pthread_t thread;
-	bool running, stop, conflict, draining;
-	struct htab *pending;	 /* objects the newest root needs that the remote lacks */
-	struct htab *remote_set; /* objects known to be on the remote */
-	struct buf newest;	 /* sealed newest local root */
-	uint64_t newest_gen, remote_gen;
-	int64_t remote_time; /* commit time of remote_gen, ns */
-	char root_tag[TAG_MAX], lease_tag[TAG_MAX];
-	bool has_root, has_lease;
-	time_t lease_renewed, last_progress, next_try;
+	bool running, stop, draining;
+	time_t last_progress, next_try, last_evict;
 	unsigned backoff;
-	uint64_t bytes_sent, objects_sent, bytes_waiting, cache_bytes;
-	double rate; /* bytes per second, smoothed */
-	char last_error[256];
-	time_t last_error_time;
-	bool failing; /* a request failed since the last round that went through */
+	struct upload_queue q;
+	struct vault_view v;
+	struct sync_stats stats;
 };
 
-/* Name sets: keys and values are malloc'ed 16-byte names. */
+/* nameset.c: sets of object names over htab; keys and values are malloc'ed 16-byte names. */
 int nameset_add(struct htab *t, const struct oname *n);
 void nameset_del(struct htab *t, const struct oname *n);
+bool nameset_has(struct htab *t, const struct oname *n);
 void nameset_free(struct htab *t);
 
-/* Both with mu held. sync_error records (and logs, when it changed) the last error and marks
- * the sync as failing; sync_write_status rewrites the status file the `status` command reads. */
+/* status.c, both with mu held: sync_error records (and logs, when it changed) the last error
+ * and marks the sync as failing; sync_write_status rewrites the status that `coffer status`
+ * reads. */
 void sync_error(struct sync *s, int err, const char *what);
 void sync_write_status(struct sync *s);
+/* Takes mu, records the error, rewrites the status. */
+void sync_report(struct sync *s, int err, const char *what);
+/* Formats a commit time (ns) for messages. */
+void sync_format_time(int64_t ns, char *out, size_t cap);
 
-/* One round of work: uploads, publish, clean-up, eviction. Called by the sync thread without
- * mu held. Returns 0 when idle, 1 when it uploaded objects (more may wait), 2 when it published
- * a root, or a negative errno. */
+/* attach.c: reads and authenticates the vault's root; tag receives its version. Prints why
+ * when it fails authentication. */
+int attach_read_root(struct sync *s, struct buf *b, struct root_info *ri, char tag[TAG_MAX]);
+
+/* mirror.c: one round of a writer's work: lease renewal, uploads, publish, clean-up, eviction.
+ * Called by the sync thread without mu held. Returns 0 when idle, 1 when it uploaded objects
+ * (more may wait), 2 when it published a root, or a negative errno. */
 int mirror_round(struct sync *s);
-/* Measures the cache and, over the cap, deletes uploaded objects, least recently used first;
- * at most every 10 s unless forced. Called without mu held. */
+/* Evicts uploaded objects beyond the cache cap; at most every 10 s unless forced. */
 void mirror_evict(struct sync *s, bool force);
+
+/* follow.c: the read-only mount's thread body: adopts newer roots the writer publishes. */
+void *follow_main(void *arg);
+
+/* fetch.c: the store's fetch hook: brings a missing object into the cache from the vault. */
+int fetch_object(void *arg, const struct oname *n);
+
+/* Waits on the sync's condition for up to secs seconds; called with mu held. */
+static inline void sync_wait(struct sync *s, int secs)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_REALTIME, &t);
+	t.tv_sec += secs;
+	pthread_cond_timedwait(&s->cv, &s->mu, &t);
+}
 
 #endif

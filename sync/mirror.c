@@ -1,7 +1,8 @@
-/* mirror: one round of the sync thread's work: renew the lease, upload what the newest root
- * needs (several transfers at once), publish the root once all of it is there, delete what no
- * retained root names, and evict uploaded objects beyond the cache cap.
- * Must never publish a root while any object it names is missing from the remote. */
+/* mirror: one round of a writer's sync work: renew the lease, upload what the newest root needs
+ * (several transfers at once), publish the root once all of it is there, delete from the vault
+ * what no retained root names, and evict uploaded objects beyond the cache cap.
+ * Must never publish a root while any object it names is missing from the vault, and never
+ * evict an object the vault does not hold. */
 #include "sync/engine.h"
 #include <dirent.h>
 #include <errno.h>
@@ -43,11 +44,11 @@ static int upload_one(struct sync *s, const struct oname *n)
 		err = s->r->ops->put(s->r, key, data.data, data.len);
 	pthread_mutex_lock(&s->mu);
 	if (!err) {
-		nameset_del(s->pending, n);
-		nameset_add(s->remote_set, n);
-		s->bytes_sent += data.len;
-		s->objects_sent++;
-	} else if (err == -ENOENT && !htab_get(s->pending, n->b, NAME_BYTES)) {
+		nameset_del(s->q.pending, n);
+		nameset_add(s->v.objects, n);
+		s->stats.bytes_sent += data.len;
+		s->stats.objects_sent++;
+	} else if (err == -ENOENT && !nameset_has(s->q.pending, n)) {
 		err = 0; /* freed by a later commit meanwhile: the newest root does not need it */
 	} else {
 		sync_error(s, err, "uploading"); /* now, not once the other uploads end */
@@ -86,11 +87,11 @@ static int upload_batch(struct sync *s)
 	b->s = s;
 	pthread_mutex_init(&b->mu, NULL);
 	pthread_mutex_lock(&s->mu);
-	htab_each(s->pending, collect, b);
+	htab_each(s->q.pending, collect, b);
 	pthread_mutex_unlock(&s->mu);
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	uint64_t sent0 = s->bytes_sent;
+	uint64_t sent0 = s->stats.bytes_sent;
 	pthread_t th[16];
 	unsigned nt = s->o.uploaders < 16 ? s->o.uploaders : 16, started = 0;
 	for (; b->n > 1 && started + 1 < nt; started++)
@@ -103,7 +104,8 @@ static int upload_batch(struct sync *s)
 	double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 	pthread_mutex_lock(&s->mu);
 	if (b->n && secs > 0)
-		s->rate = 0.5 * s->rate + 0.5 * (double)(s->bytes_sent - sent0) / secs;
+		s->stats.rate =
+			0.5 * s->stats.rate + 0.5 * (double)(s->stats.bytes_sent - sent0) / secs;
 	pthread_mutex_unlock(&s->mu);
 	int err = b->err ? b->err : b->n ? 1 : 0;
 	pthread_mutex_destroy(&b->mu);
@@ -119,7 +121,7 @@ static int delete_object(const struct oname *n, void *arg)
 	snprintf(key, sizeof(key), "objects/%s", hex);
 	int err = s->r->ops->del(s->r, key);
 	pthread_mutex_lock(&s->mu);
-	nameset_del(s->remote_set, n);
+	nameset_del(s->v.objects, n);
 	pthread_mutex_unlock(&s->mu);
 	return err == -ENOENT ? 0 : err;
 }
@@ -152,14 +154,14 @@ static int clean_remote(struct sync *s)
 static int publish(struct sync *s)
 {
 	pthread_mutex_lock(&s->mu);
-	bool ready = htab_count(s->pending) == 0 && s->newest_gen > s->remote_gen && !s->conflict;
+	bool ready = htab_count(s->q.pending) == 0 && s->q.newest_gen > s->v.gen && !s->v.conflict;
 	struct buf root = {0};
-	uint64_t gen = s->newest_gen;
+	uint64_t gen = s->q.newest_gen;
 	if (ready)
-		buf_put(&root, s->newest.data, s->newest.len);
+		buf_put(&root, s->q.newest.data, s->q.newest.len);
 	char expect[TAG_MAX];
-	snprintf(expect, sizeof(expect), "%s", s->root_tag);
-	bool had_root = s->has_root;
+	snprintf(expect, sizeof(expect), "%s", s->v.root_tag);
+	bool had_root = s->v.has_root;
 	pthread_mutex_unlock(&s->mu);
 	if (!ready)
 		return 0;
@@ -174,15 +176,15 @@ static int publish(struct sync *s)
 	buf_free(&root);
 	pthread_mutex_lock(&s->mu);
 	if (!err) {
-		s->remote_gen = gen;
-		s->remote_time = ri.time_ns;
-		s->has_root = true;
-		snprintf(s->root_tag, sizeof(s->root_tag), "%s", tag);
+		s->v.gen = gen;
+		s->v.time = ri.time_ns;
+		s->v.has_root = true;
+		snprintf(s->v.root_tag, sizeof(s->v.root_tag), "%s", tag);
 		s->state.synced = gen;
 		if (gen > s->state.seen)
 			s->state.seen = gen;
 	} else if (err == -ESTALE) {
-		s->conflict = true;
+		s->v.conflict = true;
 		log_msg(LOG_ERR,
 			"sync: the remote root was replaced by someone else; uploads stop, "
 			"local data is kept");
@@ -205,18 +207,18 @@ static int publish(struct sync *s)
 
 static int renew_lease(struct sync *s)
 {
-	if (!s->has_lease || time(NULL) - s->lease_renewed < (time_t)s->o.lease_ttl / 3)
+	if (!s->v.has_lease || time(NULL) - s->v.lease_renewed < (time_t)s->o.lease_ttl / 3)
 		return 0;
 	char tag[TAG_MAX];
-	int err = lease_put(s->r, s->keys, s->vid, s->state.device, s->o.lease_ttl, s->lease_tag,
+	int err = lease_put(s->r, s->keys, s->vid, s->state.device, s->o.lease_ttl, s->v.lease_tag,
 			    tag);
 	pthread_mutex_lock(&s->mu);
 	if (!err) {
-		snprintf(s->lease_tag, sizeof(s->lease_tag), "%s", tag);
-		s->lease_renewed = time(NULL);
+		snprintf(s->v.lease_tag, sizeof(s->v.lease_tag), "%s", tag);
+		s->v.lease_renewed = time(NULL);
 	} else {
 		if (err == -ESTALE) {
-			s->conflict = true;
+			s->v.conflict = true;
 			log_msg(LOG_ERR,
 				"sync: another device took the writer lease; uploads stop, "
 				"local data is kept");
@@ -271,10 +273,9 @@ static int by_age(const void *a, const void *b)
 
 void mirror_evict(struct sync *s, bool force)
 {
-	static time_t last;
-	if (!force && time(NULL) - last < 10)
+	if (!force && time(NULL) - s->last_evict < 10)
 		return;
-	last = time(NULL);
+	s->last_evict = time(NULL);
 	struct cached c = {.s = s};
 	store_each(s->st, note_cached, &c);
 	uint64_t bytes = c.bytes;
@@ -282,15 +283,15 @@ void mirror_evict(struct sync *s, bool force)
 		qsort(c.v, c.n, sizeof(*c.v), by_age);
 		for (size_t k = 0; k < c.n && bytes > s->o.cache_size / 10 * 9; k++) {
 			pthread_mutex_lock(&s->mu);
-			bool uploaded = htab_get(s->remote_set, c.v[k].n.b, NAME_BYTES) &&
-					!htab_get(s->pending, c.v[k].n.b, NAME_BYTES);
+			bool uploaded = nameset_has(s->v.objects, &c.v[k].n) &&
+					!nameset_has(s->q.pending, &c.v[k].n);
 			pthread_mutex_unlock(&s->mu);
 			if (uploaded && store_obj_unlink(s->st, &c.v[k].n) == 0)
 				bytes -= c.v[k].size;
 		}
 	}
 	pthread_mutex_lock(&s->mu);
-	s->cache_bytes = bytes;
+	s->stats.cache_bytes = bytes;
 	pthread_mutex_unlock(&s->mu);
 	free(c.v);
 }
@@ -301,12 +302,12 @@ static void measure_waiting(struct sync *s)
 	pthread_mutex_lock(&s->mu);
 	struct batch *b = calloc(1, sizeof(*b));
 	if (b)
-		htab_each(s->pending, collect, b);
+		htab_each(s->q.pending, collect, b);
 	pthread_mutex_unlock(&s->mu);
 	for (size_t k = 0; b && k < b->n; k++)
 		note_cached(&b->names[k], &c);
 	pthread_mutex_lock(&s->mu);
-	s->bytes_waiting = c.bytes;
+	s->q.bytes_waiting = c.bytes;
 	pthread_mutex_unlock(&s->mu);
 	free(c.v);
 	free(b);
@@ -315,7 +316,7 @@ static void measure_waiting(struct sync *s)
 int mirror_round(struct sync *s)
 {
 	pthread_mutex_lock(&s->mu);
-	bool conflict = s->conflict;
+	bool conflict = s->v.conflict;
 	pthread_mutex_unlock(&s->mu);
 	if (conflict)
 		return 0;
@@ -328,52 +329,4 @@ int mirror_round(struct sync *s)
 		r = publish(s);
 	mirror_evict(s, false);
 	return r;
-}
-
-/* Copies s into out as the inside of a JSON string. */
-static void json_str(char *out, size_t cap, const char *s)
-{
-	size_t o = 0;
-	for (; *s && o + 7 < cap; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			o += (size_t)snprintf(out + o, cap - o, "\\%c", c);
-		else if (c < 0x20)
-			o += (size_t)snprintf(out + o, cap - o, "\\u%04x", c);
-		else
-			out[o++] = (char)c;
-	}
-	out[o] = 0;
-}
-
-void sync_write_status(struct sync *s)
-{
-	char text[2048], url[512], error[512];
-	json_str(url, sizeof(url), s->r->url);
-	json_str(error, sizeof(error), s->last_error);
-	const char *state = s->conflict						      ? "conflict"
-			    : s->failing					      ? "retrying"
-			    : htab_count(s->pending) || s->newest_gen > s->remote_gen ? "uploading"
-										      : "idle";
-	int n = snprintf(text, sizeof(text),
-			 "{\"state\":\"%s\",\"remote\":\"%s\",\"local_generation\":%" PRIu64
-			 ",\"remote_generation\":%" PRIu64 ",\"remote_committed\":%lld"
-			 ",\"objects_waiting\":%zu"
-			 ",\"bytes_waiting\":%" PRIu64 ",\"upload_rate\":%.0f"
-			 ",\"objects_uploaded\":%" PRIu64 ",\"bytes_uploaded\":%" PRIu64
-			 ",\"cache_bytes\":%" PRIu64
-			 ",\"last_error\":\"%s\",\"last_error_time\":%lld"
-			 ",\"pid\":%d}\n",
-			 state, url, s->newest_gen, s->remote_gen,
-			 (long long)(s->remote_time / 1000000000), htab_count(s->pending),
-			 s->bytes_waiting, s->rate, s->objects_sent, s->bytes_sent, s->cache_bytes,
-			 error, (long long)s->last_error_time, (int)getpid());
-	int fd =
-		openat(s->st->dirfd, ".status.tmp", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return;
-	bool ok = write(fd, text, (size_t)n) == n;
-	close(fd);
-	if (ok)
-		renameat(s->st->dirfd, ".status.tmp", s->st->dirfd, "status");
 }

@@ -1,0 +1,330 @@
+/* Proves the sync engine against an in-memory vault (tests/unit/mem_remote.h), without FUSE or
+ * root: a commit reaches the vault only as a complete root; a fresh device adopts it; a second
+ * writer is kept out by the lease; a rollback of the vault's root and a divergence (offline
+ * commits while another device published) are refused without touching the cache; a root
+ * replaced under a writer stops its uploads (conflict); clean-up keeps `keep` roots and deletes
+ * what only older roots named; a retained snapshot mounts. */
+#include "tests/unit/unit.h"
+#include "tests/unit/mem_remote.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include "fs/core.h"
+#include "fs/fs.h"
+#include "lib/workers.h"
+#include "sync/state.h"
+#include "sync/sync.h"
+
+static struct keyring *keys;
+static const uint8_t vid[16] = {9, 9};
+static const struct fs_ctx ctx = {.uid = 0, .gid = 0, .umask = 022};
+static char top[] = "/tmp/coffer-unit-sync-XXXXXX";
+
+struct dev {
+	char dir[96];
+	struct store st;
+	struct sync *sy;
+	struct fs *fs;
+	struct sync_opts o;
+};
+
+static void dev_init(struct dev *d, const char *name)
+{
+	memset(d, 0, sizeof(*d));
+	snprintf(d->dir, sizeof(d->dir), "%s/%s", top, name);
+	d->o = (struct sync_opts){.keep = 16, .uploaders = 2, .lease_ttl = 120, .drain_limit = 2};
+}
+
+/* Attaches and, when that works, loads the filesystem and starts the sync. */
+static int dev_mount(struct dev *d, struct mem_remote *m)
+{
+	CHECK(store_open(&d->st, d->dir) == 0);
+	int err = sync_attach(&d->sy, &m->r, &d->st, keys, vid, &d->o);
+	if (err) {
+		store_close(&d->st);
+		return err;
+	}
+	CHECK(fs_open(&d->fs, &d->st, keys, vid, d->o.readonly) == 0);
+	CHECK(fs_mount_load(d->fs, 0, 0) == 0);
+	CHECK(sync_start(d->sy, d->fs) == 0);
+	return 0;
+}
+
+/* Unmounts as coffer does: final commit, drain, stop; returns what the drain said. */
+static int dev_umount(struct dev *d)
+{
+	CHECK(fs_commit(d->fs) == 0);
+	int err = sync_drain(d->sy);
+	sync_stop(d->sy);
+	fs_close(d->fs);
+	store_close(&d->st);
+	return err;
+}
+
+/* Creates or overwrites name at the top of the tree with text, and commits. */
+static void dev_write(struct dev *d, const char *name, const char *text)
+{
+	struct stat s;
+	int err = fs_lookup(d->fs, ROOT_INO, name, &s);
+	if (err == -ENOENT)
+		err = fs_mknod(d->fs, &ctx, ROOT_INO, name, S_IFREG | 0644, 0, NULL, &s);
+	CHECK(err == 0);
+	struct stat a = {.st_size = 0};
+	CHECK(fs_setattr(d->fs, s.st_ino, &a, FS_SET_SIZE, &s) == 0);
+	CHECK(fs_write(d->fs, s.st_ino, text, strlen(text), 0) == (ssize_t)strlen(text));
+	CHECK(fs_commit(d->fs) == 0);
+}
+
+static bool dev_reads(struct dev *d, const char *name, const char *text)
+{
+	struct stat s;
+	char got[256] = "";
+	if (fs_lookup(d->fs, ROOT_INO, name, &s))
+		return false;
+	ssize_t n = fs_read(d->fs, s.st_ino, got, sizeof(got) - 1, 0);
+	return n == (ssize_t)strlen(text) && memcmp(got, text, (size_t)n) == 0;
+}
+
+static int read_file(const char *dir, const char *name, struct buf *out)
+{
+	char p[160];
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	int fd = open(p, O_RDONLY);
+	if (fd < 0)
+		return -errno;
+	char tmp[4096];
+	ssize_t n;
+	while ((n = read(fd, tmp, sizeof(tmp))) > 0)
+		buf_put(out, tmp, (size_t)n);
+	close(fd);
+	return n < 0 ? -EIO : 0;
+}
+
+/* The cache's root is byte for byte the vault's. */
+static bool same_root(struct dev *d, struct mem_remote *m)
+{
+	struct buf b = {0};
+	struct mem_entry *e = mem_find(m, "root");
+	bool same = e && read_file(d->dir, "root", &b) == 0 && b.len == e->len &&
+		    memcmp(b.data, e->data, b.len) == 0;
+	buf_free(&b);
+	return same;
+}
+
+static uint64_t root_gen(const void *p, size_t len)
+{
+	struct root_info ri = {0};
+	return root_peek(keys, vid, p, len, &ri) == 0 ? ri.gen : 0;
+}
+
+static uint64_t vault_gen(struct mem_remote *m)
+{
+	struct mem_entry *e = mem_find(m, "root");
+	return e ? root_gen(e->data, e->len) : 0;
+}
+
+static int on_vault(const struct oname *n, void *arg)
+{
+	char hex[2 * NAME_BYTES + 1], key[48];
+	oname_hex(n, hex);
+	snprintf(key, sizeof(key), "objects/%s", hex);
+	return mem_find(arg, key) ? 0 : -ENOENT;
+}
+
+/* A writer's commits reach the vault; a fresh device adopts them; the lease keeps a second
+ * writer out until the first unmounts. */
+static void publish_adopt_lease(struct mem_remote *m)
+{
+	struct dev a, b;
+	dev_init(&a, "a1");
+	dev_init(&b, "b1");
+	CHECK(dev_mount(&a, m) == 0);
+	CHECK(mem_find(m, "lease") != NULL);
+	dev_write(&a, "hello", "from a");
+	CHECK(sync_drain(a.sy) == 0);
+	CHECK(same_root(&a, m));
+	CHECK(fs_each_object(a.fs, on_vault, m) == 0); /* everything the root names is there */
+	CHECK(mem_count(m, "roots/") >= 1);
+	CHECK(dev_mount(&b, m) == -EBUSY); /* a holds the lease */
+	b.o.readonly = true;
+	CHECK(dev_mount(&b, m) == 0);
+	CHECK(same_root(&b, m));
+	CHECK(dev_reads(&b, "hello", "from a"));
+	CHECK(dev_umount(&b) == 0);
+	CHECK(dev_umount(&a) == 0);
+	CHECK(mem_find(m, "lease") == NULL); /* released at unmount */
+	b.o.readonly = false;
+	CHECK(dev_mount(&b, m) == 0); /* now b may write */
+	CHECK(dev_reads(&b, "hello", "from a"));
+	dev_write(&b, "hello", "from b");
+	CHECK(dev_umount(&b) == 0);
+	CHECK(dev_mount(&a, m) == 0); /* a adopts b's newer root: its own was uploaded */
+	CHECK(same_root(&a, m));
+	CHECK(dev_reads(&a, "hello", "from b"));
+	CHECK(dev_umount(&a) == 0);
+}
+
+/* A vault that shows an older root than one this cache saw is refused; so is an empty one. */
+static void rollback(struct mem_remote *m)
+{
+	struct dev a;
+	dev_init(&a, "a2");
+	CHECK(dev_mount(&a, m) == 0);
+	dev_write(&a, "r", "one");
+	CHECK(sync_drain(a.sy) == 0);
+	struct mem_entry *e = mem_find(m, "root");
+	struct buf old = {0};
+	buf_put(&old, e->data, e->len);
+	dev_write(&a, "r", "two");
+	CHECK(dev_umount(&a) == 0);
+	struct buf now = {0};
+	e = mem_find(m, "root");
+	buf_put(&now, e->data, e->len);
+	CHECK(root_gen(now.data, now.len) > root_gen(old.data, old.len));
+
+	mem_set(m, "root", old.data, old.len); /* the operator serves the older root */
+	struct buf cached = {0};
+	CHECK(read_file(a.dir, "root", &cached) == 0);
+	CHECK(dev_mount(&a, m) == -ESTALE);
+	struct buf after = {0};
+	CHECK(read_file(a.dir, "root", &after) == 0); /* nothing local changed */
+	CHECK(after.len == cached.len && memcmp(after.data, cached.data, after.len) == 0);
+	mem_unset(m, "root"); /* the operator deletes the vault */
+	CHECK(dev_mount(&a, m) == -ESTALE);
+	mem_set(m, "root", now.data, now.len); /* honest again */
+	CHECK(dev_mount(&a, m) == 0);
+	CHECK(dev_reads(&a, "r", "two"));
+	CHECK(dev_umount(&a) == 0);
+	buf_free(&old);
+	buf_free(&now);
+	buf_free(&cached);
+	buf_free(&after);
+}
+
+/* Commits made offline while another device published are a conflict: refused, kept. */
+static void divergence(struct mem_remote *m)
+{
+	struct dev a, b;
+	dev_init(&a, "a3");
+	dev_init(&b, "b3");
+	CHECK(dev_mount(&a, m) == 0);
+	CHECK(dev_umount(&a) == 0);
+	m->down = -EHOSTDOWN;
+	CHECK(dev_mount(&a, m) == 0); /* offline, from the cache */
+	dev_write(&a, "offline", "a's work");
+	CHECK(dev_umount(&a) == -EAGAIN); /* nothing could upload */
+	m->down = 0;
+	CHECK(dev_mount(&b, m) == 0);
+	dev_write(&b, "online", "b's work");
+	dev_write(&b, "online", "b's work, again");
+	CHECK(dev_umount(&b) == 0);
+	uint64_t gen = vault_gen(m);
+	CHECK(dev_mount(&a, m) == -ESTALE);
+	CHECK(vault_gen(m) == gen); /* a wrote nothing */
+	a.o.readonly = true;	    /* a's offline work is still in its cache */
+	m->down = -EHOSTDOWN;
+	CHECK(dev_mount(&a, m) == 0);
+	CHECK(dev_reads(&a, "offline", "a's work"));
+	CHECK(dev_umount(&a) == 0);
+	m->down = 0;
+}
+
+/* A root replaced under a mounted writer stops its uploads; the other root stays. */
+static void publish_conflict(struct mem_remote *m)
+{
+	struct dev a;
+	dev_init(&a, "a4");
+	CHECK(dev_mount(&a, m) == 0);
+	dev_write(&a, "c", "one");
+	CHECK(sync_drain(a.sy) == 0);
+	struct mem_entry *e = mem_find(m, "root");
+	struct buf other = {0};
+	buf_put(&other, e->data, e->len);
+	mem_set(m, "root", other.data, other.len); /* same bytes, a new version: someone wrote */
+	dev_write(&a, "c", "two");
+	CHECK(sync_drain(a.sy) == -EAGAIN);
+	e = mem_find(m, "root");
+	CHECK(e && e->len == other.len && memcmp(e->data, other.data, e->len) == 0);
+	struct buf status = {0};
+	CHECK(read_file(a.dir, "status", &status) == 0);
+	buf_u8(&status, 0);
+	CHECK(status.data && strstr((char *)status.data, "\"state\":\"conflict\"") != NULL);
+	CHECK(dev_umount(&a) == -EAGAIN);
+	buf_free(&other);
+	buf_free(&status);
+}
+
+/* Clean-up keeps the newest `keep` roots and deletes the objects only older roots named. */
+static void clean_up(struct mem_remote *m)
+{
+	struct dev a;
+	dev_init(&a, "a5");
+	a.o.keep = 2;
+	CHECK(dev_mount(&a, m) == 0);
+	for (int k = 0; k < 6; k++) {
+		char text[32];
+		snprintf(text, sizeof(text), "version %d", k);
+		dev_write(&a, "x", text);
+		CHECK(sync_drain(a.sy) == 0);
+	}
+	CHECK(fs_each_object(a.fs, on_vault, m) == 0);
+	CHECK(dev_umount(&a) == 0); /* clean-up follows the publish the drain waited for */
+	CHECK(mem_count(m, "roots/") == 2);
+	/* the two retained roots name a page and a chunk each, and nothing else is left */
+	CHECK(mem_count(m, "objects/") >= 2 && mem_count(m, "objects/") <= 4);
+}
+
+/* A retained snapshot mounts read-only; one that is not retained is refused. */
+static void snapshot(struct mem_remote *m)
+{
+	struct snapshot *v = NULL;
+	size_t n = 0;
+	CHECK(sync_list_snapshots(&m->r, keys, vid, &v, &n) == 0 && n == 2);
+	struct dev s;
+	dev_init(&s, "snap");
+	s.o.readonly = true;
+	s.o.snapshot = n ? v[0].gen : 1;
+	CHECK(dev_mount(&s, m) == 0);
+	CHECK(dev_reads(&s, "x", "version 4"));
+	CHECK(dev_umount(&s) == 0);
+	s.o.snapshot = 1;
+	CHECK(dev_mount(&s, m) == -ENOENT);
+	free(v);
+}
+
+static struct mem_remote *fresh_vault(void)
+{
+	struct mem_remote *m = mem_remote_new();
+	if (!m)
+		exit(1);
+	return m;
+}
+
+int main(void)
+{
+	unit_setup();
+	if (!mkdtemp(top))
+		return 1;
+	unsigned char master[KEY_BYTES];
+	random_bytes(master, sizeof(master));
+	keys = keyring_derive(master);
+	workers_start();
+	struct mem_remote *m = fresh_vault();
+	publish_adopt_lease(m);
+	rollback(m);
+	divergence(m);
+	publish_conflict(m);
+	m->r.ops->free(&m->r);
+	m = fresh_vault();
+	clean_up(m);
+	snapshot(m);
+	m->r.ops->free(&m->r);
+	workers_stop();
+	keyring_free(keys);
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", top);
+	CHECK(system(cmd) == 0);
+	return unit_finish("test_sync");
+}
