@@ -62,6 +62,8 @@ int vault_unlock_interactive(const struct opts *o, const char *where, const stru
 			     struct vault *v);
 /* The cache folder of the coffer mounted at mp (absolute), from /proc/self/mountinfo. */
 int mounted_cache(const char *mp, char *cache, size_t cap);
+/* Runs fusermount3 -u (lazy: -uz) on mp by fork/exec; its exit status, or -1. */
+int run_fusermount(const char *mp, bool lazy, bool quiet);
 
 int cmd_init(int argc, char **argv);
 int cmd_mount(int argc, char **argv);

@@ -53,12 +53,8 @@ static bool daemon_alive(const char *cache)
 static int detach(const char *mp)
 {
 	fprintf(stderr, "coffer: %s was left by a stopped coffer; detaching it\n", mp);
-	if (umount2(mp, MNT_DETACH) < 0) {
-		char cmd[4200];
-		snprintf(cmd, sizeof(cmd), "fusermount3 -uz '%s' 2>/dev/null", mp);
-		if (system(cmd) != 0)
-			return -ENOTCONN;
-	}
+	if (umount2(mp, MNT_DETACH) < 0 && run_fusermount(mp, true, true) != 0)
+		return -ENOTCONN;
 	return 0;
 }
 

@@ -19,19 +19,6 @@ static const char usage[] =
 	"Commits, unmounts, and waits until the vault holds the final state.\n"
 	"  --no-wait  do not wait for the upload; it resumes at the next mount\n";
 
-static int run_fusermount(const char *mp)
-{
-	pid_t pid = fork();
-	if (pid == 0) {
-		execlp("fusermount3", "fusermount3", "-u", mp, (char *)NULL);
-		_exit(127);
-	}
-	int status;
-	if (pid < 0 || waitpid(pid, &status, 0) < 0)
-		return -1;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 /* Reads one number field from the daemon's status file (a flat JSON object). */
 static long long status_field(int dirfd, const char *field)
 {
@@ -107,7 +94,7 @@ int cmd_umount(int argc, char **argv)
 	}
 	if (o.no_wait)
 		file_replace_at(dirfd, "nowait", "", 0, 0);
-	if (run_fusermount(mp) != 0) {
+	if (run_fusermount(mp, false, false) != 0) {
 		fprintf(stderr, "coffer: could not unmount '%s' (is a file on it still open?)\n",
 			mp);
 		unlinkat(dirfd, "nowait", 0);
