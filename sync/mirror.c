@@ -3,17 +3,17 @@
  * retained root names, and evict uploaded objects beyond the cache cap.
  * Must never publish a root while any object it names is missing from the remote. */
 #include "sync/engine.h"
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
 #include "fs/log.h"
+#include "cache/evict.h"
+#include "cache/freed.h"
+#include "cache/status.h"
 
 #define BATCH 1024
 
@@ -140,9 +140,9 @@ static int clean_remote(struct sync *s)
 		}
 		uint64_t oldest = gens[drop];
 		if (!err)
-			err = store_freed_each(s->st, oldest, delete_object, s);
+			err = cache_freed_each(s->st, oldest, delete_object, s);
 		if (!err)
-			err = store_freed_drop(s->st, oldest);
+			err = cache_freed_drop(s->st, oldest);
 	}
 	free(gens);
 	return err;
@@ -227,46 +227,15 @@ static int renew_lease(struct sync *s)
 	return err;
 }
 
-struct cached_obj {
-	struct oname n;
-	time_t used;
-	uint64_t size;
-};
-
-struct cached {
-	struct sync *s;
-	uint64_t bytes;
-	struct cached_obj *v;
-	size_t n, cap;
-};
-
-static int note_cached(const struct oname *n, void *arg)
+/* The eviction predicate: only objects on the remote that no root waits to upload may go. */
+static bool uploaded(const struct oname *n, void *arg)
 {
-	struct cached *c = arg;
-	char hex[2 * NAME_BYTES + 1];
-	struct stat st;
-	oname_hex(n, hex);
-	if (fstatat(c->s->st->objfd, hex, &st, 0) < 0)
-		return 0;
-	c->bytes += (uint64_t)st.st_blocks * 512;
-	if (c->n == c->cap) {
-		size_t cap = c->cap ? 2 * c->cap : 1024;
-		void *v = realloc(c->v, cap * sizeof(*c->v));
-		if (!v)
-			return -ENOMEM;
-		c->v = v;
-		c->cap = cap;
-	}
-	c->v[c->n].n = *n;
-	c->v[c->n].used = st.st_atime > st.st_mtime ? st.st_atime : st.st_mtime;
-	c->v[c->n++].size = (uint64_t)st.st_blocks * 512;
-	return 0;
-}
-
-static int by_age(const void *a, const void *b)
-{
-	time_t x = ((const struct cached_obj *)a)->used, y = ((const struct cached_obj *)b)->used;
-	return x < y ? -1 : x > y;
+	struct sync *s = arg;
+	pthread_mutex_lock(&s->mu);
+	bool up = htab_get(s->remote_set, n->b, NAME_BYTES) &&
+		  !htab_get(s->pending, n->b, NAME_BYTES);
+	pthread_mutex_unlock(&s->mu);
+	return up;
 }
 
 void mirror_evict(struct sync *s, bool force)
@@ -275,40 +244,24 @@ void mirror_evict(struct sync *s, bool force)
 	if (!force && time(NULL) - last < 10)
 		return;
 	last = time(NULL);
-	struct cached c = {.s = s};
-	store_each(s->st, note_cached, &c);
-	uint64_t bytes = c.bytes;
-	if (s->o.cache_size && bytes > s->o.cache_size) {
-		qsort(c.v, c.n, sizeof(*c.v), by_age);
-		for (size_t k = 0; k < c.n && bytes > s->o.cache_size / 10 * 9; k++) {
-			pthread_mutex_lock(&s->mu);
-			bool uploaded = htab_get(s->remote_set, c.v[k].n.b, NAME_BYTES) &&
-					!htab_get(s->pending, c.v[k].n.b, NAME_BYTES);
-			pthread_mutex_unlock(&s->mu);
-			if (uploaded && store_obj_unlink(s->st, &c.v[k].n) == 0)
-				bytes -= c.v[k].size;
-		}
-	}
+	uint64_t bytes;
+	cache_evict(s->st, s->o.cache_size, uploaded, s, &bytes);
 	pthread_mutex_lock(&s->mu);
 	s->cache_bytes = bytes;
 	pthread_mutex_unlock(&s->mu);
-	free(c.v);
 }
 
 static void measure_waiting(struct sync *s)
 {
-	struct cached c = {.s = s};
 	pthread_mutex_lock(&s->mu);
 	struct batch *b = calloc(1, sizeof(*b));
 	if (b)
 		htab_each(s->pending, collect, b);
 	pthread_mutex_unlock(&s->mu);
-	for (size_t k = 0; b && k < b->n; k++)
-		note_cached(&b->names[k], &c);
+	uint64_t bytes = b ? cache_bytes_of(s->st, b->names, b->n) : 0;
 	pthread_mutex_lock(&s->mu);
-	s->bytes_waiting = c.bytes;
+	s->bytes_waiting = bytes;
 	pthread_mutex_unlock(&s->mu);
-	free(c.v);
 	free(b);
 }
 
@@ -330,50 +283,27 @@ int mirror_round(struct sync *s)
 	return r;
 }
 
-/* Copies s into out as the inside of a JSON string. */
-static void json_str(char *out, size_t cap, const char *s)
-{
-	size_t o = 0;
-	for (; *s && o + 7 < cap; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			o += (size_t)snprintf(out + o, cap - o, "\\%c", c);
-		else if (c < 0x20)
-			o += (size_t)snprintf(out + o, cap - o, "\\u%04x", c);
-		else
-			out[o++] = (char)c;
-	}
-	out[o] = 0;
-}
-
 void sync_write_status(struct sync *s)
 {
-	char text[2048], url[512], error[512];
-	json_str(url, sizeof(url), s->r->url);
-	json_str(error, sizeof(error), s->last_error);
 	const char *state = s->conflict						      ? "conflict"
 			    : s->failing					      ? "retrying"
 			    : htab_count(s->pending) || s->newest_gen > s->remote_gen ? "uploading"
 										      : "idle";
-	int n = snprintf(text, sizeof(text),
-			 "{\"state\":\"%s\",\"remote\":\"%s\",\"local_generation\":%" PRIu64
-			 ",\"remote_generation\":%" PRIu64 ",\"remote_committed\":%lld"
-			 ",\"objects_waiting\":%zu"
-			 ",\"bytes_waiting\":%" PRIu64 ",\"upload_rate\":%.0f"
-			 ",\"objects_uploaded\":%" PRIu64 ",\"bytes_uploaded\":%" PRIu64
-			 ",\"cache_bytes\":%" PRIu64
-			 ",\"last_error\":\"%s\",\"last_error_time\":%lld"
-			 ",\"pid\":%d}\n",
-			 state, url, s->newest_gen, s->remote_gen,
-			 (long long)(s->remote_time / 1000000000), htab_count(s->pending),
-			 s->bytes_waiting, s->rate, s->objects_sent, s->bytes_sent, s->cache_bytes,
-			 error, (long long)s->last_error_time, (int)getpid());
-	int fd =
-		openat(s->st->dirfd, ".status.tmp", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return;
-	bool ok = write(fd, text, (size_t)n) == n;
-	close(fd);
-	if (ok)
-		renameat(s->st->dirfd, ".status.tmp", s->st->dirfd, "status");
+	struct status st = {
+		.local_generation = s->newest_gen,
+		.remote_generation = s->remote_gen,
+		.remote_committed = s->remote_time / 1000000000,
+		.objects_waiting = htab_count(s->pending),
+		.bytes_waiting = s->bytes_waiting,
+		.upload_rate = s->rate,
+		.objects_uploaded = s->objects_sent,
+		.bytes_uploaded = s->bytes_sent,
+		.cache_bytes = s->cache_bytes,
+		.last_error_time = s->last_error_time,
+		.pid = (int)getpid(),
+	};
+	snprintf(st.state, sizeof(st.state), "%s", state);
+	snprintf(st.remote, sizeof(st.remote), "%s", s->r->url);
+	snprintf(st.last_error, sizeof(st.last_error), "%s", s->last_error);
+	cache_status_write(s->st, &st);
 }

@@ -8,11 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
-#include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
 #include "fs/log.h"
+#include "cache/files.h"
+#include "cache/nowait.h"
 
 int nameset_add(struct htab *t, const struct oname *n)
 {
@@ -99,7 +99,7 @@ static int reconcile(struct sync *s, const struct buf *R, const struct root_info
 	struct root_info li = {0};
 	char when[64];
 	format_time(ri->time_ns, when, sizeof(when));
-	int lerr = store_file_read(s->st, "root", &L);
+	int lerr = cache_root_read(s->st, &L);
 	if (!lerr && root_peek(s->keys, s->vid, L.data, L.len, &li))
 		lerr = -EBADMSG;
 	int err = 0;
@@ -111,7 +111,7 @@ static int reconcile(struct sync *s, const struct buf *R, const struct root_info
 			s->r->url, ri->gen, when, s->state.seen);
 		err = -ESTALE;
 	} else if (lerr == -ENOENT || (!lerr && ri->gen > li.gen && li.gen == s->state.synced)) {
-		err = store_file_replace(s->st, "root", R->data, R->len);
+		err = cache_root_replace(s->st, R->data, R->len);
 		if (!err)
 			fprintf(stderr,
 				"coffer: fetched generation %" PRIu64 " (committed %s) from %s\n",
@@ -209,7 +209,7 @@ static int attach_snapshot(struct sync *s)
 			s->o.snapshot, s->r->url);
 		err = -EBADMSG;
 	} else {
-		err = store_file_replace(s->st, "root", R.data, R.len);
+		err = cache_root_replace(s->st, R.data, R.len);
 	}
 	buf_free(&R);
 	return err;
@@ -256,7 +256,7 @@ int sync_attach(struct sync **out, struct remote *r, struct store *st, const str
 		if (err == -EHOSTDOWN || err == -EAGAIN || err == -ETIMEDOUT ||
 		    err == -ECONNREFUSED) {
 			struct buf L = {0};
-			int lerr = store_file_read(st, "root", &L);
+			int lerr = cache_root_read(st, &L);
 			buf_free(&L);
 			if (lerr) {
 				fprintf(stderr,
@@ -280,8 +280,7 @@ int sync_attach(struct sync **out, struct remote *r, struct store *st, const str
 		free(s);
 		return err;
 	}
-	st->fetch = fetch_object;
-	st->fetch_arg = s;
+	store_set_fetch(st, fetch_object, s);
 	*out = s;
 	return 0;
 }
@@ -314,11 +313,10 @@ static int add_missing(const struct oname *n, void *arg)
 {
 	struct sync *s = arg;
 	char hex[2 * NAME_BYTES + 1];
-	struct stat st;
 	oname_hex(n, hex);
 	if (htab_get(s->remote_set, n->b, NAME_BYTES))
 		return 0;
-	if (fstatat(s->st->objfd, hex, &st, 0) == 0)
+	if (store_obj_cached(s->st, n))
 		return nameset_add(s->pending, n);
 	if (s->listed)
 		log_msg(LOG_ERR,
@@ -345,8 +343,7 @@ static int follow_round(struct sync *s)
 				", this cache has seen %" PRIu64 "; keeping the newer",
 				ri.gen, s->state.seen);
 		} else if (ri.gen > s->remote_gen &&
-			   store_file_replace(s->st, "root", R.data, R.len) == 0 &&
-			   fs_reload(s->fs) == 0) {
+			   cache_root_replace(s->st, R.data, R.len) == 0 && fs_reload(s->fs) == 0) {
 			log_msg(LOG_INFO, "following generation %" PRIu64, ri.gen);
 			pthread_mutex_lock(&s->mu);
 			s->remote_gen = s->newest_gen = ri.gen;
@@ -426,7 +423,7 @@ int sync_start(struct sync *s, struct fs *fs)
 	}
 	struct buf root = {0};
 	struct root_info ri;
-	if (!store_file_read(s->st, "root", &root) &&
+	if (!cache_root_read(s->st, &root) &&
 	    !root_peek(s->keys, s->vid, root.data, root.len, &ri)) {
 		s->newest = root;
 		s->newest_gen = ri.gen;
@@ -491,14 +488,6 @@ static void *sync_main(void *arg)
 	return NULL;
 }
 
-static bool nowait_requested(struct sync *s)
-{
-	struct buf b = {0};
-	int err = store_file_read(s->st, "nowait", &b);
-	buf_free(&b);
-	return err == 0;
-}
-
 int sync_drain(struct sync *s)
 {
 	if (!s->running || s->o.readonly)
@@ -511,7 +500,7 @@ int sync_drain(struct sync *s)
 	for (;;) {
 		if (htab_count(s->pending) == 0 && s->remote_gen >= s->newest_gen)
 			break;
-		if (s->conflict || nowait_requested(s) ||
+		if (s->conflict || cache_nowait_isset(s->st) ||
 		    time(NULL) - s->last_progress > (time_t)s->o.drain_limit) {
 			err = -EAGAIN;
 			break;
@@ -540,7 +529,7 @@ void sync_stop(struct sync *s)
 		s->has_lease = false;
 	if (s->running)
 		sync_write_status(s);
-	s->st->fetch = NULL;
+	store_set_fetch(s->st, NULL, NULL);
 	nameset_free(s->pending);
 	nameset_free(s->remote_set);
 	buf_free(&s->newest);
