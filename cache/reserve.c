@@ -23,12 +23,7 @@ int cache_reserve_fill(struct store *s)
 	if (fd < 0)
 		return fd;
 	int err = -posix_fallocate(fd, 0, (off_t)CACHE_RESERVE);
-	close(fd);
-	if (!err && renameat(s->dirfd, RESERVE_TMP, s->dirfd, RESERVE_FILE) < 0)
-		err = -errno;
-	if (err)
-		unlinkat(s->dirfd, RESERVE_TMP, 0);
-	return err;
+	return file_install_fresh(fd, s->dirfd, RESERVE_TMP, RESERVE_FILE, err);
 }
 
 int cache_reserve_release(struct store *s)

@@ -23,12 +23,7 @@ int cache_status_write(struct store *s, const struct status *st)
 	if (fd < 0)
 		return fd;
 	int err = file_write_all(fd, text, (size_t)n);
-	close(fd);
-	if (!err && renameat(s->dirfd, STATUS_TMP, s->dirfd, STATUS_FILE) < 0)
-		err = -errno;
-	if (err)
-		unlinkat(s->dirfd, STATUS_TMP, 0);
-	return err;
+	return file_install_fresh(fd, s->dirfd, STATUS_TMP, STATUS_FILE, err);
 }
 
 int cache_status_read(struct store *s, struct status *st)

@@ -102,3 +102,13 @@ int file_create_fresh(int dirfd, const char *name)
 	int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	return fd < 0 ? -errno : fd;
 }
+
+int file_install_fresh(int fd, int dirfd, const char *tmp, const char *name, int err)
+{
+	close(fd);
+	if (!err && renameat(dirfd, tmp, dirfd, name) < 0)
+		err = -errno;
+	if (err)
+		unlinkat(dirfd, tmp, 0);
+	return err;
+}

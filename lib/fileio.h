@@ -18,6 +18,9 @@ int file_replace_at(int dirfd, const char *name, const void *p, size_t len, int 
 /* Creates dirfd/name for writing, new and empty: removes what was left there (a crash, or a
  * planted symlink) and opens with O_EXCL|O_NOFOLLOW. A descriptor or a negative errno. */
 int file_create_fresh(int dirfd, const char *name);
+/* Ends the writing of fd, opened by file_create_fresh(dirfd, tmp): closes it and, when err is
+ * 0, renames tmp over name (no fsync); on any error removes tmp. Returns the error. */
+int file_install_fresh(int fd, int dirfd, const char *tmp, const char *name, int err);
 /* Writes all of p, retrying short writes and EINTR. */
 int file_write_all(int fd, const void *p, size_t len);
 
