@@ -5,7 +5,7 @@
 #define COFFER_CLI_H
 #include <stdbool.h>
 #include <stddef.h>
-#include "fs/store.h"
+#include "cache/store.h"
 #include "fs/vault.h"
 #include "sync/remote.h"
 #include <stdint.h>
@@ -47,15 +47,12 @@ void die_usage(const char *usage);
 char *passphrase_read(const struct opts *o, bool confirm, size_t *len);
 void passphrase_free(char *p);
 
-/* The file in a cache that names the vault URL it was last mounted from. */
-#define CACHE_URL_NAME "vault-url"
-
 /* Reads and parses the vault config from the remote, printing a clear message on failure.
  * With o, an unreachable remote falls back to the config copy of the cache that serves it. */
 int vault_read(const struct opts *o, struct remote *r, struct buf *text, struct vault *v);
 /* Opens the cache (default $XDG_CACHE_HOME/coffer/<id>; a snapshot's gets the suffix
- * .snapshot-GEN) into s; path gets its location. */
-int cache_open(const struct opts *o, const struct vault *v, struct store *s, char *path,
+ * .snapshot-GEN) into *s; path gets its location. */
+int cache_open(const struct opts *o, const struct vault *v, struct store **s, char *path,
 	       size_t cap);
 /* Prompts, unlocks the vault config; prints "wrong passphrase" and fails when it is. */
 int vault_unlock_interactive(const struct opts *o, const char *where, const struct buf *text,

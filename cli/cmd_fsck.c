@@ -6,6 +6,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include "cache/lock.h"
 #include "fs/core.h"
 #include "sync/sync.h"
 
@@ -50,19 +51,19 @@ int cmd_fsck(int argc, char **argv)
 	struct remote *r = remote_open(o.args[0], &o.ropts);
 	struct buf text = {0};
 	struct vault v;
-	struct store st;
+	struct store *st;
 	char cache[4096];
 	if (!r || vault_read(&o, r, &text, &v) || cache_open(&o, &v, &st, cache, sizeof(cache)))
 		return 1;
 	int rc = 1;
-	if (store_lock(&st))
+	if (cache_lock_take(st))
 		fprintf(stderr,
 			"coffer: the cache '%s' is in use by a mounted coffer; unmount first\n",
 			cache);
 	else if (!vault_unlock_interactive(&o, r->url, &text, &v))
-		rc = check(&o, r, &st, &v, cache);
+		rc = check(&o, r, st, &v, cache);
 	vault_release(&v);
-	store_close(&st);
+	store_close(st);
 	buf_free(&text);
 	remote_free(r);
 	return rc;

@@ -8,11 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
-#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
+#include "cache/files.h"
+#include "cache/lock.h"
+#include "cache/nowait.h"
 #include "fs/core.h"
 #include "fs/fuse_ops.h"
 #include "fs/log.h"
@@ -40,13 +42,11 @@ static const char usage[] =
  * the cache's lock for as long as it lives. */
 static bool daemon_alive(const char *cache)
 {
-	char lock[4200];
-	snprintf(lock, sizeof(lock), "%s/lock", cache);
-	int fd = open(lock, O_RDWR | O_CLOEXEC);
-	if (fd < 0)
+	struct store *c;
+	if (store_open_existing(&c, cache))
 		return false;
-	bool busy = flock(fd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK;
-	close(fd);
+	bool busy = cache_lock_watch(c) == 0 && cache_lock_held(c);
+	store_close(c);
 	return busy;
 }
 
@@ -245,7 +245,7 @@ int cmd_mount(int argc, char **argv)
 	struct remote *r = remote_open(o.args[0], &o.ropts);
 	struct buf text = {0};
 	struct vault v;
-	struct store st;
+	struct store *st;
 	char cache[4096];
 	if (!r || vault_read(&o, r, &text, &v))
 		return 1;
@@ -263,20 +263,20 @@ int cmd_mount(int argc, char **argv)
 	}
 	if (cache_open(&o, &v, &st, cache, sizeof(cache)))
 		return 1;
-	if (store_lock(&st)) {
+	if (cache_lock_take(st)) {
 		fprintf(stderr, "coffer: the cache '%s' is already in use by a mounted coffer\n",
 			cache);
 		return 1;
 	}
 	if (vault_unlock_interactive(&o, r->url, &text, &v))
 		return 1;
-	store_file_replace(&st, VAULT_CONFIG_NAME, text.data, text.len);
+	cache_config_replace(st, text.data, text.len);
 	if (!o.snapshot)
-		store_file_replace(&st, CACHE_URL_NAME, r->url, strlen(r->url));
-	unlinkat(st.dirfd, "nowait", 0);
-	int rc = start(&o, r, &st, &v, cache, mp);
+		cache_url_replace(st, r->url, strlen(r->url));
+	cache_nowait_clear(st);
+	int rc = start(&o, r, st, &v, cache, mp);
 	vault_release(&v);
-	store_close(&st);
+	store_close(st);
 	buf_free(&text);
 	remote_free(r);
 	return rc;

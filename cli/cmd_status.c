@@ -2,6 +2,8 @@
  * its cache (status file): generations, what waits to upload, rate, last error, cache size.
  * Must never print anything from inside the vault: names, sizes of files. */
 #include "cli/cli.h"
+#include "cache/status.h"
+#include <inttypes.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -18,65 +20,53 @@ static const char usage[] =
 	"rate, the last error and the cache size, one 'key: value' per line\n"
 	"(or the daemon's JSON with --json).\n";
 
-/* The value text of "key": in a flat JSON object, without quotes. */
-static void field(const char *json, const char *key, char *out, size_t cap)
+static void print_time(int64_t t, const char *label)
 {
-	char pat[64];
-	snprintf(pat, sizeof(pat), "\"%s\":", key);
-	const char *p = strstr(json, pat);
-	out[0] = 0;
-	if (!p)
-		return;
-	p += strlen(pat);
-	bool quoted = *p == '"';
-	p += quoted;
-	size_t n = 0;
-	for (; *p && n + 1 < cap; p++) {
-		if (quoted && *p == '\\' && p[1]) {
-			out[n++] = *++p;
-			continue;
-		}
-		if (quoted ? *p == '"' : (*p == ',' || *p == '}'))
-			break;
-		out[n++] = *p;
-	}
-	out[n] = 0;
-}
-
-static void print_time(const char *json, const char *key, const char *label)
-{
-	char v[64], when[64] = "never";
-	field(json, key, v, sizeof(v));
-	time_t t = (time_t)strtoll(v, NULL, 10);
+	char when[64] = "never";
 	struct tm tm;
-	if (t > 0)
-		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S %Z", localtime_r(&t, &tm));
+	time_t tt = (time_t)t;
+	if (tt > 0)
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S %Z", localtime_r(&tt, &tm));
 	printf("%s: %s\n", label, when);
 }
 
-static void print_human(const char *json, const char *mp)
+static void print_text(const char *label, const char *v)
 {
-	static const char *keys[][2] = {
-		{"state", "state"},
-		{"remote", "vault"},
-		{"local_generation", "local generation"},
-		{"remote_generation", "vault generation"},
-		{"objects_waiting", "objects waiting"},
-		{"bytes_waiting", "bytes waiting"},
-		{"upload_rate", "upload rate (bytes/s)"},
-		{"objects_uploaded", "objects uploaded"},
-		{"bytes_uploaded", "bytes uploaded"},
-		{"cache_bytes", "cache bytes"},
-		{"last_error", "last error"},
-	};
-	char v[512];
+	printf("%s: %s\n", label, v[0] ? v : "none");
+}
+
+static void print_u64(const char *label, uint64_t v)
+{
+	printf("%s: %" PRIu64 "\n", label, v);
+}
+
+static void print_human(const struct status *st, const char *mp)
+{
 	printf("mountpoint: %s\n", mp);
-	for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
-		field(json, keys[k][0], v, sizeof(v));
-		printf("%s: %s\n", keys[k][1], v[0] ? v : "none");
-	}
-	print_time(json, "remote_committed", "vault generation committed");
-	print_time(json, "last_error_time", "last error time");
+	print_text("state", st->state);
+	print_text("vault", st->remote);
+	print_u64("local generation", st->local_generation);
+	print_u64("vault generation", st->remote_generation);
+	print_u64("objects waiting", st->objects_waiting);
+	print_u64("bytes waiting", st->bytes_waiting);
+	printf("upload rate (bytes/s): %.0f\n", st->upload_rate);
+	print_u64("objects uploaded", st->objects_uploaded);
+	print_u64("bytes uploaded", st->bytes_uploaded);
+	print_u64("cache bytes", st->cache_bytes);
+	print_text("last error", st->last_error);
+	print_time(st->remote_committed, "vault generation committed");
+	print_time(st->last_error_time, "last error time");
+}
+
+/* Reads the status of the cache folder at path. */
+static int read_status(const char *path, struct status *st)
+{
+	struct store *c;
+	int err = store_open_existing(&c, path);
+	if (!err)
+		err = cache_status_read(c, st);
+	store_close(c);
+	return err;
 }
 
 int cmd_status(int argc, char **argv)
@@ -89,20 +79,20 @@ int cmd_status(int argc, char **argv)
 		fprintf(stderr, "coffer: nothing of coffer's is mounted on '%s'\n", o.args[0]);
 		return 1;
 	}
-	int dirfd = open(cache, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	struct buf b = {0};
-	int err = dirfd < 0 ? -errno : file_read_at(dirfd, "status", &b, 65536);
-	if (dirfd >= 0)
-		close(dirfd);
+	struct status st;
+	char text[STATUS_TEXT_MAX];
+	int err = read_status(cache, &st);
+	if (err == -EINVAL) {
+		fprintf(stderr, "coffer: the status of '%s' is damaged\n", mp);
+		return 1;
+	}
 	if (err) {
 		fprintf(stderr, "coffer: no status for '%s' yet (%s)\n", mp, strerror(-err));
 		return 1;
 	}
-	buf_u8(&b, 0);
-	if (o.json)
-		fputs((char *)b.data, stdout);
-	else
-		print_human((char *)b.data, mp);
-	buf_free(&b);
+	if (o.json && status_encode(&st, text, sizeof(text)) > 0)
+		fputs(text, stdout);
+	else if (!o.json)
+		print_human(&st, mp);
 	return 0;
 }

@@ -3,13 +3,16 @@
  * showing progress on a terminal. --no-wait stops waiting for the upload and says what is left.
  * Must never report success before the daemon has released the cache. */
 #include "cli/cli.h"
+#include "cache/lock.h"
+#include "cache/nowait.h"
+#include "cache/status.h"
+#include <inttypes.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -19,55 +22,36 @@ static const char usage[] =
 	"Commits, unmounts, and waits until the vault holds the final state.\n"
 	"  --no-wait  do not wait for the upload; it resumes at the next mount\n";
 
-/* Reads one number field from the daemon's status file (a flat JSON object). */
-static long long status_field(int dirfd, const char *field)
+static void show_progress(struct store *c, bool final)
 {
-	struct buf b = {0};
-	char pat[64];
-	long long v = -1;
-	if (file_read_at(dirfd, "status", &b, 65536) == 0) {
-		buf_u8(&b, 0);
-		snprintf(pat, sizeof(pat), "\"%s\":", field);
-		char *p = strstr((char *)b.data, pat);
-		if (p)
-			v = strtoll(p + strlen(pat), NULL, 10);
-	}
-	buf_free(&b);
-	return v;
-}
-
-static void show_progress(int dirfd, bool final)
-{
-	long long objs = status_field(dirfd, "objects_waiting");
-	long long bytes = status_field(dirfd, "bytes_waiting");
-	long long rate = status_field(dirfd, "upload_rate");
-	if (objs < 0)
+	struct status st;
+	if (cache_status_read(c, &st))
 		return;
 	if (final) {
-		if (objs > 0)
+		if (st.objects_waiting > 0)
 			fprintf(stderr,
-				"coffer: %lld objects (%lld bytes) are not on the vault yet; they upload "
+				"coffer: %" PRIu64 " objects (%" PRIu64
+				" bytes) are not on the vault yet; they upload "
 				"at the next mount\n",
-				objs, bytes);
+				st.objects_waiting, st.bytes_waiting);
 		return;
 	}
-	fprintf(stderr, "\rcoffer: uploading: %lld objects, %.1f MiB left, %.1f MiB/s   ", objs,
-		(double)bytes / 1048576, (double)rate / 1048576);
+	fprintf(stderr, "\rcoffer: uploading: %" PRIu64 " objects, %.1f MiB left, %.1f MiB/s   ",
+		st.objects_waiting, (double)st.bytes_waiting / 1048576, st.upload_rate / 1048576);
 }
 
 /* Waits for the daemon to let go of the cache lock, showing progress on a terminal. */
-static void wait_daemon(int dirfd, int lockfd)
+static void wait_daemon(struct store *c)
 {
 	bool tty = isatty(2);
 	bool shown = false;
-	while (flock(lockfd, LOCK_SH | LOCK_NB) < 0) {
+	while (cache_lock_held(c)) {
 		if (tty) {
-			show_progress(dirfd, false);
+			show_progress(c, false);
 			shown = true;
 		}
 		usleep(200000);
 	}
-	flock(lockfd, LOCK_UN);
 	if (shown)
 		fputc('\n', stderr);
 }
@@ -86,24 +70,24 @@ int cmd_umount(int argc, char **argv)
 		fprintf(stderr, "coffer: nothing of coffer's is mounted on '%s'\n", mp);
 		return 1;
 	}
-	int dirfd = open(cache, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int lockfd = dirfd < 0 ? -1 : openat(dirfd, "lock", O_RDONLY | O_CLOEXEC);
-	if (lockfd < 0) {
+	struct store *c;
+	if (store_open_existing(&c, cache) || cache_lock_watch(c)) {
 		fprintf(stderr, "coffer: cannot open the cache '%s' of %s\n", cache, mp);
+		store_close(c);
 		return 1;
 	}
 	if (o.no_wait)
-		file_replace_at(dirfd, "nowait", "", 0, 0);
+		cache_nowait_set(c);
 	if (run_fusermount(mp, false, false) != 0) {
 		fprintf(stderr, "coffer: could not unmount '%s' (is a file on it still open?)\n",
 			mp);
-		unlinkat(dirfd, "nowait", 0);
+		cache_nowait_clear(c);
+		store_close(c);
 		return 1;
 	}
-	wait_daemon(dirfd, lockfd);
-	show_progress(dirfd, true);
-	unlinkat(dirfd, "nowait", 0);
-	close(lockfd);
-	close(dirfd);
+	wait_daemon(c);
+	show_progress(c, true);
+	cache_nowait_clear(c);
+	store_close(c);
 	return 0;
 }

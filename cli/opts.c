@@ -1,6 +1,7 @@
 /* opts: option parsing shared by every command, and the vault and cache locations.
  * Must never accept a passphrase as an argument. */
 #include "cli/cli.h"
+#include "cache/files.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <dirent.h>
@@ -232,53 +233,50 @@ static bool unreachable(int err)
 	return err == -EHOSTDOWN || err == -ECONNREFUSED || err == -ETIMEDOUT || err == -EAGAIN;
 }
 
-/* Whether the cache folder `dir` was last mounted from `url` (its vault-url file says so). */
-static bool cache_serves(const char *dir, const char *url)
+/* Whether the cache `c` was last mounted from `url` (its vault URL file says so). */
+static bool cache_serves(struct store *c, const char *url)
 {
-	char path[4200], got[4096];
-	if (snprintf(path, sizeof(path), "%s/" CACHE_URL_NAME, dir) >= (int)sizeof(path))
-		return false;
-	FILE *f = fopen(path, "re");
-	size_t n = f ? fread(got, 1, sizeof(got) - 1, f) : 0;
-	if (f)
-		fclose(f);
-	got[n] = 0;
-	return n > 0 && strcmp(got, url) == 0;
+	struct buf got = {0};
+	bool same = cache_url_read(c, &got) == 0 && got.len > 0 && got.len == strlen(url) &&
+		    memcmp(got.data, url, got.len) == 0;
+	buf_free(&got);
+	return same;
+}
+
+/* The cache folder at dir, if there is one and (with url) it serves url; NULL otherwise. */
+static struct store *cache_at(const char *dir, const char *url)
+{
+	struct store *c;
+	if (store_open_existing(&c, dir))
+		return NULL;
+	if (!url || cache_serves(c, url))
+		return c;
+	store_close(c);
+	return NULL;
 }
 
 /* The vault cannot be reached: read the copy of its config that a cache kept at its last mount,
  * from --cache, or else from the default cache that was last mounted from the same URL. */
 static int config_from_cache(const struct opts *o, const char *url, struct buf *text)
 {
-	char dir[4096] = "", path[4200];
+	struct store *c = NULL;
 	if (o->cache) {
-		snprintf(dir, sizeof(dir), "%s", o->cache);
+		c = cache_at(o->cache, NULL);
 	} else {
-		char parent[4096];
+		char parent[4096], dir[4096];
 		cache_parent(parent, sizeof(parent));
 		DIR *d = opendir(parent);
 		struct dirent *e;
-		while (d && !dir[0] && (e = readdir(d))) {
-			if (e->d_name[0] == '.')
-				continue;
-			if (snprintf(dir, sizeof(dir), "%s/%s", parent, e->d_name) >=
-				    (int)sizeof(dir) ||
-			    !cache_serves(dir, url))
-				dir[0] = 0;
-		}
+		while (d && !c && (e = readdir(d)))
+			if (e->d_name[0] != '.' && snprintf(dir, sizeof(dir), "%s/%s", parent,
+							    e->d_name) < (int)sizeof(dir))
+				c = cache_at(dir, url);
 		if (d)
 			closedir(d);
 	}
-	if (snprintf(path, sizeof(path), "%s/" VAULT_CONFIG_NAME, dir) >= (int)sizeof(path))
-		return -ENAMETOOLONG;
-	int fd = dir[0] ? open(path, O_RDONLY | O_CLOEXEC) : -1;
-	char chunk[4096];
-	ssize_t n;
-	while (fd >= 0 && (n = read(fd, chunk, sizeof(chunk))) > 0)
-		buf_put(text, chunk, (size_t)n);
-	if (fd >= 0)
-		close(fd);
-	return fd >= 0 && text->len > 0 && !text->err ? 0 : -ENOENT;
+	int err = c ? cache_config_read(c, text) : -ENOENT;
+	store_close(c);
+	return !err && text->len > 0 && !text->err ? 0 : -ENOENT;
 }
 
 int vault_read(const struct opts *o, struct remote *r, struct buf *text, struct vault *v)
@@ -322,7 +320,8 @@ static int mkdir_p(char *path)
 	return mkdir(path, 0700) < 0 && errno != EEXIST ? -errno : 0;
 }
 
-int cache_open(const struct opts *o, const struct vault *v, struct store *s, char *path, size_t cap)
+int cache_open(const struct opts *o, const struct vault *v, struct store **s, char *path,
+	       size_t cap)
 {
 	if (o->cache) {
 		snprintf(path, cap, "%s", o->cache);

@@ -4,6 +4,9 @@
  * Must never delete an object that the durable root names, and never write a root whose objects
  * are not all durable. */
 #include "fs/fs.h"
+#include "cache/files.h"
+#include "cache/freed.h"
+#include "cache/reserve.h"
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -165,7 +168,7 @@ static int write_commit(struct fs *fs, struct commit *c)
 	if (!err)
 		err = collect_lists(c);
 	if (!err)
-		err = store_freed_append(fs->st, c->gen, c->free.v, c->free.n);
+		err = cache_freed_append(fs->st, c->gen, c->free.v, c->free.n);
 	if (err)
 		return err;
 	struct buf sealed = {0};
@@ -173,7 +176,7 @@ static int write_commit(struct fs *fs, struct commit *c)
 	root_aad(fs, aad);
 	err = meta_seal(fs->keys->root, aad, sizeof(aad), &c->root, &sealed);
 	if (!err)
-		err = store_file_replace(fs->st, "root", sealed.data, sealed.len);
+		err = cache_root_replace(fs->st, sealed.data, sealed.len);
 	buf_free(&c->root);
 	c->root = sealed;
 	return err;
@@ -248,13 +251,13 @@ int fs_commit(struct fs *fs)
 	if (fs->readonly)
 		return 0;
 	int err = commit_once(fs);
-	if (err == -ENOSPC && store_reserve_release(fs->st) == 0) {
+	if (err == -ENOSPC && cache_reserve_release(fs->st) == 0) {
 		log_msg(LOG_WARNING, "the cache's disk is full: this commit uses the space kept in "
 				     "reserve; delete files to make room, or writes will fail");
 		err = commit_once(fs);
 	}
 	if (!err)
-		store_reserve_fill(fs->st);
+		cache_reserve_fill(fs->st);
 	return err;
 }
 
@@ -314,7 +317,7 @@ int fs_load(struct fs *fs, uid_t uid, gid_t gid)
 {
 	struct buf obj = {0}, plain = {0};
 	uint8_t aad[20];
-	int err = store_file_read(fs->st, "root", &obj);
+	int err = cache_root_read(fs->st, &obj);
 	if (err == -ENOENT) {
 		buf_free(&obj);
 		return fresh_root(fs, uid, gid);
@@ -332,7 +335,7 @@ int fs_load(struct fs *fs, uid_t uid, gid_t gid)
 		if (!oname_is_zero(&fs->pages[p].name))
 			load_page(fs, p);
 	if (!fs->readonly)
-		store_freed_trim(fs->st, fs->gen); /* records of commits that never happened */
+		cache_freed_trim(fs->st, fs->gen); /* records of commits that never happened */
 	htab_each(fs->inodes, set_parents, fs);
 	return inode_get(fs, ROOT_INO) ? 0 : -EBADMSG;
 }

@@ -11,7 +11,7 @@
 #include <sys/types.h>
 #include <time.h>
 #include "crypto/crypto.h"
-#include "fs/store.h"
+#include "cache/store.h"
 #include "lib/htab.h"
 #include "fs/core.h"
 

@@ -4,6 +4,7 @@
  * unknown), and never run a commit on a read-only mount. */
 #include "fs/core.h"
 #include "fs/fs.h"
+#include "cache/reserve.h"
 #include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -133,7 +134,7 @@ int fs_mount_load(struct fs *fs, uid_t uid, gid_t gid)
 	if (!err && !fs->readonly)
 		err = collect_garbage(fs);
 	if (!err && !fs->readonly)
-		store_reserve_fill(fs->st); /* best effort: a full disk still mounts */
+		cache_reserve_fill(fs->st); /* best effort: a full disk still mounts */
 	if (!err && fs->dirty)
 		err = fs_commit(fs);
 	return err;

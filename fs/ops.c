@@ -628,8 +628,9 @@ int fs_removexattr(struct fs *fs, uint64_t ino, const char *name)
 
 int fs_statfs(struct fs *fs, struct statvfs *sv)
 {
-	if (fstatvfs(fs->st->dirfd, sv) < 0)
-		return -errno;
+	int err = store_statvfs(fs->st, sv);
+	if (err)
+		return err;
 	pthread_mutex_lock(&fs->mu);
 	sv->f_files =
 		sv->f_files > htab_count(fs->inodes) ? sv->f_files : htab_count(fs->inodes) * 2;

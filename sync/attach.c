@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "cache/files.h"
 
 int attach_read_root(struct sync *s, struct buf *b, struct root_info *ri, char tag[TAG_MAX])
 {
@@ -30,7 +31,7 @@ static int reconcile(struct sync *s, const struct buf *R, const struct root_info
 	struct root_info li = {0};
 	char when[64];
 	sync_format_time(ri->time_ns, when, sizeof(when));
-	int lerr = store_file_read(s->st, "root", &L);
+	int lerr = cache_root_read(s->st, &L);
 	if (!lerr && root_peek(s->keys, s->vid, L.data, L.len, &li))
 		lerr = -EBADMSG;
 	int err = 0;
@@ -42,7 +43,7 @@ static int reconcile(struct sync *s, const struct buf *R, const struct root_info
 			s->r->url, ri->gen, when, s->state.seen);
 		err = -ESTALE;
 	} else if (lerr == -ENOENT || (!lerr && ri->gen > li.gen && li.gen == s->state.synced)) {
-		err = store_file_replace(s->st, "root", R->data, R->len);
+		err = cache_root_replace(s->st, R->data, R->len);
 		if (!err)
 			fprintf(stderr,
 				"coffer: fetched generation %" PRIu64 " (committed %s) from %s\n",
@@ -140,7 +141,7 @@ static int attach_snapshot(struct sync *s)
 			s->o.snapshot, s->r->url);
 		err = -EBADMSG;
 	} else {
-		err = store_file_replace(s->st, "root", R.data, R.len);
+		err = cache_root_replace(s->st, R.data, R.len);
 	}
 	buf_free(&R);
 	return err;
@@ -155,7 +156,7 @@ static bool unreachable(int err)
 static int attach_offline(struct sync *s, int err)
 {
 	struct buf L = {0};
-	int lerr = store_file_read(s->st, "root", &L);
+	int lerr = cache_root_read(s->st, &L);
 	buf_free(&L);
 	if (lerr) {
 		fprintf(stderr, "coffer: cannot reach %s, and this cache is empty\n", s->r->url);
@@ -203,8 +204,7 @@ int sync_attach(struct sync **out, struct remote *r, struct store *st, const str
 		free(s);
 		return err;
 	}
-	st->fetch = fetch_object;
-	st->fetch_arg = s;
+	store_set_fetch(st, fetch_object, s);
 	*out = s;
 	return 0;
 }

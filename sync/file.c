@@ -5,7 +5,7 @@
  * Must never leave a partly written file under a final name. */
 #include "sync/remote.h"
 #include "crypto/crypto.h"
-#include "fs/store.h"
+#include "lib/fileio.h"
 #include <dirent.h>
 #include <stdbool.h>
 #include <errno.h>

@@ -8,11 +8,12 @@
 #include <stdio.h>
 #include <string.h>
 #include <syslog.h>
+#include "cache/files.h"
 #include "fs/log.h"
 
 static void adopt(struct sync *s, const struct buf *R, const struct root_info *ri, const char *tag)
 {
-	if (store_file_replace(s->st, "root", R->data, R->len) || fs_reload(s->fs))
+	if (cache_root_replace(s->st, R->data, R->len) || fs_reload(s->fs))
 		return;
 	log_msg(LOG_INFO, "following generation %" PRIu64, ri->gen);
 	pthread_mutex_lock(&s->mu);

@@ -4,17 +4,16 @@
  * Must never publish a root while any object it names is missing from the vault, and never
  * evict an object the vault does not hold. */
 #include "sync/engine.h"
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
 #include "fs/log.h"
+#include "cache/evict.h"
+#include "cache/freed.h"
 
 #define BATCH 1024
 
@@ -142,9 +141,9 @@ static int clean_remote(struct sync *s)
 		}
 		uint64_t oldest = gens[drop];
 		if (!err)
-			err = store_freed_each(s->st, oldest, delete_object, s);
+			err = cache_freed_each(s->st, oldest, delete_object, s);
 		if (!err)
-			err = store_freed_drop(s->st, oldest);
+			err = cache_freed_drop(s->st, oldest);
 	}
 	free(gens);
 	return err;
@@ -229,46 +228,14 @@ static int renew_lease(struct sync *s)
 	return err;
 }
 
-struct cached_obj {
-	struct oname n;
-	time_t used;
-	uint64_t size;
-};
-
-struct cached {
-	struct sync *s;
-	uint64_t bytes;
-	struct cached_obj *v;
-	size_t n, cap;
-};
-
-static int note_cached(const struct oname *n, void *arg)
+/* The eviction predicate: only objects in the vault that no root waits to upload may go. */
+static bool uploaded(const struct oname *n, void *arg)
 {
-	struct cached *c = arg;
-	char hex[2 * NAME_BYTES + 1];
-	struct stat st;
-	oname_hex(n, hex);
-	if (fstatat(c->s->st->objfd, hex, &st, 0) < 0)
-		return 0;
-	c->bytes += (uint64_t)st.st_blocks * 512;
-	if (c->n == c->cap) {
-		size_t cap = c->cap ? 2 * c->cap : 1024;
-		void *v = realloc(c->v, cap * sizeof(*c->v));
-		if (!v)
-			return -ENOMEM;
-		c->v = v;
-		c->cap = cap;
-	}
-	c->v[c->n].n = *n;
-	c->v[c->n].used = st.st_atime > st.st_mtime ? st.st_atime : st.st_mtime;
-	c->v[c->n++].size = (uint64_t)st.st_blocks * 512;
-	return 0;
-}
-
-static int by_age(const void *a, const void *b)
-{
-	time_t x = ((const struct cached_obj *)a)->used, y = ((const struct cached_obj *)b)->used;
-	return x < y ? -1 : x > y;
+	struct sync *s = arg;
+	pthread_mutex_lock(&s->mu);
+	bool up = nameset_has(s->v.objects, n) && !nameset_has(s->q.pending, n);
+	pthread_mutex_unlock(&s->mu);
+	return up;
 }
 
 void mirror_evict(struct sync *s, bool force)
@@ -276,40 +243,24 @@ void mirror_evict(struct sync *s, bool force)
 	if (!force && time(NULL) - s->last_evict < 10)
 		return;
 	s->last_evict = time(NULL);
-	struct cached c = {.s = s};
-	store_each(s->st, note_cached, &c);
-	uint64_t bytes = c.bytes;
-	if (s->o.cache_size && bytes > s->o.cache_size) {
-		qsort(c.v, c.n, sizeof(*c.v), by_age);
-		for (size_t k = 0; k < c.n && bytes > s->o.cache_size / 10 * 9; k++) {
-			pthread_mutex_lock(&s->mu);
-			bool uploaded = nameset_has(s->v.objects, &c.v[k].n) &&
-					!nameset_has(s->q.pending, &c.v[k].n);
-			pthread_mutex_unlock(&s->mu);
-			if (uploaded && store_obj_unlink(s->st, &c.v[k].n) == 0)
-				bytes -= c.v[k].size;
-		}
-	}
+	uint64_t bytes;
+	cache_evict(s->st, s->o.cache_size, uploaded, s, &bytes);
 	pthread_mutex_lock(&s->mu);
 	s->stats.cache_bytes = bytes;
 	pthread_mutex_unlock(&s->mu);
-	free(c.v);
 }
 
 static void measure_waiting(struct sync *s)
 {
-	struct cached c = {.s = s};
 	pthread_mutex_lock(&s->mu);
 	struct batch *b = calloc(1, sizeof(*b));
 	if (b)
 		htab_each(s->q.pending, collect, b);
 	pthread_mutex_unlock(&s->mu);
-	for (size_t k = 0; b && k < b->n; k++)
-		note_cached(&b->names[k], &c);
+	uint64_t bytes = b ? cache_bytes_of(s->st, b->names, b->n) : 0;
 	pthread_mutex_lock(&s->mu);
-	s->q.bytes_waiting = c.bytes;
+	s->q.bytes_waiting = bytes;
 	pthread_mutex_unlock(&s->mu);
-	free(c.v);
 	free(b);
 }
 

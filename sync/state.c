@@ -1,13 +1,13 @@
 /* state: the sync's persistent memory in the cache (sync.state) and the sealed lease object.
  * Must never lower a remembered generation, and never write a lease in plaintext. */
 #include "sync/state.h"
+#include "cache/files.h"
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
-#define STATE_FILE  "sync.state"
 #define LEASE_KEY   "lease"
 #define LEASE_PLAIN 128 /* padded, so the host name's length does not show */
 
@@ -15,7 +15,7 @@ int state_load(struct store *st, struct sync_state *s)
 {
 	struct buf b = {0};
 	memset(s, 0, sizeof(*s));
-	int err = store_file_read(st, STATE_FILE, &b);
+	int err = cache_state_read(st, &b);
 	char dev[33] = "";
 	if (!err) {
 		buf_u8(&b, 0);
@@ -46,7 +46,7 @@ int state_save(struct store *st, const struct sync_state *s)
 	for (int k = 0; k < 16; k++)
 		n += snprintf(text + n, sizeof(text) - (size_t)n, "%02x", s->device[k]);
 	n += snprintf(text + n, sizeof(text) - (size_t)n, "\n");
-	return store_file_replace(st, STATE_FILE, text, (size_t)n);
+	return cache_state_replace(st, text, (size_t)n);
 }
 
 static void lease_aad(const uint8_t vid[16], uint8_t aad[20])

@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <time.h>
 #include "crypto/crypto.h"
-#include "fs/store.h"
+#include "cache/store.h"
 #include "sync/remote.h"
 
 struct sync_state {

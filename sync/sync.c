@@ -7,10 +7,10 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
-#include <sys/stat.h>
 #include <syslog.h>
 #include "fs/log.h"
+#include "cache/files.h"
+#include "cache/nowait.h"
 
 /* The remote's retry hook: a request failed and will be tried again. */
 static void on_retry(void *arg, int err)
@@ -46,11 +46,10 @@ static int add_missing(const struct oname *n, void *arg)
 {
 	struct sync *s = arg;
 	char hex[2 * NAME_BYTES + 1];
-	struct stat st;
 	oname_hex(n, hex);
 	if (nameset_has(s->v.objects, n))
 		return 0;
-	if (fstatat(s->st->objfd, hex, &st, 0) == 0)
+	if (store_obj_cached(s->st, n))
 		return nameset_add(s->q.pending, n);
 	if (s->v.listed)
 		log_msg(LOG_ERR,
@@ -65,7 +64,7 @@ static void load_newest(struct sync *s)
 {
 	struct buf root = {0};
 	struct root_info ri;
-	if (!store_file_read(s->st, "root", &root) &&
+	if (!cache_root_read(s->st, &root) &&
 	    !root_peek(s->keys, s->vid, root.data, root.len, &ri)) {
 		s->q.newest = root;
 		s->q.newest_gen = ri.gen;
@@ -173,14 +172,6 @@ static void *sync_main(void *arg)
 	return NULL;
 }
 
-static bool nowait_requested(struct sync *s)
-{
-	struct buf b = {0};
-	int err = store_file_read(s->st, "nowait", &b);
-	buf_free(&b);
-	return err == 0;
-}
-
 int sync_drain(struct sync *s)
 {
 	if (!s->running || s->o.readonly)
@@ -193,7 +184,7 @@ int sync_drain(struct sync *s)
 	for (;;) {
 		if (htab_count(s->q.pending) == 0 && s->v.gen >= s->q.newest_gen)
 			break;
-		if (s->v.conflict || nowait_requested(s) ||
+		if (s->v.conflict || cache_nowait_isset(s->st) ||
 		    time(NULL) - s->last_progress > (time_t)s->o.drain_limit) {
 			err = -EAGAIN;
 			break;
@@ -222,7 +213,7 @@ void sync_stop(struct sync *s)
 		s->v.has_lease = false;
 	if (s->running)
 		sync_write_status(s);
-	s->st->fetch = NULL;
+	store_set_fetch(s->st, NULL, NULL);
 	nameset_free(s->q.pending);
 	nameset_free(s->v.objects);
 	buf_free(&s->q.newest);

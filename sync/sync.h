@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "fs/core.h"
-#include "fs/store.h"
+#include "cache/store.h"
 #include "sync/remote.h"
 
 struct sync_opts {

@@ -15,7 +15,7 @@
 #include "lib/workers.h"
 
 static char dir[] = "/tmp/coffer-unit-XXXXXX";
-static struct store st;
+static struct store *st;
 static struct keyring *keys;
 static const uint8_t vid[16] = {7};
 static const struct fs_ctx ctx = {.uid = 0, .gid = 0, .umask = 022};
@@ -24,7 +24,7 @@ static struct fs *mount_fs(void)
 {
 	struct fs *fs;
 	CHECK(store_open(&st, dir) == 0);
-	CHECK(fs_open(&fs, &st, keys, vid, false) == 0);
+	CHECK(fs_open(&fs, st, keys, vid, false) == 0);
 	CHECK(fs_mount_load(fs, 0, 0) == 0);
 	return fs;
 }
@@ -34,7 +34,7 @@ static void unmount_fs(struct fs *fs, bool commit)
 	if (commit)
 		CHECK(fs_commit(fs) == 0);
 	fs_close(fs);
-	store_close(&st);
+	store_close(st);
 }
 
 static uint64_t create(struct fs *fs, uint64_t parent, const char *name, mode_t mode)

@@ -24,7 +24,7 @@ static char top[] = "/tmp/coffer-unit-sync-XXXXXX";
 
 struct dev {
 	char dir[96];
-	struct store st;
+	struct store *st;
 	struct sync *sy;
 	struct fs *fs;
 	struct sync_opts o;
@@ -41,12 +41,12 @@ static void dev_init(struct dev *d, const char *name)
 static int dev_mount(struct dev *d, struct mem_remote *m)
 {
 	CHECK(store_open(&d->st, d->dir) == 0);
-	int err = sync_attach(&d->sy, &m->r, &d->st, keys, vid, &d->o);
+	int err = sync_attach(&d->sy, &m->r, d->st, keys, vid, &d->o);
 	if (err) {
-		store_close(&d->st);
+		store_close(d->st);
 		return err;
 	}
-	CHECK(fs_open(&d->fs, &d->st, keys, vid, d->o.readonly) == 0);
+	CHECK(fs_open(&d->fs, d->st, keys, vid, d->o.readonly) == 0);
 	CHECK(fs_mount_load(d->fs, 0, 0) == 0);
 	CHECK(sync_start(d->sy, d->fs) == 0);
 	return 0;
@@ -59,7 +59,7 @@ static int dev_umount(struct dev *d)
 	int err = sync_drain(d->sy);
 	sync_stop(d->sy);
 	fs_close(d->fs);
-	store_close(&d->st);
+	store_close(d->st);
 	return err;
 }
 

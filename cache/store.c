@@ -1,0 +1,250 @@
+/* store: the cache folder's handle and its objects (see store.h). Objects live flat under
+ * objects/ as 32 hex chars, opened with O_NOFOLLOW. Must never leave a partly written file under
+ * a final name: new files are written under a temporary name, fsynced and renamed, and the
+ * folder is fsynced before anything relies on them. */
+#include "cache/folder.h"
+#include "crypto/crypto.h"
+#include "lib/fileio.h"
+#include <stdlib.h>
+#include <dirent.h>
+#include <stdbool.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+void oname_new(struct oname *n)
+{
+	do
+		random_bytes(n->b, NAME_BYTES);
+	while (oname_is_zero(n));
+}
+
+int oname_is_zero(const struct oname *n)
+{
+	static const uint8_t zero[NAME_BYTES];
+	return memcmp(n->b, zero, NAME_BYTES) == 0;
+}
+
+void oname_hex(const struct oname *n, char out[2 * NAME_BYTES + 1])
+{
+	static const char hx[] = "0123456789abcdef";
+	for (int i = 0; i < NAME_BYTES; i++) {
+		out[2 * i] = hx[n->b[i] >> 4];
+		out[2 * i + 1] = hx[n->b[i] & 15];
+	}
+	out[2 * NAME_BYTES] = 0;
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+int oname_parse(struct oname *n, const char *hex)
+{
+	if (strlen(hex) != 2 * NAME_BYTES)
+		return -EINVAL;
+	for (int i = 0; i < NAME_BYTES; i++) {
+		int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			return -EINVAL;
+		n->b[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return 0;
+}
+
+static int open_folder(struct store **out, const char *path, bool create)
+{
+	struct store *s = calloc(1, sizeof(*s));
+	*out = NULL;
+	if (!s)
+		return -ENOMEM;
+	*s = (struct store){.dirfd = -1, .objfd = -1, .lockfd = -1};
+	pthread_mutex_init(&s->freed_mu, NULL);
+	if (create && mkdir(path, 0700) < 0 && errno != EEXIST)
+		goto fail;
+	s->dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (s->dirfd < 0)
+		goto fail;
+	if (create && mkdirat(s->dirfd, "objects", 0700) < 0 && errno != EEXIST)
+		goto fail;
+	s->objfd = openat(s->dirfd, "objects", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (s->objfd < 0 && (create || errno != ENOENT))
+		goto fail;
+	*out = s;
+	return 0;
+fail:;
+	int err = -errno;
+	store_close(s);
+	return err;
+}
+
+int store_open(struct store **out, const char *path)
+{
+	return open_folder(out, path, true);
+}
+
+int store_open_existing(struct store **out, const char *path)
+{
+	return open_folder(out, path, false);
+}
+
+void store_close(struct store *s)
+{
+	if (!s)
+		return;
+	if (s->objfd >= 0)
+		close(s->objfd);
+	if (s->dirfd >= 0)
+		close(s->dirfd);
+	if (s->lockfd >= 0)
+		close(s->lockfd);
+	pthread_mutex_destroy(&s->freed_mu);
+	free(s);
+}
+
+void store_set_fetch(struct store *s, int (*fetch)(void *arg, const struct oname *n), void *arg)
+{
+	s->fetch = fetch;
+	s->fetch_arg = arg;
+}
+
+int store_obj_open(struct store *s, const struct oname *n, int flags)
+{
+	char hex[2 * NAME_BYTES + 1];
+	oname_hex(n, hex);
+	int fd = openat(s->objfd, hex, flags | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0 && errno == ENOENT && !(flags & O_CREAT) && s->fetch) {
+		int err = s->fetch(s->fetch_arg, n);
+		if (err)
+			return err;
+		fd = openat(s->objfd, hex, flags | O_NOFOLLOW | O_CLOEXEC, 0600);
+	}
+	return fd < 0 ? -errno : fd;
+}
+
+int store_obj_read(struct store *s, const struct oname *n, struct buf *out)
+{
+	int fd = store_obj_open(s, n, O_RDONLY);
+	if (fd < 0)
+		return fd;
+	int err = file_read_fd(fd, out, (size_t)1 << 30);
+	close(fd);
+	return err;
+}
+
+int store_obj_read_local(struct store *s, const struct oname *n, struct buf *out)
+{
+	char hex[2 * NAME_BYTES + 1];
+	oname_hex(n, hex);
+	return file_read_nofollow_at(s->objfd, hex, out, (size_t)1 << 30);
+}
+
+bool store_obj_cached(struct store *s, const struct oname *n)
+{
+	char hex[2 * NAME_BYTES + 1];
+	struct stat st;
+	oname_hex(n, hex);
+	return fstatat(s->objfd, hex, &st, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+int store_obj_install(struct store *s, const struct oname *n, const void *p, size_t len)
+{
+	char hex[2 * NAME_BYTES + 1];
+	oname_hex(n, hex);
+	return file_replace_at(s->objfd, hex, p, len, 0);
+}
+
+int store_obj_write(struct store *s, const struct oname *n, const void *p, size_t len)
+{
+	int fd = store_obj_open(s, n, O_WRONLY | O_CREAT | O_EXCL);
+	if (fd < 0)
+		return fd;
+	int err = file_write_all(fd, p, len);
+	if (!err && fdatasync(fd) < 0)
+		err = -errno;
+	close(fd);
+	if (err)
+		store_obj_unlink(s, n);
+	return err;
+}
+
+int store_obj_unlink(struct store *s, const struct oname *n)
+{
+	char hex[2 * NAME_BYTES + 1];
+	oname_hex(n, hex);
+	return unlinkat(s->objfd, hex, 0) < 0 ? -errno : 0;
+}
+
+int store_obj_sync(struct store *s, const struct oname *n)
+{
+	int fd = store_obj_open(s, n, O_RDONLY);
+	if (fd < 0)
+		return fd;
+	int err = fdatasync(fd) < 0 ? -errno : 0;
+	close(fd);
+	return err;
+}
+
+int store_sync_all(struct store *s)
+{
+	return syncfs(s->objfd) < 0 ? -errno : 0;
+}
+
+int store_sync_objects(struct store *s)
+{
+	return fsync(s->objfd) < 0 ? -errno : 0;
+}
+
+int store_statvfs(struct store *s, struct statvfs *sv)
+{
+	return fstatvfs(s->dirfd, sv) < 0 ? -errno : 0;
+}
+
+int store_clean_temp(struct store *s)
+{
+	int fd = dup(s->objfd);
+	DIR *d = fd < 0 ? NULL : fdopendir(fd);
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return -errno;
+	}
+	rewinddir(d);
+	for (struct dirent *e; (e = readdir(d));) {
+		size_t len = strlen(e->d_name);
+		if (e->d_name[0] == '.' && len > 4 && strcmp(e->d_name + len - 4, ".tmp") == 0)
+			unlinkat(s->objfd, e->d_name, 0);
+	}
+	closedir(d);
+	return 0;
+}
+
+int store_each(struct store *s, int (*fn)(const struct oname *n, void *arg), void *arg)
+{
+	int fd = dup(s->objfd);
+	if (fd < 0)
+		return -errno;
+	DIR *d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return -errno;
+	}
+	rewinddir(d);
+	struct dirent *e;
+	int err = 0;
+	while (!err && (e = readdir(d))) {
+		struct oname n;
+		if (oname_parse(&n, e->d_name) == 0)
+			err = fn(&n, arg);
+	}
+	closedir(d);
+	return err;
+}

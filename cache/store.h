@@ -1,0 +1,60 @@
+/* store: the objects of the local cache folder: immutable objects named by 16 random bytes,
+ * behind an opaque handle (the folder's descriptors never leave cache/). Knows file names and
+ * fsync, nothing about contents. The other files of the folder have their own cache/ files.
+ * Must never write an object in place where a crash could leave it half-written. */
+#ifndef COFFER_STORE_H
+#define COFFER_STORE_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/statvfs.h>
+#include "lib/buf.h"
+
+#define NAME_BYTES 16
+
+struct oname;
+struct store;
+
+struct oname {
+	uint8_t b[NAME_BYTES];
+};
+
+void oname_new(struct oname *n);
+int oname_is_zero(const struct oname *n);
+void oname_hex(const struct oname *n, char out[2 * NAME_BYTES + 1]);
+int oname_parse(struct oname *n, const char *hex);
+
+/* Opens (creating it and its objects/ folder when missing) the cache folder at path. */
+int store_open(struct store **out, const char *path);
+/* Opens a cache folder that must exist, creating nothing: for commands that only look at a
+ * cache (status, umount, the config copy); -ENOENT when it is not there. */
+int store_open_existing(struct store **out, const char *path);
+/* Closes the folder (and the mount lock, when held) and frees s; NULL is fine. */
+void store_close(struct store *s);
+/* The hook that brings a missing object into the cache from the remote (set by the sync);
+ * NULL: none. store_obj_open calls it when an object is missing. */
+void store_set_fetch(struct store *s, int (*fetch)(void *arg, const struct oname *n), void *arg);
+
+int store_obj_open(struct store *s, const struct oname *n, int flags);
+int store_obj_read(struct store *s, const struct oname *n, struct buf *out);
+/* Reads an object only if it is in the cache (no fetch). */
+int store_obj_read_local(struct store *s, const struct oname *n, struct buf *out);
+/* Whether the cache holds the object (no fetch). */
+bool store_obj_cached(struct store *s, const struct oname *n);
+/* Puts a fetched object in place atomically (temporary name, fsync, rename). */
+int store_obj_install(struct store *s, const struct oname *n, const void *p, size_t len);
+/* Creates a new object with the given bytes and fsyncs it. */
+int store_obj_write(struct store *s, const struct oname *n, const void *p, size_t len);
+int store_obj_unlink(struct store *s, const struct oname *n);
+int store_obj_sync(struct store *s, const struct oname *n);
+int store_sync_objects(struct store *s);
+/* Flushes the whole filesystem that holds the cache (syncfs). */
+int store_sync_all(struct store *s);
+/* The free space of the filesystem that holds the cache. */
+int store_statvfs(struct store *s, struct statvfs *sv);
+/* Removes temporary files left in objects/ by a crash. */
+int store_clean_temp(struct store *s);
+/* Calls fn(name) for every object file; stops on the first negative return. */
+int store_each(struct store *s, int (*fn)(const struct oname *n, void *arg), void *arg);
+
+#endif
