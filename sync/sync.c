@@ -13,6 +13,7 @@
 #include <syslog.h>
 #include <unistd.h>
 #include "fs/log.h"
+#include "sync/remote/keys.h"
 
 int nameset_add(struct htab *t, const struct oname *n)
 {
@@ -81,7 +82,7 @@ static void format_time(int64_t ns, char *out, size_t cap)
 
 static int read_remote_root(struct sync *s, struct buf *b, struct root_info *ri)
 {
-	int err = s->r->ops->get(s->r, "root", b, s->root_tag);
+	int err = s->r->ops->get(s->r, remote_key_root(), b, s->root_tag);
 	if (!err && root_peek(s->keys, s->vid, b->data, b->len, ri)) {
 		fprintf(stderr,
 			"coffer: the root on %s failed authentication: it was altered or belongs to "
@@ -192,10 +193,10 @@ static int attach_online(struct sync *s)
 
 static int attach_snapshot(struct sync *s)
 {
-	char key[64];
+	char key[REMOTE_KEY_MAX];
 	struct buf R = {0};
 	struct root_info ri;
-	snprintf(key, sizeof(key), "roots/%020" PRIu64, s->o.snapshot);
+	remote_key_retained_root(key, s->o.snapshot);
 	int err = s->r->ops->get(s->r, key, &R, NULL);
 	if (err == -ENOENT)
 		fprintf(stderr,
@@ -218,9 +219,8 @@ static int attach_snapshot(struct sync *s)
 static int fetch_object(void *arg, const struct oname *n)
 {
 	struct sync *s = arg;
-	char hex[2 * NAME_BYTES + 1], key[48];
-	oname_hex(n, hex);
-	snprintf(key, sizeof(key), "objects/%s", hex);
+	char key[REMOTE_KEY_MAX];
+	remote_key_object(key, n);
 	struct buf b = {0};
 	int err = s->r->ops->get(s->r, key, &b, NULL);
 	if (!err)
@@ -336,7 +336,7 @@ static int follow_round(struct sync *s)
 	struct buf R = {0};
 	struct root_info ri;
 	char tag[TAG_MAX];
-	int err = s->r->ops->get(s->r, "root", &R, tag);
+	int err = s->r->ops->get(s->r, remote_key_root(), &R, tag);
 	if (!err && strcmp(tag, s->root_tag) != 0 &&
 	    root_peek(s->keys, s->vid, R.data, R.len, &ri) == 0) {
 		if (ri.gen < s->state.seen) {
@@ -418,7 +418,7 @@ int sync_start(struct sync *s, struct fs *fs)
 		s->running = err == 0;
 		return first_status(s, err);
 	}
-	int err = s->r->ops->list(s->r, "objects/", add_remote, s->remote_set);
+	int err = s->r->ops->list(s->r, remote_prefix_objects(), add_remote, s->remote_set);
 	s->listed = err == 0;
 	if (err) { /* offline: assume nothing is there; uploads are idempotent */
 		sync_error(s, err, "listing the remote");
@@ -536,7 +536,7 @@ void sync_stop(struct sync *s)
 	s->r->on_retry = NULL;
 	if (s->running && !s->o.readonly)
 		mirror_evict(s, true); /* the cap holds between mounts too */
-	if (s->has_lease && s->r->ops->del(s->r, "lease") == 0)
+	if (s->has_lease && s->r->ops->del(s->r, remote_key_lease()) == 0)
 		s->has_lease = false;
 	if (s->running)
 		sync_write_status(s);
@@ -558,10 +558,10 @@ int sync_list_snapshots(struct remote *r, const struct keyring *keys, const uint
 	if (!err && !v)
 		err = -ENOMEM;
 	for (size_t k = 0; !err && k < *n; k++) {
-		char key[64];
+		char key[REMOTE_KEY_MAX];
 		struct buf b = {0};
 		v[k].gen = gens[k];
-		snprintf(key, sizeof(key), "roots/%020" PRIu64, gens[k]);
+		remote_key_retained_root(key, gens[k]);
 		err = r->ops->get(r, key, &b, NULL);
 		if (!err && (root_peek(keys, vault_id, b.data, b.len, &v[k].info) ||
 			     v[k].info.gen != gens[k]))
