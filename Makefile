@@ -11,9 +11,10 @@ LDLIBS += $(PKG_LIBS) -lpthread
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 LIB_SRC := $(wildcard lib/*.c) $(wildcard crypto/*.c) $(wildcard format/*.c) $(wildcard cache/*.c) \
-	$(wildcard fs/*.c) $(wildcard sync/*.c)
+	$(wildcard fs/*.c) $(wildcard sync/*.c) $(wildcard sync/remote/*.c)
 CLI_SRC := $(wildcard cli/*.c)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
+HDR := $(wildcard */*.h sync/remote/*.h tests/unit/*.h)
 LIB_OBJ := $(LIB_SRC:%.c=build/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=build/%.o)
 SAN_OBJ := $(LIB_SRC:%.c=build/san/%.o)
@@ -28,11 +29,11 @@ all: coffer
 coffer: $(LIB_OBJ) $(CLI_OBJ)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
-build/%.o: %.c $(wildcard */*.h tests/unit/*.h)
+build/%.o: %.c $(HDR)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
-build/san/%.o: %.c $(wildcard */*.h tests/unit/*.h)
+build/san/%.o: %.c $(HDR)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(SAN) -c -o $@ $<
 
@@ -64,7 +65,7 @@ install: coffer
 	install -D -m 644 man/coffer-format.5 $(DESTDIR)$(PREFIX)/share/man/man5/coffer-format.5
 
 format:
-	clang-format -i $(LIB_SRC) $(CLI_SRC) $(UNIT_SRC) $(wildcard */*.h tests/unit/*.h)
+	clang-format -i $(LIB_SRC) $(CLI_SRC) $(UNIT_SRC) $(HDR)
 
 clean:
 	rm -rf build coffer

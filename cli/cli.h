@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include "cache/store.h"
 #include "fs/vault.h"
-#include "sync/remote.h"
+#include "sync/remote/remote.h"
 #include <stdint.h>
 
 #define COFFER_VERSION "0.1.0"

@@ -1,6 +1,7 @@
 /* cmd_init: `coffer init` creates a vault: a config on the remote (a folder by default).
  * Must never overwrite an existing vault. */
 #include "cli/cli.h"
+#include "sync/remote/keys.h"
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -37,7 +38,7 @@ int cmd_init(int argc, char **argv)
 	}
 	struct buf text = {0};
 	char tag[TAG_MAX];
-	int err = r->ops->get(r, VAULT_CONFIG_NAME, &text, tag);
+	int err = r->ops->get(r, remote_key_config(), &text, tag);
 	if (err != -ENOENT) {
 		if (err == 0)
 			fprintf(stderr, "coffer: '%s' already holds a vault; not overwriting it\n",
@@ -55,7 +56,7 @@ int cmd_init(int argc, char **argv)
 	err = pass ? vault_config_create(&text, pass, len, &kdf) : -EINVAL;
 	passphrase_free(pass);
 	if (!err)
-		err = r->ops->put_if(r, VAULT_CONFIG_NAME, text.data, text.len, NULL, tag);
+		err = r->ops->put_if(r, remote_key_config(), text.data, text.len, NULL, tag);
 	buf_free(&text);
 	if (err == -ESTALE)
 		fprintf(stderr, "coffer: '%s' already holds a vault; not overwriting it\n", r->url);

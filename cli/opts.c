@@ -2,6 +2,7 @@
  * Must never accept a passphrase as an argument. */
 #include "cli/cli.h"
 #include "cache/files.h"
+#include "sync/remote/keys.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <dirent.h>
@@ -281,7 +282,7 @@ static int config_from_cache(const struct opts *o, const char *url, struct buf *
 
 int vault_read(const struct opts *o, struct remote *r, struct buf *text, struct vault *v)
 {
-	int err = r->ops->get(r, VAULT_CONFIG_NAME, text, NULL);
+	int err = r->ops->get(r, remote_key_config(), text, NULL);
 	if (unreachable(err) && o && config_from_cache(o, r->url, text) == 0) {
 		fprintf(stderr, "coffer: %s: %s; using the config kept in the cache\n", r->url,
 			remote_strerror(err));

@@ -1,6 +1,7 @@
-/* crypto: every cryptographic operation Coffer performs, on top of libsodium.
- * Key derivation (Argon2id), subkeys (crypto_kdf), AEAD (XChaCha20-Poly1305-IETF), secure memory.
- * Never does I/O, never logs, never keeps a secret outside sodium_malloc'ed (locked) memory. */
+/* crypto: every cryptographic operation Coffer performs, and the only code that calls libsodium.
+ * Key derivation (Argon2id), subkeys (crypto_kdf), AEAD (XChaCha20-Poly1305-IETF), hashes
+ * (BLAKE2b tags, SHA-256 for S3, SipHash for hash tables), random bytes, secure memory and wiping.
+ * Never does I/O, never logs, never keeps a key outside sodium_malloc'ed (locked) memory. */
 #ifndef COFFER_CRYPTO_H
 #define COFFER_CRYPTO_H
 #include <stddef.h>
@@ -53,8 +54,16 @@ int aead_open(unsigned char *out, const unsigned char *in, size_t inlen, const v
 
 /* BLAKE2b-128 of data as 32 lowercase hex digits (version tags, not secrets). */
 void hash_hex(const void *data, size_t len, char out[33]);
+/* SHA-256 of data as 64 lowercase hex digits (S3 payload hashes, not secrets). */
+void sha256_hex(const void *data, size_t len, char out[65]);
+/* Keyed 64-bit hash (SipHash-2-4) for hash tables: unpredictable without the key. */
+#define SHORTHASH_KEY_BYTES 16
+uint64_t shorthash(const void *data, size_t len, const unsigned char key[SHORTHASH_KEY_BYTES]);
 void random_bytes(void *p, size_t n);
 uint32_t random_u32(void);
+/* Zeroes n bytes in a way the compiler cannot drop. */
 void wipe(void *p, size_t n);
+/* Zeroes a heap string (a credential) and frees it; NULL is fine. */
+void wipe_str_free(char *s);
 
 #endif

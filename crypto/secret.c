@@ -1,7 +1,10 @@
-/* secret: locked memory for keys and passphrases, and the library's one-time setup.
+/* secret: locked memory for keys and passphrases, wiping, random bytes, and the library's
+ * one-time setup.
  * Must never hand out secret memory that is swappable or left unzeroed on release. */
 #include "crypto/crypto.h"
 #include <errno.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sodium.h>
 
 int crypto_setup(void)
@@ -25,13 +28,6 @@ void random_bytes(void *p, size_t n)
 	randombytes_buf(p, n);
 }
 
-void hash_hex(const void *data, size_t len, char out[33])
-{
-	unsigned char h[16];
-	crypto_generichash(h, sizeof(h), data, len, NULL, 0);
-	sodium_bin2hex(out, 33, h, sizeof(h));
-}
-
 uint32_t random_u32(void)
 {
 	return randombytes_random();
@@ -40,4 +36,11 @@ uint32_t random_u32(void)
 void wipe(void *p, size_t n)
 {
 	sodium_memzero(p, n);
+}
+
+void wipe_str_free(char *s)
+{
+	if (s)
+		sodium_memzero(s, strlen(s));
+	free(s);
 }

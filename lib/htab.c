@@ -4,7 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sodium.h>
+#include "crypto/crypto.h"
 
 struct hnode {
 	struct hnode *next;
@@ -17,14 +17,12 @@ struct hnode {
 struct htab {
 	struct hnode **slots;
 	size_t nslots, count;
-	unsigned char seed[crypto_shorthash_KEYBYTES];
+	unsigned char seed[SHORTHASH_KEY_BYTES];
 };
 
 static uint64_t hash_key(const struct htab *t, const void *key, size_t len)
 {
-	uint64_t h;
-	crypto_shorthash((unsigned char *)&h, key, len, t->seed);
-	return h;
+	return shorthash(key, len, t->seed);
 }
 
 struct htab *htab_new(void)
@@ -38,7 +36,7 @@ struct htab *htab_new(void)
 		free(t);
 		return NULL;
 	}
-	randombytes_buf(t->seed, sizeof(t->seed));
+	random_bytes(t->seed, sizeof(t->seed));
 	return t;
 }
 

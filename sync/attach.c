@@ -4,6 +4,7 @@
  * Must never accept a vault root older than one this cache has seen, and never adopt a vault
  * root over local commits that were never uploaded. */
 #include "sync/engine.h"
+#include "sync/remote/keys.h"
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -13,7 +14,7 @@
 
 int attach_read_root(struct sync *s, struct buf *b, struct root_info *ri, char tag[TAG_MAX])
 {
-	int err = s->r->ops->get(s->r, "root", b, tag);
+	int err = s->r->ops->get(s->r, remote_key_root(), b, tag);
 	if (!err && root_peek(s->keys, s->vid, b->data, b->len, ri)) {
 		fprintf(stderr,
 			"coffer: the root on %s failed authentication: it was altered or belongs to "
@@ -124,10 +125,10 @@ static int attach_online(struct sync *s)
 
 static int attach_snapshot(struct sync *s)
 {
-	char key[64];
+	char key[REMOTE_KEY_MAX];
 	struct buf R = {0};
 	struct root_info ri;
-	snprintf(key, sizeof(key), "roots/%020" PRIu64, s->o.snapshot);
+	remote_key_retained_root(key, s->o.snapshot);
 	int err = s->r->ops->get(s->r, key, &R, NULL);
 	if (err == -ENOENT)
 		fprintf(stderr,

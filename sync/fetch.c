@@ -2,15 +2,15 @@
  * vault. Called by the filesystem without any of its locks held, from any thread.
  * Must never install bytes the vault did not send for that name. */
 #include "sync/engine.h"
+#include "sync/remote/keys.h"
 #include <errno.h>
 #include <stdio.h>
 
 int fetch_object(void *arg, const struct oname *n)
 {
 	struct sync *s = arg;
-	char hex[2 * NAME_BYTES + 1], key[48];
-	oname_hex(n, hex);
-	snprintf(key, sizeof(key), "objects/%s", hex);
+	char key[REMOTE_KEY_MAX];
+	remote_key_object(key, n);
 	struct buf b = {0};
 	int err = s->r->ops->get(s->r, key, &b, NULL);
 	if (!err)

@@ -3,6 +3,7 @@
  * Must never adopt a root older than one this cache has seen (rollback), and never write to
  * the vault. */
 #include "sync/engine.h"
+#include "sync/remote/keys.h"
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -31,7 +32,7 @@ static int follow_round(struct sync *s)
 	struct buf R = {0};
 	struct root_info ri;
 	char tag[TAG_MAX];
-	int err = s->r->ops->get(s->r, "root", &R, tag);
+	int err = s->r->ops->get(s->r, remote_key_root(), &R, tag);
 	if (!err && strcmp(tag, s->v.root_tag) != 0 &&
 	    root_peek(s->keys, s->vid, R.data, R.len, &ri) == 0) {
 		if (ri.gen < s->state.seen)

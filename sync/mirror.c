@@ -4,6 +4,7 @@
  * Must never publish a root while any object it names is missing from the vault, and never
  * evict an object the vault does not hold. */
 #include "sync/engine.h"
+#include "sync/remote/keys.h"
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -34,10 +35,9 @@ static void collect(void *val, void *arg)
 
 static int upload_one(struct sync *s, const struct oname *n)
 {
-	char hex[2 * NAME_BYTES + 1], key[48];
+	char key[REMOTE_KEY_MAX];
 	struct buf data = {0};
-	oname_hex(n, hex);
-	snprintf(key, sizeof(key), "objects/%s", hex);
+	remote_key_object(key, n);
 	int err = store_obj_read_local(s->st, n, &data);
 	if (!err)
 		err = s->r->ops->put(s->r, key, data.data, data.len);
@@ -115,9 +115,8 @@ static int upload_batch(struct sync *s)
 static int delete_object(const struct oname *n, void *arg)
 {
 	struct sync *s = arg;
-	char hex[2 * NAME_BYTES + 1], key[48];
-	oname_hex(n, hex);
-	snprintf(key, sizeof(key), "objects/%s", hex);
+	char key[REMOTE_KEY_MAX];
+	remote_key_object(key, n);
 	int err = s->r->ops->del(s->r, key);
 	pthread_mutex_lock(&s->mu);
 	nameset_del(s->v.objects, n);
@@ -134,8 +133,8 @@ static int clean_remote(struct sync *s)
 	if (!err && n) {
 		size_t drop = n > s->o.keep ? n - s->o.keep : 0;
 		for (size_t k = 0; !err && k < drop; k++) {
-			char key[64];
-			snprintf(key, sizeof(key), "roots/%020" PRIu64, gens[k]);
+			char key[REMOTE_KEY_MAX];
+			remote_key_retained_root(key, gens[k]);
 			err = s->r->ops->del(s->r, key);
 			err = err == -ENOENT ? 0 : err;
 		}
@@ -164,12 +163,12 @@ static int publish(struct sync *s)
 	pthread_mutex_unlock(&s->mu);
 	if (!ready)
 		return 0;
-	char key[64], tag[TAG_MAX];
-	snprintf(key, sizeof(key), "roots/%020" PRIu64, gen);
+	char key[REMOTE_KEY_MAX], tag[TAG_MAX];
+	remote_key_retained_root(key, gen);
 	int err = s->r->ops->put(s->r, key, root.data, root.len);
 	if (!err)
-		err = s->r->ops->put_if(s->r, "root", root.data, root.len, had_root ? expect : NULL,
-					tag);
+		err = s->r->ops->put_if(s->r, remote_key_root(), root.data, root.len,
+					had_root ? expect : NULL, tag);
 	struct root_info ri = {0};
 	root_peek(s->keys, s->vid, root.data, root.len, &ri);
 	buf_free(&root);

@@ -1,6 +1,7 @@
 /* snapshots: listing the roots a vault retains under roots/, each authenticated and checked
  * against the generation its key names. Reads only; must never trust a listed name alone. */
 #include "sync/sync.h"
+#include "sync/remote/keys.h"
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -15,10 +16,10 @@ int sync_list_snapshots(struct remote *r, const struct keyring *keys, const uint
 	if (!err && !v)
 		err = -ENOMEM;
 	for (size_t k = 0; !err && k < *n; k++) {
-		char key[64];
+		char key[REMOTE_KEY_MAX];
 		struct buf b = {0};
 		v[k].gen = gens[k];
-		snprintf(key, sizeof(key), "roots/%020" PRIu64, gens[k]);
+		remote_key_retained_root(key, gens[k]);
 		err = r->ops->get(r, key, &b, NULL);
 		if (!err && (root_peek(keys, vault_id, b.data, b.len, &v[k].info) ||
 			     v[k].info.gen != gens[k]))

@@ -2,13 +2,13 @@
  * Must never lower a remembered generation, and never write a lease in plaintext. */
 #include "sync/state.h"
 #include "cache/files.h"
+#include "sync/remote/keys.h"
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
-#define LEASE_KEY   "lease"
 #define LEASE_PLAIN 128 /* padded, so the host name's length does not show */
 
 int state_load(struct store *st, struct sync_state *s)
@@ -60,7 +60,7 @@ int lease_get(struct remote *r, const struct keyring *k, const uint8_t vid[16], 
 {
 	struct buf b = {0};
 	uint8_t aad[20], plain[LEASE_PLAIN];
-	int err = r->ops->get(r, LEASE_KEY, &b, tag);
+	int err = r->ops->get(r, remote_key_lease(), &b, tag);
 	lease_aad(vid, aad);
 	if (!err && (b.len != LEASE_PLAIN + SEAL_OVERHEAD ||
 		     aead_open(plain, b.data, b.len, aad, sizeof(aad), k->meta)))
@@ -97,5 +97,5 @@ int lease_put(struct remote *r, const struct keyring *k, const uint8_t vid[16],
 	buf_free(&b);
 	lease_aad(vid, aad);
 	aead_seal(sealed, plain, sizeof(plain), aad, sizeof(aad), k->meta);
-	return r->ops->put_if(r, LEASE_KEY, sealed, sizeof(sealed), expect, tag);
+	return r->ops->put_if(r, remote_key_lease(), sealed, sizeof(sealed), expect, tag);
 }

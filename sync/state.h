@@ -7,7 +7,7 @@
 #include <time.h>
 #include "crypto/crypto.h"
 #include "cache/store.h"
-#include "sync/remote.h"
+#include "sync/remote/remote.h"
 
 struct sync_state {
 	uint64_t seen, synced;

@@ -4,6 +4,7 @@
  * The work of a round is in mirror.c (writers) and follow.c (read-only mounts).
  * Must never hold the sync's lock across a request to the vault. */
 #include "sync/engine.h"
+#include "sync/remote/keys.h"
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,7 +108,7 @@ int sync_start(struct sync *s, struct fs *fs)
 		s->q.newest_gen = s->v.gen;
 		return start_thread(s, follow_main);
 	}
-	int err = s->r->ops->list(s->r, "objects/", add_listed, s->v.objects);
+	int err = s->r->ops->list(s->r, remote_prefix_objects(), add_listed, s->v.objects);
 	s->v.listed = err == 0;
 	if (err) /* offline: assume nothing is there; uploads are idempotent */
 		sync_error(s, err, "listing the remote");
@@ -209,7 +210,7 @@ void sync_stop(struct sync *s)
 	s->r->on_retry = NULL;
 	if (s->running && !s->o.readonly)
 		mirror_evict(s, true); /* the cap holds between mounts too */
-	if (s->v.has_lease && s->r->ops->del(s->r, "lease") == 0)
+	if (s->v.has_lease && s->r->ops->del(s->r, remote_key_lease()) == 0)
 		s->v.has_lease = false;
 	if (s->running)
 		sync_write_status(s);

@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include "fs/core.h"
 #include "cache/store.h"
-#include "sync/remote.h"
+#include "sync/remote/remote.h"
 
 struct sync_opts {
 	unsigned keep;	      /* retained roots (default 16) */

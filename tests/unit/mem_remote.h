@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "sync/remote.h"
+#include "sync/remote/remote.h"
 
 #define MEM_KEYS 4096
 

@@ -1,5 +1,6 @@
 /* Proves: AEAD round trips; any changed byte, nonce, tag or AAD fails to open; KDF levels and
- * subkeys behave as documented. */
+ * subkeys behave as documented; the hashes give the standard digests and the keyed one depends
+ * on its key; wiping a string zeroes it. */
 #include "tests/unit/unit.h"
 #include <errno.h>
 #include <string.h>
@@ -48,10 +49,40 @@ static void kdf(void)
 	keyring_free(k);
 }
 
+static void hashes(void)
+{
+	char hex[65];
+	sha256_hex("abc", 3, hex);
+	CHECK(strcmp(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad") == 0);
+	sha256_hex(NULL, 0, hex);
+	CHECK(strcmp(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855") == 0);
+	unsigned char k1[SHORTHASH_KEY_BYTES] = {0}, k2[SHORTHASH_KEY_BYTES] = {1};
+	CHECK(shorthash("name", 4, k1) == shorthash("name", 4, k1));
+	CHECK(shorthash("name", 4, k1) != shorthash("name", 4, k2));
+	CHECK(shorthash("name", 4, k1) != shorthash("namf", 4, k1));
+	/* SipHash-2-4 reference vector: key 00..0f, empty message -> 0x726fdb47dd0e0e31 */
+	unsigned char k[SHORTHASH_KEY_BYTES];
+	for (int i = 0; i < SHORTHASH_KEY_BYTES; i++)
+		k[i] = (unsigned char)i;
+	CHECK(shorthash("", 0, k) == 0x726fdb47dd0e0e31ull);
+}
+
+static void wipes(void)
+{
+	char *s = strdup("secret"), copy[8];
+	memcpy(copy, s, 7);
+	wipe(copy, sizeof(copy));
+	CHECK(copy[0] == 0 && copy[6] == 0);
+	wipe_str_free(s); /* ASan checks it frees */
+	wipe_str_free(NULL);
+}
+
 int main(void)
 {
 	unit_setup();
 	seal_open();
 	kdf();
+	hashes();
+	wipes();
 	return unit_finish("test_crypto");
 }

@@ -14,6 +14,7 @@
 #include "fs/core.h"
 #include "fs/fs.h"
 #include "lib/workers.h"
+#include "sync/remote/keys.h"
 #include "sync/state.h"
 #include "sync/sync.h"
 
@@ -127,9 +128,8 @@ static uint64_t vault_gen(struct mem_remote *m)
 
 static int on_vault(const struct oname *n, void *arg)
 {
-	char hex[2 * NAME_BYTES + 1], key[48];
-	oname_hex(n, hex);
-	snprintf(key, sizeof(key), "objects/%s", hex);
+	char key[REMOTE_KEY_MAX];
+	remote_key_object(key, n);
 	return mem_find(arg, key) ? 0 : -ENOENT;
 }
 

@@ -1,29 +1,33 @@
 /* s3: the S3-compatible backend (s3://HOST[:PORT]/BUCKET[/PREFIX] over HTTPS, s3+http:// over
- * HTTP): AWS Signature V4 by libcurl, ListObjectsV2 with continuation tokens, conditional PUT
- * (If-None-Match: *, If-Match) for put_if. A missing bucket is -ENXIO, never an empty vault.
+ * HTTP), all of its protocol: credentials (environment or ~/.aws/credentials), AWS Signature V4
+ * by libcurl (CURLOPT_AWS_SIGV4) with the x-amz-content-sha256 payload hash, ListObjectsV2 with
+ * continuation tokens, conditional PUT (If-None-Match: *, If-Match) for put_if. A missing bucket
+ * is -ENXIO, never an empty vault.
  * Must never take credentials from the command line, log them, or sign anything itself. */
-#include "sync/remote.h"
-#include "sync/http.h"
+#include "sync/remote/backends.h"
+#include "sync/remote/transfer.h"
+#include "sync/remote/url.h"
+#include "sync/remote/xml.h"
+#include "crypto/crypto.h"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sodium.h>
-#include <libxml/parser.h>
-#include <libxml/tree.h>
 
 #define EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
+struct creds {
+	char *id, *secret, *token;
+};
+
 struct s3_remote {
 	struct remote base;
-	struct http_pool *pool;
+	struct xfer_pool *pool;
 	char *bucket_url; /* ends with '/': scheme://host[:port]/bucket/ or scheme://bucket.host/ */
 	char *prefix;	  /* "" or "some/prefix/" */
 	char *token;	  /* "x-amz-security-token: ..." or NULL */
-};
-
-struct creds {
-	char *id, *secret, *token;
+	char sigv4[128];  /* CURLOPT_AWS_SIGV4: "aws:amz:REGION:s3" */
+	struct creds creds;
 };
 
 static struct s3_remote *S3(struct remote *r)
@@ -93,18 +97,16 @@ static void creds_from_file(struct creds *c, const char *path, const char *profi
 		else if (in)
 			creds_set(c, s);
 	}
-	sodium_memzero(line, sizeof(line));
+	wipe(line, sizeof(line));
 	fclose(f);
 }
 
 static void creds_free(struct creds *c)
 {
-	char *v[] = {c->id, c->secret, c->token};
-	for (int i = 0; i < 3; i++) {
-		if (v[i])
-			sodium_memzero(v[i], strlen(v[i]));
-		free(v[i]);
-	}
+	wipe_str_free(c->id);
+	wipe_str_free(c->secret);
+	wipe_str_free(c->token);
+	*c = (struct creds){0};
 }
 
 static int creds_load(struct creds *c, char *where, size_t cap)
@@ -179,9 +181,9 @@ static bool is_ip(const char *host)
 static int build_base(struct s3_remote *s, const char *url, const struct remote_opts *o,
 		      const char **why)
 {
-	struct http_url u;
+	struct url_parts u;
 	char bucket[64], port[16] = "";
-	int err = http_url_parse(url, &u, why);
+	int err = url_parse(url, &u, why);
 	if (!err && u.user[0]) {
 		*why = "credentials do not belong in an s3 URL (use AWS_ACCESS_KEY_ID or "
 		       "~/.aws/credentials)";
@@ -215,16 +217,21 @@ static int build_base(struct s3_remote *s, const char *url, const struct remote_
 /* The URL of key: the bucket URL, then prefix + key, %-encoded. */
 static char *obj_url(struct s3_remote *s, const char *key)
 {
-	struct buf b = {0};
-	buf_put(&b, s->bucket_url, strlen(s->bucket_url));
-	http_escape(&b, s->prefix, true);
-	http_escape(&b, key, true);
-	buf_put(&b, "", 1);
-	if (b.err) {
-		buf_free(&b);
+	char *path = NULL, *url;
+	if (asprintf(&path, "%s%s", s->prefix, key) < 0)
 		return NULL;
-	}
-	return (char *)b.data;
+	url = url_join(s->bucket_url, path);
+	free(path);
+	return url;
+}
+
+/* Signs every request: libcurl computes Signature V4 from these (set again on each handle). */
+static void s3_sign(CURL *h, void *arg)
+{
+	struct s3_remote *s = arg;
+	curl_easy_setopt(h, CURLOPT_AWS_SIGV4, s->sigv4);
+	curl_easy_setopt(h, CURLOPT_USERNAME, s->creds.id);
+	curl_easy_setopt(h, CURLOPT_PASSWORD, s->creds.secret);
 }
 
 static struct curl_slist *add(struct curl_slist *l, const char *h, bool *bad)
@@ -240,7 +247,7 @@ static struct curl_slist *base_headers(struct s3_remote *s, const void *body, si
 {
 	char line[100] = "x-amz-content-sha256: " EMPTY_SHA256;
 	if (body)
-		http_sha256_hex(body, len, line + strlen("x-amz-content-sha256: "));
+		sha256_hex(body, len, line + strlen("x-amz-content-sha256: "));
 	struct curl_slist *l = add(NULL, line, bad);
 	if (s->token)
 		l = add(l, s->token, bad);
@@ -258,7 +265,7 @@ static int bucket_check(int err, const struct buf *body, size_t from)
 	return err;
 }
 
-static int s3_request(struct s3_remote *s, struct http_req *q, const char *key,
+static int s3_request(struct s3_remote *s, struct xfer_req *q, const char *key,
 		      struct curl_slist *extra)
 {
 	bool bad = false;
@@ -272,7 +279,7 @@ static int s3_request(struct s3_remote *s, struct http_req *q, const char *key,
 	size_t from = q->out->len;
 	q->url = url;
 	q->hdrs = h;
-	int err = url && !bad ? http_do(s->pool, q) : -ENOMEM;
+	int err = url && !bad ? xfer_do(s->pool, q) : -ENOMEM;
 	err = bucket_check(err, q->out, from);
 	if (err)
 		q->out->len = from;
@@ -286,13 +293,13 @@ static int s3_request(struct s3_remote *s, struct http_req *q, const char *key,
 
 static int s3_put(struct remote *r, const char *key, const void *data, size_t len)
 {
-	struct http_req q = {.method = "PUT", .body = data ? data : "", .len = len};
+	struct xfer_req q = {.method = "PUT", .body = data ? data : "", .len = len};
 	return s3_request(S3(r), &q, key, NULL);
 }
 
 static int s3_get(struct remote *r, const char *key, struct buf *out, char tag[TAG_MAX])
 {
-	struct http_req q = {.out = out};
+	struct xfer_req q = {.out = out};
 	int err = s3_request(S3(r), &q, key, NULL);
 	if (!err && tag)
 		snprintf(tag, TAG_MAX, "%s", q.etag);
@@ -301,7 +308,7 @@ static int s3_get(struct remote *r, const char *key, struct buf *out, char tag[T
 
 static int s3_del(struct remote *r, const char *key)
 {
-	struct http_req q = {.method = "DELETE"};
+	struct xfer_req q = {.method = "DELETE"};
 	return s3_request(S3(r), &q, key, NULL);
 }
 
@@ -320,7 +327,7 @@ static int put_cond(struct remote *r, const char *key, const void *data, size_t 
 		    const char *cond, char tag[TAG_MAX])
 {
 	struct curl_slist one = {.data = (char *)cond};
-	struct http_req q = {.method = "PUT",
+	struct xfer_req q = {.method = "PUT",
 			     .body = data ? data : "",
 			     .len = len,
 			     .conditional = true};
@@ -382,22 +389,6 @@ static int s3_put_if(struct remote *r, const char *key, const void *data, size_t
 
 /* ---- listing ---- */
 
-static xmlNode *child(xmlNode *n, const char *name)
-{
-	for (xmlNode *c = n ? n->children : NULL; c; c = c->next)
-		if (c->type == XML_ELEMENT_NODE && strcmp((const char *)c->name, name) == 0)
-			return c;
-	return NULL;
-}
-
-static bool text_is(xmlNode *n, const char *v)
-{
-	xmlChar *t = n ? xmlNodeGetContent(n) : NULL;
-	bool eq = t && strcmp((const char *)t, v) == 0;
-	xmlFree(t);
-	return eq;
-}
-
 struct page {
 	size_t skip; /* length of bucket prefix + list prefix */
 	int (*fn)(const char *key, void *arg);
@@ -409,34 +400,32 @@ static int page_keys(xmlNode *top, struct page *pg)
 {
 	int err = 0;
 	for (xmlNode *c = top->children; c && !err; c = c->next) {
-		if (c->type != XML_ELEMENT_NODE || strcmp((const char *)c->name, "Contents") != 0)
+		if (!xml_is(c, "Contents"))
 			continue;
-		xmlChar *k = xmlNodeGetContent(child(c, "Key"));
-		const char *key = (const char *)k;
+		char *key = xml_text(xml_child(c, "Key"));
 		if (key && strlen(key) > pg->skip && !strchr(key + pg->skip, '/'))
 			err = pg->fn(key + pg->skip, pg->arg);
-		xmlFree(k);
+		free(key);
 	}
 	return err;
 }
 
 static int parse_page(const struct buf *b, struct page *pg)
 {
-	xmlDoc *doc = xmlReadMemory((const char *)b->data, (int)b->len, "list.xml", NULL,
-				    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-	xmlNode *top = doc ? xmlDocGetRootElement(doc) : NULL;
-	if (!top || strcmp((const char *)top->name, "ListBucketResult") != 0) {
-		xmlFreeDoc(doc);
+	xmlNode *top;
+	xmlDoc *doc = xml_parse(b, "ListBucketResult", &top);
+	if (!doc)
 		return -EPROTO;
-	}
 	int err = page_keys(top, pg);
 	free(pg->next);
 	pg->next = NULL;
-	if (!err && text_is(child(top, "IsTruncated"), "true")) {
-		xmlChar *t = xmlNodeGetContent(child(top, "NextContinuationToken"));
-		pg->next = t && *t ? strdup((const char *)t) : NULL;
+	if (!err && xml_text_is(xml_child(top, "IsTruncated"), "true")) {
+		pg->next = xml_text(xml_child(top, "NextContinuationToken"));
+		if (pg->next && !*pg->next) {
+			free(pg->next);
+			pg->next = NULL;
+		}
 		err = pg->next ? 0 : -EPROTO;
-		xmlFree(t);
 	}
 	xmlFreeDoc(doc);
 	return err;
@@ -451,12 +440,12 @@ static char *list_url(struct s3_remote *s, const char *prefix, const char *token
 	buf_put(&b, "?", 1);
 	if (token) {
 		buf_put(&b, "continuation-token=", 19);
-		http_escape(&b, token, false);
+		url_escape(&b, token, false);
 		buf_put(&b, "&", 1);
 	}
 	buf_put(&b, "list-type=2&prefix=", 19);
-	http_escape(&b, s->prefix, false);
-	http_escape(&b, prefix, false);
+	url_escape(&b, s->prefix, false);
+	url_escape(&b, prefix, false);
 	buf_put(&b, "", 1);
 	if (b.err)
 		buf_free(&b);
@@ -469,8 +458,8 @@ static int list_page(struct s3_remote *s, const char *prefix, struct page *pg)
 	struct buf body = {0};
 	char *url = list_url(s, prefix, pg->next);
 	struct curl_slist *h = base_headers(s, NULL, 0, &bad);
-	struct http_req q = {.url = url, .hdrs = h, .out = &body};
-	int err = url && !bad ? http_do(s->pool, &q) : -ENOMEM;
+	struct xfer_req q = {.url = url, .hdrs = h, .out = &body};
+	int err = url && !bad ? xfer_do(s->pool, &q) : -ENOMEM;
 	err = bucket_check(err, &body, 0);
 	if (!err)
 		err = parse_page(&body, pg);
@@ -496,10 +485,9 @@ static int s3_list(struct remote *r, const char *prefix, int (*fn)(const char *k
 static void s3_free(struct remote *r)
 {
 	struct s3_remote *s = S3(r);
-	http_pool_free(s->pool);
-	if (s->token)
-		sodium_memzero(s->token, strlen(s->token));
-	free(s->token);
+	xfer_pool_free(s->pool);
+	wipe_str_free(s->token);
+	creds_free(&s->creds);
 	free(s->bucket_url);
 	free(s->prefix);
 	free(s->base.url);
@@ -529,26 +517,23 @@ static const char *region_of(const struct remote_opts *o)
 	return o->region ? o->region : env && *env ? env : "us-east-1";
 }
 
-static int s3_setup(struct s3_remote *s, const struct remote_opts *o, const struct creds *c)
+static int s3_setup(struct s3_remote *s, const struct remote_opts *o)
 {
-	char sigv4[128];
-	snprintf(sigv4, sizeof(sigv4), "aws:amz:%s:s3", region_of(o));
-	struct http_conf hc = {.sigv4 = sigv4,
-			       .user = c->id,
-			       .pass = c->secret,
-			       .cacert = o->cacert,
+	snprintf(s->sigv4, sizeof(s->sigv4), "aws:amz:%s:s3", region_of(o));
+	struct xfer_conf xc = {.cacert = o->cacert,
+			       .setup = s3_sign,
+			       .setup_arg = s,
 			       .owner = &s->base};
-	if (c->token && asprintf(&s->token, "x-amz-security-token: %s", c->token) < 0)
+	const char *tok = s->creds.token;
+	if (tok && asprintf(&s->token, "x-amz-security-token: %s", tok) < 0)
 		return -ENOMEM;
-	s->pool = http_pool_new(&hc);
+	s->pool = xfer_pool_new(&xc);
 	return s->pool ? 0 : -ENOMEM;
 }
 
-struct remote *remote_s3_open(const char *url, const struct remote_opts *o);
 struct remote *remote_s3_open(const char *url, const struct remote_opts *o)
 {
 	struct s3_remote *s = calloc(1, sizeof(*s));
-	struct creds c = {0};
 	const char *why = "out of memory";
 	char where[4200];
 	int err = s ? build_base(s, url, o, &why) : -ENOMEM;
@@ -559,15 +544,14 @@ struct remote *remote_s3_open(const char *url, const struct remote_opts *o)
 	}
 	if (err) {
 		fprintf(stderr, "coffer: malformed URL '%s': %s\n", url, why);
-	} else if ((err = creds_load(&c, where, sizeof(where))) == -ENOKEY) {
+	} else if ((err = creds_load(&s->creds, where, sizeof(where))) == -ENOKEY) {
 		fprintf(stderr,
 			"coffer: no S3 credentials for '%s': set AWS_ACCESS_KEY_ID and "
 			"AWS_SECRET_ACCESS_KEY, or write them to %s\n",
 			s->base.url, where);
-	} else if (!err && (err = s3_setup(s, o, &c))) {
+	} else if (!err && (err = s3_setup(s, o))) {
 		fprintf(stderr, "coffer: out of memory\n");
 	}
-	creds_free(&c);
 	if (err) {
 		if (s)
 			s3_free(&s->base);

@@ -5,19 +5,19 @@
  * made with MKCOL when a PUT finds them missing; a missing parent of the vault's collection is
  * -ENXIO (the vault's own collection is made by the first write).
  * Must never leave a partly written object under its key, or put a password in a URL. */
-#include "sync/remote.h"
-#include "sync/http.h"
+#include "sync/remote/backends.h"
+#include "sync/remote/transfer.h"
+#include "sync/remote/url.h"
+#include "sync/remote/xml.h"
 #include "crypto/crypto.h"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <libxml/parser.h>
-#include <libxml/tree.h>
 
 struct dav_remote {
 	struct remote base;
-	struct http_pool *pool;
+	struct xfer_pool *pool;
 	char *base_url; /* scheme://host[:port]/path/ (%-encoded, ends with '/') */
 };
 
@@ -26,19 +26,8 @@ static struct dav_remote *DAV(struct remote *r)
 	return (struct dav_remote *)r;
 }
 
-static char *join(const char *base, const char *key)
-{
-	struct buf b = {0};
-	buf_put(&b, base, strlen(base));
-	http_escape(&b, key, true);
-	buf_put(&b, "", 1);
-	if (b.err)
-		buf_free(&b);
-	return (char *)b.data;
-}
-
 /* One request: method on url with up to three extra headers (NULL ones skipped). */
-static int dav_do(struct dav_remote *d, struct http_req *q, const char *url, const char *h1,
+static int dav_do(struct dav_remote *d, struct xfer_req *q, const char *url, const char *h1,
 		  const char *h2, const char *h3)
 {
 	const char *hs[] = {h1, h2, h3, q->body ? "Expect:" : NULL};
@@ -55,7 +44,7 @@ static int dav_do(struct dav_remote *d, struct http_req *q, const char *url, con
 	}
 	q->url = url;
 	q->hdrs = l;
-	int err = url ? http_do(d->pool, q) : -ENOMEM;
+	int err = url ? xfer_do(d->pool, q) : -ENOMEM;
 	curl_slist_free_all(l);
 	return err;
 }
@@ -63,7 +52,7 @@ static int dav_do(struct dav_remote *d, struct http_req *q, const char *url, con
 /* MKCOL: 0 when made or already there (405); -ENXIO when its parent is missing (409). */
 static int mkcol(struct dav_remote *d, const char *url)
 {
-	struct http_req q = {.method = "MKCOL"};
+	struct xfer_req q = {.method = "MKCOL"};
 	int err = dav_do(d, &q, url, NULL, NULL, NULL);
 	if (q.status == 405)
 		return 0;
@@ -79,7 +68,7 @@ static int make_colls(struct dav_remote *d, const char *key)
 		return err;
 	char dir[256];
 	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - key + 1), key);
-	char *url = join(d->base_url, dir);
+	char *url = url_join(d->base_url, dir);
 	err = url ? mkcol(d, url) : -ENOMEM;
 	free(url);
 	return err;
@@ -87,7 +76,7 @@ static int make_colls(struct dav_remote *d, const char *key)
 
 static bool exists(struct dav_remote *d, const char *url)
 {
-	struct http_req q = {.method = "PROPFIND"};
+	struct xfer_req q = {.method = "PROPFIND"};
 	return dav_do(d, &q, url, "Depth: 0", NULL, NULL) != -ENOENT;
 }
 
@@ -117,9 +106,9 @@ static int put_tmp(struct dav_remote *d, const char *key, const void *data, size
 	for (int i = 0; i < 8; i++)
 		snprintf(hex + 2 * i, 3, "%02x", (unsigned char)name[i]);
 	snprintf(name, sizeof(name), "%.*s.tmp-%s", slash ? (int)(slash - key + 1) : 0, key, hex);
-	if (!(*tmp = join(d->base_url, name)))
+	if (!(*tmp = url_join(d->base_url, name)))
 		return -ENOMEM;
-	struct http_req q = {.method = "PUT", .body = data ? data : "", .len = len};
+	struct xfer_req q = {.method = "PUT", .body = data ? data : "", .len = len};
 	int err = dav_do(d, &q, *tmp, "Content-Type: application/octet-stream", NULL, NULL);
 	if (q.status == 409) { /* a collection is missing */
 		err = make_colls(d, key);
@@ -133,7 +122,7 @@ static int put_tmp(struct dav_remote *d, const char *key, const void *data, size
 /* Best effort, one try: a temporary name left behind costs space, never correctness. */
 static void del_url(struct dav_remote *d, const char *url)
 {
-	struct http_req q = {.method = "DELETE", .once = true};
+	struct xfer_req q = {.method = "DELETE", .once = true};
 	dav_do(d, &q, url, NULL, NULL, NULL);
 }
 
@@ -141,12 +130,12 @@ static void del_url(struct dav_remote *d, const char *url)
 static int move(struct dav_remote *d, const char *tmp, const char *key, bool overwrite,
 		const char *cond)
 {
-	char *dst = join(d->base_url, key), *dest = NULL;
+	char *dst = url_join(d->base_url, key), *dest = NULL;
 	if (!dst || asprintf(&dest, "Destination: %s", dst) < 0) {
 		free(dst);
 		return -ENOMEM;
 	}
-	struct http_req q = {.method = "MOVE", .conditional = true};
+	struct xfer_req q = {.method = "MOVE", .conditional = true};
 	int err = dav_do(d, &q, tmp, dest, overwrite ? "Overwrite: T" : "Overwrite: F", cond);
 	free(dest);
 	free(dst);
@@ -180,9 +169,9 @@ static void tag_set(char tag[TAG_MAX], const char *etag)
 static int dav_get(struct remote *r, const char *key, struct buf *out, char tag[TAG_MAX])
 {
 	struct dav_remote *d = DAV(r);
-	char *url = join(d->base_url, key);
+	char *url = url_join(d->base_url, key);
 	size_t from = out->len;
-	struct http_req q = {.out = out, .resumable = true};
+	struct xfer_req q = {.out = out, .resumable = true};
 	int err = dav_do(d, &q, url, NULL, NULL, NULL);
 	free(url);
 	if (err)
@@ -195,8 +184,8 @@ static int dav_get(struct remote *r, const char *key, struct buf *out, char tag[
 static int dav_del(struct remote *r, const char *key)
 {
 	struct dav_remote *d = DAV(r);
-	char *url = join(d->base_url, key);
-	struct http_req q = {.method = "DELETE"};
+	char *url = url_join(d->base_url, key);
+	struct xfer_req q = {.method = "DELETE"};
 	int err = dav_do(d, &q, url, NULL, NULL, NULL);
 	free(url);
 	return err;
@@ -219,7 +208,7 @@ static int dav_put_if(struct remote *r, const char *key, const void *data, size_
 		      const char *expect, char tag[TAG_MAX])
 {
 	struct dav_remote *d = DAV(r);
-	char *tmp = NULL, *dst = join(d->base_url, key), *cond = NULL;
+	char *tmp = NULL, *dst = url_join(d->base_url, key), *cond = NULL;
 	int err = dst ? 0 : -ENOMEM;
 	/* the destination's ETag in its strong or its weak form (two lists are OR'ed) */
 	if (!err && expect && asprintf(&cond, "If: <%s> ([%s]) ([W/%s])", dst, expect, expect) < 0)
@@ -239,14 +228,6 @@ static int dav_put_if(struct remote *r, const char *key, const void *data, size_
 }
 
 /* ---- PROPFIND Depth 1 ---- */
-
-static xmlNode *child(xmlNode *n, const char *name)
-{
-	for (xmlNode *c = n ? n->children : NULL; c; c = c->next)
-		if (c->type == XML_ELEMENT_NODE && strcmp((const char *)c->name, name) == 0)
-			return c;
-	return NULL;
-}
 
 /* The last path segment of an href ("/v/objects/abc" -> "abc"), %-decoded; NULL for the
  * collection itself (a trailing '/'). */
@@ -270,29 +251,27 @@ static int each_response(xmlNode *top, int (*fn)(const char *key, void *arg), vo
 {
 	int err = 0;
 	for (xmlNode *c = top->children; c && !err; c = c->next) {
-		if (c->type != XML_ELEMENT_NODE || strcmp((const char *)c->name, "response") != 0)
+		if (!xml_is(c, "response"))
 			continue;
-		xmlNode *rt = child(child(child(c, "propstat"), "prop"), "resourcetype");
-		if (child(rt, "collection"))
+		xmlNode *rt =
+			xml_child(xml_child(xml_child(c, "propstat"), "prop"), "resourcetype");
+		if (xml_child(rt, "collection"))
 			continue;
-		xmlChar *href = xmlNodeGetContent(child(c, "href"));
-		char *name = href ? href_name((const char *)href) : NULL;
+		char *href = xml_text(xml_child(c, "href"));
+		char *name = href ? href_name(href) : NULL;
 		if (name && name[0] != '.') /* temporary names start with '.' */
 			err = fn(name, arg);
 		free(name);
-		xmlFree(href);
+		free(href);
 	}
 	return err;
 }
 
 static int parse_multistatus(const struct buf *b, int (*fn)(const char *key, void *arg), void *arg)
 {
-	xmlDoc *doc = xmlReadMemory((const char *)b->data, (int)b->len, "propfind.xml", NULL,
-				    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-	xmlNode *top = doc ? xmlDocGetRootElement(doc) : NULL;
-	int err = top && strcmp((const char *)top->name, "multistatus") == 0
-			  ? each_response(top, fn, arg)
-			  : -EPROTO;
+	xmlNode *top;
+	xmlDoc *doc = xml_parse(b, "multistatus", &top);
+	int err = doc ? each_response(top, fn, arg) : -EPROTO;
 	xmlFreeDoc(doc);
 	return err;
 }
@@ -305,9 +284,9 @@ static int dav_list(struct remote *r, const char *prefix, int (*fn)(const char *
 		    void *arg)
 {
 	struct dav_remote *d = DAV(r);
-	char *url = join(d->base_url, prefix);
+	char *url = url_join(d->base_url, prefix);
 	struct buf body = {0};
-	struct http_req q = {.method = "PROPFIND",
+	struct xfer_req q = {.method = "PROPFIND",
 			     .body = propfind_body,
 			     .len = sizeof(propfind_body) - 1,
 			     .out = &body};
@@ -323,7 +302,7 @@ static int dav_list(struct remote *r, const char *prefix, int (*fn)(const char *
 static void dav_free(struct remote *r)
 {
 	struct dav_remote *d = DAV(r);
-	http_pool_free(d->pool);
+	xfer_pool_free(d->pool);
 	free(d->base_url);
 	free(d->base.url);
 	free(d);
@@ -341,9 +320,9 @@ static const struct remote_ops dav_ops = {
 static int dav_setup(struct dav_remote *d, const char *url, const struct remote_opts *o,
 		     const char **why)
 {
-	struct http_url u;
+	struct url_parts u;
 	char port[16] = "", netrc[4200];
-	int err = http_url_parse(url, &u, why);
+	int err = url_parse(url, &u, why);
 	if (err)
 		return err;
 	if (strstr(u.path, "//") || strstr(u.path, "/./") || strstr(u.path, "/../")) {
@@ -361,21 +340,20 @@ static int dav_setup(struct dav_remote *d, const char *url, const struct remote_
 		     u.host, port) < 0)
 		return -ENOMEM;
 	buf_put(&b, head, strlen(head));
-	http_escape(&b, u.path, true);
+	url_escape(&b, u.path, true);
 	buf_put(&b, "/", 2);
 	free(head);
 	const char *home = getenv("HOME");
 	snprintf(netrc, sizeof(netrc), "%s/.netrc", home ? home : "/root");
-	struct http_conf hc = {.netrc = o->netrc ? o->netrc : netrc,
+	struct xfer_conf xc = {.netrc = o->netrc ? o->netrc : netrc,
 			       .user = u.user[0] ? u.user : NULL,
 			       .cacert = o->cacert,
 			       .owner = &d->base};
 	d->base_url = (char *)b.data;
-	d->pool = b.err ? NULL : http_pool_new(&hc);
+	d->pool = b.err ? NULL : xfer_pool_new(&xc);
 	return d->pool && (d->base.url = strdup(url)) ? 0 : -ENOMEM;
 }
 
-struct remote *remote_webdav_open(const char *url, const struct remote_opts *o);
 struct remote *remote_webdav_open(const char *url, const struct remote_opts *o)
 {
 	struct dav_remote *d = calloc(1, sizeof(*d));

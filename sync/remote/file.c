@@ -3,7 +3,7 @@
  * Every write is atomic: temporary name, fsync, rename, fsync of the folder. A missing vault
  * folder reads as an unreachable remote (-EHOSTDOWN), never as an empty one.
  * Must never leave a partly written file under a final name. */
-#include "sync/remote.h"
+#include "sync/remote/backends.h"
 #include "crypto/crypto.h"
 #include "lib/fileio.h"
 #include <dirent.h>
@@ -153,10 +153,8 @@ static const struct remote_ops file_ops = {
 	.free = file_free,
 };
 
-struct remote *remote_file_open(const char *dir);
 struct remote *remote_file_open(const char *dir)
 {
-	struct file_remote *f = calloc(1, sizeof(*f));
 	char abs[4096];
 	if (dir[0] != '/') { /* the daemon changes to /: keep the folder the user meant */
 		char cwd[4000];
@@ -165,6 +163,7 @@ struct remote *remote_file_open(const char *dir)
 		snprintf(abs, sizeof(abs), "%s/%s", cwd, dir);
 		dir = abs;
 	}
+	struct file_remote *f = calloc(1, sizeof(*f));
 	if (!f || !(f->dir = strdup(dir)) || !(f->base.url = strdup(dir))) {
 		if (f)
 			free(f->dir);

@@ -1,30 +1,30 @@
-/* http: the libcurl layer shared by the s3, webdav and sftp backends (see http.h): a pool of easy
- * handles behind a mutex (each keeps its connections between requests), one table from curl
- * errors and HTTP statuses to errno, and a few retries with backoff and jitter.
+/* transfer: the libcurl layer shared by the s3, webdav and sftp backends (see transfer.h): a pool
+ * of easy handles behind a mutex (each keeps its connections between requests), one table from
+ * curl errors and HTTP statuses to errno, and a few retries with backoff and jitter.
  * Must never log a credential, follow a redirect, accept an unverified TLS peer or unknown SSH
  * host key (unless asked to add new ones), or retry without bound. */
-#include "sync/http.h"
+#include "sync/remote/transfer.h"
 #include "crypto/crypto.h"
 #include <errno.h>
 #include <pthread.h>
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <libxml/parser.h>
 
 #define POOL_MAX 8
 #define TRIES	 4
 #define BODY_MAX ((size_t)1 << 30)
 
-struct http_pool {
+struct xfer_pool {
 	pthread_mutex_t mu;
 	CURL *idle[POOL_MAX];
 	int nidle;
-	char *sigv4, *user, *pass, *netrc, *cacert, *key, *pub, *known;
+	char *user, *netrc, *cacert, *key, *pub, *known;
 	bool accept_new;
+	void (*setup)(CURL *h, void *arg);
+	void *setup_arg;
 	struct remote *owner;
 };
 
@@ -33,11 +33,11 @@ static pthread_once_t global_once = PTHREAD_ONCE_INIT;
 
 static void global_init_once(void)
 {
-	xmlInitParser();
 	global_rc = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -ENOMEM;
 }
 
-int http_global_init(void)
+/* Once, before the first handle (the first pool is made by remote_open, before any thread). */
+static int global_init(void)
 {
 	pthread_once(&global_once, global_init_once);
 	return global_rc;
@@ -64,49 +64,40 @@ static char *dup_path(const char *s, bool *bad)
 	return d;
 }
 
-static void free_secret(char *s)
+struct xfer_pool *xfer_pool_new(const struct xfer_conf *c)
 {
-	if (s)
-		sodium_memzero(s, strlen(s));
-	free(s);
-}
-
-struct http_pool *http_pool_new(const struct http_conf *c)
-{
-	struct http_pool *p = calloc(1, sizeof(*p));
-	if (!p || http_global_init()) {
+	struct xfer_pool *p = calloc(1, sizeof(*p));
+	if (!p || global_init()) {
 		free(p);
 		return NULL;
 	}
 	bool bad = false;
 	pthread_mutex_init(&p->mu, NULL);
-	p->sigv4 = dup_or_null(c->sigv4, &bad);
 	p->user = dup_or_null(c->user, &bad);
-	p->pass = dup_or_null(c->pass, &bad);
 	p->netrc = dup_path(c->netrc, &bad);
 	p->cacert = dup_path(c->cacert, &bad);
 	p->key = dup_path(c->ssh_key, &bad);
 	p->known = dup_path(c->known_hosts, &bad);
 	p->accept_new = c->accept_new_host_key;
+	p->setup = c->setup;
+	p->setup_arg = c->setup_arg;
 	p->owner = c->owner;
 	if (p->key && !bad && asprintf(&p->pub, "%s.pub", p->key) < 0)
 		bad = true;
 	if (bad) {
-		http_pool_free(p);
+		xfer_pool_free(p);
 		return NULL;
 	}
 	return p;
 }
 
-void http_pool_free(struct http_pool *p)
+void xfer_pool_free(struct xfer_pool *p)
 {
 	if (!p)
 		return;
 	for (int i = 0; i < p->nidle; i++)
 		curl_easy_cleanup(p->idle[i]);
-	free_secret(p->user);
-	free_secret(p->pass);
-	free(p->sigv4);
+	free(p->user);
 	free(p->netrc);
 	free(p->cacert);
 	free(p->key);
@@ -116,7 +107,7 @@ void http_pool_free(struct http_pool *p)
 	free(p);
 }
 
-static CURL *take(struct http_pool *p)
+static CURL *take(struct xfer_pool *p)
 {
 	pthread_mutex_lock(&p->mu);
 	CURL *h = p->nidle ? p->idle[--p->nidle] : NULL;
@@ -126,7 +117,7 @@ static CURL *take(struct http_pool *p)
 	return h ? h : curl_easy_init();
 }
 
-static void give_back(struct http_pool *p, CURL *h)
+static void give_back(struct xfer_pool *p, CURL *h)
 {
 	pthread_mutex_lock(&p->mu);
 	if (p->nidle < POOL_MAX) {
@@ -138,14 +129,14 @@ static void give_back(struct http_pool *p, CURL *h)
 		curl_easy_cleanup(h);
 }
 
-struct xfer {
-	struct http_req *q;
+struct io {
+	struct xfer_req *q;
 	size_t sent;
 };
 
 static size_t on_body(char *data, size_t size, size_t n, void *arg)
 {
-	struct xfer *x = arg;
+	struct io *x = arg;
 	size_t len = size * n;
 	if (!x->q->out)
 		return len;
@@ -157,7 +148,7 @@ static size_t on_body(char *data, size_t size, size_t n, void *arg)
 
 static size_t on_header(char *line, size_t size, size_t n, void *arg)
 {
-	struct xfer *x = arg;
+	struct io *x = arg;
 	size_t len = size * n;
 	if (len > 5 && strncasecmp(line, "ETag:", 5) == 0) {
 		size_t i = 5, j = len;
@@ -175,7 +166,7 @@ static size_t on_header(char *line, size_t size, size_t n, void *arg)
 
 static size_t on_read(char *dst, size_t size, size_t n, void *arg)
 {
-	struct xfer *x = arg;
+	struct io *x = arg;
 	size_t left = x->q->len - x->sent, want = size * n;
 	size_t k = left < want ? left : want;
 	memcpy(dst, (const char *)x->q->body + x->sent, k);
@@ -185,7 +176,7 @@ static size_t on_read(char *dst, size_t size, size_t n, void *arg)
 
 static int on_seek(void *arg, curl_off_t off, int origin)
 {
-	struct xfer *x = arg;
+	struct io *x = arg;
 	if (origin != SEEK_SET || off < 0 || (size_t)off > x->q->len)
 		return CURL_SEEKFUNC_CANTSEEK;
 	x->sent = (size_t)off;
@@ -195,7 +186,7 @@ static int on_seek(void *arg, curl_off_t off, int origin)
 static int on_host_key(CURL *h, const struct curl_khkey *known, const struct curl_khkey *found,
 		       enum curl_khmatch match, void *arg)
 {
-	struct http_pool *p = arg;
+	struct xfer_pool *p = arg;
 	(void)h, (void)known, (void)found;
 	if (match == CURLKHMATCH_OK)
 		return CURLKHSTAT_FINE;
@@ -204,7 +195,7 @@ static int on_host_key(CURL *h, const struct curl_khkey *known, const struct cur
 	return CURLKHSTAT_REJECT; /* unknown, or changed: never talk to it */
 }
 
-static void set_common(struct http_pool *p, CURL *h, struct xfer *x)
+static void set_common(struct xfer_pool *p, CURL *h, struct io *x)
 {
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 10L);
@@ -220,11 +211,6 @@ static void set_common(struct http_pool *p, CURL *h, struct xfer *x)
 	curl_easy_setopt(h, CURLOPT_HEADERDATA, x);
 	if (p->cacert)
 		curl_easy_setopt(h, CURLOPT_CAINFO, p->cacert);
-	if (p->sigv4) {
-		curl_easy_setopt(h, CURLOPT_AWS_SIGV4, p->sigv4);
-		curl_easy_setopt(h, CURLOPT_USERNAME, p->user);
-		curl_easy_setopt(h, CURLOPT_PASSWORD, p->pass);
-	}
 	if (p->netrc) { /* login from the URL or the netrc file, password from the netrc file */
 		if (p->user)
 			curl_easy_setopt(h, CURLOPT_USERNAME, p->user);
@@ -242,9 +228,11 @@ static void set_common(struct http_pool *p, CURL *h, struct xfer *x)
 		curl_easy_setopt(h, CURLOPT_NEW_FILE_PERMS, 0600L);
 		curl_easy_setopt(h, CURLOPT_NEW_DIRECTORY_PERMS, 0700L);
 	}
+	if (p->setup)
+		p->setup(h, p->setup_arg);
 }
 
-static void set_request(CURL *h, struct http_req *q, struct xfer *x)
+static void set_request(CURL *h, struct xfer_req *q, struct io *x)
 {
 	curl_easy_setopt(h, CURLOPT_URL, q->url);
 	if (q->hdrs)
@@ -295,7 +283,7 @@ static int status_errno(long st, bool conditional)
 	return -EPROTO;
 }
 
-int http_errno(CURLcode rc, long status, bool conditional, bool connected)
+int xfer_errno(CURLcode rc, long status, bool conditional, bool connected)
 {
 	switch (rc) {
 	case CURLE_OK:
@@ -343,7 +331,7 @@ int http_errno(CURLcode rc, long status, bool conditional, bool connected)
 }
 
 /* Asks for the rest of a body from q->resume_from on, only if it is still the same entity. */
-static struct curl_slist *set_resume(CURL *h, struct http_req *q)
+static struct curl_slist *set_resume(CURL *h, struct xfer_req *q)
 {
 	char line[TAG_MAX + 16];
 	struct curl_slist *l = NULL, *n;
@@ -367,7 +355,7 @@ static struct curl_slist *set_resume(CURL *h, struct http_req *q)
 /* Whether the request reached the server: a new connection was made, or a kept one was used
  * (curl reports no connect time for those), or an answer came. A timeout before that means the
  * server is unreachable; after it, that the server is slow (worth a retry). */
-static bool was_connected(CURL *h, const struct http_req *q)
+static bool was_connected(CURL *h, const struct xfer_req *q)
 {
 	curl_off_t ct = 0, pre = 0;
 	curl_easy_getinfo(h, CURLINFO_CONNECT_TIME_T, &ct);
@@ -375,12 +363,12 @@ static bool was_connected(CURL *h, const struct http_req *q)
 	return ct > 0 || pre > 0 || q->status > 0;
 }
 
-static int perform_once(struct http_pool *p, struct http_req *q)
+static int perform_once(struct xfer_pool *p, struct xfer_req *q)
 {
 	CURL *h = take(p);
 	if (!h)
 		return -ENOMEM;
-	struct xfer x = {.q = q};
+	struct io x = {.q = q};
 	q->etag[0] = 0;
 	q->status = 0;
 	set_common(p, h, &x);
@@ -399,7 +387,7 @@ static int perform_once(struct http_pool *p, struct http_req *q)
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &q->status);
 	if (rc == CURLE_WRITE_ERROR && q->out && q->out->err)
 		rc = CURLE_OUT_OF_MEMORY;
-	int err = http_errno(rc, q->status, q->conditional, was_connected(h, q));
+	int err = xfer_errno(rc, q->status, q->conditional, was_connected(h, q));
 	if (rc != CURLE_OK) { /* the connection may be broken: do not keep it */
 		curl_easy_cleanup(h);
 		return err;
@@ -417,7 +405,7 @@ static void backoff(int attempt)
 }
 
 /* After a broken GET: how many received bytes a retry may keep (0: start the body again). */
-static size_t keepable(const struct http_req *q, size_t start)
+static size_t keepable(const struct xfer_req *q, size_t start)
 {
 	bool ok = q->resumable && q->out && q->out->len > start && q->etag[0] &&
 		  (q->status == 200 || q->status == 206) &&
@@ -425,7 +413,7 @@ static size_t keepable(const struct http_req *q, size_t start)
 	return ok ? q->out->len - start : 0;
 }
 
-int http_do(struct http_pool *p, struct http_req *q)
+int xfer_do(struct xfer_pool *p, struct xfer_req *q)
 {
 	size_t start = q->out ? q->out->len : 0;
 	int err = 0;
@@ -450,107 +438,4 @@ int http_do(struct http_pool *p, struct http_req *q)
 			p->owner->on_retry(p->owner->retry_arg, err);
 		backoff(q->attempts - 1);
 	}
-}
-
-void http_escape(struct buf *b, const char *s, bool keep_slash)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		    c == '-' || c == '_' || c == '.' || c == '~' || (c == '/' && keep_slash)) {
-			buf_put(b, s, 1);
-		} else {
-			char e[3] = {'%', hex[c >> 4], hex[c & 15]};
-			buf_put(b, e, 3);
-		}
-	}
-}
-
-void http_sha256_hex(const void *data, size_t len, char out[65])
-{
-	unsigned char h[crypto_hash_sha256_BYTES];
-	crypto_hash_sha256(h, data, len);
-	sodium_bin2hex(out, 65, h, sizeof(h));
-}
-
-char *http_cstr(const struct buf *b)
-{
-	char *s = malloc(b->len + 1);
-	if (s) {
-		if (b->len)
-			memcpy(s, b->data, b->len);
-		s[b->len] = 0;
-	}
-	return s;
-}
-
-static bool host_char(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	       c == '-' || c == '.';
-}
-
-static int parse_authority(const char *a, size_t n, struct http_url *u, const char **why)
-{
-	const char *at = memchr(a, '@', n);
-	if (at) {
-		if (memchr(a, ':', (size_t)(at - a))) {
-			*why = "a password does not belong in the URL (coffer reads it from a "
-			       "credentials file)";
-			return -EINVAL;
-		}
-		snprintf(u->user, sizeof(u->user), "%.*s", (int)(at - a), a);
-		n -= (size_t)(at - a) + 1;
-		a = at + 1;
-	}
-	size_t h = 0;
-	if (n && a[0] == '[') {
-		const char *end = memchr(a, ']', n);
-		h = end ? (size_t)(end - a) + 1 : 0;
-	} else {
-		while (h < n && host_char(a[h]))
-			h++;
-	}
-	if (h == 0 || h >= sizeof(u->host) || (h < n && a[h] != ':')) {
-		*why = "the host name is missing or has characters a host name cannot have";
-		return -EINVAL;
-	}
-	snprintf(u->host, sizeof(u->host), "%.*s", (int)h, a);
-	if (h == n)
-		return 0;
-	char *end;
-	long port = strtol(a + h + 1, &end, 10);
-	if (end != a + n || h + 1 == n || port < 1 || port > 65535) {
-		*why = "the port must be a number from 1 to 65535";
-		return -EINVAL;
-	}
-	u->port = (int)port;
-	return 0;
-}
-
-int http_url_parse(const char *url, struct http_url *u, const char **why)
-{
-	memset(u, 0, sizeof(*u));
-	const char *sep = strstr(url, "://");
-	if (!sep || (size_t)(sep - url) >= sizeof(u->scheme)) {
-		*why = "no scheme";
-		return -EINVAL;
-	}
-	snprintf(u->scheme, sizeof(u->scheme), "%.*s", (int)(sep - url), url);
-	const char *a = sep + 3;
-	size_t n = strcspn(a, "/");
-	if (strpbrk(a, "?# \t\r\n\\")) {
-		*why = "it may not contain '?', '#', spaces or backslashes";
-		return -EINVAL;
-	}
-	int err = parse_authority(a, n, u, why);
-	if (err)
-		return err;
-	if (strlen(a + n) >= sizeof(u->path)) {
-		*why = "the path is too long";
-		return -EINVAL;
-	}
-	strcpy(u->path, a + n);
-	return 0;
 }

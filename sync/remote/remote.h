@@ -1,11 +1,12 @@
-/* remote: the one interface every remote store implements (local folder now; S3, WebDAV and
- * SFTP later), in the manner of libgit2's odb backends. Keys are relative paths such as
- * "objects/<name>", "root", "roots/<gen>", "lease", "config". Values are opaque bytes.
+/* remote: the one interface every remote store implements (folder, S3, WebDAV, SFTP; one file
+ * each in sync/remote/), in the manner of libgit2's odb backends. Keys are relative paths made
+ * only by sync/remote/keys.h ("objects/<name>", "root", "roots/<gen>", "lease", "config").
+ * Values are opaque bytes.
  * All functions return 0 or a negative errno; -ENOENT means the key does not exist,
  * -EAGAIN a transient failure worth retrying, -ESTALE a failed conditional write.
  * Must never see plaintext: everything handed to a backend is already sealed. */
-#ifndef COFFER_REMOTE_H
-#define COFFER_REMOTE_H
+#ifndef COFFER_REMOTE_REMOTE_H
+#define COFFER_REMOTE_REMOTE_H
 #include <stddef.h>
 #include <stdint.h>
 #include "lib/buf.h"
@@ -56,7 +57,5 @@ struct remote *remote_open(const char *url, const struct remote_opts *o);
 void remote_free(struct remote *r);
 /* A user-facing explanation of a remote's error (a negative errno). */
 const char *remote_strerror(int err);
-/* The generations under roots/ (keys of 20 decimal digits), sorted ascending; free *out. */
-int remote_list_gens(struct remote *r, uint64_t **out, size_t *n);
 
 #endif

@@ -7,8 +7,10 @@
  * Remaining race: a lock older than LOCK_STALE seconds is taken to be dead and broken, so a
  * writer stalled that long while holding it can be overtaken.
  * Must never accept an unknown or changed host key unasked, or leave partial data under a key. */
-#include "sync/remote.h"
-#include "sync/http.h"
+#include "sync/remote/backends.h"
+#include "sync/remote/keys.h"
+#include "sync/remote/transfer.h"
+#include "sync/remote/url.h"
 #include "crypto/crypto.h"
 #include <errno.h>
 #include <stdio.h>
@@ -21,7 +23,7 @@
 
 struct sftp_remote {
 	struct remote base;
-	struct http_pool *pool;
+	struct xfer_pool *pool;
 	char *base_url; /* sftp://[user@]host[:port]/path/ (%-encoded) */
 	char *dir;	/* /path/ as the server sees it (for quote commands) */
 };
@@ -33,13 +35,7 @@ static struct sftp_remote *SF(struct remote *r)
 
 static char *key_url(struct sftp_remote *s, const char *key)
 {
-	struct buf b = {0};
-	buf_put(&b, s->base_url, strlen(s->base_url));
-	http_escape(&b, key, true);
-	buf_put(&b, "", 1);
-	if (b.err)
-		buf_free(&b);
-	return (char *)b.data;
+	return url_join(s->base_url, key);
 }
 
 /* Runs quote commands (each a format with one or two server paths, quoted). */
@@ -48,8 +44,8 @@ static int quote(struct sftp_remote *s, const char *c1, const char *c2)
 	struct curl_slist *l = curl_slist_append(NULL, c1), *l2 = l;
 	if (l && c2)
 		l2 = curl_slist_append(l, c2);
-	struct http_req q = {.url = s->base_url, .prequote = l, .nobody = true};
-	int err = l && l2 ? http_do(s->pool, &q) : -ENOMEM;
+	struct xfer_req q = {.url = s->base_url, .prequote = l, .nobody = true};
+	int err = l && l2 ? xfer_do(s->pool, &q) : -ENOMEM;
 	curl_slist_free_all(l);
 	return err;
 }
@@ -74,8 +70,8 @@ static int sftp_get_once(struct sftp_remote *s, const char *key, struct buf *out
 {
 	char *url = key_url(s, key);
 	size_t from = out->len;
-	struct http_req q = {.url = url, .out = out};
-	int err = url ? http_do(s->pool, &q) : -ENOMEM;
+	struct xfer_req q = {.url = url, .out = out};
+	int err = url ? xfer_do(s->pool, &q) : -ENOMEM;
 	if (err)
 		out->len = from;
 	free(url);
@@ -86,7 +82,7 @@ static int sftp_get(struct remote *r, const char *key, struct buf *out, char tag
 {
 	struct sftp_remote *s = SF(r);
 	int err = sftp_get_once(s, key, out);
-	if (err == -ENOENT && strncmp(key, "objects/", 8) != 0) {
+	if (err == -ENOENT && !remote_key_is_object(key)) {
 		/* a replace is remove-then-rename: look once more after that instant */
 		struct timespec ts = {0, 300 * 1000000L};
 		nanosleep(&ts, NULL);
@@ -105,12 +101,12 @@ static int upload_tmp(struct sftp_remote *s, const char *key, const void *data, 
 	snprintf(tmp, 300, "%.*s.tmp-%08x%08x", slash ? (int)(slash - key + 1) : 0, key,
 		 random_u32(), random_u32());
 	char *url = key_url(s, tmp);
-	struct http_req q = {.url = url,
+	struct xfer_req q = {.url = url,
 			     .upload = true,
 			     .body = data ? data : "",
 			     .len = len,
 			     .create_dirs = true};
-	int err = url ? http_do(s->pool, &q) : -ENOMEM;
+	int err = url ? xfer_do(s->pool, &q) : -ENOMEM;
 	free(url);
 	return err;
 }
@@ -164,8 +160,8 @@ static int sftp_list(struct remote *r, const char *prefix, int (*fn)(const char 
 	struct sftp_remote *s = SF(r);
 	char *url = key_url(s, prefix);
 	struct buf body = {0};
-	struct http_req q = {.url = url, .out = &body, .dirlist = true};
-	int err = url ? http_do(s->pool, &q) : -ENOMEM;
+	struct xfer_req q = {.url = url, .out = &body, .dirlist = true};
+	int err = url ? xfer_do(s->pool, &q) : -ENOMEM;
 	free(url);
 	if (!err)
 		err = each_line(&body, fn, arg);
@@ -250,7 +246,7 @@ static int sftp_put_if(struct remote *r, const char *key, const void *data, size
 static void sftp_free(struct remote *r)
 {
 	struct sftp_remote *s = SF(r);
-	http_pool_free(s->pool);
+	xfer_pool_free(s->pool);
 	free(s->base_url);
 	free(s->dir);
 	free(s->base.url);
@@ -268,8 +264,8 @@ static const struct remote_ops sftp_ops = {
 
 static int parse(struct sftp_remote *s, const char *url, const char **why)
 {
-	struct http_url u;
-	int err = http_url_parse(url, &u, why);
+	struct url_parts u;
+	int err = url_parse(url, &u, why);
 	if (err)
 		return err;
 	size_t n = strlen(u.path);
@@ -289,7 +285,7 @@ static int parse(struct sftp_remote *s, const char *url, const char **why)
 		return -ENOMEM;
 	buf_put(&b, head, strlen(head));
 	free(head);
-	http_escape(&b, u.path, true);
+	url_escape(&b, u.path, true);
 	buf_put(&b, "/", 2);
 	s->base_url = (char *)b.data;
 	if (b.err || asprintf(&s->dir, "%s/", u.path) < 0 || !(s->base.url = strdup(url)))
@@ -318,15 +314,14 @@ static int setup(struct sftp_remote *s, const struct remote_opts *o, char *msg, 
 			 kh);
 		return -ENOKEY;
 	}
-	struct http_conf hc = {.ssh_key = k,
+	struct xfer_conf xc = {.ssh_key = k,
 			       .known_hosts = kh,
 			       .accept_new_host_key = o->accept_new_host_key,
 			       .owner = &s->base};
-	s->pool = http_pool_new(&hc);
+	s->pool = xfer_pool_new(&xc);
 	return s->pool ? 0 : -ENOMEM;
 }
 
-struct remote *remote_sftp_open(const char *url, const struct remote_opts *o);
 struct remote *remote_sftp_open(const char *url, const struct remote_opts *o)
 {
 	struct sftp_remote *s = calloc(1, sizeof(*s));
