@@ -10,7 +10,8 @@ CFLAGS += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 
 LDLIBS += $(PKG_LIBS) -lpthread
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-LIB_SRC := $(wildcard lib/*.c) $(wildcard crypto/*.c) $(wildcard fs/*.c) $(wildcard sync/*.c)
+LIB_SRC := $(wildcard lib/*.c) $(wildcard crypto/*.c) $(wildcard format/*.c) $(wildcard fs/*.c) \
+	$(wildcard sync/*.c)
 CLI_SRC := $(wildcard cli/*.c)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 LIB_OBJ := $(LIB_SRC:%.c=build/%.o)

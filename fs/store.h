@@ -6,11 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <pthread.h>
+#include "format/format.h"
 #include "lib/buf.h"
-
-#define NAME_BYTES 16
-
-struct oname;
 
 struct store {
 	int dirfd; /* the cache folder */
@@ -22,14 +19,8 @@ struct store {
 	pthread_mutex_t freed_mu; /* guards freed.log between commits and the sync */
 };
 
-struct oname {
-	uint8_t b[NAME_BYTES];
-};
-
+/* A fresh random, non-zero object name (the pure helpers are in format/format.h). */
 void oname_new(struct oname *n);
-int oname_is_zero(const struct oname *n);
-void oname_hex(const struct oname *n, char out[2 * NAME_BYTES + 1]);
-int oname_parse(struct oname *n, const char *hex);
 
 int store_open(struct store *s, const char *path);
 void store_close(struct store *s);

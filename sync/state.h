@@ -1,27 +1,20 @@
-/* state: what the sync remembers in the cache between mounts (highest generation seen on the
- * remote, last generation this cache uploaded, its device id), and the writer lease object.
+/* state: reading and writing what the sync remembers in the cache between mounts (sync.state)
+ * and the writer lease object on the vault; their bytes are format/state.c's and format/lease.c's.
  * Must never lower a remembered generation. */
 #ifndef COFFER_SYNC_STATE_H
 #define COFFER_SYNC_STATE_H
 #include <stdint.h>
 #include <time.h>
 #include "crypto/crypto.h"
+#include "format/lease.h"
+#include "format/state.h"
 #include "fs/store.h"
 #include "sync/remote.h"
 
-struct sync_state {
-	uint64_t seen, synced;
-	uint8_t device[16];
-};
+/* Reads sync.state (a new cache: a fresh device id, saved at once); -EINVAL when damaged. */
 
 int state_load(struct store *st, struct sync_state *s);
 int state_save(struct store *st, const struct sync_state *s);
-
-struct lease {
-	uint8_t device[16];
-	time_t expiry;
-	char host[65];
-};
 
 /* Reads the lease: 0, -ENOENT (none), -EBADMSG (damaged or foreign), or a remote error;
  * tag receives its version for lease_put. */
