@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include "format/meta.h"
 
 /* The fewest bytes one xattr, chunk reference and directory entry take. */
 #define XATTR_MIN 6u
@@ -71,8 +72,7 @@ static void put_record(struct buf *b, const struct page_record *r)
 
 void page_encode(const struct page_plain *p, struct buf *out)
 {
-	buf_put(out, PAGE_MAGIC, 4);
-	buf_u32(out, FORMAT_VERSION);
+	meta_put_header(out, PAGE_MAGIC);
 	buf_u64(out, p->index);
 	buf_u32(out, p->count);
 	for (uint32_t k = 0; k < p->count && k < PAGE_INODES; k++)
@@ -203,12 +203,10 @@ int page_decode(const unsigned char *b, size_t len, struct page_plain *p)
 {
 	struct rd r = {.p = b, .left = len};
 	memset(p, 0, sizeof(*p));
-	const void *magic = rd_take(&r, 4);
-	uint32_t version = rd_u32(&r);
+	meta_get_header(&r, PAGE_MAGIC);
 	p->index = rd_u64(&r);
 	uint32_t count = rd_u32(&r);
-	if (r.err || memcmp(magic, PAGE_MAGIC, 4) || version != FORMAT_VERSION ||
-	    count > PAGE_INODES)
+	if (r.err || count > PAGE_INODES)
 		return -EINVAL;
 	p->count = count;
 	int err = 0;

@@ -14,8 +14,7 @@ void root_aad(const uint8_t vault_id[VAULT_ID_BYTES], uint8_t aad[ROOT_AAD_BYTES
 
 void root_encode(const struct root_plain *r, struct buf *out)
 {
-	buf_put(out, ROOT_MAGIC, 4);
-	buf_u32(out, FORMAT_VERSION);
+	meta_put_header(out, ROOT_MAGIC);
 	buf_u64(out, r->gen);
 	buf_u64(out, (uint64_t)r->time_ns);
 	buf_u64(out, r->next_ino);
@@ -33,16 +32,14 @@ int root_decode(const unsigned char *b, size_t len, struct root_plain *r)
 {
 	struct rd rd = {.p = b, .left = len};
 	memset(r, 0, sizeof(*r));
-	const void *magic = rd_take(&rd, 4);
-	uint32_t version = rd_u32(&rd);
+	meta_get_header(&rd, ROOT_MAGIC);
 	r->gen = rd_u64(&rd);
 	r->time_ns = (int64_t)rd_u64(&rd);
 	r->next_ino = rd_u64(&rd);
 	r->live_inodes = rd_u64(&rd);
 	r->live_bytes = rd_u64(&rd);
 	uint32_t bs = rd_u32(&rd), cb = rd_u32(&rd), pi = rd_u32(&rd), np = rd_u32(&rd);
-	if (rd.err || memcmp(magic, ROOT_MAGIC, 4) || version != FORMAT_VERSION ||
-	    bs != DATA_BLOCK || cb != CHUNK_BLOCKS || pi != PAGE_INODES ||
+	if (rd.err || bs != DATA_BLOCK || cb != CHUNK_BLOCKS || pi != PAGE_INODES ||
 	    (uint64_t)np * NAME_BYTES != rd.left)
 		return -EINVAL;
 	if (!(r->pages = calloc(np ? np : 1, sizeof(*r->pages))))

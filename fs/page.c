@@ -195,8 +195,8 @@ int root_deserialize(struct fs *fs, const unsigned char *p, size_t len)
 	return 0;
 }
 
-int root_peek(const struct keyring *keys, const uint8_t vault_id[16], const void *sealed,
-	      size_t len, struct root_info *out)
+int root_peek(const struct keyring *keys, const uint8_t vault_id[VAULT_ID_BYTES],
+	      const void *sealed, size_t len, struct root_info *out)
 {
 	struct root_plain r;
 	if (root_unseal(keys->root, vault_id, sealed, len, &r))

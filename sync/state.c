@@ -33,8 +33,8 @@ int state_save(struct store *st, const struct sync_state *s)
 	return err;
 }
 
-int lease_get(struct remote *r, const struct keyring *k, const uint8_t vid[16], struct lease *l,
-	      char tag[TAG_MAX])
+int lease_get(struct remote *r, const struct keyring *k, const uint8_t vid[VAULT_ID_BYTES],
+	      struct lease *l, char tag[TAG_MAX])
 {
 	struct buf b = {0};
 	int err = r->ops->get(r, LEASE_KEY, &b, tag);
@@ -44,8 +44,9 @@ int lease_get(struct remote *r, const struct keyring *k, const uint8_t vid[16], 
 	return err;
 }
 
-int lease_put(struct remote *r, const struct keyring *k, const uint8_t vid[16],
-	      const uint8_t device[16], unsigned ttl, const char *expect, char tag[TAG_MAX])
+int lease_put(struct remote *r, const struct keyring *k, const uint8_t vid[VAULT_ID_BYTES],
+	      const uint8_t device[DEVICE_ID_BYTES], unsigned ttl, const char *expect,
+	      char tag[TAG_MAX])
 {
 	struct lease l = {.expiry = time(NULL) + ttl};
 	memcpy(l.device, device, DEVICE_ID_BYTES);

@@ -18,11 +18,12 @@ int state_save(struct store *st, const struct sync_state *s);
 
 /* Reads the lease: 0, -ENOENT (none), -EBADMSG (damaged or foreign), or a remote error;
  * tag receives its version for lease_put. */
-int lease_get(struct remote *r, const struct keyring *k, const uint8_t vid[16], struct lease *l,
-	      char tag[TAG_MAX]);
+int lease_get(struct remote *r, const struct keyring *k, const uint8_t vid[VAULT_ID_BYTES],
+	      struct lease *l, char tag[TAG_MAX]);
 /* Writes a lease for this device valid for ttl seconds, replacing the version with tag (NULL:
  * none may exist); -ESTALE when someone else changed it first. */
-int lease_put(struct remote *r, const struct keyring *k, const uint8_t vid[16],
-	      const uint8_t device[16], unsigned ttl, const char *expect, char tag[TAG_MAX]);
+int lease_put(struct remote *r, const struct keyring *k, const uint8_t vid[VAULT_ID_BYTES],
+	      const uint8_t device[DEVICE_ID_BYTES], unsigned ttl, const char *expect,
+	      char tag[TAG_MAX]);
 
 #endif
