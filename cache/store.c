@@ -22,44 +22,6 @@ void oname_new(struct oname *n)
 	while (oname_is_zero(n));
 }
 
-int oname_is_zero(const struct oname *n)
-{
-	static const uint8_t zero[NAME_BYTES];
-	return memcmp(n->b, zero, NAME_BYTES) == 0;
-}
-
-void oname_hex(const struct oname *n, char out[2 * NAME_BYTES + 1])
-{
-	static const char hx[] = "0123456789abcdef";
-	for (int i = 0; i < NAME_BYTES; i++) {
-		out[2 * i] = hx[n->b[i] >> 4];
-		out[2 * i + 1] = hx[n->b[i] & 15];
-	}
-	out[2 * NAME_BYTES] = 0;
-}
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
-int oname_parse(struct oname *n, const char *hex)
-{
-	if (strlen(hex) != 2 * NAME_BYTES)
-		return -EINVAL;
-	for (int i = 0; i < NAME_BYTES; i++) {
-		int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
-		if (hi < 0 || lo < 0)
-			return -EINVAL;
-		n->b[i] = (uint8_t)(hi << 4 | lo);
-	}
-	return 0;
-}
-
 static int open_folder(struct store **out, const char *path, bool create)
 {
 	struct store *s = calloc(1, sizeof(*s));

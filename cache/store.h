@@ -8,21 +8,13 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/statvfs.h>
+#include "format/format.h"
 #include "lib/buf.h"
 
-#define NAME_BYTES 16
-
-struct oname;
 struct store;
 
-struct oname {
-	uint8_t b[NAME_BYTES];
-};
-
+/* A fresh random, non-zero object name (the pure helpers are in format/format.h). */
 void oname_new(struct oname *n);
-int oname_is_zero(const struct oname *n);
-void oname_hex(const struct oname *n, char out[2 * NAME_BYTES + 1]);
-int oname_parse(struct oname *n, const char *hex);
 
 /* Opens (creating it and its objects/ folder when missing) the cache folder at path. */
 int store_open(struct store **out, const char *path);

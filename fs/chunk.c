@@ -10,6 +10,7 @@
 #include <string.h>
 #include <syslog.h>
 #include <unistd.h>
+#include "format/block.h"
 #include "fs/log.h"
 #include "lib/workers.h"
 
@@ -40,37 +41,24 @@ static unsigned char *scratch(void)
 	return p;
 }
 
-static void block_aad(const struct oname *n, uint32_t idx, uint8_t aad[24])
-{
-	memcpy(aad, "CFBK", 4);
-	memcpy(aad + 4, n->b, NAME_BYTES);
-	for (int k = 0; k < 4; k++)
-		aad[20 + k] = (uint8_t)(idx >> (8 * k));
-}
-
+/* The block codec (format/block.c) under this filesystem's data key. */
 static void seal_block(struct fs *fs, const struct oname *n, uint32_t idx, const void *plain,
 		       unsigned char *out)
 {
-	uint8_t aad[24];
-	block_aad(n, idx, aad);
-	aead_seal(out, plain, DATA_BLOCK, aad, sizeof(aad), fs->keys->data);
+	block_seal(fs->keys->data, n, idx, plain, out);
 }
 
 /* Like seal_block, with a fresh nonce already in out[0..NONCE_BYTES). */
 static void seal_prefilled(struct fs *fs, const struct oname *n, uint32_t idx, const void *plain,
 			   unsigned char *out)
 {
-	uint8_t aad[24];
-	block_aad(n, idx, aad);
-	aead_seal_with_nonce(out, plain, DATA_BLOCK, aad, sizeof(aad), fs->keys->data);
+	block_seal_prefilled(fs->keys->data, n, idx, plain, out);
 }
 
 static int open_block(struct fs *fs, const struct oname *n, uint32_t idx, const unsigned char *in,
 		      void *plain)
 {
-	uint8_t aad[24];
-	block_aad(n, idx, aad);
-	return aead_open(plain, in, SEALED_BLOCK, aad, sizeof(aad), fs->keys->data);
+	return block_open(fs->keys->data, n, idx, in, plain);
 }
 
 /* Reads up to len bytes at off and succeeds once need bytes are in (an O_DIRECT read is aligned

@@ -11,6 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include "format/meta.h"
+#include "format/page.h"
+#include "format/root.h"
 #include "fs/log.h"
 #include "lib/buf.h"
 
@@ -56,12 +59,6 @@ static int freeze_page_chunks(struct fs *fs, size_t page, struct commit *c)
 	return 0;
 }
 
-static int live_count(const struct buf *plain)
-{
-	return plain->len >= 20 &&
-	       (plain->data[16] | plain->data[17] | plain->data[18] | plain->data[19]);
-}
-
 static void count_live(void *val, void *arg)
 {
 	struct inode *i = val;
@@ -93,7 +90,7 @@ static int capture(struct fs *fs, struct commit *c)
 		np->idx = p;
 		np->old = fs->pages[p].name;
 		page_serialize(fs, p, &np->plain);
-		if (live_count(&np->plain))
+		if (page_record_count(np->plain.data, np->plain.len) > 0)
 			oname_new(&np->name);
 		names[p] = np->name;
 		if (np->plain.err || freeze_page_chunks(fs, p, c)) {
@@ -126,7 +123,7 @@ static int write_pages(struct fs *fs, struct commit *c)
 		if (oname_is_zero(&np->name))
 			continue;
 		struct buf sealed = {0};
-		uint8_t aad[20];
+		uint8_t aad[PAGE_AAD_BYTES];
 		page_aad(&np->name, aad);
 		int err = meta_seal(fs->keys->meta, aad, sizeof(aad), &np->plain, &sealed);
 		if (!err)
@@ -172,8 +169,8 @@ static int write_commit(struct fs *fs, struct commit *c)
 	if (err)
 		return err;
 	struct buf sealed = {0};
-	uint8_t aad[20];
-	root_aad(fs, aad);
+	uint8_t aad[ROOT_AAD_BYTES];
+	root_aad(fs->vault_id, aad);
 	err = meta_seal(fs->keys->root, aad, sizeof(aad), &c->root, &sealed);
 	if (!err)
 		err = cache_root_replace(fs->st, sealed.data, sealed.len);
@@ -264,7 +261,7 @@ int fs_commit(struct fs *fs)
 static int load_page(struct fs *fs, size_t p)
 {
 	struct buf obj = {0}, plain = {0};
-	uint8_t aad[20];
+	uint8_t aad[PAGE_AAD_BYTES];
 	page_aad(&fs->pages[p].name, aad);
 	int err = store_obj_read(fs->st, &fs->pages[p].name, &obj);
 	if (!err)
@@ -316,13 +313,13 @@ static int fresh_root(struct fs *fs, uid_t uid, gid_t gid)
 int fs_load(struct fs *fs, uid_t uid, gid_t gid)
 {
 	struct buf obj = {0}, plain = {0};
-	uint8_t aad[20];
+	uint8_t aad[ROOT_AAD_BYTES];
 	int err = cache_root_read(fs->st, &obj);
 	if (err == -ENOENT) {
 		buf_free(&obj);
 		return fresh_root(fs, uid, gid);
 	}
-	root_aad(fs, aad);
+	root_aad(fs->vault_id, aad);
 	if (!err && meta_open(fs->keys->root, aad, sizeof(aad), obj.data, obj.len, &plain))
 		err = -EBADMSG;
 	if (!err)

@@ -12,16 +12,9 @@
 #include <time.h>
 #include "crypto/crypto.h"
 #include "cache/store.h"
+#include "format/format.h"
 #include "lib/htab.h"
 #include "fs/core.h"
-
-#define DATA_BLOCK     4096u
-#define SEALED_BLOCK   (DATA_BLOCK + SEAL_OVERHEAD)
-#define CHUNK_BLOCKS   256u
-#define CHUNK_SIZE     (DATA_BLOCK * CHUNK_BLOCKS)
-#define PAGE_INODES    64u
-#define ROOT_INO       1u
-#define NAME_MAX_BYTES 255u
 
 enum chunk_state { CH_HOLE = 0, CH_STAGING = 1, CH_SEALED = 2 };
 
@@ -126,19 +119,14 @@ size_t inode_path(struct fs *fs, uint64_t ino, char *out, size_t cap);
 void fs_log_integrity(struct fs *fs, uint64_t ino, const char *what);
 void fs_log_integrity_locked(struct fs *fs, uint64_t ino, const char *what);
 
-/* page.c: serialization of inode pages and roots */
+/* page.c: in-memory inodes and fs fields to and from the page and root codecs of format/ */
 struct buf;
+/* Encodes the live inodes (nlink > 0) of one page; called with mu held. */
 void page_serialize(struct fs *fs, size_t page, struct buf *out);
+/* Loads one page payload into the inode table, all or nothing; called with mu held. */
 int page_deserialize(struct fs *fs, size_t page, const unsigned char *p, size_t len);
 void root_serialize(struct fs *fs, const struct oname *names, struct buf *out);
 int root_deserialize(struct fs *fs, const unsigned char *p, size_t len);
-/* Seal / open metadata objects (pages and roots), padded to size buckets. */
-int meta_seal(const unsigned char key[KEY_BYTES], const void *aad, size_t aadlen,
-	      const struct buf *plain, struct buf *out);
-int meta_open(const unsigned char key[KEY_BYTES], const void *aad, size_t aadlen,
-	      const unsigned char *p, size_t len, struct buf *plain);
-void page_aad(const struct oname *n, uint8_t aad[20]);
-void root_aad(const struct fs *fs, uint8_t aad[20]);
 
 /* chunk.c: file data; callers hold freeze (shared, for writes) and inode->io */
 ssize_t chunk_read(struct fs *fs, struct inode *i, char *buf, size_t size, uint64_t off);

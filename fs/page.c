@@ -1,337 +1,210 @@
-/* page: the byte layout of inode records, inode pages and roots, and the padded sealing of these
- * metadata objects (format in man/coffer-format.5).
- * Must never accept a record it cannot fully validate: a bad page is reported, not half-loaded. */
+/* page: the in-memory side of inode pages and roots: builds the plain records of format/page.h
+ * from the inode table and back, and the struct fs fields from and to format/root.h.
+ * Never touches bytes itself (the codecs do) and never half-loads a page: all or nothing. */
 #include "fs/fs.h"
-#include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include "format/page.h"
+#include "format/root.h"
 #include "lib/buf.h"
 
-#define PAGE_MAGIC     "CFPG"
-#define ROOT_MAGIC     "CFRT"
-#define FORMAT_VERSION 1u
-
-static void put_time(struct buf *b, const struct timespec *t)
+static int record_of(const struct inode *i, struct page_record *r)
 {
-	buf_u64(b, (uint64_t)t->tv_sec);
-	buf_u32(b, (uint32_t)t->tv_nsec);
-}
-
-static void put_record(struct buf *b, const struct inode *i)
-{
-	buf_u64(b, i->ino);
-	buf_u32(b, i->mode);
-	buf_u32(b, i->uid);
-	buf_u32(b, i->gid);
-	buf_u32(b, i->nlink);
-	buf_u64(b, i->size);
-	buf_u64(b, i->rdev);
-	put_time(b, &i->atime);
-	put_time(b, &i->mtime);
-	put_time(b, &i->ctime);
-	buf_u32(b, (uint32_t)i->nxa);
-	for (size_t k = 0; k < i->nxa; k++) {
-		size_t nl = strlen(i->xa[k].name);
-		buf_u16(b, (uint16_t)nl);
-		buf_put(b, i->xa[k].name, nl);
-		buf_u32(b, (uint32_t)i->xa[k].len);
-		buf_put(b, i->xa[k].val, i->xa[k].len);
-	}
+	*r = (struct page_record){.ino = i->ino,
+				  .mode = i->mode,
+				  .uid = i->uid,
+				  .gid = i->gid,
+				  .nlink = i->nlink,
+				  .size = i->size,
+				  .rdev = i->rdev,
+				  .atime = i->atime,
+				  .mtime = i->mtime,
+				  .ctime = i->ctime};
+	if (!(r->xa = calloc(i->nxa ? i->nxa : 1, sizeof(*r->xa))))
+		return -ENOMEM;
+	r->nxa = (uint32_t)i->nxa;
+	for (size_t k = 0; k < i->nxa; k++)
+		r->xa[k] = (struct page_xattr){.name = i->xa[k].name,
+					       .name_len = (uint16_t)strlen(i->xa[k].name),
+					       .val = i->xa[k].val,
+					       .len = (uint32_t)i->xa[k].len};
 	if (S_ISLNK(i->mode)) {
-		size_t tl = strlen(i->target);
-		buf_u32(b, (uint32_t)tl);
-		buf_put(b, i->target, tl);
+		r->target = i->target;
+		r->target_len = (uint32_t)strlen(i->target);
 	} else if (S_ISREG(i->mode)) {
-		buf_u32(b, (uint32_t)i->nch);
-		for (size_t k = 0; k < i->nch; k++) {
-			buf_put(b, i->ch[k].name.b, NAME_BYTES);
-			buf_u32(b, i->ch[k].nblocks);
-		}
+		if (!(r->ch = calloc(i->nch ? i->nch : 1, sizeof(*r->ch))))
+			return -ENOMEM;
+		r->nch = (uint32_t)i->nch;
+		for (size_t k = 0; k < i->nch; k++)
+			r->ch[k] = (struct page_chunk){i->ch[k].name, i->ch[k].nblocks};
 	} else if (S_ISDIR(i->mode)) {
-		buf_u32(b, (uint32_t)i->dir->live);
+		if (!(r->dent = calloc(i->dir->live ? i->dir->live : 1, sizeof(*r->dent))))
+			return -ENOMEM;
 		size_t pos = 0;
-		struct dent *e;
-		while ((e = dir_next(i->dir, &pos))) {
-			buf_u64(b, e->ino);
-			buf_u8(b, e->type);
-			buf_u16(b, e->len);
-			buf_put(b, e->name, e->len);
-		}
+		for (struct dent *e; r->ndent < i->dir->live && (e = dir_next(i->dir, &pos));)
+			r->dent[r->ndent++] = (struct page_dent){e->ino, e->name, e->len, e->type};
 	}
+	return 0;
 }
 
-/* Serializes the live inodes (nlink > 0) of one page; called with mu held. */
 void page_serialize(struct fs *fs, size_t page, struct buf *out)
 {
+	struct page_plain *p = calloc(1, sizeof(*p));
+	int err = p ? 0 : -ENOMEM;
 	uint64_t first = (uint64_t)page * PAGE_INODES;
-	uint32_t count = 0;
-	buf_put(out, PAGE_MAGIC, 4);
-	buf_u32(out, FORMAT_VERSION);
-	buf_u64(out, page);
-	size_t count_at = out->len;
-	buf_u32(out, 0);
-	for (uint64_t ino = first; ino < first + PAGE_INODES; ino++) {
+	for (uint64_t ino = first; !err && ino < first + PAGE_INODES; ino++) {
 		struct inode *i = inode_get(fs, ino);
-		if (i && i->nlink > 0) {
-			put_record(out, i);
-			count++;
-		}
+		if (i && i->nlink > 0)
+			err = record_of(i, &p->rec[p->count++]);
 	}
-	if (!out->err)
-		for (int k = 0; k < 4; k++)
-			out->data[count_at + k] = (unsigned char)(count >> (8 * k));
+	if (!err) {
+		p->index = page;
+		page_encode(p, out);
+	} else {
+		out->err = -ENOMEM;
+	}
+	if (p)
+		page_plain_free(p);
+	free(p);
 }
 
-static void get_time(struct rd *r, struct timespec *t)
+static char *dup_str(const char *s, size_t len)
 {
-	t->tv_sec = (time_t)rd_u64(r);
-	t->tv_nsec = rd_u32(r);
-	if (t->tv_nsec >= 1000000000L)
-		r->err = 1;
+	char *d = malloc(len + 1);
+	if (d) {
+		memcpy(d, s, len);
+		d[len] = 0;
+	}
+	return d;
 }
 
-static char *take_str(struct rd *r, size_t len, size_t max)
+static int fill_xattrs(struct inode *i, const struct page_record *r)
 {
-	const char *p = rd_take(r, len);
-	if (!p || len > max || memchr(p, 0, len)) {
-		r->err = 1;
-		return NULL;
-	}
-	char *s = malloc(len + 1);
-	if (!s) {
-		r->err = 1;
-		return NULL;
-	}
-	memcpy(s, p, len);
-	s[len] = 0;
-	return s;
-}
-
-static int get_xattrs(struct rd *r, struct inode *i)
-{
-	uint32_t n = rd_u32(r);
-	if (r->err || n > 65536)
-		return -EINVAL;
-	for (uint32_t k = 0; k < n && !r->err; k++) {
-		uint16_t nl = rd_u16(r);
-		char *name = take_str(r, nl, 255);
-		uint32_t vl = rd_u32(r);
-		const void *val = rd_take(r, vl);
-		if (!name || !val || inode_xattr_set(i, name, val, vl))
-			r->err = 1;
+	int err = 0;
+	for (uint32_t k = 0; !err && k < r->nxa; k++) {
+		char *name = dup_str(r->xa[k].name, r->xa[k].name_len);
+		err = name ? inode_xattr_set(i, name, r->xa[k].val, r->xa[k].len) : -ENOMEM;
 		free(name);
 	}
-	return r->err ? -EINVAL : 0;
+	return err;
 }
 
-static int get_body(struct rd *r, struct inode *i)
+static int fill_body(struct inode *i, const struct page_record *r)
 {
-	if (S_ISLNK(i->mode)) {
-		i->target = take_str(r, rd_u32(r), 4095);
-	} else if (S_ISREG(i->mode)) {
-		uint32_t n = rd_u32(r);
-		if (r->err || n > (i->size + CHUNK_SIZE - 1) / CHUNK_SIZE ||
-		    !(i->ch = calloc(n ? n : 1, sizeof(*i->ch))))
-			return -EINVAL;
-		i->nch = n;
-		for (uint32_t k = 0; k < n && !r->err; k++) {
-			const void *nm = rd_take(r, NAME_BYTES);
-			if (nm)
-				memcpy(i->ch[k].name.b, nm, NAME_BYTES);
-			i->ch[k].nblocks = rd_u32(r);
-			i->ch[k].state = oname_is_zero(&i->ch[k].name) ? CH_HOLE : CH_SEALED;
-			if ((i->ch[k].state == CH_HOLE) != (i->ch[k].nblocks == 0) ||
-			    i->ch[k].nblocks > CHUNK_BLOCKS)
-				r->err = 1;
-		}
-	} else if (S_ISDIR(i->mode)) {
-		uint32_t n = rd_u32(r);
-		for (uint32_t k = 0; k < n && !r->err; k++) {
-			uint64_t ino = rd_u64(r);
-			uint8_t type = rd_u8(r);
-			uint16_t len = rd_u16(r);
-			char *name = take_str(r, len, NAME_MAX_BYTES);
-			if (!name || len == 0 || memchr(name, '/', len) ||
-			    dir_find(i->dir, name, len) || dir_add(i->dir, name, len, ino, type))
-				r->err = 1;
-			free(name);
-		}
+	if (S_ISLNK(i->mode))
+		return (i->target = dup_str(r->target, r->target_len)) ? 0 : -ENOMEM;
+	if (S_ISREG(i->mode)) {
+		if (!(i->ch = calloc(r->nch ? r->nch : 1, sizeof(*i->ch))))
+			return -ENOMEM;
+		i->nch = r->nch;
+		for (uint32_t k = 0; k < r->nch; k++)
+			i->ch[k] = (struct chunk){.name = r->ch[k].name,
+						  .nblocks = r->ch[k].nblocks,
+						  .state = r->ch[k].nblocks ? CH_SEALED : CH_HOLE};
+		return 0;
 	}
-	return r->err ? -EINVAL : 0;
+	for (uint32_t k = 0; S_ISDIR(i->mode) && k < r->ndent; k++) {
+		const struct page_dent *e = &r->dent[k];
+		if (dir_find(i->dir, e->name, e->len) ||
+		    dir_add(i->dir, e->name, e->len, e->ino, e->type))
+			return -EINVAL; /* a name twice */
+	}
+	return 0;
 }
 
-static struct inode *get_record(struct rd *r, uint64_t first)
+static struct inode *inode_of(const struct page_record *r)
 {
-	uint64_t ino = rd_u64(r);
-	uint32_t mode = rd_u32(r);
-	if (r->err || ino < first || ino >= first + PAGE_INODES || ino == 0)
-		return NULL;
-	struct inode *i = inode_new(ino, mode);
+	struct inode *i = inode_new(r->ino, r->mode);
 	if (!i)
 		return NULL;
-	i->uid = rd_u32(r);
-	i->gid = rd_u32(r);
-	i->nlink = rd_u32(r);
-	i->size = rd_u64(r);
-	i->rdev = rd_u64(r);
-	get_time(r, &i->atime);
-	get_time(r, &i->mtime);
-	get_time(r, &i->ctime);
-	if (r->err || i->nlink == 0 || get_xattrs(r, i) || get_body(r, i)) {
+	i->uid = r->uid;
+	i->gid = r->gid;
+	i->nlink = r->nlink;
+	i->size = r->size;
+	i->rdev = r->rdev;
+	i->atime = r->atime;
+	i->mtime = r->mtime;
+	i->ctime = r->ctime;
+	if (fill_xattrs(i, r) || fill_body(i, r)) {
 		inode_free(i);
 		return NULL;
 	}
 	return i;
 }
 
-/* Loads one page into the inode table, all or nothing; called with mu held. */
 int page_deserialize(struct fs *fs, size_t page, const unsigned char *p, size_t len)
 {
-	struct rd r = {.p = p, .left = len};
-	const void *magic = rd_take(&r, 4);
-	uint32_t version = rd_u32(&r);
-	uint64_t idx = rd_u64(&r);
-	uint32_t count = rd_u32(&r);
-	if (r.err || memcmp(magic, PAGE_MAGIC, 4) || version != FORMAT_VERSION || idx != page ||
-	    count > PAGE_INODES)
-		return -EINVAL;
-	struct inode *got[PAGE_INODES];
+	struct page_plain *pp = malloc(sizeof(*pp));
+	if (!pp)
+		return -ENOMEM;
+	int err = page_decode(p, len, pp);
+	if (!err && pp->index != page)
+		err = -EINVAL;
 	uint32_t n = 0;
-	for (; n < count; n++) {
-		struct inode *i = get_record(&r, (uint64_t)page * PAGE_INODES);
-		if (!i)
-			break;
-		if (inode_get(fs, i->ino) || inode_insert(fs, i)) {
-			inode_free(i);
+	for (; !err && n < pp->count; n++) {
+		struct inode *i = inode_of(&pp->rec[n]);
+		if (!i || inode_get(fs, i->ino) || inode_insert(fs, i)) {
+			if (i)
+				inode_free(i);
+			err = -EINVAL;
 			break;
 		}
-		got[n] = i;
 	}
-	if (n == count && r.left == 0)
-		return 0;
-	while (n--)
-		inode_free(htab_del(fs->inodes, &got[n]->ino, sizeof(uint64_t)));
-	return -EINVAL;
+	while (err && n--)
+		inode_free(htab_del(fs->inodes, &pp->rec[n].ino, sizeof(uint64_t)));
+	page_plain_free(pp);
+	free(pp);
+	return err;
 }
 
 void root_serialize(struct fs *fs, const struct oname *names, struct buf *out)
 {
-	buf_put(out, ROOT_MAGIC, 4);
-	buf_u32(out, FORMAT_VERSION);
-	buf_u64(out, fs->gen);
-	buf_u64(out, (uint64_t)fs->root_time);
-	buf_u64(out, fs->next_ino);
-	buf_u64(out, fs->live_inodes);
-	buf_u64(out, fs->live_bytes);
-	buf_u32(out, DATA_BLOCK);
-	buf_u32(out, CHUNK_BLOCKS);
-	buf_u32(out, PAGE_INODES);
-	buf_u32(out, (uint32_t)fs->npages);
-	for (size_t k = 0; k < fs->npages; k++)
-		buf_put(out, names[k].b, NAME_BYTES);
+	struct root_plain r = {.gen = fs->gen,
+			       .time_ns = fs->root_time,
+			       .next_ino = fs->next_ino,
+			       .live_inodes = fs->live_inodes,
+			       .live_bytes = fs->live_bytes,
+			       .npages = (uint32_t)fs->npages,
+			       .pages = (struct oname *)names};
+	root_encode(&r, out);
 }
 
 int root_deserialize(struct fs *fs, const unsigned char *p, size_t len)
 {
-	struct rd r = {.p = p, .left = len};
-	const void *magic = rd_take(&r, 4);
-	uint32_t version = rd_u32(&r);
-	fs->gen = rd_u64(&r);
-	fs->root_time = (int64_t)rd_u64(&r);
-	fs->next_ino = rd_u64(&r);
-	fs->live_inodes = rd_u64(&r);
-	fs->live_bytes = rd_u64(&r);
-	uint32_t bs = rd_u32(&r), cb = rd_u32(&r), pi = rd_u32(&r), np = rd_u32(&r);
-	if (r.err || memcmp(magic, ROOT_MAGIC, 4) || version != FORMAT_VERSION ||
-	    bs != DATA_BLOCK || cb != CHUNK_BLOCKS || pi != PAGE_INODES ||
-	    (uint64_t)np * NAME_BYTES != r.left)
-		return -EINVAL;
-	free(fs->pages);
-	fs->pages = calloc(np ? np : 1, sizeof(*fs->pages));
-	if (!fs->pages)
-		return -ENOMEM;
-	fs->npages = np;
-	for (uint32_t k = 0; k < np; k++)
-		memcpy(fs->pages[k].name.b, rd_take(&r, NAME_BYTES), NAME_BYTES);
-	return 0;
-}
-
-void page_aad(const struct oname *n, uint8_t aad[20])
-{
-	memcpy(aad, PAGE_MAGIC, 4);
-	memcpy(aad + 4, n->b, NAME_BYTES);
-}
-
-void root_aad(const struct fs *fs, uint8_t aad[20])
-{
-	memcpy(aad, ROOT_MAGIC, 4);
-	memcpy(aad + 4, fs->vault_id, 16);
-}
-
-/* Padded size: powers of two from 512 bytes to 64 KiB, then multiples of 64 KiB. */
-static size_t bucket(size_t len)
-{
-	size_t b = 512;
-	while (b < len && b < 65536)
-		b *= 2;
-	return b >= len ? b : (len + 65535) / 65536 * 65536;
-}
-
-int meta_seal(const unsigned char key[KEY_BYTES], const void *aad, size_t aadlen,
-	      const struct buf *plain, struct buf *out)
-{
-	size_t padded = bucket(plain->len + 4);
-	unsigned char *tmp = calloc(1, padded);
-	if (!tmp || plain->err || buf_reserve(out, padded + SEAL_OVERHEAD)) {
-		free(tmp);
+	struct root_plain r;
+	int err = root_decode(p, len, &r);
+	if (err)
+		return err;
+	struct page *pages = calloc(r.npages ? r.npages : 1, sizeof(*pages));
+	if (!pages) {
+		root_plain_free(&r);
 		return -ENOMEM;
 	}
-	for (int k = 0; k < 4; k++)
-		tmp[k] = (unsigned char)(plain->len >> (8 * k));
-	memcpy(tmp + 4, plain->data, plain->len);
-	aead_seal(out->data + out->len, tmp, padded, aad, aadlen, key);
-	out->len += padded + SEAL_OVERHEAD;
-	wipe(tmp, padded);
-	free(tmp);
+	for (uint32_t k = 0; k < r.npages; k++)
+		pages[k].name = r.pages[k];
+	free(fs->pages);
+	fs->pages = pages;
+	fs->npages = r.npages;
+	fs->gen = r.gen;
+	fs->root_time = r.time_ns;
+	fs->next_ino = r.next_ino;
+	fs->live_inodes = r.live_inodes;
+	fs->live_bytes = r.live_bytes;
+	root_plain_free(&r);
 	return 0;
 }
 
-int meta_open(const unsigned char key[KEY_BYTES], const void *aad, size_t aadlen,
-	      const unsigned char *p, size_t len, struct buf *plain)
+int root_peek(const struct keyring *keys, const uint8_t vault_id[VAULT_ID_BYTES],
+	      const void *sealed, size_t len, struct root_info *out)
 {
-	if (len < SEAL_OVERHEAD + 4 || buf_reserve(plain, len))
-		return len < SEAL_OVERHEAD + 4 ? -EBADMSG : -ENOMEM;
-	if (aead_open(plain->data, p, len, aad, aadlen, key))
+	struct root_plain r;
+	if (root_unseal(keys->root, vault_id, sealed, len, &r))
 		return -EBADMSG;
-	size_t n = len - SEAL_OVERHEAD;
-	uint32_t inner = (uint32_t)plain->data[0] | (uint32_t)plain->data[1] << 8 |
-			 (uint32_t)plain->data[2] << 16 | (uint32_t)plain->data[3] << 24;
-	if (inner > n - 4)
-		return -EBADMSG;
-	memmove(plain->data, plain->data + 4, inner);
-	plain->len = inner;
-	return 0;
-}
-
-int root_peek(const struct keyring *keys, const uint8_t vault_id[16], const void *sealed,
-	      size_t len, struct root_info *out)
-{
-	struct fs probe = {0};
-	struct buf plain = {0};
-	uint8_t aad[20];
-	memcpy(probe.vault_id, vault_id, 16);
-	root_aad(&probe, aad);
-	int err = meta_open(keys->root, aad, sizeof(aad), sealed, len, &plain);
-	if (!err)
-		err = root_deserialize(&probe, plain.data, plain.len);
-	free(probe.pages);
-	buf_free(&plain);
-	if (err)
-		return -EBADMSG;
-	*out = (struct root_info){.gen = probe.gen,
-				  .time_ns = probe.root_time,
-				  .inodes = probe.live_inodes,
-				  .bytes = probe.live_bytes};
+	*out = (struct root_info){.gen = r.gen,
+				  .time_ns = r.time_ns,
+				  .inodes = r.live_inodes,
+				  .bytes = r.live_bytes};
+	root_plain_free(&r);
 	return 0;
 }

@@ -1,14 +1,14 @@
-/* vault: the public vault config (format version, vault id, KDF parameters and salt, and the
- * master key wrapped under the passphrase-derived key) and unlocking it into a keyring.
+/* vault: making a vault config (a fresh master key wrapped under the passphrase-derived key) and
+ * unlocking one into a keyring; the config's text is format/config.c's.
  * Must never write a config over an existing one, and never keep the master key after unlock. */
 #ifndef COFFER_VAULT_H
 #define COFFER_VAULT_H
 #include <stddef.h>
 #include <stdint.h>
 #include "crypto/crypto.h"
+#include "format/format.h"
 #include "lib/buf.h"
 
-#define VAULT_ID_BYTES	  16
 #define VAULT_CONFIG_NAME "config"
 
 struct vault {

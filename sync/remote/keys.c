@@ -2,7 +2,7 @@
  * roots' generations.
  * Must never build a key any other way than these functions, or trust a listed name unparsed. */
 #include "sync/remote/keys.h"
-#include "cache/store.h"
+#include "format/format.h"
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>

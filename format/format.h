@@ -1,0 +1,72 @@
+/* format: every magic string, version number and size of coffer-format(5) in one place, and the
+ * object name (16 bytes, all zero meaning "no object") with its pure helpers.
+ * Must never hold anything but constants and pure functions: no I/O, no state, no fs/ types. */
+#ifndef COFFER_FORMAT_H
+#define COFFER_FORMAT_H
+#include <stddef.h>
+#include <stdint.h>
+#include "crypto/crypto.h"
+
+#define FORMAT_VERSION 1u /* pages, roots and the config's first line */
+
+/* Object names and ids */
+#define NAME_BYTES	16
+#define VAULT_ID_BYTES	16
+#define DEVICE_ID_BYTES 16
+
+/* Vault config (text) */
+#define CONFIG_MAGIC	     "coffer-vault "
+#define CONFIG_KDF	     "argon2id13"
+#define CONFIG_WRAPPED_BYTES (KEY_BYTES + SEAL_OVERHEAD) /* the sealed master key */
+#define CONFIG_MAX_BYTES     4096			 /* far more than a config can hold */
+
+/* Chunk objects: sealed 4 KiB blocks */
+#define BLOCK_MAGIC	"CFBK"
+#define BLOCK_AAD_BYTES (4 + NAME_BYTES + 4)
+#define DATA_BLOCK	4096u
+#define SEALED_BLOCK	(DATA_BLOCK + SEAL_OVERHEAD)
+#define CHUNK_BLOCKS	256u
+#define CHUNK_SIZE	(DATA_BLOCK * CHUNK_BLOCKS)
+
+/* Metadata sealing: L (u32) || payload || zeros, padded to a bucket */
+#define META_LEN_BYTES	 4u
+#define META_BUCKET_MIN	 512u
+#define META_BUCKET_STEP 65536u
+
+/* Inode pages */
+#define PAGE_MAGIC	     "CFPG"
+#define PAGE_AAD_BYTES	     (4 + NAME_BYTES)
+#define PAGE_HEADER_BYTES    20u /* magic, u32 version, u64 index, u32 count */
+#define PAGE_COUNT_AT	     16u /* offset of the record count */
+#define PAGE_INODES	     64u
+#define ROOT_INO	     1u
+#define NAME_MAX_BYTES	     255u /* a directory entry's name */
+#define XATTR_NAME_MAX_BYTES 255u
+#define XATTR_MAX_COUNT	     65536u /* per inode */
+#define TARGET_MAX_BYTES     4095u  /* a symlink's target */
+
+/* Roots */
+#define ROOT_MAGIC	  "CFRT"
+#define ROOT_AAD_BYTES	  (4 + VAULT_ID_BYTES)
+#define ROOT_HEADER_BYTES 64u /* everything before the page names */
+
+/* Leases */
+#define LEASE_MAGIC	"CFLS"
+#define LEASE_AAD_BYTES (4 + VAULT_ID_BYTES)
+#define LEASE_PLAIN	128u /* padded, so that the host name's length does not show */
+#define LEASE_SEALED	(LEASE_PLAIN + SEAL_OVERHEAD)
+#define LEASE_HOST_MAX	64u
+
+/* sync.state (text) */
+#define STATE_MAX_BYTES 256u
+
+struct oname {
+	uint8_t b[NAME_BYTES];
+};
+
+int oname_is_zero(const struct oname *n);
+void oname_hex(const struct oname *n, char out[2 * NAME_BYTES + 1]);
+/* Parses exactly 32 lowercase hex digits (a NUL-terminated string); -EINVAL otherwise. */
+int oname_parse(struct oname *n, const char *hex);
+
+#endif

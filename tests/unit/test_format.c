@@ -1,0 +1,643 @@
+/* Proves: the codecs of format/ write the bytes coffer-format(5) states (its examples decode and
+ * encode back byte for byte; field offsets and sizes are where the page says); every decoder
+ * round-trips what its encoder wrote, and refuses every truncation, a byte too many, oversized
+ * counts and damaged fields with a negative errno, never a crash (run under ASan too). */
+#include "tests/unit/unit.h"
+#include <dirent.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <string.h>
+#include <sys/stat.h>
+#include "format/block.h"
+#include "format/config.h"
+#include "format/format.h"
+#include "format/lease.h"
+#include "format/meta.h"
+#include "format/page.h"
+#include "format/root.h"
+#include "format/state.h"
+
+#define MAN_PAGE "man/coffer-format.5"
+
+static uint64_t le(const unsigned char *p, int n)
+{
+	uint64_t v = 0;
+	for (int k = 0; k < n; k++)
+		v |= (uint64_t)p[k] << (8 * k);
+	return v;
+}
+
+typedef int (*decoder)(const unsigned char *b, size_t len);
+
+/* Every strict prefix of a valid encoding and the encoding plus one byte must be refused; each is
+ * passed in an allocation of exactly its size, so that ASan sees any read past the end. */
+static bool refuses_truncations(decoder dec, const unsigned char *b, size_t len)
+{
+	bool ok = true;
+	for (size_t n = 0; n <= len + 1; n++) {
+		if (n == len)
+			continue;
+		unsigned char *copy = malloc(n ? n : 1);
+		memcpy(copy, b, n < len ? n : len);
+		if (n > len)
+			copy[len] = 0;
+		int err = dec(copy, n);
+		if (err >= 0) {
+			fprintf(stderr, "a decode of %zu of %zu bytes returned %d\n", n, len, err);
+			ok = false;
+		}
+		free(copy);
+	}
+	return ok;
+}
+
+/* Random changes of a valid encoding: each decode returns 0 or a negative errno, never crashes. */
+static bool survives_mutations(decoder dec, const unsigned char *b, size_t len, int rounds)
+{
+	unsigned char *copy = malloc(len);
+	bool ok = true;
+	for (int r = 0; r < rounds; r++) {
+		memcpy(copy, b, len);
+		for (int k = 0, n = 1 + (int)(random_u32() % 4); k < n; k++)
+			copy[random_u32() % len] = (unsigned char)random_u32();
+		int err = dec(copy, len);
+		ok &= err == 0 || err == -EINVAL || err == -EPROTONOSUPPORT || err == -EBADMSG;
+	}
+	free(copy);
+	return ok;
+}
+
+/* The text between the man page's lines ".\" begin NAME" and ".\" end" (its examples). */
+static bool man_example(const char *name, struct buf *out)
+{
+	FILE *f = fopen(MAN_PAGE, "r");
+	char line[512], begin[64];
+	bool in = false, found = false;
+	snprintf(begin, sizeof(begin), ".\\\" begin %s\n", name);
+	while (f && fgets(line, sizeof(line), f)) {
+		if (in && strcmp(line, ".\\\" end\n") == 0) {
+			found = true;
+			break;
+		}
+		if (in)
+			buf_put(out, line, strlen(line));
+		in = in || strcmp(line, begin) == 0;
+	}
+	if (f)
+		fclose(f);
+	return found && out->len > 0;
+}
+
+/* --- config --- */
+
+static int dec_config(const unsigned char *b, size_t len)
+{
+	struct config c;
+	return config_decode(b, len, &c);
+}
+
+static void config(void)
+{
+	struct config c = {.kdf = {.ops = 2, .mem = 67108864}}, d;
+	for (int k = 0; k < VAULT_ID_BYTES; k++)
+		c.id[k] = (uint8_t)(0x10 + k);
+	memset(c.salt, 0xab, sizeof(c.salt));
+	memset(c.wrapped, 0x5c, sizeof(c.wrapped));
+	struct buf b = {0}, h = {0}, man = {0};
+	config_encode(&c, &b);
+	config_encode_header(&c, &h);
+	CHECK(b.len == 15 + 36 + 26 + 38 + 149);
+	CHECK(memcmp(b.data, "coffer-vault 1\nid 101112131415161718191a1b1c1d1e1f\n", 51) == 0);
+	CHECK(memcmp(b.data + 51, "kdf argon2id13 2 67108864\nsalt abab", 35) == 0);
+	CHECK(memcmp(b.data + h.len, "key 5c5c", 8) == 0 && b.data[b.len - 1] == '\n');
+	CHECK(config_decode(b.data, b.len, &d) == 0 && d.header_len == h.len);
+	CHECK(memcmp(d.id, c.id, sizeof(c.id)) == 0 && memcmp(d.salt, c.salt, sizeof(c.salt)) == 0);
+	CHECK(memcmp(d.wrapped, c.wrapped, sizeof(c.wrapped)) == 0);
+	CHECK(d.kdf.ops == 2 && d.kdf.mem == 67108864);
+	CHECK(refuses_truncations(dec_config, b.data, b.len));
+	CHECK(survives_mutations(dec_config, b.data, b.len, 3000));
+	static const char *bad[] = {"coffer-vault 2\n", "coffer-vault 12\n"};
+	for (size_t k = 0; k < 2; k++)
+		CHECK(config_decode((const unsigned char *)bad[k], strlen(bad[k]), &d) ==
+		      -EPROTONOSUPPORT);
+	/* a sign, a space, an upper-case digit or an overflowing number is damage */
+	static const char *edits[][2] = {{" 2 ", " +2 "},
+					 {" 2 ", "  2 "},
+					 {"id 10", "id 1A"},
+					 {"67108864", "99999999999999999999"}};
+	for (size_t k = 0; k < 4; k++) {
+		struct buf e = {0};
+		char *at = memmem(b.data, b.len, edits[k][0], strlen(edits[k][0]));
+		size_t pre = (size_t)((unsigned char *)at - b.data), ol = strlen(edits[k][0]);
+		buf_put(&e, b.data, pre);
+		buf_put(&e, edits[k][1], strlen(edits[k][1]));
+		buf_put(&e, at + ol, b.len - pre - ol);
+		CHECK(config_decode(e.data, e.len, &d) == -EINVAL);
+		buf_free(&e);
+	}
+	/* the man page's example decodes and encodes back to the same bytes */
+	CHECK(man_example("config", &man));
+	CHECK(config_decode(man.data, man.len, &d) == 0);
+	struct buf again = {0};
+	config_encode(&d, &again);
+	CHECK(again.len == man.len && memcmp(again.data, man.data, man.len) == 0);
+	buf_free(&again);
+	buf_free(&man);
+	buf_free(&h);
+	buf_free(&b);
+}
+
+/* --- blocks and metadata sealing --- */
+
+static void block(void)
+{
+	unsigned char key[KEY_BYTES], plain[DATA_BLOCK], back[DATA_BLOCK], sealed[SEALED_BLOCK];
+	struct oname n, m;
+	uint8_t aad[BLOCK_AAD_BYTES];
+	random_bytes(key, sizeof(key));
+	random_bytes(plain, sizeof(plain));
+	random_bytes(n.b, NAME_BYTES);
+	m = n;
+	m.b[0] ^= 1;
+	CHECK(CHUNK_SIZE == 1048576 && SEALED_BLOCK == 4136 && BLOCK_AAD_BYTES == 24);
+	block_aad(&n, 0x01020304, aad);
+	CHECK(memcmp(aad, "CFBK", 4) == 0 && memcmp(aad + 4, n.b, 16) == 0 &&
+	      le(aad + 20, 4) == 0x01020304);
+	struct oname ex; /* the man page's example */
+	for (int k = 0; k < NAME_BYTES; k++)
+		ex.b[k] = (uint8_t)(k * 0x11);
+	block_aad(&ex, 2, aad);
+	static const uint8_t want[BLOCK_AAD_BYTES] = {0x43, 0x46, 0x42, 0x4b, 0x00, 0x11,
+						      0x22, 0x33, 0x44, 0x55, 0x66, 0x77,
+						      0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd,
+						      0xee, 0xff, 2,	0,    0,    0};
+	CHECK(memcmp(aad, want, sizeof(want)) == 0);
+	block_seal(key, &n, 7, plain, sealed);
+	CHECK(block_open(key, &n, 7, sealed, back) == 0 && memcmp(back, plain, DATA_BLOCK) == 0);
+	CHECK(block_open(key, &n, 8, sealed, back) == -EBADMSG);
+	CHECK(block_open(key, &m, 7, sealed, back) == -EBADMSG);
+	unsigned char
+		direct[DATA_BLOCK]; /* the layout: nonce || ciphertext || tag, AAD as stated */
+	block_aad(&n, 7, aad);
+	CHECK(aead_open(direct, sealed, SEALED_BLOCK, aad, sizeof(aad), key) == 0);
+}
+
+static void meta(void)
+{
+	static const size_t in[][2] = {{0, 512},	 {512, 512},	    {513, 1024},
+				       {65536, 65536},	 {65537, 131072},   {131072, 131072},
+				       {131073, 196608}, {1000000, 1048576}};
+	for (size_t k = 0; k < sizeof(in) / sizeof(in[0]); k++)
+		CHECK(meta_bucket(in[k][0]) == in[k][1]);
+	unsigned char key[KEY_BYTES];
+	random_bytes(key, sizeof(key));
+	struct buf p = {0}, s = {0}, o = {0};
+	buf_put(&p, "payload", 7);
+	CHECK(meta_seal(key, "ad", 2, &p, &s) == 0 && s.len == 512 + SEAL_OVERHEAD);
+	unsigned char raw[512];
+	CHECK(aead_open(raw, s.data, s.len, "ad", 2, key) == 0);
+	CHECK(le(raw, 4) == 7 && memcmp(raw + 4, "payload", 7) == 0 && raw[11] == 0 &&
+	      raw[511] == 0);
+	CHECK(meta_open(key, "ad", 2, s.data, s.len, &o) == 0 && o.len == 7 &&
+	      memcmp(o.data, "payload", 7) == 0);
+	buf_free(&o);
+	CHECK(meta_open(key, "aD", 2, s.data, s.len, &o) == -EBADMSG);
+	buf_free(&o);
+	for (size_t n = 0; n < s.len; n += 37) {
+		CHECK(meta_open(key, "ad", 2, s.data, n, &o) == -EBADMSG);
+		buf_free(&o);
+	}
+	/* a length field past the plaintext, even when authentic, is refused */
+	unsigned char lie[512 + SEAL_OVERHEAD];
+	raw[0] = 0xfd;
+	raw[1] = 0x01;
+	aead_seal(lie, raw, 512, "ad", 2, key);
+	CHECK(meta_open(key, "ad", 2, lie, sizeof(lie), &o) == -EBADMSG);
+	buf_free(&o);
+	buf_free(&p);
+	buf_free(&s);
+}
+
+/* --- pages --- */
+
+static int dec_page(const unsigned char *b, size_t len)
+{
+	struct page_plain *p = malloc(sizeof(*p));
+	int err = page_decode(b, len, p);
+	if (!err)
+		page_plain_free(p);
+	free(p);
+	return err;
+}
+
+static struct page_xattr xa[] =
+	{{.name = "user.a", .name_len = 6, .val = (const void *)"v", .len = 1},
+	 {.name = "user.empty", .name_len = 10, .val = NULL, .len = 0}};
+static struct page_chunk ch[] = {{.nblocks = 256}, {.nblocks = 0}, {.nblocks = 3}};
+static struct page_dent de[] = {{.ino = 129, .name = "file", .len = 4, .type = DT_REG},
+				{.ino = 130, .name = "link", .len = 4, .type = DT_LNK}};
+
+/* Page 2: a directory, a file with a hole, a symlink and a FIFO. */
+static void sample_page(struct page_plain *p)
+{
+	memset(p, 0, sizeof(*p));
+	memset(ch[0].name.b, 0x11, NAME_BYTES);
+	memset(ch[2].name.b, 0x22, NAME_BYTES);
+	p->index = 2;
+	p->count = 4;
+	p->rec[0] = (struct page_record){.ino = 128,
+					 .mode = S_IFDIR | 0755,
+					 .nlink = 2,
+					 .uid = 1000,
+					 .gid = 100,
+					 .size = 0,
+					 .atime = {1, 2},
+					 .mtime = {3, 4},
+					 .ctime = {5, 999999999},
+					 .dent = de,
+					 .ndent = 2,
+					 .xa = xa,
+					 .nxa = 2};
+	p->rec[1] = (struct page_record){.ino = 129,
+					 .mode = S_IFREG | 0644,
+					 .nlink = 1,
+					 .size = 2 * CHUNK_SIZE + 5,
+					 .ch = ch,
+					 .nch = 3};
+	p->rec[2] = (struct page_record){.ino = 130,
+					 .mode = S_IFLNK | 0777,
+					 .nlink = 1,
+					 .target = "../x",
+					 .target_len = 4};
+	p->rec[3] = (struct page_record){.ino = 191,
+					 .mode = S_IFIFO | 0600,
+					 .nlink = 1,
+					 .rdev = 0x0102};
+}
+
+static bool same_record(const struct page_record *a, const struct page_record *b)
+{
+	bool ok = a->ino == b->ino && a->mode == b->mode && a->uid == b->uid && a->gid == b->gid &&
+		  a->nlink == b->nlink && a->size == b->size && a->rdev == b->rdev &&
+		  a->ctime.tv_sec == b->ctime.tv_sec && a->ctime.tv_nsec == b->ctime.tv_nsec &&
+		  a->nxa == b->nxa && a->nch == b->nch && a->ndent == b->ndent &&
+		  a->target_len == b->target_len;
+	for (uint32_t k = 0; ok && k < a->nxa; k++)
+		ok = a->xa[k].name_len == b->xa[k].name_len && a->xa[k].len == b->xa[k].len &&
+		     !memcmp(a->xa[k].name, b->xa[k].name, a->xa[k].name_len) &&
+		     (!a->xa[k].len || !memcmp(a->xa[k].val, b->xa[k].val, a->xa[k].len));
+	for (uint32_t k = 0; ok && k < a->nch; k++)
+		ok = !memcmp(&a->ch[k], &b->ch[k], sizeof(a->ch[k]));
+	for (uint32_t k = 0; ok && k < a->ndent; k++)
+		ok = a->dent[k].ino == b->dent[k].ino && a->dent[k].type == b->dent[k].type &&
+		     a->dent[k].len == b->dent[k].len &&
+		     !memcmp(a->dent[k].name, b->dent[k].name, a->dent[k].len);
+	return ok && (!a->target_len || !memcmp(a->target, b->target, a->target_len));
+}
+
+/* Encodes the sample with one change and decodes it. */
+static int page_with(void (*change)(struct page_plain *p))
+{
+	struct page_plain p;
+	struct buf b = {0};
+	sample_page(&p);
+	change(&p);
+	page_encode(&p, &b);
+	int err = dec_page(b.data, b.len);
+	buf_free(&b);
+	return err;
+}
+
+static void ch_count(struct page_plain *p)
+{
+	p->count = PAGE_INODES + 1;
+}
+static void ch_ino_out(struct page_plain *p)
+{
+	p->rec[3].ino = 192;
+}
+static void ch_ino_zero(struct page_plain *p)
+{
+	p->index = 0;
+	for (int k = 0; k < 4; k++)
+		p->rec[k].ino = k == 0 ? 0 : (uint64_t)k;
+}
+static void ch_nlink(struct page_plain *p)
+{
+	p->rec[2].nlink = 0;
+}
+static void ch_nsec(struct page_plain *p)
+{
+	p->rec[1].mtime.tv_nsec = 1000000000;
+}
+static void ch_slash(struct page_plain *p)
+{
+	de[1].name = "a/b\0";
+	de[1].len = 3;
+	(void)p;
+}
+static void ch_nul(struct page_plain *p)
+{
+	de[1].name = "a\0b";
+	de[1].len = 3;
+	(void)p;
+}
+static void ch_empty(struct page_plain *p)
+{
+	de[1].len = 0;
+	(void)p;
+}
+static void ch_long_name(struct page_plain *p)
+{
+	static char n[256];
+	memset(n, 'x', sizeof(n));
+	de[1].name = n;
+	de[1].len = 256;
+	(void)p;
+}
+static void ch_too_many_chunks(struct page_plain *p)
+{
+	p->rec[1].size = 2 * CHUNK_SIZE;
+}
+static void ch_hole_blocks(struct page_plain *p)
+{
+	ch[1].nblocks = 1;
+	(void)p;
+}
+static void ch_big_chunk(struct page_plain *p)
+{
+	ch[2].nblocks = CHUNK_BLOCKS + 1;
+	(void)p;
+}
+static void ch_long_target(struct page_plain *p)
+{
+	static char t[TARGET_MAX_BYTES + 1];
+	memset(t, 't', sizeof(t));
+	p->rec[2].target = t;
+	p->rec[2].target_len = sizeof(t);
+}
+static void ch_version(struct page_plain *p)
+{
+	(void)p;
+}
+
+static void restore_sample(void)
+{
+	de[1] = (struct page_dent){.ino = 130, .name = "link", .len = 4, .type = DT_LNK};
+	ch[1].nblocks = 0;
+	ch[2].nblocks = 3;
+}
+
+/* A page whose header claims a count (at offset at) the bytes cannot hold: refused before any
+ * allocation of that size. */
+static void huge_count(size_t at)
+{
+	struct page_plain p;
+	struct buf b = {0};
+	sample_page(&p);
+	page_encode(&p, &b);
+	for (int k = 0; k < 4; k++)
+		b.data[at + k] = 0xff;
+	CHECK(dec_page(b.data, b.len) == -EINVAL);
+	b.data[at] = 0x60; /* 60000: within any maximum, but more than the bytes left */
+	b.data[at + 1] = 0xea;
+	b.data[at + 2] = b.data[at + 3] = 0;
+	CHECK(dec_page(b.data, b.len) == -EINVAL);
+	buf_free(&b);
+}
+
+static void page(void)
+{
+	struct page_plain p, *d = malloc(sizeof(*d));
+	struct buf b = {0};
+	sample_page(&p);
+	page_encode(&p, &b);
+	/* header: "CFPG", u32 version, u64 page index, u32 record count; then the records */
+	CHECK(memcmp(b.data, "CFPG", 4) == 0 && le(b.data + 4, 4) == 1 && le(b.data + 8, 8) == 2);
+	CHECK(le(b.data + 16, 4) == 4 && page_record_count(b.data, b.len) == 4);
+	const unsigned char *r = b.data + PAGE_HEADER_BYTES;
+	CHECK(le(r, 8) == 128 && le(r + 8, 4) == (S_IFDIR | 0755) && le(r + 12, 4) == 1000);
+	CHECK(le(r + 16, 4) == 100 && le(r + 20, 4) == 2 && le(r + 24, 8) == 0 &&
+	      le(r + 32, 8) == 0);
+	CHECK(le(r + 40, 8) == 1 && le(r + 48, 4) == 2 && le(r + 52, 8) == 3 && le(r + 60, 4) == 4);
+	CHECK(le(r + 64, 8) == 5 && le(r + 72, 4) == 999999999);
+	CHECK(le(r + 76, 4) == 2 && le(r + 80, 2) == 6 && memcmp(r + 82, "user.a", 6) == 0);
+	CHECK(le(r + 88, 4) == 1 && r[92] == 'v' && le(r + 93, 2) == 10);
+	r += 93 + 2 + 10 + 4; /* the empty value */
+	CHECK(le(r, 4) == 2 && le(r + 4, 8) == 129 && r[12] == DT_REG && le(r + 13, 2) == 4);
+	CHECK(memcmp(r + 15, "file", 4) == 0);
+	CHECK(page_decode(b.data, b.len, d) == 0 && d->index == 2 && d->count == 4);
+	for (int k = 0; k < 4; k++)
+		CHECK(same_record(&p.rec[k], &d->rec[k]));
+	struct buf again = {0};
+	page_encode(d, &again);
+	CHECK(again.len == b.len && memcmp(again.data, b.data, b.len) == 0);
+	page_plain_free(d);
+	buf_free(&again);
+	CHECK(refuses_truncations(dec_page, b.data, b.len));
+	CHECK(survives_mutations(dec_page, b.data, b.len, 5000));
+	CHECK(page_record_count(b.data, PAGE_HEADER_BYTES - 1) == -EINVAL);
+	b.data[4] = 2;
+	CHECK(dec_page(b.data, b.len) == -EINVAL); /* another version */
+	void (*bad[])(struct page_plain *) = {ch_count,	      ch_ino_out,
+					      ch_ino_zero,    ch_nlink,
+					      ch_nsec,	      ch_slash,
+					      ch_nul,	      ch_empty,
+					      ch_long_name,   ch_too_many_chunks,
+					      ch_hole_blocks, ch_big_chunk,
+					      ch_long_target};
+	for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+		int err = page_with(bad[k]);
+		if (err != -EINVAL)
+			fprintf(stderr, "page change %zu decoded: %d\n", k, err);
+		CHECK(err == -EINVAL);
+		restore_sample();
+	}
+	CHECK(page_with(ch_version) == 0);
+	huge_count(PAGE_HEADER_BYTES + 76);		 /* the directory's xattr count */
+	huge_count(PAGE_HEADER_BYTES + 93 + 2 + 10 + 4); /* its entry count */
+	/* an empty page: no record, nothing to store */
+	struct page_plain e = {.index = 9};
+	struct buf eb = {0};
+	page_encode(&e, &eb);
+	CHECK(eb.len == PAGE_HEADER_BYTES && page_record_count(eb.data, eb.len) == 0);
+	CHECK(dec_page(eb.data, eb.len) == 0);
+	buf_free(&eb);
+	buf_free(&b);
+	free(d);
+}
+
+/* --- roots --- */
+
+static int dec_root(const unsigned char *b, size_t len)
+{
+	struct root_plain r;
+	int err = root_decode(b, len, &r);
+	if (!err)
+		root_plain_free(&r);
+	return err;
+}
+
+static void root(void)
+{
+	struct oname names[3] = {0};
+	memset(names[0].b, 0xaa, NAME_BYTES);
+	memset(names[2].b, 0xcc, NAME_BYTES);
+	struct root_plain r = {.gen = 42,
+			       .time_ns = 1700000000123456789,
+			       .next_ino = 300,
+			       .live_inodes = 7,
+			       .live_bytes = 123456,
+			       .npages = 3,
+			       .pages = names},
+			  d;
+	struct buf b = {0};
+	root_encode(&r, &b);
+	CHECK(b.len == ROOT_HEADER_BYTES + 3 * NAME_BYTES && ROOT_HEADER_BYTES == 64);
+	CHECK(memcmp(b.data, "CFRT", 4) == 0 && le(b.data + 4, 4) == 1 && le(b.data + 8, 8) == 42);
+	CHECK(le(b.data + 16, 8) == 1700000000123456789 && le(b.data + 24, 8) == 300);
+	CHECK(le(b.data + 32, 8) == 7 && le(b.data + 40, 8) == 123456);
+	CHECK(le(b.data + 48, 4) == 4096 && le(b.data + 52, 4) == 256 && le(b.data + 56, 4) == 64);
+	CHECK(le(b.data + 60, 4) == 3 && b.data[64] == 0xaa && b.data[80] == 0 &&
+	      b.data[96] == 0xcc);
+	CHECK(root_decode(b.data, b.len, &d) == 0 && d.gen == 42 && d.next_ino == 300 &&
+	      d.time_ns == r.time_ns && d.live_inodes == 7 && d.live_bytes == 123456 &&
+	      d.npages == 3 && memcmp(d.pages, names, sizeof(names)) == 0);
+	root_plain_free(&d);
+	CHECK(refuses_truncations(dec_root, b.data, b.len));
+	CHECK(survives_mutations(dec_root, b.data, b.len, 3000));
+	for (size_t at = 48; at < 60; at += 4) { /* other format parameters */
+		b.data[at] ^= 1;
+		CHECK(dec_root(b.data, b.len) == -EINVAL);
+		b.data[at] ^= 1;
+	}
+	b.data[63] = 0x10; /* a page count the bytes do not hold */
+	CHECK(dec_root(b.data, b.len) == -EINVAL);
+	b.data[63] = 0;
+	/* sealed: AAD "CFRT" || vault id; another vault's root is refused */
+	unsigned char key[KEY_BYTES];
+	uint8_t vid[VAULT_ID_BYTES] = {1, 2, 3}, other[VAULT_ID_BYTES] = {1, 2, 4},
+		aad[ROOT_AAD_BYTES];
+	random_bytes(key, sizeof(key));
+	root_aad(vid, aad);
+	CHECK(memcmp(aad, "CFRT", 4) == 0 && memcmp(aad + 4, vid, 16) == 0);
+	struct buf s = {0};
+	CHECK(meta_seal(key, aad, sizeof(aad), &b, &s) == 0 && s.len == 512 + SEAL_OVERHEAD);
+	CHECK(root_unseal(key, vid, s.data, s.len, &d) == 0 && d.gen == 42);
+	root_plain_free(&d);
+	CHECK(root_unseal(key, other, s.data, s.len, &d) == -EBADMSG);
+	CHECK(root_unseal(key, vid, s.data, s.len - 1, &d) == -EBADMSG);
+	buf_free(&s);
+	buf_free(&b);
+}
+
+/* --- leases --- */
+
+static int dec_lease(const unsigned char *b, size_t len)
+{
+	struct lease l;
+	return lease_decode(b, len, &l);
+}
+
+static void lease(void)
+{
+	struct lease l = {.expiry = 1800000000}, d;
+	memset(l.device, 0x77, sizeof(l.device));
+	snprintf(l.host, sizeof(l.host), "laptop");
+	struct buf b = {0}, s = {0};
+	CHECK(lease_encode(&l, &b) == 0 && b.len == 128);
+	CHECK(b.data[0] == 0x77 && b.data[15] == 0x77 && le(b.data + 16, 8) == 1800000000);
+	CHECK(b.data[24] == 6 && memcmp(b.data + 25, "laptop", 6) == 0 && b.data[31] == 0 &&
+	      b.data[127] == 0);
+	CHECK(lease_decode(b.data, b.len, &d) == 0 && d.expiry == l.expiry &&
+	      strcmp(d.host, "laptop") == 0 && memcmp(d.device, l.device, 16) == 0);
+	CHECK(refuses_truncations(dec_lease, b.data, b.len));
+	CHECK(survives_mutations(dec_lease, b.data, b.len, 2000));
+	b.data[24] = LEASE_HOST_MAX + 1;
+	CHECK(dec_lease(b.data, b.len) == -EINVAL);
+	memset(l.host, 'h', LEASE_HOST_MAX); /* the longest host name fits */
+	buf_free(&b);
+	CHECK(lease_encode(&l, &b) == 0 && b.len == 128 && b.data[24] == LEASE_HOST_MAX);
+	unsigned char key[KEY_BYTES];
+	uint8_t vid[VAULT_ID_BYTES] = {9}, other[VAULT_ID_BYTES] = {8};
+	random_bytes(key, sizeof(key));
+	CHECK(lease_seal(key, vid, &l, &s) == 0 && s.len == 168 && LEASE_SEALED == 168);
+	CHECK(lease_open(key, vid, s.data, s.len, &d) == 0 && strlen(d.host) == LEASE_HOST_MAX);
+	uint8_t aad[LEASE_AAD_BYTES] = "CFLS", raw[LEASE_PLAIN];
+	memcpy(aad + 4, vid, sizeof(vid));
+	CHECK(aead_open(raw, s.data, s.len, aad, sizeof(aad), key) == 0 && raw[24] == 64);
+	CHECK(lease_open(key, other, s.data, s.len, &d) == -EBADMSG);
+	CHECK(lease_open(key, vid, s.data, s.len - 1, &d) == -EBADMSG);
+	buf_free(&s);
+	buf_free(&b);
+}
+
+/* --- sync.state --- */
+
+static int dec_state(const unsigned char *b, size_t len)
+{
+	struct sync_state s;
+	return state_decode(b, len, &s);
+}
+
+static void state(void)
+{
+	struct sync_state s = {.seen = 18446744073709551615u, .synced = 0}, d;
+	for (int k = 0; k < 16; k++)
+		s.device[k] = (uint8_t)(k * 17);
+	struct buf b = {0}, man = {0};
+	state_encode(&s, &b);
+	static const char want[] = "seen 18446744073709551615\nsynced 0\n"
+				   "device 00112233445566778899aabbccddeeff\n";
+	CHECK(b.len == strlen(want) && memcmp(b.data, want, b.len) == 0);
+	CHECK(state_decode(b.data, b.len, &d) == 0 && d.seen == s.seen && d.synced == 0 &&
+	      memcmp(d.device, s.device, 16) == 0);
+	CHECK(refuses_truncations(dec_state, b.data, b.len));
+	CHECK(survives_mutations(dec_state, b.data, b.len, 2000));
+	static const char *bad[] =
+		{"seen 18446744073709551616\nsynced 0\ndevice 00112233445566778899aabbccddeeff\n",
+		 "seen -1\nsynced 0\ndevice 00112233445566778899aabbccddeeff\n",
+		 "synced 0\nseen 1\ndevice 00112233445566778899aabbccddeeff\n",
+		 "seen 1\nsynced 0\ndevice 00112233445566778899AABBCCDDEEFF\n",
+		 "seen 1\nsynced 0\ndevice 00112233445566778899aabbccddeeff\nmore 1\n"};
+	for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++)
+		CHECK(dec_state((const unsigned char *)bad[k], strlen(bad[k])) == -EINVAL);
+	CHECK(man_example("sync.state", &man));
+	CHECK(state_decode(man.data, man.len, &d) == 0);
+	struct buf again = {0};
+	state_encode(&d, &again);
+	CHECK(again.len == man.len && memcmp(again.data, man.data, man.len) == 0);
+	buf_free(&again);
+	buf_free(&man);
+	buf_free(&b);
+}
+
+static void oname(void)
+{
+	struct oname n, m;
+	char hex[2 * NAME_BYTES + 1];
+	for (int k = 0; k < NAME_BYTES; k++)
+		n.b[k] = (uint8_t)(0xf0 + k);
+	oname_hex(&n, hex);
+	CHECK(strcmp(hex, "f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff") == 0);
+	CHECK(oname_parse(&m, hex) == 0 && memcmp(&m, &n, sizeof(n)) == 0 && !oname_is_zero(&m));
+	CHECK(oname_parse(&m, "f0f1f2f3f4f5f6f7f8f9fafbfcfdfef") == -EINVAL);
+	CHECK(oname_parse(&m, "f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff0") == -EINVAL);
+	CHECK(oname_parse(&m, "F0f1f2f3f4f5f6f7f8f9fafbfcfdfeff") == -EINVAL);
+	memset(&m, 0, sizeof(m));
+	CHECK(oname_is_zero(&m));
+}
+
+int main(void)
+{
+	unit_setup();
+	config();
+	block();
+	meta();
+	page();
+	root();
+	lease();
+	state();
+	oname();
+	return unit_finish("test_format");
+}
