@@ -25,6 +25,7 @@ void oname_new(struct oname *n)
 static int open_folder(struct store **out, const char *path, bool create)
 {
 	struct store *s = calloc(1, sizeof(*s));
+	int err = 0;
 	*out = NULL;
 	if (!s)
 		return -ENOMEM;
@@ -35,17 +36,29 @@ static int open_folder(struct store **out, const char *path, bool create)
 	s->dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (s->dirfd < 0)
 		goto fail;
+	/* checked on the descriptor before anything is created in it */
+	if (create && (err = store_check_owner(s)))
+		goto refuse;
 	if (create && mkdirat(s->dirfd, "objects", 0700) < 0 && errno != EEXIST)
 		goto fail;
-	s->objfd = openat(s->dirfd, "objects", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	s->objfd = openat(s->dirfd, "objects", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (s->objfd < 0 && (create || errno != ENOENT))
 		goto fail;
 	*out = s;
 	return 0;
-fail:;
-	int err = -errno;
+fail:
+	err = -errno;
+refuse:
 	store_close(s);
 	return err;
+}
+
+int store_check_owner(const struct store *s)
+{
+	struct stat st;
+	if (fstat(s->dirfd, &st) < 0)
+		return -errno;
+	return st.st_uid == geteuid() && !(st.st_mode & (S_IWGRP | S_IWOTH)) ? 0 : -EPERM;
 }
 
 int store_open(struct store **out, const char *path)

@@ -16,11 +16,15 @@ struct store;
 /* A fresh random, non-zero object name (the pure helpers are in format/format.h). */
 void oname_new(struct oname *n);
 
-/* Opens (creating it and its objects/ folder when missing) the cache folder at path. */
+/* Opens (creating it and its objects/ folder when missing) the cache folder at path; -EPERM
+ * when the folder is not safe (see store_check_owner). */
 int store_open(struct store **out, const char *path);
 /* Opens a cache folder that must exist, creating nothing: for commands that only look at a
  * cache (status, umount, the config copy); -ENOENT when it is not there. */
 int store_open_existing(struct store **out, const char *path);
+/* 0 when the folder is owned by the effective user and neither group- nor world-writable (so no
+ * one else can plant or swap its files); -EPERM otherwise. */
+int store_check_owner(const struct store *s);
 /* Closes the folder (and the mount lock, when held) and frees s; NULL is fine. */
 void store_close(struct store *s);
 /* The hook that brings a missing object into the cache from the remote (set by the sync);

@@ -181,7 +181,11 @@ static int serve(struct opts *o, struct fs *fs, struct sync *sy, struct fuse_ses
 		raise_readahead(abs);
 		mp = abs;
 	}
-	log_open(o->logfile, o->foreground);
+	int lerr = log_open(o->logfile, o->foreground);
+	if (lerr) /* stderr is still the terminal: say it before daemonizing */
+		fprintf(stderr,
+			"coffer: cannot open the log file '%s': %s; logging to syslog only\n",
+			o->logfile, strerror(-lerr));
 	int ready = daemon_begin(o->foreground);
 	prctl(PR_SET_DUMPABLE, 0); /* no core dumps with keys in them */
 	workers_start();

@@ -250,7 +250,7 @@ static struct store *cache_at(const char *dir, const char *url)
 	struct store *c;
 	if (store_open_existing(&c, dir))
 		return NULL;
-	if (!url || cache_serves(c, url))
+	if (store_check_owner(c) == 0 && (!url || cache_serves(c, url)))
 		return c;
 	store_close(c);
 	return NULL;
@@ -307,6 +307,22 @@ int vault_read(const struct opts *o, struct remote *r, struct buf *text, struct 
 	return err;
 }
 
+/* An existing cache folder someone else could write to: say who owns it and how to fix it. */
+static void refuse_cache(const char *path)
+{
+	struct stat st;
+	if (stat(path, &st) == 0 && st.st_uid != geteuid())
+		fprintf(stderr,
+			"coffer: the cache folder '%s' is owned by uid %u, not by you (uid %u): "
+			"refusing it; use a folder of your own\n",
+			path, (unsigned)st.st_uid, (unsigned)geteuid());
+	else
+		fprintf(stderr,
+			"coffer: the cache folder '%s' is writable by group or others (mode %04o): "
+			"refusing it; chmod go-w it\n",
+			path, (unsigned)(stat(path, &st) == 0 ? st.st_mode & 07777 : 0));
+}
+
 static int mkdir_p(char *path)
 {
 	for (char *p = path + 1; *p; p++) {
@@ -340,20 +356,62 @@ int cache_open(const struct opts *o, const struct vault *v, struct store **s, ch
 		snprintf(path, cap, "%s", abs);
 	if (!err)
 		err = store_open(s, path);
-	if (err)
+	if (err == -EPERM)
+		refuse_cache(path);
+	else if (err)
 		fprintf(stderr, "coffer: cannot open the cache folder '%s': %s\n", path,
 			strerror(-err));
 	return err;
+}
+
+/* The KDF cap for v: the sensitive level, or the cache's copy of this vault's config (kept at
+ * the last unlock, in a folder only this user can write) where it asks for more. */
+static void kdf_cap(const struct opts *o, const struct vault *v, struct kdf_params *cap)
+{
+	char path[4096];
+	struct store *c = NULL;
+	struct buf text = {0};
+	struct vault cached;
+	const struct kdf_params *chosen = NULL;
+	if (o->cache) {
+		snprintf(path, sizeof(path), "%s", o->cache);
+	} else {
+		cache_parent(path, sizeof(path) - 40);
+		snprintf(path + strlen(path), sizeof(path) - strlen(path), "/%s", v->idhex);
+	}
+	if (store_open_existing(&c, path) == 0 && store_check_owner(c) == 0 &&
+	    cache_config_read(c, &text) == 0 && !text.err &&
+	    vault_config_parse(text.data, text.len, &cached) == 0 &&
+	    memcmp(cached.id, v->id, VAULT_ID_BYTES) == 0)
+		chosen = &cached.kdf;
+	vault_kdf_cap(chosen, cap);
+	buf_free(&text);
+	store_close(c);
+}
+
+static int kdf_refuse(const char *where, const struct vault *v, const struct kdf_params *cap)
+{
+	fprintf(stderr,
+		"coffer: the vault config at '%s' asks for a key derivation of %llu passes over "
+		"%llu MiB; coffer derives at most %llu passes over %llu MiB (the sensitive level, "
+		"or this vault's config kept in the cache): refusing it (it may have been altered)\n",
+		where, (unsigned long long)v->kdf.ops, (unsigned long long)(v->kdf.mem >> 20),
+		(unsigned long long)cap->ops, (unsigned long long)(cap->mem >> 20));
+	return -E2BIG;
 }
 
 int vault_unlock_interactive(const struct opts *o, const char *dir, const struct buf *text,
 			     struct vault *v)
 {
 	size_t len;
+	struct kdf_params cap;
+	kdf_cap(o, v, &cap);
+	if (!vault_kdf_within(&v->kdf, &cap))
+		return kdf_refuse(dir, v, &cap);
 	char *pass = passphrase_read(o, false, &len);
 	if (!pass)
 		return -EINVAL;
-	int err = vault_unlock(text->data, text->len, pass, len, v);
+	int err = vault_unlock(text->data, text->len, pass, len, &cap, v);
 	passphrase_free(pass);
 	if (err == -EACCES)
 		fprintf(stderr,

@@ -1,10 +1,13 @@
 /* pass: reads a passphrase from a file, a command's output or the terminal with echo off, into
- * locked memory. Must never echo, log or keep a passphrase in unlocked memory. */
+ * locked memory, after making the process undumpable (every command that reads one unlocks or
+ * makes a key). Must never echo, log or keep a passphrase in unlocked memory. */
 #include "cli/cli.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 #include "crypto/crypto.h"
@@ -48,6 +51,21 @@ static int from_tty(const char *prompt, char *out, size_t *len)
 	return 0;
 }
 
+/* As ssh does for keys, but accepting it: a passphrase file others can read is worth a word. */
+static void warn_if_readable(int fd, const char *path)
+{
+	struct stat st;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & (S_IRGRP | S_IROTH)))
+		fprintf(stderr,
+			"coffer: warning: the passphrase file '%s' is readable by %s (mode %04o); "
+			"chmod 600 it\n",
+			path,
+			(st.st_mode & S_IRGRP) && (st.st_mode & S_IROTH) ? "group and others"
+			: st.st_mode & S_IRGRP				 ? "its group"
+									 : "others",
+			(unsigned)(st.st_mode & 07777));
+}
+
 static int from_source(const struct opts *o, char *out, size_t *len)
 {
 	if (o->passfile) {
@@ -57,6 +75,7 @@ static int from_source(const struct opts *o, char *out, size_t *len)
 				o->passfile, strerror(errno));
 			return -1;
 		}
+		warn_if_readable(fd, o->passfile);
 		*len = read_line_fd(fd, out);
 		close(fd);
 		return 0;
@@ -96,6 +115,8 @@ static int ask(bool confirm, char *out, size_t *len)
 
 char *passphrase_read(const struct opts *o, bool confirm, size_t *len)
 {
+	/* a key follows the passphrase: from here on, no core dumps and no ptrace by this user */
+	prctl(PR_SET_DUMPABLE, 0);
 	char *p = secret_alloc(PASS_MAX);
 	if (!p)
 		return NULL;

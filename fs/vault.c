@@ -1,6 +1,8 @@
 /* vault: making and unlocking the vault config (see vault.h); its text is format/config.c's.
  * The wrapped key's AAD is every byte before the "key" line, so no parameter can be changed
- * without the unlock failing. Must never keep the master key outside locked memory. */
+ * without the unlock failing; its KDF cost is capped before the derivation runs, since it is
+ * read unauthenticated. Must never keep the master key outside locked memory, and never run a
+ * key derivation above the cap. */
 #include "fs/vault.h"
 #include <errno.h>
 #include <stdio.h>
@@ -52,13 +54,34 @@ int vault_config_parse(const unsigned char *text, size_t len, struct vault *v)
 	return parse(text, len, v, &c);
 }
 
+void vault_kdf_cap(const struct kdf_params *chosen, struct kdf_params *cap)
+{
+	kdf_level("sensitive", cap);
+	if (chosen && chosen->ops > cap->ops)
+		cap->ops = chosen->ops;
+	if (chosen && chosen->mem > cap->mem)
+		cap->mem = chosen->mem;
+}
+
+bool vault_kdf_within(const struct kdf_params *p, const struct kdf_params *cap)
+{
+	return p->ops <= cap->ops && p->mem <= cap->mem;
+}
+
 int vault_unlock(const unsigned char *text, size_t len, const char *pass, size_t passlen,
-		 struct vault *v)
+		 const struct kdf_params *cap, struct vault *v)
 {
 	struct config c;
+	struct kdf_params dflt;
 	int err = parse(text, len, v, &c);
 	if (err)
 		return err;
+	if (!cap) {
+		vault_kdf_cap(NULL, &dflt);
+		cap = &dflt;
+	}
+	if (!vault_kdf_within(&v->kdf, cap))
+		return -E2BIG;
 	unsigned char *k = secret_alloc(2 * KEY_BYTES); /* master, then passkey */
 	if (!k)
 		return -ENOMEM;

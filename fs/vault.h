@@ -3,6 +3,7 @@
  * Must never write a config over an existing one, and never keep the master key after unlock. */
 #ifndef COFFER_VAULT_H
 #define COFFER_VAULT_H
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "crypto/crypto.h"
@@ -23,9 +24,16 @@ int vault_config_create(struct buf *out, const char *pass, size_t passlen,
 			const struct kdf_params *kdf);
 /* Parses a config text; -EINVAL (damaged) or -EPROTONOSUPPORT (unknown version). */
 int vault_config_parse(const unsigned char *text, size_t len, struct vault *v);
-/* Unwraps the master key: 0, -EACCES for a wrong passphrase, or -EINVAL for a damaged config. */
+/* The most key derivation an unlock runs, since the config's parameters are read before anything
+ * is authenticated: the sensitive level, raised to chosen's (the cache's copy of the config, which
+ * this user unlocked before) where chosen asks for more; chosen may be NULL. */
+void vault_kdf_cap(const struct kdf_params *chosen, struct kdf_params *cap);
+/* Whether p asks for no more passes and no more memory than cap. */
+bool vault_kdf_within(const struct kdf_params *p, const struct kdf_params *cap);
+/* Unwraps the master key: 0, -EACCES for a wrong passphrase, -EINVAL for a damaged config, or
+ * -E2BIG (before any work) when the config's KDF cost exceeds cap (NULL: vault_kdf_cap(NULL)). */
 int vault_unlock(const unsigned char *text, size_t len, const char *pass, size_t passlen,
-		 struct vault *v);
+		 const struct kdf_params *cap, struct vault *v);
 void vault_release(struct vault *v);
 
 #endif

@@ -2,7 +2,8 @@
  * hook) and unlink; the freed journal appends, walks, trims and drops, and skips a torn tail;
  * eviction removes only what the predicate allows, least recently used first, down to 90% of
  * the cap; the status text round-trips byte for byte and the parser refuses truncated or
- * garbage text; the nowait flag and the mount lock work; planted symlinks are never followed. */
+ * garbage text; the nowait flag and the mount lock work; planted symlinks are never followed; a
+ * folder owned by another user or writable by group or others is refused. */
 #include "tests/unit/unit.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -370,6 +371,34 @@ static void test_symlinks(struct store *s)
 	unlink(victim);
 }
 
+/* A folder another user owns, or that group or others may write, is refused before anything is
+ * created in it; the same folder, once safe, opens. */
+static void test_owner(void)
+{
+	char d[] = "/tmp/coffer-owner-XXXXXX", objs[64];
+	struct store *s;
+	struct stat st;
+	CHECK(mkdtemp(d) != NULL);
+	snprintf(objs, sizeof(objs), "%s/objects", d);
+	CHECK(chmod(d, 0777) == 0);
+	CHECK(store_open(&s, d) == -EPERM && s == NULL);
+	CHECK(chmod(d, 0720) == 0);
+	CHECK(store_open(&s, d) == -EPERM && s == NULL);
+	CHECK(stat(objs, &st) < 0 && errno == ENOENT);
+	CHECK(chmod(d, 0755) == 0);
+	if (geteuid() == 0) { /* only root can give a folder away */
+		CHECK(chown(d, 65534, 65534) == 0);
+		CHECK(store_open(&s, d) == -EPERM && s == NULL);
+		CHECK(store_open_existing(&s, d) == 0 && store_check_owner(s) == -EPERM);
+		store_close(s);
+		CHECK(chown(d, 0, 0) == 0);
+	}
+	CHECK(store_open(&s, d) == 0 && store_check_owner(s) == 0);
+	store_close(s);
+	rmdir(objs);
+	rmdir(d);
+}
+
 int main(void)
 {
 	unit_setup();
@@ -388,6 +417,7 @@ int main(void)
 	test_symlinks(s);
 	store_close(s);
 	test_lock();
+	test_owner();
 	char cmd[128];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	CHECK(system(cmd) == 0);
