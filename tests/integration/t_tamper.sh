@@ -161,6 +161,7 @@ ok "damaged root: mount refused: $out"
 tree_sums "$CACHE" >"$T/cache.before"
 tree_sums "$VAULT" >"$T/vault.before"
 echo "not the passphrase" >"$T/wrongpass"
+chmod 600 "$T/wrongpass" # a readable one would add a warning line
 if "$COFFER" mount --passfile "$T/wrongpass" --cache "$CACHE" -o "logfile=$LOG" "$VAULT" "$MNT" \
 	>"$T/wrong.out" 2>"$T/wrong.err"; then
 	_COFFER_MOUNTS+=("$MNT")
