@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include "cache/store.h"
-#include "fs/vault.h"
+#include "crypto/vault.h"
 #include "sync/remote/remote.h"
 #include <stdint.h>
 

@@ -17,7 +17,7 @@
 #include "cache/nowait.h"
 #include "fs/core.h"
 #include "fs/fuse_ops.h"
-#include "fs/log.h"
+#include "lib/log.h"
 #include "lib/workers.h"
 #include "sync/sync.h"
 

@@ -11,7 +11,7 @@
 #include <syslog.h>
 #include <unistd.h>
 #include "format/block.h"
-#include "fs/log.h"
+#include "lib/log.h"
 #include "lib/workers.h"
 
 /* Large reads of sealed objects bypass the page cache (O_DIRECT): the kernel already caches the

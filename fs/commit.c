@@ -14,7 +14,7 @@
 #include "format/meta.h"
 #include "format/page.h"
 #include "format/root.h"
-#include "fs/log.h"
+#include "lib/log.h"
 #include "lib/buf.h"
 
 #define SYNC_ONE_BY_ONE 8

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
-#include "fs/log.h"
+#include "lib/log.h"
 
 int namelist_add(struct namelist *l, const struct oname *n)
 {

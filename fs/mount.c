@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
-#include "fs/log.h"
+#include "lib/log.h"
 
 struct committer {
 	pthread_t thread;

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <syslog.h>
 #include "cache/files.h"
-#include "fs/log.h"
+#include "lib/log.h"
 
 static void adopt(struct sync *s, const struct buf *R, const struct root_info *ri, const char *tag)
 {

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <syslog.h>
 #include <unistd.h>
-#include "fs/log.h"
+#include "lib/log.h"
 #include "cache/evict.h"
 #include "cache/freed.h"
 

@@ -8,7 +8,7 @@
 #include <syslog.h>
 #include <unistd.h>
 #include "cache/status.h"
-#include "fs/log.h"
+#include "lib/log.h"
 
 void sync_error(struct sync *s, int err, const char *what)
 {

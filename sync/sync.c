@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
-#include "fs/log.h"
+#include "lib/log.h"
 #include "cache/files.h"
 #include "cache/nowait.h"
 

@@ -5,7 +5,7 @@
 #include <errno.h>
 #include <string.h>
 #include <time.h>
-#include "fs/vault.h"
+#include "crypto/vault.h"
 
 static struct buf make(void)
 {

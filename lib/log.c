@@ -1,7 +1,7 @@
 /* log: syslog plus an optional append-only log file and stderr (see log.h).
  * Must never write into the cache folder (log lines name plaintext paths), never create the log
  * file readable by others, and never follow a symlink to it. */
-#include "fs/log.h"
+#include "lib/log.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>

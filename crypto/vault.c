@@ -3,7 +3,7 @@
  * without the unlock failing; its KDF cost is capped before the derivation runs, since it is
  * read unauthenticated. Must never keep the master key outside locked memory, and never run a
  * key derivation above the cap. */
-#include "fs/vault.h"
+#include "crypto/vault.h"
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
