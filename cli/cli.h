@@ -22,6 +22,7 @@
 	"                     IP addresses and explicit ports)\n"                                  \
 	"  -o cacert=FILE     CA bundle for https (s3://, webdavs://)\n"                           \
 	"  -o netrc=FILE      WebDAV login and password (default ~/.netrc)\n"                      \
+	"  -o insecure_http_auth  webdav://: send that password over plain HTTP anyway\n"          \
 	"  -o ssh_key=FILE    SFTP private key (default ~/.ssh/id_ed25519)\n"                      \
 	"  -o known_hosts=FILE  SFTP host keys (default ~/.ssh/known_hosts)\n"                     \
 	"  -o accept_new_host_key  SFTP: trust and record an unknown host key\n"                   \

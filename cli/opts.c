@@ -69,6 +69,10 @@ static int remote_option(struct remote_opts *r, char *opt)
 		r->accept_new_host_key = 1;
 		return 1;
 	}
+	if (strcmp(opt, "insecure_http_auth") == 0) {
+		r->insecure_http_auth = 1;
+		return 1;
+	}
 	int matched = 0;
 	for (size_t k = 0; !matched && k < sizeof(strs) / sizeof(strs[0]); k++)
 		if (strncmp(opt, strs[k].name, strlen(strs[k].name)) == 0) {

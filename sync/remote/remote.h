@@ -49,6 +49,7 @@ struct remote_opts {
 	const char *ssh_key;	 /* SFTP private key (default ~/.ssh/id_ed25519) */
 	const char *known_hosts; /* SFTP host keys (default ~/.ssh/known_hosts) */
 	int accept_new_host_key;
+	int insecure_http_auth; /* webdav://: send the netrc password over plain HTTP anyway */
 };
 
 /* Opens the backend for a URL or folder path; prints a one-line error and returns NULL when the

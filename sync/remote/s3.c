@@ -1,10 +1,11 @@
 /* s3: the S3-compatible backend (s3://HOST[:PORT]/BUCKET[/PREFIX] over HTTPS, s3+http:// over
  * HTTP), all of its protocol: credentials (environment or ~/.aws/credentials), AWS Signature V4
  * by libcurl (CURLOPT_AWS_SIGV4) with the x-amz-content-sha256 payload hash, ListObjectsV2 with
- * continuation tokens, conditional PUT (If-None-Match: *, If-Match) for put_if. A missing bucket
- * is -ENXIO, never an empty vault.
- * Must never take credentials from the command line, log them, or sign anything itself. */
+ * continuation tokens (bounded by listing.h), conditional PUT (If-None-Match: *, If-Match) for
+ * put_if. A missing bucket is -ENXIO, never an empty vault. Must never take credentials from the
+ * command line, log them, or sign anything itself. */
 #include "sync/remote/backends.h"
+#include "sync/remote/listing.h"
 #include "sync/remote/transfer.h"
 #include "sync/remote/url.h"
 #include "sync/remote/xml.h"
@@ -394,6 +395,7 @@ struct page {
 	int (*fn)(const char *key, void *arg);
 	void *arg;
 	char *next; /* continuation token, or NULL when done */
+	struct list_guard guard;
 };
 
 static int page_keys(xmlNode *top, struct page *pg)
@@ -403,7 +405,9 @@ static int page_keys(xmlNode *top, struct page *pg)
 		if (!xml_is(c, "Contents"))
 			continue;
 		char *key = xml_text(xml_child(c, "Key"));
-		if (key && strlen(key) > pg->skip && !strchr(key + pg->skip, '/'))
+		if (key)
+			err = list_guard_key(&pg->guard, key);
+		if (!err && key && strlen(key) > pg->skip && !strchr(key + pg->skip, '/'))
 			err = pg->fn(key + pg->skip, pg->arg);
 		free(key);
 	}
@@ -427,6 +431,8 @@ static int parse_page(const struct buf *b, struct page *pg)
 		}
 		err = pg->next ? 0 : -EPROTO;
 	}
+	if (!err)
+		err = list_guard_page(&pg->guard, pg->next);
 	xmlFreeDoc(doc);
 	return err;
 }
@@ -458,9 +464,14 @@ static int list_page(struct s3_remote *s, const char *prefix, struct page *pg)
 	struct buf body = {0};
 	char *url = list_url(s, prefix, pg->next);
 	struct curl_slist *h = base_headers(s, NULL, 0, &bad);
-	struct xfer_req q = {.url = url, .hdrs = h, .out = &body};
+	struct xfer_req q = {.url = url, .hdrs = h, .out = &body, .out_max = LIST_PAGE_BYTES};
 	int err = url && !bad ? xfer_do(s->pool, &q) : -ENOMEM;
 	err = bucket_check(err, &body, 0);
+	if (err == -EFBIG) {
+		snprintf(pg->guard.why, sizeof(pg->guard.why), "a page of more than %zu bytes",
+			 LIST_PAGE_BYTES);
+		err = -EPROTO;
+	}
 	if (!err)
 		err = parse_page(&body, pg);
 	curl_slist_free_all(h);
@@ -474,10 +485,15 @@ static int s3_list(struct remote *r, const char *prefix, int (*fn)(const char *k
 {
 	struct s3_remote *s = S3(r);
 	struct page pg = {.skip = strlen(s->prefix) + strlen(prefix), .fn = fn, .arg = arg};
+	list_guard_init(&pg.guard, LIST_KEYS_MAX, LIST_PAGES_MAX, true);
 	int err;
 	do
 		err = list_page(s, prefix, &pg);
 	while (!err && pg.next);
+	if (err && pg.guard.why[0])
+		fprintf(stderr, "coffer: %s: the listing of %s was refused: %s\n", s->base.url,
+			prefix, pg.guard.why);
+	list_guard_free(&pg.guard);
 	free(pg.next);
 	return err;
 }

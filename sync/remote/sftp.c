@@ -8,6 +8,7 @@
  * writer stalled that long while holding it can be overtaken.
  * Must never accept an unknown or changed host key unasked, or leave partial data under a key. */
 #include "sync/remote/backends.h"
+#include "sync/remote/listing.h"
 #include "sync/remote/keys.h"
 #include "sync/remote/transfer.h"
 #include "sync/remote/url.h"
@@ -140,7 +141,8 @@ static int sftp_del(struct remote *r, const char *key)
 	return err == -EIO ? -ENOENT : err;
 }
 
-static int each_line(struct buf *b, int (*fn)(const char *key, void *arg), void *arg)
+static int each_line(struct buf *b, struct list_guard *g, int (*fn)(const char *key, void *arg),
+		     void *arg)
 {
 	buf_put(b, "", 1);
 	if (b->err)
@@ -148,7 +150,7 @@ static int each_line(struct buf *b, int (*fn)(const char *key, void *arg), void 
 	int err = 0;
 	for (char *save = NULL, *line = strtok_r((char *)b->data, "\r\n", &save); line && !err;
 	     line = strtok_r(NULL, "\r\n", &save))
-		if (line[0] != '.' &&
+		if (!(err = list_guard_key(g, line)) && line[0] != '.' &&
 		    !strchr(line, '/')) /* temporary names and locks start with '.' */
 			err = fn(line, arg);
 	return err;
@@ -160,12 +162,25 @@ static int sftp_list(struct remote *r, const char *prefix, int (*fn)(const char 
 	struct sftp_remote *s = SF(r);
 	char *url = key_url(s, prefix);
 	struct buf body = {0};
-	struct xfer_req q = {.url = url, .out = &body, .dirlist = true};
+	struct list_guard g;
+	struct xfer_req q = {.url = url,
+			     .out = &body,
+			     .dirlist = true,
+			     .out_max = LIST_ANSWER_BYTES};
+	list_guard_init(&g, LIST_KEYS_MAX, 1, false);
 	int err = url ? xfer_do(s->pool, &q) : -ENOMEM;
 	free(url);
+	if (err == -EFBIG)
+		snprintf(g.why, sizeof(g.why), "a folder listing of more than %zu bytes",
+			 LIST_ANSWER_BYTES);
 	if (!err)
-		err = each_line(&body, fn, arg);
+		err = each_line(&body, &g, fn, arg);
 	buf_free(&body);
+	if (g.why[0])
+		fprintf(stderr, "coffer: %s: the listing of %s was refused: %s\n", s->base.url,
+			prefix, g.why);
+	err = err == -EFBIG ? -EPROTO : err;
+	list_guard_free(&g);
 	return err == -ENOENT ? 0 : err; /* nothing stored under prefix yet */
 }
 

@@ -132,6 +132,7 @@ static void give_back(struct xfer_pool *p, CURL *h)
 struct io {
 	struct xfer_req *q;
 	size_t sent;
+	bool too_big; /* the answer went past q->out_max */
 };
 
 static size_t on_body(char *data, size_t size, size_t n, void *arg)
@@ -140,8 +141,11 @@ static size_t on_body(char *data, size_t size, size_t n, void *arg)
 	size_t len = size * n;
 	if (!x->q->out)
 		return len;
-	if (x->q->out->len + len > BODY_MAX)
+	size_t max = x->q->out_max ? x->q->out_max : BODY_MAX;
+	if (x->q->out->len + len > max) {
+		x->too_big = true;
 		return 0;
+	}
 	buf_put(x->q->out, data, len);
 	return x->q->out->err ? 0 : len;
 }
@@ -387,7 +391,8 @@ static int perform_once(struct xfer_pool *p, struct xfer_req *q)
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &q->status);
 	if (rc == CURLE_WRITE_ERROR && q->out && q->out->err)
 		rc = CURLE_OUT_OF_MEMORY;
-	int err = xfer_errno(rc, q->status, q->conditional, was_connected(h, q));
+	int err =
+		x.too_big ? -EFBIG : xfer_errno(rc, q->status, q->conditional, was_connected(h, q));
 	if (rc != CURLE_OK) { /* the connection may be broken: do not keep it */
 		curl_easy_cleanup(h);
 		return err;

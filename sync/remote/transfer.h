@@ -44,6 +44,7 @@ struct xfer_req {
 	bool resumable;		     /* GET: a retry continues a broken body (Range, If-Range) */
 	bool once;		     /* no retries (best-effort clean-up) */
 	struct buf *out;	     /* response body, or NULL to drop it */
+	size_t out_max;		     /* bytes out may take (0: 1 GiB); past it -EFBIG */
 	char etag[TAG_MAX];	     /* out: the ETag header, "" if none */
 	long status;		     /* out: HTTP status, 0 for sftp */
 	int attempts;		     /* out: how many tries it took */
@@ -56,8 +57,9 @@ void xfer_pool_free(struct xfer_pool *p);
 /* Performs q, retrying transient failures (a few times, backoff with jitter). 0 for a 2xx (or a
  * successful sftp transfer), else a negative errno (see xfer_errno). */
 int xfer_do(struct xfer_pool *p, struct xfer_req *q);
-/* 404 -ENOENT, 412 (and 409 when conditional) -ESTALE, 401/403 -EACCES, 408/429/5xx and broken
- * transfers -EAGAIN, no connection -EHOSTDOWN, TLS or host key rejected -EKEYREJECTED. */
+/* An answer longer than q->out_max is -EFBIG (not retried). 404 -ENOENT, 412 (and 409 when
+ * conditional) -ESTALE, 401/403 -EACCES, 408/429/5xx and broken transfers -EAGAIN, no connection
+ * -EHOSTDOWN, TLS or host key rejected -EKEYREJECTED. */
 int xfer_errno(CURLcode rc, long status, bool conditional, bool connected);
 
 #endif

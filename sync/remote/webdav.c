@@ -1,16 +1,22 @@
 /* webdav: the WebDAV backend (webdav://HOST[:PORT]/PATH over HTTP, webdavs:// over HTTPS), basic
- * auth from a netrc file. Every write is PUT to a private temporary name, then MOVE onto the key;
- * put_if makes that MOVE conditional (Overwrite: F to create, an If: header naming the
- * destination's ETag to replace), so the check and the replace are one request. Collections are
- * made with MKCOL when a PUT finds them missing; a missing parent of the vault's collection is
- * -ENXIO (the vault's own collection is made by the first write).
- * Must never leave a partly written object under its key, or put a password in a URL. */
+ * auth from a netrc file, over plain HTTP only with -o insecure_http_auth (else a login in the
+ * URL or a netrc entry for the host is refused, and curl is given no netrc at all). Every write is
+ * PUT to a private temporary name, then MOVE onto the key; put_if makes that MOVE conditional
+ * (Overwrite: F to create, an If: header naming the destination's ETag to replace), so the check
+ * and the replace are one request. Collections are made with MKCOL when a PUT finds them missing; a
+ * missing parent of the vault's collection is -ENXIO (the vault's own collection is made by the
+ * first write). Must never leave a partly written object under its key, put a password in a URL, or
+ * send one over plain HTTP unasked. */
 #include "sync/remote/backends.h"
+#include "sync/remote/listing.h"
+#include "sync/remote/netrc.h"
 #include "sync/remote/transfer.h"
 #include "sync/remote/url.h"
 #include "sync/remote/xml.h"
 #include "crypto/crypto.h"
+#include "lib/fileio.h"
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -247,12 +253,15 @@ static char *href_name(const char *href)
 	return name;
 }
 
-static int each_response(xmlNode *top, int (*fn)(const char *key, void *arg), void *arg)
+static int each_response(xmlNode *top, struct list_guard *g, int (*fn)(const char *key, void *arg),
+			 void *arg)
 {
 	int err = 0;
 	for (xmlNode *c = top->children; c && !err; c = c->next) {
 		if (!xml_is(c, "response"))
 			continue;
+		if ((err = list_guard_key(g, "")))
+			break;
 		xmlNode *rt =
 			xml_child(xml_child(xml_child(c, "propstat"), "prop"), "resourcetype");
 		if (xml_child(rt, "collection"))
@@ -267,11 +276,12 @@ static int each_response(xmlNode *top, int (*fn)(const char *key, void *arg), vo
 	return err;
 }
 
-static int parse_multistatus(const struct buf *b, int (*fn)(const char *key, void *arg), void *arg)
+static int parse_multistatus(const struct buf *b, struct list_guard *g,
+			     int (*fn)(const char *key, void *arg), void *arg)
 {
 	xmlNode *top;
 	xmlDoc *doc = xml_parse(b, "multistatus", &top);
-	int err = doc ? each_response(top, fn, arg) : -EPROTO;
+	int err = doc ? each_response(top, g, fn, arg) : -EPROTO;
 	xmlFreeDoc(doc);
 	return err;
 }
@@ -286,15 +296,26 @@ static int dav_list(struct remote *r, const char *prefix, int (*fn)(const char *
 	struct dav_remote *d = DAV(r);
 	char *url = url_join(d->base_url, prefix);
 	struct buf body = {0};
+	struct list_guard g;
 	struct xfer_req q = {.method = "PROPFIND",
 			     .body = propfind_body,
 			     .len = sizeof(propfind_body) - 1,
-			     .out = &body};
+			     .out = &body,
+			     .out_max = LIST_ANSWER_BYTES};
+	list_guard_init(&g, LIST_KEYS_MAX, 1, false);
 	int err = dav_do(d, &q, url, "Depth: 1", "Content-Type: application/xml", NULL);
 	free(url);
+	if (err == -EFBIG)
+		snprintf(g.why, sizeof(g.why), "an answer of more than %zu bytes",
+			 LIST_ANSWER_BYTES);
 	if (!err)
-		err = parse_multistatus(&body, fn, arg);
+		err = parse_multistatus(&body, &g, fn, arg);
 	buf_free(&body);
+	if (g.why[0])
+		fprintf(stderr, "coffer: %s: the listing of %s was refused: %s\n", d->base.url,
+			prefix, g.why);
+	err = err == -EFBIG ? -EPROTO : err;
+	list_guard_free(&g);
 	err = base_check(d, err);
 	return err == -ENOENT ? 0 : err; /* nothing stored under prefix yet */
 }
@@ -317,6 +338,36 @@ static const struct remote_ops dav_ops = {
 	.free = dav_free,
 };
 
+/* Whether the netrc file holds an entry that curl would use for host (unreadable: none). */
+static bool netrc_names(const char *path, const char *host)
+{
+	struct buf b = {0};
+	bool has = file_read_at(AT_FDCWD, path, &b, (size_t)1 << 20) == 0 &&
+		   netrc_has_host((const char *)b.data, b.len, host);
+	if (b.data)
+		wipe(b.data, b.len);
+	buf_free(&b);
+	return has;
+}
+
+/* Over plain HTTP, credentials only with -o insecure_http_auth: refused when there are some
+ * (-EPERM, why says so), else the pool gets no netrc, so that curl never sends any. */
+static int plain_auth(const struct url_parts *u, const struct remote_opts *o, struct xfer_conf *xc,
+		      const char **why)
+{
+	if (strcmp(u->scheme, "webdavs") == 0 || o->insecure_http_auth)
+		return 0;
+	if (u->user[0] || netrc_names(xc->netrc, u->host)) {
+		*why = "refusing to send the WebDAV login and password in cleartext over plain HTTP, "
+		       "where anyone on the path can read them: use webdavs://, or "
+		       "-o insecure_http_auth to send them anyway";
+		return -EPERM;
+	}
+	xc->netrc = NULL;
+	xc->user = NULL;
+	return 0;
+}
+
 static int dav_setup(struct dav_remote *d, const char *url, const struct remote_opts *o,
 		     const char **why)
 {
@@ -329,6 +380,14 @@ static int dav_setup(struct dav_remote *d, const char *url, const struct remote_
 		*why = "the path has an empty, '.' or '..' part";
 		return -EINVAL;
 	}
+	const char *home = getenv("HOME");
+	snprintf(netrc, sizeof(netrc), "%s/.netrc", home ? home : "/root");
+	struct xfer_conf xc = {.netrc = o->netrc ? o->netrc : netrc,
+			       .user = u.user[0] ? u.user : NULL,
+			       .cacert = o->cacert,
+			       .owner = &d->base};
+	if ((err = plain_auth(&u, o, &xc, why)))
+		return err;
 	if (u.port)
 		snprintf(port, sizeof(port), ":%d", u.port);
 	struct buf b = {0};
@@ -343,12 +402,6 @@ static int dav_setup(struct dav_remote *d, const char *url, const struct remote_
 	url_escape(&b, u.path, true);
 	buf_put(&b, "/", 2);
 	free(head);
-	const char *home = getenv("HOME");
-	snprintf(netrc, sizeof(netrc), "%s/.netrc", home ? home : "/root");
-	struct xfer_conf xc = {.netrc = o->netrc ? o->netrc : netrc,
-			       .user = u.user[0] ? u.user : NULL,
-			       .cacert = o->cacert,
-			       .owner = &d->base};
 	d->base_url = (char *)b.data;
 	d->pool = b.err ? NULL : xfer_pool_new(&xc);
 	return d->pool && (d->base.url = strdup(url)) ? 0 : -ENOMEM;
@@ -361,6 +414,8 @@ struct remote *remote_webdav_open(const char *url, const struct remote_opts *o)
 	int err = d ? dav_setup(d, url, o, &why) : -ENOMEM;
 	if (err == -EINVAL)
 		fprintf(stderr, "coffer: malformed URL '%s': %s\n", url, why);
+	else if (err == -EPERM)
+		fprintf(stderr, "coffer: '%s': %s\n", url, why);
 	else if (err)
 		fprintf(stderr, "coffer: out of memory\n");
 	if (err && d) {

@@ -23,6 +23,16 @@ _remote_cleanup() {
 }
 trap _remote_cleanup EXIT
 
+# with_insecure_http_auth: from here on $COFFER adds -o insecure_http_auth to every command, for
+# the tests whose WebDAV server (Apache, or faultproxy in front of it) takes basic auth over plain
+# HTTP: coffer refuses to send a password in cleartext without it.
+with_insecure_http_auth() {
+	mkdir -p "$T/bin"
+	printf '#!/usr/bin/env bash\nexec %q "$@" -o insecure_http_auth\n' "$COFFER" >"$T/bin/coffer"
+	chmod +x "$T/bin/coffer"
+	COFFER=$T/bin/coffer
+}
+
 # remote_init [URL] [extra args]: coffer init on a URL (default $VAULT).
 remote_init() {
 	local url=${1:-$VAULT}

@@ -45,6 +45,7 @@ BACKENDS=${FAULT_BACKENDS:-webdav s3 sftp} # to debug one alone; all three other
 # many seconds after a commit, still saying idle, is wrong.
 STALE_GRACE=12
 PROXY=$SERVERS/faultproxy.py
+with_insecure_http_auth # webdav:// here is basic auth over plain HTTP
 command -v python3 >/dev/null || fail "python3 is needed for tests/servers/faultproxy.py"
 
 export DAV_DIR=$T/apache DAV_PORT CEPH_DIR=$T/ceph RGW_PORT MON_PORT MON1_PORT SSHD_DIR=$T/sshd SSHD_PORT

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # t_remote_webdav: a vault on a real WebDAV server (Apache 2.4 mod_dav_fs on 127.0.0.1, started
-# here), basic auth from a netrc file.
+# here), basic auth from a netrc file (over plain HTTP with -o insecure_http_auth).
 # 1. Round trip: init + mount on webdav://, cp a tree, umount waits, a fresh cache restores it.
 # 2. No plaintext marker anywhere in the folder Apache serves; no temporary names left there.
 # 3. Wrong password, missing parent collection, closed port, malformed URL: init (and mount)
@@ -17,6 +17,7 @@ set -euo pipefail
 . "$(dirname "$0")/remote_lib.sh"
 
 export DAV_DIR=$T/apache DAV_PORT DAV_TLS_PORT
+with_insecure_http_auth # webdav:// here is basic auth over plain HTTP
 DAV_PORT=$(free_port)
 DAV_TLS_PORT=$(free_port)
 server_cleanup() { "$SERVERS/stop-apache-dav.sh"; }
