@@ -105,13 +105,19 @@ int store_obj_open(struct store *s, const struct oname *n, int flags)
 	char hex[2 * NAME_BYTES + 1];
 	oname_hex(n, hex);
 	int fd = openat(s->objfd, hex, flags | O_CLOEXEC, 0600);
-	if (fd < 0 && errno == ENOENT && !(flags & O_CREAT) && s->fetch) {
-		int err = s->fetch(s->fetch_arg, n);
-		if (err)
-			return err;
-		fd = openat(s->objfd, hex, flags | O_CLOEXEC, 0600);
-	}
 	return fd < 0 ? -errno : fd;
+}
+
+int store_obj_ensure(struct store *s, const struct oname *n)
+{
+	char hex[2 * NAME_BYTES + 1];
+	oname_hex(n, hex);
+	struct stat st;
+	if (fstatat(s->objfd, hex, &st, 0) == 0)
+		return 0;
+	if (errno != ENOENT)
+		return -errno;
+	return s->fetch ? s->fetch(s->fetch_arg, n) : -ENOENT;
 }
 
 static int read_fd(int fd, struct buf *out, size_t max)
@@ -140,16 +146,6 @@ static int read_fd(int fd, struct buf *out, size_t max)
 }
 
 int store_obj_read(struct store *s, const struct oname *n, struct buf *out)
-{
-	int fd = store_obj_open(s, n, O_RDONLY);
-	if (fd < 0)
-		return fd;
-	int err = read_fd(fd, out, (size_t)1 << 30);
-	close(fd);
-	return err;
-}
-
-int store_obj_read_local(struct store *s, const struct oname *n, struct buf *out)
 {
 	char hex[2 * NAME_BYTES + 1];
 	oname_hex(n, hex);

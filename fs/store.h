@@ -16,7 +16,8 @@ struct store {
 	int dirfd; /* the cache folder */
 	int objfd; /* its objects/ folder */
 	int lockfd;
-	/* Brings a missing object into objects/ from the remote (set by the sync); NULL: none. */
+	/* Brings a missing object into objects/ from the remote (set by the sync); NULL: none.
+	 * Called only by store_obj_ensure. */
 	int (*fetch)(void *arg, const struct oname *n);
 	void *fetch_arg;
 	pthread_mutex_t freed_mu; /* guards freed.log between commits and the sync */
@@ -36,10 +37,13 @@ void store_close(struct store *s);
 /* Takes the exclusive mount lock; -EBUSY when another live process holds it. */
 int store_lock(struct store *s);
 
+/* Opens / reads an object file of the cache; never fetches: -ENOENT when it is not there. */
 int store_obj_open(struct store *s, const struct oname *n, int flags);
 int store_obj_read(struct store *s, const struct oname *n, struct buf *out);
-/* Reads an object only if it is in the cache (no fetch). */
-int store_obj_read_local(struct store *s, const struct oname *n, struct buf *out);
+/* Makes sure the object is in the cache, fetching it from the remote when it is missing (may
+ * wait on the network for minutes: never call it with a filesystem lock held). 0 when it is
+ * there; -ENOENT when neither the cache nor the remote has it. */
+int store_obj_ensure(struct store *s, const struct oname *n);
 /* Puts a fetched object in place atomically (temporary name, fsync, rename). */
 int store_obj_install(struct store *s, const struct oname *n, const void *p, size_t len);
 /* Creates a new object with the given bytes and fsyncs it. */

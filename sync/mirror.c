@@ -38,7 +38,7 @@ static int upload_one(struct sync *s, const struct oname *n)
 	struct buf data = {0};
 	oname_hex(n, hex);
 	snprintf(key, sizeof(key), "objects/%s", hex);
-	int err = store_obj_read_local(s->st, n, &data);
+	int err = store_obj_read(s->st, n, &data);
 	if (!err)
 		err = s->r->ops->put(s->r, key, data.data, data.len);
 	pthread_mutex_lock(&s->mu);
