@@ -301,12 +301,15 @@ static void kept_blocks(const struct chunk *c, uint32_t in, uint32_t n, uint32_t
 	*tail = ce < cs ? cs : ce;
 }
 
-/* Whether the copy-on-write of c for a write of [in, in + n) reads c's object. */
+/* Whether the copy-on-write of c for a write of [in, in + n) reads c's object. Reads nblocks
+ * only of a sealed chunk (which never changes; a staging chunk's may, under io alone). */
 static bool cow_reads(const struct chunk *c, uint32_t in, uint32_t n)
 {
+	if (c->state != CH_SEALED)
+		return false;
 	uint32_t head, tail;
 	kept_blocks(c, in, n, &head, &tail);
-	return c->state == CH_SEALED && (head > 0 || tail < c->nblocks);
+	return head > 0 || tail < c->nblocks;
 }
 
 /* Makes *c a staging chunk: copies the blocks of a sealed chunk that the coming write of
@@ -488,16 +491,19 @@ ssize_t chunk_write(struct fs *fs, struct inode *i, const char *buf, size_t size
 	return done ? (ssize_t)done : err;
 }
 
-/* The chunk that a truncation to size cuts inside its data (which must then be rewritten up to
- * the new end), or NULL. Dropping the chunks past it first does not change the answer. */
+/* The chunk in which a truncation to size ends, when it ends inside one and size is below the
+ * file's size; NULL otherwise. Dropping the chunks past it first does not change the answer. */
 static struct chunk *truncate_tail(struct inode *i, uint64_t size)
 {
 	size_t keep = (size_t)((size + CHUNK_SIZE - 1) / CHUNK_SIZE);
-	uint32_t rem = (uint32_t)(size % CHUNK_SIZE);
-	struct chunk *c = keep && keep <= i->nch ? &i->ch[keep - 1] : NULL;
-	if (size >= i->size || !rem || !c || c->state == CH_HOLE || c->nblocks * DATA_BLOCK <= rem)
-		return NULL;
-	return c;
+	return size < i->size && size % CHUNK_SIZE && keep <= i->nch ? &i->ch[keep - 1] : NULL;
+}
+
+/* Whether the truncation to size cuts c (its tail chunk) inside its data, which must then be
+ * rewritten up to the new end. */
+static bool tail_cut(const struct chunk *c, uint64_t size)
+{
+	return c->nblocks * DATA_BLOCK > size % CHUNK_SIZE;
 }
 
 int chunk_truncate(struct fs *fs, struct inode *i, uint64_t size)
@@ -508,7 +514,7 @@ int chunk_truncate(struct fs *fs, struct inode *i, uint64_t size)
 		uint32_t rem = (uint32_t)(size % CHUNK_SIZE);
 		struct chunk *c = truncate_tail(i, size);
 		uint32_t nb = (rem + DATA_BLOCK - 1) / DATA_BLOCK;
-		if (c) {
+		if (c && c->state != CH_HOLE && tail_cut(c, size)) {
 			if (c->state != CH_STAGING)
 				err = cow(fs, i, c, 0, 0);
 			if (!err && rem % DATA_BLOCK && nb <= c->nblocks)
@@ -553,17 +559,12 @@ int chunk_verify(struct fs *fs, const struct chunk *c)
 	return err;
 }
 
-/* Adds c's object to out when it is sealed (staging objects never leave the cache). */
-static int need(struct namelist *out, const struct chunk *c)
-{
-	return c->state == CH_SEALED ? namelist_add(out, &c->name) : 0;
-}
-
 int chunk_needs(struct inode *i, enum chunk_op op, uint64_t off, size_t size, struct namelist *out)
 {
 	if (op == CHUNK_TRUNCATE) {
 		struct chunk *c = truncate_tail(i, off);
-		return c ? need(out, c) : 0;
+		bool needed = c && c->state == CH_SEALED && tail_cut(c, off);
+		return needed ? namelist_add(out, &c->name) : 0;
 	}
 	if (op == CHUNK_READ)
 		size = read_length(i, size, off);
@@ -573,8 +574,10 @@ int chunk_needs(struct inode *i, enum chunk_op op, uint64_t off, size_t size, st
 		size_t ci = (size_t)(pos / CHUNK_SIZE);
 		uint32_t in, n = chunk_span(pos, size - done, &in);
 		const struct chunk *c = ci < i->nch ? &i->ch[ci] : NULL;
-		if (c && (op == CHUNK_READ ? in / DATA_BLOCK < c->nblocks : cow_reads(c, in, n)))
-			err = need(out, c);
+		bool read = op == CHUNK_READ && c && c->state == CH_SEALED &&
+			    in / DATA_BLOCK < c->nblocks;
+		if (read || (op == CHUNK_WRITE && c && cow_reads(c, in, n)))
+			err = namelist_add(out, &c->name);
 		done += n;
 	}
 	return err;

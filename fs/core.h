@@ -75,7 +75,8 @@ uint64_t fs_generation(struct fs *fs);
  * the latest by fs_close. */
 int fs_start_committer(struct fs *fs, unsigned seconds);
 void fs_stop_committer(struct fs *fs);
-/* Checks every record, link count and object; prints problems; returns how many. */
+/* Checks every record, link count and object (fetching missing ones); prints problems; returns
+ * how many. For an fs no one else uses (coffer fsck): it holds mu throughout. */
 long fs_check(struct fs *fs, FILE *out, uint64_t *files, uint64_t *objects);
 
 int fs_lookup(struct fs *fs, uint64_t parent, const char *name, struct stat *st);

@@ -1,5 +1,6 @@
 /* store: the local cache folder: immutable objects named by 16 random bytes, the current root,
  * the vault config copy and the mount lock. Knows file names and fsync, nothing about contents.
+ * Only store_obj_ensure fetches (through the sync's hook); every other call is local.
  * Must never write an object or root in place where a crash could leave it half-written. */
 #ifndef COFFER_STORE_H
 #define COFFER_STORE_H
