@@ -96,26 +96,22 @@ int store_obj_open(struct store *s, const struct oname *n, int flags)
 	char hex[2 * NAME_BYTES + 1];
 	oname_hex(n, hex);
 	int fd = openat(s->objfd, hex, flags | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0 && errno == ENOENT && !(flags & O_CREAT) && s->fetch) {
-		int err = s->fetch(s->fetch_arg, n);
-		if (err)
-			return err;
-		fd = openat(s->objfd, hex, flags | O_NOFOLLOW | O_CLOEXEC, 0600);
-	}
 	return fd < 0 ? -errno : fd;
 }
 
-int store_obj_read(struct store *s, const struct oname *n, struct buf *out)
+int store_obj_ensure(struct store *s, const struct oname *n)
 {
-	int fd = store_obj_open(s, n, O_RDONLY);
-	if (fd < 0)
-		return fd;
-	int err = file_read_fd(fd, out, (size_t)1 << 30);
-	close(fd);
-	return err;
+	char hex[2 * NAME_BYTES + 1];
+	oname_hex(n, hex);
+	struct stat st;
+	if (fstatat(s->objfd, hex, &st, AT_SYMLINK_NOFOLLOW) == 0)
+		return 0;
+	if (errno != ENOENT)
+		return -errno;
+	return s->fetch ? s->fetch(s->fetch_arg, n) : -ENOENT;
 }
 
-int store_obj_read_local(struct store *s, const struct oname *n, struct buf *out)
+int store_obj_read(struct store *s, const struct oname *n, struct buf *out)
 {
 	char hex[2 * NAME_BYTES + 1];
 	oname_hex(n, hex);

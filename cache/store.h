@@ -1,6 +1,7 @@
 /* store: the objects of the local cache folder: immutable objects named by 16 random bytes,
  * behind an opaque handle (the folder's descriptors never leave cache/). Knows file names and
  * fsync, nothing about contents. The other files of the folder have their own cache/ files.
+ * Only store_obj_ensure fetches (through the sync's hook); every other call is local.
  * Must never write an object in place where a crash could leave it half-written. */
 #ifndef COFFER_STORE_H
 #define COFFER_STORE_H
@@ -28,13 +29,16 @@ int store_check_owner(const struct store *s);
 /* Closes the folder (and the mount lock, when held) and frees s; NULL is fine. */
 void store_close(struct store *s);
 /* The hook that brings a missing object into the cache from the remote (set by the sync);
- * NULL: none. store_obj_open calls it when an object is missing. */
+ * NULL: none. Only store_obj_ensure calls it. */
 void store_set_fetch(struct store *s, int (*fetch)(void *arg, const struct oname *n), void *arg);
 
+/* Opens / reads an object file of the cache; never fetches: -ENOENT when it is not there. */
 int store_obj_open(struct store *s, const struct oname *n, int flags);
 int store_obj_read(struct store *s, const struct oname *n, struct buf *out);
-/* Reads an object only if it is in the cache (no fetch). */
-int store_obj_read_local(struct store *s, const struct oname *n, struct buf *out);
+/* Makes sure the object is in the cache, fetching it from the remote when it is missing (may
+ * wait on the network for minutes: never call it with a filesystem lock held). 0 when it is
+ * there; -ENOENT when neither the cache nor the remote has it. */
+int store_obj_ensure(struct store *s, const struct oname *n);
 /* Whether the cache holds the object (no fetch). */
 bool store_obj_cached(struct store *s, const struct oname *n);
 /* Puts a fetched object in place atomically (temporary name, fsync, rename). */

@@ -109,7 +109,8 @@ static void raise_readahead(const char *mp)
 	}
 }
 
-static struct fuse_session *new_session(struct opts *o, struct fs *fs, const char *cache)
+static struct fuse_session *new_session(struct opts *o, struct fuse_ops_session *fo,
+					const char *cache)
 {
 	char optstr[6144];
 	snprintf(optstr, sizeof(optstr),
@@ -120,7 +121,7 @@ static struct fuse_session *new_session(struct opts *o, struct fs *fs, const cha
 	char *argv[] = {"coffer", "-o", optstr, NULL};
 	struct fuse_args args = FUSE_ARGS_INIT(3, argv);
 	struct fuse_session *se =
-		fuse_session_new(&args, &coffer_fuse_ops, sizeof(coffer_fuse_ops), fs);
+		fuse_session_new(&args, &coffer_fuse_ops, sizeof(coffer_fuse_ops), fo);
 	if (!se)
 		fprintf(stderr, "coffer: FUSE rejected the mount options '%s'\n", o->fuse_opts);
 	return se;
@@ -187,8 +188,9 @@ static int serve(struct opts *o, struct fs *fs, struct sync *sy, struct fuse_ses
 			"coffer: cannot open the log file '%s': %s; logging to syslog only\n",
 			o->logfile, strerror(-lerr));
 	int ready = daemon_begin(o->foreground);
-	prctl(PR_SET_DUMPABLE, 0); /* no core dumps with keys in them */
-	workers_start();
+	prctl(PR_SET_DUMPABLE, 0);	   /* no core dumps with keys in them */
+	struct workers *w = workers_new(); /* after the fork: threads do not survive it */
+	fs_set_workers(fs, w);
 	if (sync_start(sy, fs))
 		log_msg(LOG_ERR, "cannot start the sync thread; changes stay in the cache");
 	if (fs_start_committer(fs, o->commit_seconds))
@@ -200,7 +202,8 @@ static int serve(struct opts *o, struct fs *fs, struct sync *sy, struct fuse_ses
 	int rc = fuse_session_loop_mt(se, &cfg);
 	fs_stop_committer(fs);
 	int err = fs_commit(fs);
-	workers_stop();
+	fs_set_workers(fs, NULL);
+	workers_free(w);
 	log_msg(err ? LOG_ERR : LOG_INFO, "unmounted %s at generation %llu%s", mp,
 		(unsigned long long)fs_generation(fs), err ? ": final commit FAILED" : "");
 	if (sync_drain(sy))
@@ -229,9 +232,9 @@ static int start(struct opts *o, struct remote *r, struct store *st, struct vaul
 	if (!err && (err = fs_mount_load(fs, geteuid(), getegid())))
 		fprintf(stderr, "coffer: cannot load the cache '%s': %s\n", cache,
 			err == -EBADMSG ? "its root failed authentication" : strerror(-err));
-	if (o->readonly && !o->snapshot)
-		fuse_ops_follow_mode();
-	struct fuse_session *se = err ? NULL : new_session(o, fs, cache);
+	struct fuse_ops_session fo;
+	fuse_ops_session_init(&fo, fs, o->readonly && !o->snapshot);
+	struct fuse_session *se = err ? NULL : new_session(o, &fo, cache);
 	int rc = se ? serve(o, fs, sy, se, mp) : 1;
 	if (se)
 		fuse_session_destroy(se);

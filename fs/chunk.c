@@ -1,6 +1,8 @@
 /* chunk: file data. A file is a list of chunks of up to 256 blocks; each 4 KiB block is sealed on
  * its own with the chunk object's name and the block index in the AAD. Writes go to staging
  * chunks; the first write to a sealed chunk copies it under a new name (copy-on-write).
+ * Runs under the caller's locks, so it never fetches: a sealed object missing from the cache is
+ * -EAGAIN, and chunk_needs tells the caller beforehand what to fetch with no lock held.
  * Must never return bytes from a block that failed to open, and never modify a sealed object. */
 #include "fs/fs.h"
 #include <errno.h>
@@ -23,6 +25,9 @@
 #define SCRATCH_BYTES ((size_t)CHUNK_BLOCKS * SEALED_BLOCK + 2 * DIRECT_ALIGN)
 
 static const unsigned char zero_block[DATA_BLOCK];
+/* Not a hidden state but a per-thread allocation: each FUSE or helper thread keeps one buffer
+ * of a chunk's size (1 MiB) instead of allocating it per request; it holds no meaning between
+ * calls and is freed when its thread ends. */
 static pthread_key_t scratch_key;
 static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
 
@@ -109,14 +114,27 @@ static int load_block(struct fs *fs, int fd, const struct oname *n, uint32_t k,
 
 static int integrity_error(struct fs *fs, struct inode *i, const struct chunk *c, int err)
 {
+	return chunk_integrity_error(fs, i->ino, &c->name, err);
+}
+
+int chunk_integrity_error(struct fs *fs, uint64_t ino, const struct oname *n, int err)
+{
 	if (err != -EBADMSG && err != -ENOENT)
 		return err;
 	char hex[2 * NAME_BYTES + 1], what[128];
-	oname_hex(&c->name, hex);
+	oname_hex(n, hex);
 	snprintf(what, sizeof(what), "object %s is %s", hex,
 		 err == -ENOENT ? "missing" : "damaged (authentication failed or truncated)");
-	fs_log_integrity(fs, i->ino, what);
+	fs_log_integrity(fs, ino, what);
 	return -EIO;
+}
+
+/* Opens a sealed object, which the caller fetched before it took its locks: -EAGAIN when it is
+ * not in the cache (evicted since, or the tree changed), for the caller to fetch it and retry. */
+static int open_sealed(struct fs *fs, const struct chunk *c, int flags)
+{
+	int fd = store_obj_open(fs->st, &c->name, flags);
+	return fd == -ENOENT ? -EAGAIN : fd;
 }
 
 /* Reads and opens blocks b0..last of c into dst, which holds the bytes [in, in + n) of the chunk
@@ -180,9 +198,9 @@ static int read_split(struct fs *fs, int fd, const struct chunk *c, uint32_t b0,
 			     .n = n,
 			     .dst = dst};
 	r.job.arg = &r;
-	workers_submit(&r.job);
+	workers_submit(fs->workers, &r.job);
 	int err = read_range(fs, fd, c, mid, last, in, n, dst);
-	workers_wait(&r.job);
+	workers_wait(fs->workers, &r.job);
 	return err ? err : r.err;
 }
 
@@ -199,28 +217,39 @@ static int read_chunk(struct fs *fs, struct inode *i, const struct chunk *c, uin
 	uint32_t covered = (last + 1) * DATA_BLOCK - in;
 	if (covered < n)
 		memset(dst + covered, 0, n - covered);
-	int fd = store_obj_open(fs->st, &c->name, O_RDONLY | (n >= DIRECT_MIN ? O_DIRECT : 0));
+	int fd = open_sealed(fs, c, O_RDONLY | (n >= DIRECT_MIN ? O_DIRECT : 0));
 	if (fd == -EINVAL) /* a filesystem without O_DIRECT (tmpfs) */
-		fd = store_obj_open(fs->st, &c->name, O_RDONLY);
+		fd = open_sealed(fs, c, O_RDONLY);
 	int err = fd < 0 ? fd : read_split(fs, fd, c, b0, last, in, covered < n ? covered : n, dst);
 	if (fd >= 0)
 		close(fd);
 	return integrity_error(fs, i, c, err);
 }
 
-ssize_t chunk_read(struct fs *fs, struct inode *i, char *buf, size_t size, uint64_t off)
+/* The part of a request of left bytes at pos that falls in pos's chunk: *in gets the offset in
+ * the chunk, the return value the length. */
+static uint32_t chunk_span(uint64_t pos, size_t left, uint32_t *in)
+{
+	*in = (uint32_t)(pos % CHUNK_SIZE);
+	return (uint32_t)(left < CHUNK_SIZE - *in ? left : CHUNK_SIZE - *in);
+}
+
+/* The length of a read of size bytes at off, cut at the end of the file. */
+static size_t read_length(const struct inode *i, size_t size, uint64_t off)
 {
 	if (off >= i->size)
 		return 0;
-	if (size > i->size - off)
-		size = (size_t)(i->size - off);
+	return size > i->size - off ? (size_t)(i->size - off) : size;
+}
+
+ssize_t chunk_read(struct fs *fs, struct inode *i, char *buf, size_t size, uint64_t off)
+{
+	size = read_length(i, size, off);
 	size_t done = 0;
 	while (done < size) {
 		uint64_t pos = off + done;
 		size_t ci = (size_t)(pos / CHUNK_SIZE);
-		uint32_t in = (uint32_t)(pos % CHUNK_SIZE);
-		uint32_t n =
-			(uint32_t)(size - done < CHUNK_SIZE - in ? size - done : CHUNK_SIZE - in);
+		uint32_t in, n = chunk_span(pos, size - done, &in);
 		static const struct chunk hole;
 		int err = read_chunk(fs, i, ci < i->nch ? &i->ch[ci] : &hole, in, n, buf + done);
 		if (err)
@@ -250,6 +279,27 @@ static int copy_blocks(struct fs *fs, int src, const struct chunk *old, int dst,
 	return err;
 }
 
+/* The blocks of a sealed chunk that a write of [in, in + n) does not cover entirely, which its
+ * copy-on-write keeps: [0, *head) and [*tail, nblocks). */
+static void kept_blocks(const struct chunk *c, uint32_t in, uint32_t n, uint32_t *head,
+			uint32_t *tail)
+{
+	uint32_t cs = (in + DATA_BLOCK - 1) / DATA_BLOCK, ce = (in + n) / DATA_BLOCK;
+	*head = cs < c->nblocks ? cs : c->nblocks;
+	*tail = ce < cs ? cs : ce;
+}
+
+/* Whether the copy-on-write of c for a write of [in, in + n) reads c's object. Reads nblocks
+ * only of a sealed chunk (which never changes; a staging chunk's may, under io alone). */
+static bool cow_reads(const struct chunk *c, uint32_t in, uint32_t n)
+{
+	if (c->state != CH_SEALED)
+		return false;
+	uint32_t head, tail;
+	kept_blocks(c, in, n, &head, &tail);
+	return head > 0 || tail < c->nblocks;
+}
+
 /* Makes *c a staging chunk: copies the blocks of a sealed chunk that the coming write of
  * [in, in + n) does not cover entirely, then releases the old object. */
 static int cow(struct fs *fs, struct inode *i, struct chunk *c, uint32_t in, uint32_t n)
@@ -260,17 +310,15 @@ static int cow(struct fs *fs, struct inode *i, struct chunk *c, uint32_t in, uin
 	if (dst < 0)
 		return dst;
 	int err = 0;
-	if (c->state == CH_SEALED) {
-		uint32_t cs = (in + DATA_BLOCK - 1) / DATA_BLOCK, ce = (in + n) / DATA_BLOCK;
-		if (ce < cs)
-			ce = cs;
-		int src = store_obj_open(fs->st, &c->name, O_RDONLY);
+	if (cow_reads(c, in, n)) {
+		uint32_t head, tail;
+		kept_blocks(c, in, n, &head, &tail);
+		int src = open_sealed(fs, c, O_RDONLY);
 		err = src < 0 ? src : 0;
 		if (!err)
-			err = copy_blocks(fs, src, c, dst, &nw.name, 0,
-					  cs < c->nblocks ? cs : c->nblocks);
-		if (!err && ce < c->nblocks)
-			err = copy_blocks(fs, src, c, dst, &nw.name, ce, c->nblocks);
+			err = copy_blocks(fs, src, c, dst, &nw.name, 0, head);
+		if (!err && tail < c->nblocks)
+			err = copy_blocks(fs, src, c, dst, &nw.name, tail, c->nblocks);
 		if (src >= 0)
 			close(src);
 	}
@@ -368,11 +416,11 @@ static int write_staging(struct fs *fs, struct inode *i, struct chunk *c, uint32
 	if (count >= SPLIT_BLOCKS) { /* a helper seals the first half */
 		h.job.arg = &h;
 		h.to = a.from = start + count / 2;
-		workers_submit(&h.job);
+		workers_submit(fs->workers, &h.job);
 	}
 	seal_run(&a);
 	if (count >= SPLIT_BLOCKS)
-		workers_wait(&h.job);
+		workers_wait(fs->workers, &h.job);
 	int err = a.err ? a.err : h.err;
 	if (!err)
 		err = pwrite_full(fd, out, (size_t)count * SEALED_BLOCK,
@@ -415,9 +463,7 @@ ssize_t chunk_write(struct fs *fs, struct inode *i, const char *buf, size_t size
 	while (!err && done < size) {
 		uint64_t pos = off + done;
 		struct chunk *c = &i->ch[pos / CHUNK_SIZE];
-		uint32_t in = (uint32_t)(pos % CHUNK_SIZE);
-		uint32_t n =
-			(uint32_t)(size - done < CHUNK_SIZE - in ? size - done : CHUNK_SIZE - in);
+		uint32_t in, n = chunk_span(pos, size - done, &in);
 		if (c->state != CH_STAGING)
 			err = cow(fs, i, c, in, n);
 		if (!err)
@@ -433,16 +479,30 @@ ssize_t chunk_write(struct fs *fs, struct inode *i, const char *buf, size_t size
 	return done ? (ssize_t)done : err;
 }
 
+/* The chunk in which a truncation to size ends, when it ends inside one and size is below the
+ * file's size; NULL otherwise. Dropping the chunks past it first does not change the answer. */
+static struct chunk *truncate_tail(struct inode *i, uint64_t size)
+{
+	size_t keep = (size_t)((size + CHUNK_SIZE - 1) / CHUNK_SIZE);
+	return size < i->size && size % CHUNK_SIZE && keep <= i->nch ? &i->ch[keep - 1] : NULL;
+}
+
+/* Whether the truncation to size cuts c (its tail chunk) inside its data, which must then be
+ * rewritten up to the new end. */
+static bool tail_cut(const struct chunk *c, uint64_t size)
+{
+	return c->nblocks * DATA_BLOCK > size % CHUNK_SIZE;
+}
+
 int chunk_truncate(struct fs *fs, struct inode *i, uint64_t size)
 {
 	int err = 0;
 	if (size < i->size) {
-		size_t keep = (size_t)((size + CHUNK_SIZE - 1) / CHUNK_SIZE);
-		inode_drop_chunks(fs, i, keep);
+		inode_drop_chunks(fs, i, (size_t)((size + CHUNK_SIZE - 1) / CHUNK_SIZE));
 		uint32_t rem = (uint32_t)(size % CHUNK_SIZE);
-		struct chunk *c = keep && keep <= i->nch ? &i->ch[keep - 1] : NULL;
+		struct chunk *c = truncate_tail(i, size);
 		uint32_t nb = (rem + DATA_BLOCK - 1) / DATA_BLOCK;
-		if (rem && c && c->state != CH_HOLE && c->nblocks * DATA_BLOCK > rem) {
+		if (c && c->state != CH_HOLE && tail_cut(c, size)) {
 			if (c->state != CH_STAGING)
 				err = cow(fs, i, c, 0, 0);
 			if (!err && rem % DATA_BLOCK && nb <= c->nblocks)
@@ -470,9 +530,12 @@ int chunk_truncate(struct fs *fs, struct inode *i, uint64_t size)
 
 int chunk_verify(struct fs *fs, const struct chunk *c)
 {
+	int err = store_obj_ensure(fs->st, &c->name);
+	if (err)
+		return err;
 	unsigned char *plain = malloc(DATA_BLOCK);
 	int fd = store_obj_open(fs->st, &c->name, O_RDONLY);
-	int err = fd < 0 ? fd : plain ? 0 : -ENOMEM;
+	err = fd < 0 ? fd : plain ? 0 : -ENOMEM;
 	off_t end = fd >= 0 ? lseek(fd, 0, SEEK_END) : 0;
 	if (!err && end != (off_t)c->nblocks * SEALED_BLOCK)
 		err = -EBADMSG;
@@ -481,5 +544,29 @@ int chunk_verify(struct fs *fs, const struct chunk *c)
 	if (fd >= 0)
 		close(fd);
 	free(plain);
+	return err;
+}
+
+int chunk_needs(struct inode *i, enum chunk_op op, uint64_t off, size_t size, struct namelist *out)
+{
+	if (op == CHUNK_TRUNCATE) {
+		struct chunk *c = truncate_tail(i, off);
+		bool needed = c && c->state == CH_SEALED && tail_cut(c, off);
+		return needed ? namelist_add(out, &c->name) : 0;
+	}
+	if (op == CHUNK_READ)
+		size = read_length(i, size, off);
+	int err = 0;
+	for (size_t done = 0; !err && done < size;) {
+		uint64_t pos = off + done;
+		size_t ci = (size_t)(pos / CHUNK_SIZE);
+		uint32_t in, n = chunk_span(pos, size - done, &in);
+		const struct chunk *c = ci < i->nch ? &i->ch[ci] : NULL;
+		bool read = op == CHUNK_READ && c && c->state == CH_SEALED &&
+			    in / DATA_BLOCK < c->nblocks;
+		if (read || (op == CHUNK_WRITE && c && cow_reads(c, in, n)))
+			err = namelist_add(out, &c->name);
+		done += n;
+	}
 	return err;
 }

@@ -1,6 +1,7 @@
 /* core: the filesystem operations, independent of FUSE: every function takes inode numbers and
  * plain arguments and returns 0 or a negative errno. The FUSE front end and the CLI use only this.
- * Nothing here may block on the network or hand out a pointer into the inode table. */
+ * Nothing here may wait on the network while it holds a lock (a read fetches what it needs
+ * first, with none held), nor hand out a pointer into the inode table. */
 #ifndef COFFER_CORE_H
 #define COFFER_CORE_H
 #include <stdbool.h>
@@ -11,6 +12,7 @@
 #include <sys/types.h>
 
 struct fs;
+struct workers;
 struct store;
 struct keyring;
 struct oname;
@@ -58,16 +60,23 @@ int root_peek(const struct keyring *keys, const uint8_t vault_id[16], const void
 
 int fs_open(struct fs **out, struct store *st, struct keyring *keys, const uint8_t vault_id[16],
 	    bool readonly);
+/* Lends fs a helper pool (lib/workers.h) for large reads and writes; NULL (the default): none.
+ * The pool must outlive every request; fs_close does not free it. */
+void fs_set_workers(struct fs *fs, struct workers *w);
 /* Loads the root (or makes an empty tree owned by uid/gid), then removes unreachable objects. */
 int fs_mount_load(struct fs *fs, uid_t uid, gid_t gid);
 void fs_close(struct fs *fs);
-/* Read-only mounts: replaces the tree with the cache's (newer) root. */
+/* Read-only mounts: replaces the tree with the cache's (newer) root. Fetches the pages it
+ * names before it takes a lock: lookups never wait on the network. */
 int fs_reload(struct fs *fs);
 int fs_commit(struct fs *fs);
 uint64_t fs_generation(struct fs *fs);
+/* Starts this fs's own thread that commits every `seconds`; stopped by fs_stop_committer or at
+ * the latest by fs_close. */
 int fs_start_committer(struct fs *fs, unsigned seconds);
 void fs_stop_committer(struct fs *fs);
-/* Checks every record, link count and object; prints problems; returns how many. */
+/* Checks every record, link count and object (fetching missing ones); prints problems; returns
+ * how many. For an fs no one else uses (coffer fsck): it holds mu throughout. */
 long fs_check(struct fs *fs, FILE *out, uint64_t *files, uint64_t *objects);
 
 int fs_lookup(struct fs *fs, uint64_t parent, const char *name, struct stat *st);

@@ -1,7 +1,8 @@
 /* fs: the filesystem core's shared types: inodes, directories, chunk references, and the
  * mounted filesystem state. Used by the files of fs/ only; the CLI sees fs/core.h.
  * Locking order: freeze (rwlock) -> inode->io (rwlock) -> mu (mutex). Data ops hold freeze shared,
- * a commit's capture holds it exclusively; all metadata is guarded by mu. */
+ * a commit's capture holds it exclusively; all metadata is guarded by mu. Nothing waits on the
+ * network while holding any of them: objects are fetched (store_obj_ensure) before locking. */
 #ifndef COFFER_FS_H
 #define COFFER_FS_H
 #include <pthread.h>
@@ -69,8 +70,13 @@ struct namelist {
 	size_t n, cap;
 };
 
+struct workers;
+struct committer;
+
 struct fs {
 	struct store *st;
+	struct workers *workers;     /* lent by the caller for large reads and writes; NULL: none */
+	struct committer *committer; /* mount.c: the periodic commit thread; NULL when none runs */
 	struct keyring *keys;
 	uint8_t vault_id[16];
 	bool readonly;
@@ -106,6 +112,8 @@ struct dent *dir_next(struct dir *d, size_t *pos);
 /* inode.c */
 struct inode *inode_new(uint64_t ino, uint32_t mode);
 void inode_free(struct inode *i);
+/* Frees every inode of an inode table, and the table. */
+void inode_table_free(struct htab *inodes);
 struct inode *inode_get(struct fs *fs, uint64_t ino);
 int inode_insert(struct fs *fs, struct inode *i);
 void inode_touch_page(struct fs *fs, uint64_t ino);
@@ -128,15 +136,28 @@ int page_deserialize(struct fs *fs, size_t page, const unsigned char *p, size_t 
 void root_serialize(struct fs *fs, const struct oname *names, struct buf *out);
 int root_deserialize(struct fs *fs, const unsigned char *p, size_t len);
 
-/* chunk.c: file data; callers hold freeze (shared, for writes) and inode->io */
+/* chunk.c: file data; callers hold freeze (shared) and inode->io. These never fetch: a sealed
+ * object that is not in the cache makes them return -EAGAIN (nothing logged), and the caller
+ * drops its locks, fetches what chunk_needs lists and tries again. */
 ssize_t chunk_read(struct fs *fs, struct inode *i, char *buf, size_t size, uint64_t off);
 ssize_t chunk_write(struct fs *fs, struct inode *i, const char *buf, size_t size, uint64_t off);
 int chunk_truncate(struct fs *fs, struct inode *i, uint64_t size);
-/* Opens every block of a sealed chunk (fsck). */
+enum chunk_op { CHUNK_READ, CHUNK_WRITE, CHUNK_TRUNCATE };
+/* Adds to out the sealed objects that op on [off, off + size) opens (CHUNK_TRUNCATE: to the
+ * size off); called with mu held, so that the caller can fetch them with no lock held. */
+int chunk_needs(struct inode *i, enum chunk_op op, uint64_t off, size_t size, struct namelist *out);
+/* Logs an integrity error naming ino's path and the object when err says it is missing
+ * (-ENOENT) or damaged (-EBADMSG), and returns -EIO then; other errors are returned as they are.
+ * Takes mu. */
+int chunk_integrity_error(struct fs *fs, uint64_t ino, const struct oname *n, int err);
+/* Opens every block of a sealed chunk, fetching it first when it is missing (fsck). */
 int chunk_verify(struct fs *fs, const struct chunk *c);
 
 /* commit.c */
 int fs_commit(struct fs *fs);
+
+/* load.c: reads the cache's root and the pages it names into fs, fetching missing pages; called
+ * with no lock held, on a tree that nobody else uses yet. */
 int fs_load(struct fs *fs, uid_t uid, gid_t gid);
 
 #endif

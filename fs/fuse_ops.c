@@ -1,5 +1,6 @@
 /* fuse_ops: thin translation from FUSE low-level requests to the core (fs/core.h): unpack the
- * request, call the core, reply. Every reply path answers exactly once.
+ * request, call the core, reply. Every reply path answers exactly once. Per-session settings
+ * (kernel cache lifetimes) come with the session's userdata, never from file statics.
  * Must never contain filesystem logic or touch the core's internals. */
 #include "fs/fuse_ops.h"
 #include "fs/core.h"
@@ -9,13 +10,11 @@
 
 /* A writer's kernel sees every change (we are the only writer), so it may cache for long; a
  * follower of someone else's writes caches for a second and rereads files it opens. */
-static double CACHE_TIMEOUT = 3600.0;
-static int keep_cache = 1;
-
-void fuse_ops_follow_mode(void)
+void fuse_ops_session_init(struct fuse_ops_session *s, struct fs *fs, bool follow)
 {
-	CACHE_TIMEOUT = 1.0;
-	keep_cache = 0;
+	*s = (struct fuse_ops_session){.fs = fs,
+				       .cache_timeout = follow ? 1.0 : 3600.0,
+				       .keep_cache = !follow};
 }
 
 _Static_assert(FUSE_SET_ATTR_MODE == FS_SET_MODE && FUSE_SET_ATTR_UID == FS_SET_UID &&
@@ -26,9 +25,19 @@ _Static_assert(FUSE_SET_ATTR_MODE == FS_SET_MODE && FUSE_SET_ATTR_UID == FS_SET_
 		       FUSE_SET_ATTR_CTIME == FS_SET_CTIME,
 	       "setattr bits must match");
 
-static struct fs *FS(fuse_req_t req)
+static const struct fuse_ops_session *SESSION(fuse_req_t req)
 {
 	return fuse_req_userdata(req);
+}
+
+static struct fs *FS(fuse_req_t req)
+{
+	return SESSION(req)->fs;
+}
+
+static double TIMEOUT(fuse_req_t req)
+{
+	return SESSION(req)->cache_timeout;
 }
 
 static void reply_entry(fuse_req_t req, int err, const struct stat *st)
@@ -39,15 +48,15 @@ static void reply_entry(fuse_req_t req, int err, const struct stat *st)
 	}
 	struct fuse_entry_param e = {.ino = st->st_ino,
 				     .attr = *st,
-				     .attr_timeout = CACHE_TIMEOUT,
-				     .entry_timeout = CACHE_TIMEOUT};
+				     .attr_timeout = TIMEOUT(req),
+				     .entry_timeout = TIMEOUT(req)};
 	fuse_reply_entry(req, &e);
 }
 
 static void op_init(void *userdata, struct fuse_conn_info *conn)
 {
-	(void)userdata;
-	if (conn->capable & FUSE_CAP_WRITEBACK_CACHE && keep_cache) /* it trusts its own sizes */
+	const struct fuse_ops_session *s = userdata;
+	if (conn->capable & FUSE_CAP_WRITEBACK_CACHE && s->keep_cache) /* it trusts its own sizes */
 		conn->want |= FUSE_CAP_WRITEBACK_CACHE;
 	if (conn->capable & FUSE_CAP_POSIX_ACL)
 		conn->want |= FUSE_CAP_POSIX_ACL;
@@ -65,7 +74,7 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	struct stat st;
 	int err = fs_lookup(FS(req), parent, name, &st);
 	if (err == -ENOENT) { /* negative entry, cached by the kernel */
-		struct fuse_entry_param e = {.ino = 0, .entry_timeout = CACHE_TIMEOUT};
+		struct fuse_entry_param e = {.ino = 0, .entry_timeout = TIMEOUT(req)};
 		fuse_reply_entry(req, &e);
 		return;
 	}
@@ -93,7 +102,7 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	if (err)
 		fuse_reply_err(req, -err);
 	else
-		fuse_reply_attr(req, &st, CACHE_TIMEOUT);
+		fuse_reply_attr(req, &st, TIMEOUT(req));
 }
 
 static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int valid,
@@ -105,7 +114,7 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int va
 	if (err)
 		fuse_reply_err(req, -err);
 	else
-		fuse_reply_attr(req, &st, CACHE_TIMEOUT);
+		fuse_reply_attr(req, &st, TIMEOUT(req));
 }
 
 static void op_readlink(fuse_req_t req, fuse_ino_t ino)
@@ -159,9 +168,9 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 	}
 	struct fuse_entry_param e = {.ino = st.st_ino,
 				     .attr = st,
-				     .attr_timeout = CACHE_TIMEOUT,
-				     .entry_timeout = CACHE_TIMEOUT};
-	fi->keep_cache = keep_cache;
+				     .attr_timeout = TIMEOUT(req),
+				     .entry_timeout = TIMEOUT(req)};
+	fi->keep_cache = SESSION(req)->keep_cache;
 	if (fuse_reply_create(req, &e, fi) == -ENOENT)
 		fs_forget(FS(req), st.st_ino, 1);
 }
@@ -196,7 +205,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fuse_reply_err(req, -err);
 		return;
 	}
-	fi->keep_cache = keep_cache;
+	fi->keep_cache = SESSION(req)->keep_cache;
 	fuse_reply_open(req, fi);
 }
 
@@ -283,8 +292,8 @@ static int fill(void *arg, const char *name, const struct stat *st, uint64_t nex
 	size_t rem = b->cap - b->used, need;
 	if (b->plus) {
 		struct fuse_entry_param e = {.ino = st ? st->st_ino : 0,
-					     .attr_timeout = CACHE_TIMEOUT,
-					     .entry_timeout = CACHE_TIMEOUT};
+					     .attr_timeout = TIMEOUT(b->req),
+					     .entry_timeout = TIMEOUT(b->req)};
 		if (st)
 			e.attr = *st;
 		bool dot = strcmp(name, ".") == 0 || strcmp(name, "..") == 0;

@@ -59,6 +59,18 @@ void inode_free(struct inode *i)
 	free(i);
 }
 
+static void free_one(void *val, void *arg)
+{
+	(void)arg;
+	inode_free(val);
+}
+
+void inode_table_free(struct htab *inodes)
+{
+	htab_each(inodes, free_one, NULL);
+	htab_free(inodes);
+}
+
 struct inode *inode_get(struct fs *fs, uint64_t ino)
 {
 	return htab_get(fs->inodes, &ino, sizeof(ino));

@@ -1,11 +1,10 @@
 /* mount: the life of a mounted filesystem: open, load and clean the cache, the periodic
- * committer thread, the consistency check, and teardown.
+ * committer thread (one per fs), the hooks the sync uses, and teardown.
  * Must never delete an object while any page of the root could not be read (its chunks are
  * unknown), and never run a commit on a read-only mount. */
 #include "fs/core.h"
 #include "fs/fs.h"
 #include "cache/reserve.h"
-#include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,15 +12,13 @@
 #include "lib/log.h"
 
 struct committer {
+	struct fs *fs;
 	pthread_t thread;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	unsigned seconds;
-	bool stop, running;
+	bool stop;
 };
-
-static struct committer committer = {.mu = PTHREAD_MUTEX_INITIALIZER,
-				     .cv = PTHREAD_COND_INITIALIZER};
 
 int fs_open(struct fs **out, struct store *st, struct keyring *keys, const uint8_t vault_id[16],
 	    bool readonly)
@@ -42,18 +39,17 @@ int fs_open(struct fs **out, struct store *st, struct keyring *keys, const uint8
 	return 0;
 }
 
-static void free_inode(void *val, void *arg)
+void fs_set_workers(struct fs *fs, struct workers *w)
 {
-	(void)arg;
-	inode_free(val);
+	fs->workers = w;
 }
 
 void fs_close(struct fs *fs)
 {
 	if (!fs)
 		return;
-	htab_each(fs->inodes, free_inode, NULL);
-	htab_free(fs->inodes);
+	fs_stop_committer(fs);
+	inode_table_free(fs->inodes);
 	free(fs->pages);
 	namelist_free(&fs->pending_free);
 	namelist_free(&fs->unsynced);
@@ -142,132 +138,58 @@ int fs_mount_load(struct fs *fs, uid_t uid, gid_t gid)
 
 static void *committer_main(void *arg)
 {
-	struct fs *fs = arg;
-	pthread_mutex_lock(&committer.mu);
-	while (!committer.stop) {
+	struct committer *c = arg;
+	pthread_mutex_lock(&c->mu);
+	while (!c->stop) {
 		struct timespec t;
 		clock_gettime(CLOCK_REALTIME, &t);
-		t.tv_sec += committer.seconds;
-		pthread_cond_timedwait(&committer.cv, &committer.mu, &t);
-		if (committer.stop)
+		t.tv_sec += c->seconds;
+		pthread_cond_timedwait(&c->cv, &c->mu, &t);
+		if (c->stop)
 			break;
-		pthread_mutex_unlock(&committer.mu);
-		fs_commit(fs);
-		pthread_mutex_lock(&committer.mu);
+		pthread_mutex_unlock(&c->mu);
+		fs_commit(c->fs);
+		pthread_mutex_lock(&c->mu);
 	}
-	pthread_mutex_unlock(&committer.mu);
+	pthread_mutex_unlock(&c->mu);
 	return NULL;
 }
 
 int fs_start_committer(struct fs *fs, unsigned seconds)
 {
-	if (fs->readonly || seconds == 0)
+	if (fs->readonly || seconds == 0 || fs->committer)
 		return 0;
-	committer.seconds = seconds;
-	committer.stop = false;
-	int err = -pthread_create(&committer.thread, NULL, committer_main, fs);
-	committer.running = err == 0;
-	return err;
+	struct committer *c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	*c = (struct committer){.fs = fs, .seconds = seconds};
+	pthread_mutex_init(&c->mu, NULL);
+	pthread_cond_init(&c->cv, NULL);
+	int err = -pthread_create(&c->thread, NULL, committer_main, c);
+	if (err) {
+		pthread_mutex_destroy(&c->mu);
+		pthread_cond_destroy(&c->cv);
+		free(c);
+		return err;
+	}
+	fs->committer = c;
+	return 0;
 }
 
 void fs_stop_committer(struct fs *fs)
 {
-	(void)fs;
-	if (!committer.running)
+	struct committer *c = fs->committer;
+	if (!c)
 		return;
-	pthread_mutex_lock(&committer.mu);
-	committer.stop = true;
-	pthread_cond_signal(&committer.cv);
-	pthread_mutex_unlock(&committer.mu);
-	pthread_join(committer.thread, NULL);
-	committer.running = false;
-}
-
-struct check {
-	struct fs *fs;
-	FILE *out;
-	long problems;
-	uint64_t files, objects;
-	struct htab *links; /* ino -> count of entries naming it, as (void *)count */
-};
-
-static void problem(struct check *c, const char *fmt, unsigned long long a, unsigned long long b)
-{
-	fprintf(c->out, "coffer fsck: ");
-	fprintf(c->out, fmt, a, b);
-	fputc('\n', c->out);
-	c->problems++;
-}
-
-static void count_links(void *val, void *arg)
-{
-	struct inode *d = val;
-	struct check *c = arg;
-	size_t pos = 0;
-	struct dent *e;
-	while (d->dir && (e = dir_next(d->dir, &pos))) {
-		struct inode *i = inode_get(c->fs, e->ino);
-		if (!i) {
-			problem(c, "directory %llu names missing inode %llu",
-				(unsigned long long)d->ino, (unsigned long long)e->ino);
-			continue;
-		}
-		if (e->type != IFTODT(i->mode))
-			problem(c, "directory %llu: entry type differs from inode %llu",
-				(unsigned long long)d->ino, (unsigned long long)e->ino);
-		uintptr_t n = (uintptr_t)htab_get(c->links, &i->ino, sizeof(i->ino));
-		htab_put(c->links, &i->ino, sizeof(i->ino), (void *)(n + 1));
-		if (i->dir)
-			htab_put(c->links, &d->ino, sizeof(d->ino),
-				 (void *)((uintptr_t)htab_get(c->links, &d->ino, sizeof(d->ino)) +
-					  1));
-	}
-}
-
-static void check_inode(void *val, void *arg)
-{
-	struct inode *i = val;
-	struct check *c = arg;
-	uintptr_t n = (uintptr_t)htab_get(c->links, &i->ino, sizeof(i->ino));
-	uint32_t want = (uint32_t)n + (i->dir ? 1 : 0) + (i->ino == ROOT_INO ? 1 : 0);
-	c->files++;
-	if (i->nlink != want)
-		problem(c, "inode %llu: link count %llu is wrong", (unsigned long long)i->ino,
-			(unsigned long long)i->nlink);
-	if (i->ino >= c->fs->next_ino)
-		problem(c, "inode %llu is past the allocation counter %llu",
-			(unsigned long long)i->ino, (unsigned long long)c->fs->next_ino);
-	for (size_t k = 0; k < i->nch; k++) {
-		if (i->ch[k].state == CH_HOLE)
-			continue;
-		c->objects++;
-		int err = chunk_verify(c->fs, &i->ch[k]);
-		if (err)
-			problem(c, "inode %llu: chunk %llu is missing or damaged",
-				(unsigned long long)i->ino, (unsigned long long)k);
-	}
-	if (S_ISREG(i->mode) && (uint64_t)i->nch > (i->size + CHUNK_SIZE - 1) / CHUNK_SIZE)
-		problem(c, "inode %llu: chunk list runs past its size %llu",
-			(unsigned long long)i->ino, (unsigned long long)i->size);
-}
-
-long fs_check(struct fs *fs, FILE *out, uint64_t *files, uint64_t *objects)
-{
-	struct check c = {.fs = fs, .out = out, .links = htab_new()};
-	if (!c.links)
-		return -ENOMEM;
-	pthread_mutex_lock(&fs->mu);
-	for (size_t p = 0; p < fs->npages; p++)
-		if (fs->pages[p].bad)
-			problem(&c, "inode page %llu (from inode %llu) cannot be read",
-				(unsigned long long)p, (unsigned long long)(p * PAGE_INODES));
-	htab_each(fs->inodes, count_links, &c);
-	htab_each(fs->inodes, check_inode, &c);
-	pthread_mutex_unlock(&fs->mu);
-	htab_free(c.links);
-	*files = c.files;
-	*objects = c.objects + fs->npages;
-	return c.problems;
+	pthread_mutex_lock(&c->mu);
+	c->stop = true;
+	pthread_cond_signal(&c->cv);
+	pthread_mutex_unlock(&c->mu);
+	pthread_join(c->thread, NULL);
+	pthread_mutex_destroy(&c->mu);
+	pthread_cond_destroy(&c->cv);
+	free(c);
+	fs->committer = NULL;
 }
 
 void fs_set_commit_hook(struct fs *fs, void (*fn)(void *arg, const struct fs_commit_info *info),

@@ -1,7 +1,9 @@
 /* ops: namespace, attribute and data operations on the in-memory tree (see core.h).
  * Permission checks are the kernel's (default_permissions); these functions keep the tree
  * consistent: link counts, parent links, timestamps, the dirty pages a commit must write.
- * Must never leave a directory entry naming an inode that is not in the table. */
+ * Data requests fetch the sealed objects they need before they take a lock (data_request).
+ * Must never leave a directory entry naming an inode that is not in the table, and never wait
+ * on the network while holding a lock. */
 #include "fs/core.h"
 #include "fs/fs.h"
 #include "fs/acl.h"
@@ -11,6 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/xattr.h>
+#include <syslog.h>
+#include "lib/log.h"
+
+/* Rounds of fetch-then-run a data request may take before it gives up with EIO: an object can
+ * leave the cache (eviction) between its fetch and the locked part that uses it. */
+#define FETCH_TRIES 4
 
 static struct timespec now(void)
 {
@@ -135,18 +143,109 @@ int fs_getattr(struct fs *fs, uint64_t ino, struct stat *st)
 	return i ? 0 : -EIO;
 }
 
+/* A read, write or truncation (to the size off) of a regular file's data. */
+struct data_req {
+	enum chunk_op op;
+	uint64_t off;
+	size_t size;
+	char *rbuf;	  /* CHUNK_READ */
+	const char *wbuf; /* CHUNK_WRITE */
+};
+
+static struct inode *get_file(struct fs *fs, uint64_t ino)
+{
+	pthread_mutex_lock(&fs->mu);
+	struct inode *i = inode_get(fs, ino);
+	pthread_mutex_unlock(&fs->mu);
+	return i;
+}
+
+/* Fetches, with no lock held, the sealed objects rq will open (listed under mu, briefly). An
+ * object that neither the cache nor the vault has is logged as ino's integrity error. Returns
+ * the error rq fails with (no such file), or 0; *fetch_err gets the first fetch failure. */
+static int fetch_for(struct fs *fs, uint64_t ino, const struct data_req *rq, int *fetch_err)
+{
+	struct namelist need = {0};
+	pthread_mutex_lock(&fs->mu);
+	struct inode *i = inode_get(fs, ino);
+	int err = !i		      ? -EIO
+		  : !S_ISREG(i->mode) ? -EISDIR
+				      : chunk_needs(i, rq->op, rq->off, rq->size, &need);
+	pthread_mutex_unlock(&fs->mu);
+	for (size_t k = 0; !err && !*fetch_err && k < need.n; k++)
+		*fetch_err = chunk_integrity_error(fs, ino, &need.v[k],
+						   store_obj_ensure(fs->st, &need.v[k]));
+	namelist_free(&need);
+	return err;
+}
+
+/* Runs rq under freeze (shared) and the inode's io lock (shared for reads); nothing is fetched
+ * here: a sealed object not in the cache makes it -EAGAIN. */
+static ssize_t run_locked(struct fs *fs, uint64_t ino, const struct data_req *rq)
+{
+	pthread_rwlock_rdlock(&fs->freeze); /* a reload may not free the inode under us */
+	struct inode *i = get_file(fs, ino);
+	ssize_t r = !i ? -EIO : !S_ISREG(i->mode) ? -EISDIR : 0;
+	if (!r) {
+		if (rq->op == CHUNK_READ)
+			pthread_rwlock_rdlock(&i->io);
+		else
+			pthread_rwlock_wrlock(&i->io);
+		r = rq->op == CHUNK_READ    ? chunk_read(fs, i, rq->rbuf, rq->size, rq->off)
+		    : rq->op == CHUNK_WRITE ? chunk_write(fs, i, rq->wbuf, rq->size, rq->off)
+					    : chunk_truncate(fs, i, rq->off);
+		if (r > 0 && rq->op == CHUNK_WRITE) {
+			pthread_mutex_lock(&fs->mu);
+			changed(fs, i, true);
+			pthread_mutex_unlock(&fs->mu);
+		}
+		pthread_rwlock_unlock(&i->io);
+	}
+	pthread_rwlock_unlock(&fs->freeze);
+	return r;
+}
+
+/* Runs a data request whose sealed objects may have to come from the vault: fetch with no lock
+ * held, then run under the locks; an object that left the cache in between is fetched again,
+ * FETCH_TRIES rounds at most. A write that stopped short there goes on from where it stopped. */
+static ssize_t data_request(struct fs *fs, uint64_t ino, struct data_req rq)
+{
+	size_t done = 0;
+	ssize_t r = -EAGAIN;
+	for (int t = 0; r == -EAGAIN && t < FETCH_TRIES; t++) {
+		int fetch_err = 0;
+		r = fetch_for(fs, ino, &rq, &fetch_err);
+		if (!r)
+			r = run_locked(fs, ino, &rq);
+		if (rq.op == CHUNK_WRITE && r > 0 && (size_t)r < rq.size) {
+			done += (size_t)r;
+			rq.off += (uint64_t)r;
+			rq.wbuf += r;
+			rq.size -= (size_t)r;
+			r = -EAGAIN;
+		}
+		if (r == -EAGAIN && fetch_err)
+			r = fetch_err; /* what the fetch said: logged already */
+	}
+	if (r == -EAGAIN) {
+		log_msg(LOG_ERR,
+			"inode %llu: its objects left the cache %d times before they could "
+			"be used; the request fails (EIO)",
+			(unsigned long long)ino, FETCH_TRIES);
+		r = -EIO;
+	}
+	if (r < 0)
+		return done ? (ssize_t)done : r;
+	return (ssize_t)done + r;
+}
+
 static int truncate_to(struct fs *fs, struct inode *i, uint64_t size)
 {
 	if (!S_ISREG(i->mode))
 		return S_ISDIR(i->mode) ? -EISDIR : -EINVAL;
 	if (size > (uint64_t)UINT32_MAX * CHUNK_SIZE)
 		return -EFBIG;
-	pthread_rwlock_rdlock(&fs->freeze);
-	pthread_rwlock_wrlock(&i->io);
-	int err = chunk_truncate(fs, i, size);
-	pthread_rwlock_unlock(&i->io);
-	pthread_rwlock_unlock(&fs->freeze);
-	return err;
+	return (int)data_request(fs, i->ino, (struct data_req){.op = CHUNK_TRUNCATE, .off = size});
 }
 
 int fs_setattr(struct fs *fs, uint64_t ino, const struct stat *a, int valid, struct stat *out)
@@ -442,59 +541,45 @@ int fs_rename(struct fs *fs, uint64_t parent, const char *name, uint64_t newpare
 	return err;
 }
 
-static struct inode *get_file(struct fs *fs, uint64_t ino)
-{
-	pthread_mutex_lock(&fs->mu);
-	struct inode *i = inode_get(fs, ino);
-	pthread_mutex_unlock(&fs->mu);
-	return i;
-}
-
 ssize_t fs_read(struct fs *fs, uint64_t ino, char *buf, size_t size, uint64_t off)
 {
-	pthread_rwlock_rdlock(&fs->freeze); /* a reload may not free the inode under us */
+	return data_request(fs, ino,
+			    (struct data_req){.op = CHUNK_READ,
+					      .rbuf = buf,
+					      .size = size,
+					      .off = off});
+}
+
+/* Keeps (set) or takes (!set) ino's write error: atomic, not under io, so that a close does not
+ * wait for the reads in flight. A kept error stays until it is taken: the first one wins. */
+static int write_error(struct fs *fs, uint64_t ino, bool set, int err)
+{
+	pthread_rwlock_rdlock(&fs->freeze);
 	struct inode *i = get_file(fs, ino);
-	ssize_t r = !i ? -EIO : !S_ISREG(i->mode) ? -EISDIR : 0;
-	if (!r) {
-		pthread_rwlock_rdlock(&i->io);
-		r = chunk_read(fs, i, buf, size, off);
-		pthread_rwlock_unlock(&i->io);
-	}
+	int none = 0;
+	if (i && set && S_ISREG(i->mode))
+		__atomic_compare_exchange_n(&i->werr, &none, err, false, __ATOMIC_RELAXED,
+					    __ATOMIC_RELAXED);
+	err = i && !set ? __atomic_exchange_n(&i->werr, 0, __ATOMIC_RELAXED) : 0;
 	pthread_rwlock_unlock(&fs->freeze);
-	return r;
+	return err;
 }
 
 ssize_t fs_write(struct fs *fs, uint64_t ino, const char *buf, size_t size, uint64_t off)
 {
-	pthread_rwlock_rdlock(&fs->freeze);
-	struct inode *i = get_file(fs, ino);
-	ssize_t r = !i ? -EIO : !S_ISREG(i->mode) ? -EISDIR : 0;
-	if (!r) {
-		pthread_rwlock_wrlock(&i->io);
-		r = chunk_write(fs, i, buf, size, off);
-		int werr = 0, lost = r < 0 ? (int)r : -EIO;
-		if (r < 0 || (size_t)r < size) /* keep the first until it is taken */
-			__atomic_compare_exchange_n(&i->werr, &werr, lost, false, __ATOMIC_RELAXED,
-						    __ATOMIC_RELAXED);
-		if (r > 0) {
-			pthread_mutex_lock(&fs->mu);
-			changed(fs, i, true);
-			pthread_mutex_unlock(&fs->mu);
-		}
-		pthread_rwlock_unlock(&i->io);
-	}
-	pthread_rwlock_unlock(&fs->freeze);
+	ssize_t r = data_request(fs, ino,
+				 (struct data_req){.op = CHUNK_WRITE,
+						   .wbuf = buf,
+						   .size = size,
+						   .off = off});
+	if (r < 0 || (size_t)r < size)
+		write_error(fs, ino, true, r < 0 ? (int)r : -EIO);
 	return r;
 }
 
 int fs_take_write_error(struct fs *fs, uint64_t ino)
 {
-	pthread_rwlock_rdlock(&fs->freeze);
-	struct inode *i = get_file(fs, ino);
-	/* atomic, not under io: a close must not wait for the reads in flight */
-	int err = i ? __atomic_exchange_n(&i->werr, 0, __ATOMIC_RELAXED) : 0;
-	pthread_rwlock_unlock(&fs->freeze);
-	return err;
+	return write_error(fs, ino, false, 0);
 }
 
 int fs_opendir(struct fs *fs, uint64_t ino)

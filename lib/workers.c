@@ -1,107 +1,123 @@
 /* workers: helper thread pool (see workers.h). One queue, one lock, one condition variable for
- * new jobs and one for finished ones; jobs are short (one MiB of crypto at most).
- * Must never return from workers_wait before the job's function has returned. */
+ * new jobs and one for finished ones, all in the pool object; jobs are short (one MiB of crypto
+ * at most). Must never return from workers_wait before the job's function has returned. */
 #include "lib/workers.h"
 #include <pthread.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #define MAX_WORKERS 8
 
-static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t work_cv = PTHREAD_COND_INITIALIZER, done_cv = PTHREAD_COND_INITIALIZER;
-static struct job *head, *tail;
-static pthread_t threads[MAX_WORKERS];
-static int nthreads;
-static bool stopping;
+struct workers {
+	pthread_mutex_t mu;
+	pthread_cond_t work_cv, done_cv;
+	struct job *head, *tail;
+	pthread_t threads[MAX_WORKERS];
+	int nthreads;
+	bool stopping;
+};
 
-static void *worker_main(void *unused)
+static void *worker_main(void *arg)
 {
-	(void)unused;
-	pthread_mutex_lock(&mu);
+	struct workers *w = arg;
+	pthread_mutex_lock(&w->mu);
 	for (;;) {
-		while (!head && !stopping)
-			pthread_cond_wait(&work_cv, &mu);
-		if (!head)
+		while (!w->head && !w->stopping)
+			pthread_cond_wait(&w->work_cv, &w->mu);
+		if (!w->head)
 			break;
-		struct job *j = head;
-		head = j->next;
-		if (!head)
-			tail = NULL;
+		struct job *j = w->head;
+		w->head = j->next;
+		if (!w->head)
+			w->tail = NULL;
 		j->taken = true;
-		pthread_mutex_unlock(&mu);
+		pthread_mutex_unlock(&w->mu);
 		j->fn(j->arg);
-		pthread_mutex_lock(&mu);
+		pthread_mutex_lock(&w->mu);
 		j->done = true;
-		pthread_cond_broadcast(&done_cv);
+		pthread_cond_broadcast(&w->done_cv);
 	}
-	pthread_mutex_unlock(&mu);
+	pthread_mutex_unlock(&w->mu);
 	return NULL;
 }
 
-int workers_start(void)
+struct workers *workers_new(void)
 {
+	struct workers *w = calloc(1, sizeof(*w));
+	if (!w)
+		return NULL;
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->work_cv, NULL);
+	pthread_cond_init(&w->done_cv, NULL);
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	int want = cpus > 1 ? (int)(cpus - 1 < MAX_WORKERS ? cpus - 1 : MAX_WORKERS) : 0;
-	stopping = false;
-	while (nthreads < want && pthread_create(&threads[nthreads], NULL, worker_main, NULL) == 0)
-		nthreads++;
-	return nthreads;
+	while (w->nthreads < want &&
+	       pthread_create(&w->threads[w->nthreads], NULL, worker_main, w) == 0)
+		w->nthreads++;
+	return w;
 }
 
-void workers_stop(void)
+void workers_free(struct workers *w)
 {
-	pthread_mutex_lock(&mu);
-	stopping = true;
-	pthread_cond_broadcast(&work_cv);
-	pthread_mutex_unlock(&mu);
-	while (nthreads > 0)
-		pthread_join(threads[--nthreads], NULL);
+	if (!w)
+		return;
+	pthread_mutex_lock(&w->mu);
+	w->stopping = true;
+	pthread_cond_broadcast(&w->work_cv);
+	pthread_mutex_unlock(&w->mu);
+	while (w->nthreads > 0)
+		pthread_join(w->threads[--w->nthreads], NULL);
+	pthread_mutex_destroy(&w->mu);
+	pthread_cond_destroy(&w->work_cv);
+	pthread_cond_destroy(&w->done_cv);
+	free(w);
 }
 
-void workers_submit(struct job *j)
+void workers_submit(struct workers *w, struct job *j)
 {
 	j->done = j->taken = false;
 	j->next = NULL;
-	pthread_mutex_lock(&mu);
-	if (nthreads == 0) {
-		pthread_mutex_unlock(&mu);
+	if (!w || w->nthreads == 0) {
 		j->fn(j->arg);
 		j->done = true;
 		return;
 	}
-	if (tail)
-		tail->next = j;
+	pthread_mutex_lock(&w->mu);
+	if (w->tail)
+		w->tail->next = j;
 	else
-		head = j;
-	tail = j;
-	pthread_cond_signal(&work_cv);
-	pthread_mutex_unlock(&mu);
+		w->head = j;
+	w->tail = j;
+	pthread_cond_signal(&w->work_cv);
+	pthread_mutex_unlock(&w->mu);
 }
 
-static void unqueue(struct job *j)
+static void unqueue(struct workers *w, struct job *j)
 {
-	struct job **p = &head, *prev = NULL;
+	struct job **p = &w->head, *prev = NULL;
 	while (*p != j) {
 		prev = *p;
 		p = &(*p)->next;
 	}
 	*p = j->next;
-	if (tail == j)
-		tail = prev;
+	if (w->tail == j)
+		w->tail = prev;
 }
 
-void workers_wait(struct job *j)
+void workers_wait(struct workers *w, struct job *j)
 {
-	pthread_mutex_lock(&mu);
+	if (!w || w->nthreads == 0)
+		return; /* workers_submit ran it */
+	pthread_mutex_lock(&w->mu);
 	if (!j->taken && !j->done) {
-		unqueue(j);
+		unqueue(w, j);
 		j->taken = true;
-		pthread_mutex_unlock(&mu);
+		pthread_mutex_unlock(&w->mu);
 		j->fn(j->arg);
 		j->done = true;
 		return;
 	}
 	while (!j->done)
-		pthread_cond_wait(&done_cv, &mu);
-	pthread_mutex_unlock(&mu);
+		pthread_cond_wait(&w->done_cv, &w->mu);
+	pthread_mutex_unlock(&w->mu);
 }

@@ -1,5 +1,6 @@
-/* workers: a fixed pool of helper threads that run a function on part of a large job while the
- * caller runs the rest (block sealing and opening on big reads and writes).
+/* workers: a pool of helper threads that run a function on part of a large job while the
+ * caller runs the rest (block sealing and opening on big reads and writes). A pool is an object
+ * its creator owns and lends to whoever submits jobs; there is no process-wide pool.
  * Never owns the data it is handed; a job must not block on locks the submitter holds. */
 #ifndef COFFER_WORKERS_H
 #define COFFER_WORKERS_H
@@ -12,12 +13,16 @@ struct job {
 	struct job *next;
 };
 
-/* Starts one helper per CPU beyond the first; returns how many run. */
-int workers_start(void);
-void workers_stop(void);
-/* Queues job (caller-owned until workers_wait returns); runs it inline if there is no pool.
- * workers_wait runs the job itself when no helper has taken it yet. */
-void workers_submit(struct job *j);
-void workers_wait(struct job *j);
+struct workers;
+
+/* Starts one helper per CPU beyond the first (none on one CPU: jobs then run inline); NULL when
+ * out of memory. Threads do not survive fork(): create the pool in the process that uses it. */
+struct workers *workers_new(void);
+/* Stops and joins the helpers (after the jobs queued so far) and frees the pool; NULL is fine. */
+void workers_free(struct workers *w);
+/* Queues job (caller-owned until workers_wait returns); runs it inline when w is NULL or has no
+ * helper. workers_wait runs the job itself when no helper has taken it yet. */
+void workers_submit(struct workers *w, struct job *j);
+void workers_wait(struct workers *w, struct job *j);
 
 #endif

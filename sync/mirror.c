@@ -38,7 +38,7 @@ static int upload_one(struct sync *s, const struct oname *n)
 	char key[REMOTE_KEY_MAX];
 	struct buf data = {0};
 	remote_key_object(key, n);
-	int err = store_obj_read_local(s->st, n, &data);
+	int err = store_obj_read(s->st, n, &data);
 	if (!err)
 		err = s->r->ops->put(s->r, key, data.data, data.len);
 	pthread_mutex_lock(&s->mu);

@@ -52,7 +52,7 @@ static void test_objects(struct store *s)
 	CHECK(store_obj_unlink(s, &n) == 0);
 	CHECK(!store_obj_cached(s, &n));
 	CHECK(store_obj_install(s, &n, "fetched", 7) == 0);
-	CHECK(store_obj_read_local(s, &n, &b) == 0 && b.len == 7);
+	CHECK(store_obj_read(s, &n, &b) == 0 && b.len == 7);
 	buf_free(&b);
 	CHECK(store_obj_unlink(s, &n) == 0);
 }
@@ -70,10 +70,14 @@ static void test_fetch_hook(struct store *s)
 	struct oname n;
 	struct buf b = {0};
 	name_of(&n, 1);
-	CHECK(store_obj_read_local(s, &n, &b) == -ENOENT);
+	CHECK(store_obj_read(s, &n, &b) == -ENOENT);
 	store_set_fetch(s, fake_fetch, s);
-	CHECK(store_obj_read(s, &n, &b) == 0 && b.len == 6 && memcmp(b.data, "remote", 6) == 0);
+	CHECK(store_obj_read(s, &n, &b) == -ENOENT); /* a plain read never fetches */
+	CHECK(fetches == 0);
+	CHECK(store_obj_ensure(s, &n) == 0);
+	CHECK(store_obj_ensure(s, &n) == 0); /* there now: no second fetch */
 	CHECK(fetches == 1);
+	CHECK(store_obj_read(s, &n, &b) == 0 && b.len == 6 && memcmp(b.data, "remote", 6) == 0);
 	store_set_fetch(s, NULL, NULL);
 	buf_free(&b);
 	CHECK(store_obj_unlink(s, &n) == 0);

@@ -17,6 +17,7 @@
 static char dir[] = "/tmp/coffer-unit-XXXXXX";
 static struct store *st;
 static struct keyring *keys;
+static struct workers *pool;
 static const uint8_t vid[16] = {7};
 static const struct fs_ctx ctx = {.uid = 0, .gid = 0, .umask = 022};
 
@@ -25,6 +26,7 @@ static struct fs *mount_fs(void)
 	struct fs *fs;
 	CHECK(store_open(&st, dir) == 0);
 	CHECK(fs_open(&fs, st, keys, vid, false) == 0);
+	fs_set_workers(fs, pool);
 	CHECK(fs_mount_load(fs, 0, 0) == 0);
 	return fs;
 }
@@ -237,13 +239,13 @@ int main(void)
 	unsigned char master[KEY_BYTES];
 	random_bytes(master, sizeof(master));
 	keys = keyring_derive(master);
-	workers_start();
+	pool = workers_new();
 	data_paths();
 	crash_and_gc();
 	tamper();
 	namespace();
 	keyring_free(keys);
-	workers_stop();
+	workers_free(pool);
 	char cmd[128];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	CHECK(system(cmd) == 0);

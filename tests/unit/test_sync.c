@@ -13,7 +13,6 @@
 #include <unistd.h>
 #include "fs/core.h"
 #include "fs/fs.h"
-#include "lib/workers.h"
 #include "sync/remote/keys.h"
 #include "sync/state.h"
 #include "sync/sync.h"
@@ -310,7 +309,6 @@ int main(void)
 	unsigned char master[KEY_BYTES];
 	random_bytes(master, sizeof(master));
 	keys = keyring_derive(master);
-	workers_start();
 	struct mem_remote *m = fresh_vault();
 	publish_adopt_lease(m);
 	rollback(m);
@@ -321,7 +319,6 @@ int main(void)
 	clean_up(m);
 	snapshot(m);
 	m->r.ops->free(&m->r);
-	workers_stop();
 	keyring_free(keys);
 	char cmd[128];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", top);
