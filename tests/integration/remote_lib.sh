@@ -23,6 +23,15 @@ _remote_cleanup() {
 }
 trap _remote_cleanup EXIT
 
+# start_server NAME WHAT: runs tests/servers/start-NAME.sh with its output in $T/NAME-start.log;
+# on failure prints that log and fails the test with "WHAT did not start".
+start_server() {
+	"$SERVERS/start-$1.sh" >"$T/$1-start.log" 2>&1 || {
+		cat "$T/$1-start.log" >&2
+		fail "$2 did not start"
+	}
+}
+
 # with_insecure_http_auth: from here on $COFFER adds -o insecure_http_auth to every command, for
 # the tests whose WebDAV server (Apache, or faultproxy in front of it) takes basic auth over plain
 # HTTP: coffer refuses to send a password in cleartext without it.

@@ -169,10 +169,7 @@ case_fifo() {
 
 # (b) WebDAV behind a proxy that stops answering
 case_webdav() {
-	"$SERVERS/start-apache-dav.sh" >"$T/apache-start.log" 2>&1 || {
-		cat "$T/apache-start.log" >&2
-		fail "Apache did not start"
-	}
+	start_server apache-dav "Apache"
 	export HOME=$T/home
 	mkdir -p "$HOME"
 	printf 'machine 127.0.0.1\n  login davuser\n  password davpass\n' >"$HOME/.netrc"

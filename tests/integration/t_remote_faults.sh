@@ -488,14 +488,8 @@ case " $BACKENDS " in *" s3 "*)
 	CEPH_START_PID=$!
 	;;
 esac
-"$SERVERS/start-apache-dav.sh" >"$T/apache-start.log" 2>&1 || {
-	cat "$T/apache-start.log" >&2
-	fail "Apache did not start"
-}
-"$SERVERS/start-sshd.sh" >"$T/sshd-start.log" 2>&1 || {
-	cat "$T/sshd-start.log" >&2
-	fail "sshd did not start"
-}
+start_server apache-dav "Apache"
+start_server sshd "sshd"
 ok "Apache WebDAV on port $DAV_PORT, sshd on port $SSHD_PORT"
 
 export HOME=$T/home

@@ -17,10 +17,7 @@ RGW_PORT=$(free_port)
 MON_PORT=$(free_port)
 MON1_PORT=$(free_port)
 server_cleanup() { "$SERVERS/stop-ceph-rgw.sh"; }
-"$SERVERS/start-ceph-rgw.sh" >"$T/ceph-start.log" 2>&1 || {
-	cat "$T/ceph-start.log" >&2
-	fail "Ceph RGW did not start"
-}
+start_server ceph-rgw "Ceph RGW"
 ok "Ceph RGW on port $RGW_PORT"
 
 export AWS_ACCESS_KEY_ID=TESTACCESS AWS_SECRET_ACCESS_KEY=TESTSECRET

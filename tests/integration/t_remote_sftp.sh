@@ -17,10 +17,7 @@ set -euo pipefail
 export SSHD_DIR=$T/sshd SSHD_PORT
 SSHD_PORT=$(free_port)
 server_cleanup() { "$SERVERS/stop-sshd.sh"; }
-"$SERVERS/start-sshd.sh" >"$T/sshd-start.log" 2>&1 || {
-	cat "$T/sshd-start.log" >&2
-	fail "sshd did not start"
-}
+start_server sshd "sshd"
 ok "sshd on port $SSHD_PORT"
 export HOME=$T/home
 mkdir -p "$HOME/.ssh"

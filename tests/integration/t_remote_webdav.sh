@@ -21,10 +21,7 @@ with_insecure_http_auth # webdav:// here is basic auth over plain HTTP
 DAV_PORT=$(free_port)
 DAV_TLS_PORT=$(free_port)
 server_cleanup() { "$SERVERS/stop-apache-dav.sh"; }
-"$SERVERS/start-apache-dav.sh" >"$T/apache-start.log" 2>&1 || {
-	cat "$T/apache-start.log" >&2
-	fail "Apache did not start"
-}
+start_server apache-dav "Apache"
 ok "Apache WebDAV on port $DAV_PORT, with TLS on port $DAV_TLS_PORT"
 export HOME=$T/home
 mkdir -p "$HOME"
