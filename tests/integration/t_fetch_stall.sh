@@ -169,6 +169,7 @@ case_fifo() {
 
 # (b) WebDAV behind a proxy that stops answering
 case_webdav() {
+	with_insecure_http_auth # Apache takes basic auth over plain HTTP here
 	start_server apache-dav "Apache"
 	export HOME=$T/home
 	mkdir -p "$HOME"
