@@ -5,6 +5,7 @@
  * is -ENXIO, never an empty vault.
  * Must never take credentials from the command line, log them, or sign anything itself. */
 #include "sync/remote/backends.h"
+#include "sync/remote/listing.h"
 #include "sync/remote/transfer.h"
 #include "sync/remote/url.h"
 #include "sync/remote/xml.h"
@@ -559,4 +560,13 @@ struct remote *remote_s3_open(const char *url, const struct remote_opts *o)
 	}
 	s->base.ops = &s3_ops;
 	return &s->base;
+}
+
+int s3_list_parse(const struct buf *b, size_t skip, int (*fn)(const char *key, void *arg),
+		  void *arg, char **next)
+{
+	struct page pg = {.skip = skip, .fn = fn, .arg = arg};
+	int err = parse_page(b, &pg);
+	*next = pg.next;
+	return err;
 }

@@ -6,6 +6,7 @@
  * -ENXIO (the vault's own collection is made by the first write).
  * Must never leave a partly written object under its key, or put a password in a URL. */
 #include "sync/remote/backends.h"
+#include "sync/remote/listing.h"
 #include "sync/remote/transfer.h"
 #include "sync/remote/url.h"
 #include "sync/remote/xml.h"
@@ -371,4 +372,9 @@ struct remote *remote_webdav_open(const char *url, const struct remote_opts *o)
 		return NULL;
 	d->base.ops = &dav_ops;
 	return &d->base;
+}
+
+int dav_list_parse(const struct buf *b, int (*fn)(const char *key, void *arg), void *arg)
+{
+	return parse_multistatus(b, fn, arg);
 }
