@@ -1,5 +1,6 @@
 # Coffer build. `make` builds ./coffer; `make check` runs every test (unit, unit under
-# ASan+UBSan, FUSE integration); `make deps` installs missing Debian packages.
+# ASan+UBSan, a short libFuzzer run of every parser, FUSE integration); `make fuzz` fuzzes every
+# parser for FUZZ_SECONDS each; `make deps` installs missing Debian packages.
 PREFIX ?= /usr/local
 CC ?= cc
 PKGS := fuse3 libsodium libcurl libxml-2.0
@@ -20,9 +21,16 @@ CLI_OBJ := $(CLI_SRC:%.c=build/%.o)
 SAN_OBJ := $(LIB_SRC:%.c=build/san/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/tests/%)
 UNIT_SAN_BIN := $(UNIT_SRC:tests/unit/%.c=build/san/tests/%)
+# libFuzzer targets (tests/fuzz/fuzz_*.c), built with clang against an instrumented library.
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_SAN := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_OBJ := $(LIB_SRC:%.c=build/fuzz/obj/%.o)
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 
 .SECONDARY:
-.PHONY: all check unit unit-asan integration deps install clean format
+.PHONY: all check unit unit-asan integration deps install clean format fuzz fuzz-smoke fuzz-seeds
 
 all: coffer
 
@@ -51,10 +59,36 @@ unit: $(UNIT_BIN)
 unit-asan: $(UNIT_SAN_BIN)
 	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 tests/unit/run.sh $(UNIT_SAN_BIN)
 
+build/fuzz/obj/%.o: %.c $(HDR)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+build/fuzz/libcoffer.a: $(FUZZ_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h build/fuzz/libcoffer.a
+	$(FUZZ_CC) $(CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $< build/fuzz/libcoffer.a $(LDLIBS)
+
+build/tests/fuzz_seeds: tests/fuzz/seeds.c $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(LIB_OBJ) $(LDLIBS)
+
+# Every target for FUZZ_SECONDS each; fuzz-smoke (in check) for a few seconds each. Both fail on
+# a crash, whose input lands in build/fuzz/crashes/.
+fuzz: $(FUZZ_BIN)
+	@tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_BIN)
+
+fuzz-smoke: $(FUZZ_BIN)
+	@tests/fuzz/run.sh 2 $(FUZZ_BIN)
+
+# Rewrites the seed corpora (tests/fuzz/corpus/) from the real encoders.
+fuzz-seeds: build/tests/fuzz_seeds
+	build/tests/fuzz_seeds tests/fuzz/corpus
+
 integration: coffer
 	@tests/integration/run.sh
 
-check: coffer unit unit-asan integration
+check: coffer unit unit-asan fuzz-smoke integration
 
 deps:
 	@tests/deps.sh
@@ -65,7 +99,7 @@ install: coffer
 	install -D -m 644 man/coffer-format.5 $(DESTDIR)$(PREFIX)/share/man/man5/coffer-format.5
 
 format:
-	clang-format -i $(LIB_SRC) $(CLI_SRC) $(UNIT_SRC) $(HDR)
+	clang-format -i $(LIB_SRC) $(CLI_SRC) $(UNIT_SRC) $(HDR) $(FUZZ_SRC) tests/fuzz/*.h tests/fuzz/seeds.c
 
 clean:
 	rm -rf build coffer

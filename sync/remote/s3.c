@@ -6,6 +6,7 @@
  * command line, log them, or sign anything itself. */
 #include "sync/remote/backends.h"
 #include "sync/remote/listing.h"
+#include "sync/remote/parsers.h"
 #include "sync/remote/transfer.h"
 #include "sync/remote/url.h"
 #include "sync/remote/xml.h"
@@ -575,4 +576,15 @@ struct remote *remote_s3_open(const char *url, const struct remote_opts *o)
 	}
 	s->base.ops = &s3_ops;
 	return &s->base;
+}
+
+int s3_list_parse(const struct buf *b, size_t skip, int (*fn)(const char *key, void *arg),
+		  void *arg, char **next)
+{
+	struct page pg = {.skip = skip, .fn = fn, .arg = arg};
+	list_guard_init(&pg.guard, LIST_KEYS_MAX, LIST_PAGES_MAX, true);
+	int err = parse_page(b, &pg);
+	list_guard_free(&pg.guard);
+	*next = pg.next;
+	return err;
 }

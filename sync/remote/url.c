@@ -42,6 +42,10 @@ static int parse_authority(const char *a, size_t n, struct url_parts *u, const c
 {
 	const char *at = memchr(a, '@', n);
 	if (at) {
+		if ((size_t)(at - a) >= sizeof(u->user)) {
+			*why = "the user name is too long";
+			return -EINVAL;
+		}
 		if (memchr(a, ':', (size_t)(at - a))) {
 			*why = "a password does not belong in the URL (coffer reads it from a "
 			       "credentials file)";
@@ -80,7 +84,7 @@ int url_parse(const char *url, struct url_parts *u, const char **why)
 {
 	memset(u, 0, sizeof(*u));
 	const char *sep = strstr(url, "://");
-	if (!sep || (size_t)(sep - url) >= sizeof(u->scheme)) {
+	if (!sep || sep == url || (size_t)(sep - url) >= sizeof(u->scheme)) {
 		*why = "no scheme";
 		return -EINVAL;
 	}

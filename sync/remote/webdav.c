@@ -9,6 +9,7 @@
  * send one over plain HTTP unasked. */
 #include "sync/remote/backends.h"
 #include "sync/remote/listing.h"
+#include "sync/remote/parsers.h"
 #include "sync/remote/netrc.h"
 #include "sync/remote/transfer.h"
 #include "sync/remote/url.h"
@@ -426,4 +427,13 @@ struct remote *remote_webdav_open(const char *url, const struct remote_opts *o)
 		return NULL;
 	d->base.ops = &dav_ops;
 	return &d->base;
+}
+
+int dav_list_parse(const struct buf *b, int (*fn)(const char *key, void *arg), void *arg)
+{
+	struct list_guard g;
+	list_guard_init(&g, LIST_KEYS_MAX, LIST_PAGES_MAX, false);
+	int err = parse_multistatus(b, &g, fn, arg);
+	list_guard_free(&g);
+	return err;
 }

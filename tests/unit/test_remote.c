@@ -189,6 +189,10 @@ static void urls(void)
 	CHECK(url_parse("s3://ho_st/b", &u, &why) == -EINVAL);
 	CHECK(url_parse("s3://host/b?x", &u, &why) == -EINVAL);
 	CHECK(url_parse("host/b", &u, &why) == -EINVAL);
+	CHECK(url_parse("://host/b", &u, &why) == -EINVAL); /* found by fuzz_url */
+	char longuser[128];
+	snprintf(longuser, sizeof(longuser), "sftp://%070d@host/v", 0); /* was cut to 63 bytes */
+	CHECK(url_parse(longuser, &u, &why) == -EINVAL && why);
 	char *j = url_join("http://h/base/", "a b/c~d%");
 	CHECK(j && strcmp(j, "http://h/base/a%20b/c~d%25") == 0);
 	free(j);

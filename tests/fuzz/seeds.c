@@ -1,0 +1,215 @@
+/* seeds: writes the seed corpora of the fuzz targets (tests/fuzz/corpus/NAME/seed-N) with the
+ * real encoders: small valid examples of every format, so that the fuzzers start from the inside
+ * of each decoder. Run by `make fuzz-seeds`; the output is committed.
+ * Must never write anywhere but under the folder it is given. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include "format/config.h"
+#include "format/freed.h"
+#include "format/lease.h"
+#include "format/page.h"
+#include "format/root.h"
+#include "format/state.h"
+#include "format/status.h"
+
+static const char *top;
+
+static void put(const char *target, int n, const void *p, size_t len)
+{
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/%s", top, target);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/%s/seed-%d", top, target, n);
+	FILE *f = fopen(path, "wb");
+	if (!f || fwrite(p, 1, len, f) != len || fclose(f)) {
+		perror(path);
+		exit(1);
+	}
+}
+
+static void put_buf(const char *target, int n, struct buf *b)
+{
+	if (b->err)
+		exit(1);
+	put(target, n, b->data, b->len);
+	buf_free(b);
+}
+
+static void put_str(const char *target, int n, const char *s)
+{
+	put(target, n, s, strlen(s));
+}
+
+static void seed_config(void)
+{
+	struct config c = {.kdf = {.ops = 2, .mem = 67108864}};
+	memset(c.id, 0x11, sizeof(c.id));
+	memset(c.salt, 0x22, sizeof(c.salt));
+	memset(c.wrapped, 0x33, sizeof(c.wrapped));
+	struct buf b = {0};
+	config_encode(&c, &b);
+	put_buf("config", 1, &b);
+}
+
+static void seed_root(void)
+{
+	struct oname pages[3] = {{.b = {1}}, {{0}}, {.b = {3, 4}}};
+	struct root_plain r = {.gen = 7,
+			       .time_ns = 1700000000000000000,
+			       .next_ino = 130,
+			       .live_inodes = 5,
+			       .live_bytes = 4096,
+			       .npages = 3,
+			       .pages = pages};
+	struct buf b = {0};
+	root_encode(&r, &b);
+	put_buf("root", 1, &b);
+	r.npages = 0;
+	root_encode(&r, &b);
+	put_buf("root", 2, &b);
+}
+
+static void seed_page(void)
+{
+	static struct page_plain p;
+	struct page_dent dents[2] = {{.ino = 2, .name = "file", .len = 4, .type = DT_REG},
+				     {.ino = 3, .name = "link", .len = 4, .type = DT_LNK}};
+	struct page_chunk ch[3] = {{.name = {.b = {9}}, .nblocks = 256},
+				   {{{0}}, 0},
+				   {.name = {.b = {8}}, .nblocks = 1}};
+	struct page_xattr xa = {.name = "user.k",
+				.name_len = 6,
+				.val = (const unsigned char *)"v",
+				.len = 1};
+	struct timespec t = {.tv_sec = 1700000000, .tv_nsec = 5};
+	p.index = 0;
+	p.count = 3;
+	p.rec[0] = (struct page_record){.ino = 1,
+					.mode = S_IFDIR | 0755,
+					.nlink = 2,
+					.atime = t,
+					.mtime = t,
+					.ctime = t,
+					.dent = dents,
+					.ndent = 2};
+	p.rec[1] = (struct page_record){.ino = 2,
+					.mode = S_IFREG | 0644,
+					.nlink = 1,
+					.size = 2 * CHUNK_SIZE + 100,
+					.xa = &xa,
+					.nxa = 1,
+					.ch = ch,
+					.nch = 3};
+	p.rec[2] = (struct page_record){.ino = 3,
+					.mode = S_IFLNK | 0777,
+					.nlink = 1,
+					.target = "file",
+					.target_len = 4,
+					.size = 4};
+	struct buf b = {0};
+	page_encode(&p, &b);
+	put_buf("page", 1, &b);
+	p.count = 0;
+	page_encode(&p, &b);
+	put_buf("page", 2, &b);
+}
+
+static void seed_small(void)
+{
+	struct lease l = {.expiry = 1700000000, .host = "laptop"};
+	memset(l.device, 0x44, sizeof(l.device));
+	struct buf b = {0};
+	lease_encode(&l, &b);
+	put_buf("lease", 1, &b);
+
+	struct sync_state s = {.seen = 12, .synced = 11};
+	memset(s.device, 0x55, sizeof(s.device));
+	state_encode(&s, &b);
+	put_buf("state", 1, &b);
+
+	struct oname names[2] = {{.b = {1, 2, 3}}, {.b = {4, 5, 6}}};
+	freed_record_encode(&b, 3, names, 2);
+	freed_record_encode(&b, 4, names, 1);
+	put_buf("freed", 1, &b);
+
+	struct status st = {.state = "uploading",
+			    .remote = "s3://bucket/vault\t\"x\"",
+			    .local_generation = 9,
+			    .remote_generation = 8,
+			    .remote_committed = 1700000000,
+			    .objects_waiting = 3,
+			    .bytes_waiting = 12288,
+			    .upload_rate = 1234.5,
+			    .last_error = "timeout",
+			    .last_error_time = 1700000001,
+			    .pid = 4242};
+	char text[STATUS_TEXT_MAX];
+	int n = status_encode(&st, text, sizeof(text));
+	if (n < 0)
+		exit(1);
+	put("status", 1, text, (size_t)n);
+
+	unsigned char block[5000];
+	for (size_t k = 0; k < sizeof(block); k++)
+		block[k] = (unsigned char)(k * 7);
+	put("block", 1, block, sizeof(block));
+	put("block", 2, block, 100);
+}
+
+static void seed_remote(void)
+{
+	put_str("s3_list", 1,
+		"\x06<?xml version=\"1.0\" encoding=\"UTF-8\"?><ListBucketResult "
+		"xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Name>b</Name><Prefix>v/obj/"
+		"</Prefix><KeyCount>2</KeyCount><IsTruncated>true</IsTruncated><Contents><Key>v/obj/"
+		"0123456789abcdef0123456789abcdef</Key><Size>4136</Size></Contents><Contents><Key>"
+		"v/obj/x/y</Key></Contents><NextContinuationToken>1ueGcxLPRx1Tr/XYExHnhbYLgveDs2J/"
+		"wm36Hy4vbOwM=</NextContinuationToken></ListBucketResult>");
+	put_str("s3_list", 2,
+		"\x10<ListBucketResult><IsTruncated>false</IsTruncated><Contents><Key>root</Key>"
+		"</Contents></ListBucketResult>");
+	put_str("dav_list", 1,
+		"<?xml version=\"1.0\" encoding=\"utf-8\"?><D:multistatus xmlns:D=\"DAV:\">"
+		"<D:response><D:href>/dav/v/objects/</D:href><D:propstat><D:prop><D:resourcetype>"
+		"<D:collection/></D:resourcetype></D:prop></D:propstat></D:response><D:response>"
+		"<D:href>/dav/v/objects/0123456789abcdef0123456789abcdef</D:href><D:propstat>"
+		"<D:prop><D:resourcetype/></D:prop></D:propstat></D:response><D:response><D:href>"
+		"/dav/v/objects/.tmp%20x</D:href></D:response><D:response><D:href>a%C3%A9%2Fb"
+		"</D:href></D:response></D:multistatus>");
+	const char *urls[] = {"s3://bucket/prefix/vault",
+			      "s3+http://127.0.0.1:7480/b/v",
+			      "webdavs://alice@dav.example.org/remote.php/dav/files/alice/v",
+			      "sftp://bob@[::1]:2222/home/bob/vault",
+			      "file:///srv/vault",
+			      "webdav://host:80/a%20b/c"};
+	for (size_t k = 0; k < sizeof(urls) / sizeof(urls[0]); k++)
+		put_str("url", (int)k + 1, urls[k]);
+	struct {
+		uint32_t rc;
+		int64_t status;
+		uint8_t flags;
+	} __attribute__((packed)) codes[] = {{0, 200, 0}, {0, 404, 0}, {0, 409, 1}, {0, 412, 0},
+					     {0, 503, 2}, {7, 0, 0},   {28, 0, 2},  {60, 0, 0}};
+	for (size_t k = 0; k < sizeof(codes) / sizeof(codes[0]); k++)
+		put("http_errno", (int)k + 1, &codes[k], sizeof(codes[k]));
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 2) {
+		fprintf(stderr, "usage: fuzz_seeds CORPUS_DIR\n");
+		return 2;
+	}
+	top = argv[1];
+	mkdir(top, 0755);
+	seed_config();
+	seed_root();
+	seed_page();
+	seed_small();
+	seed_remote();
+	return 0;
+}
