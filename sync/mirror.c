@@ -124,14 +124,30 @@ static int delete_object(const struct oname *n, void *arg)
 	return err == -ENOENT ? 0 : err;
 }
 
+/* How many of the listed generations (ascending) clean-up may count: those up to the vault's
+ * current, authenticated generation. A listed name past it is not a root this device published
+ * or adopted; trusting it would drop real snapshots and free objects they name. */
+static size_t trusted_gens(const uint64_t *gens, size_t n, uint64_t current)
+{
+	size_t k = n;
+	while (k > 0 && gens[k - 1] > current)
+		k--;
+	return k;
+}
+
 /* Keeps the newest `keep` roots and deletes the objects only older roots named. */
 static int clean_remote(struct sync *s)
 {
 	uint64_t *gens = NULL;
 	size_t n = 0;
 	int err = remote_list_gens(s->r, &gens, &n);
-	if (!err && n) {
-		size_t drop = n > s->o.keep ? n - s->o.keep : 0;
+	pthread_mutex_lock(&s->mu);
+	uint64_t current = s->v.gen;
+	pthread_mutex_unlock(&s->mu);
+	n = err ? 0 : trusted_gens(gens, n, current);
+	unsigned keep = s->o.keep ? s->o.keep : 1;
+	if (n) {
+		size_t drop = n > keep ? n - keep : 0;
 		for (size_t k = 0; !err && k < drop; k++) {
 			char key[REMOTE_KEY_MAX];
 			remote_key_retained_root(key, gens[k]);
@@ -164,14 +180,16 @@ static int publish(struct sync *s)
 	if (!ready)
 		return 0;
 	char key[REMOTE_KEY_MAX], tag[TAG_MAX];
+	int err = s->r->ops->put_if(s->r, remote_key_root(), root.data, root.len,
+				    had_root ? expect : NULL, tag);
+	/* The retained copy only once the swap is won: a loser must not overwrite the winner's. */
 	remote_key_retained_root(key, gen);
-	int err = s->r->ops->put(s->r, key, root.data, root.len);
-	if (!err)
-		err = s->r->ops->put_if(s->r, remote_key_root(), root.data, root.len,
-					had_root ? expect : NULL, tag);
+	int kept = err ? 0 : s->r->ops->put(s->r, key, root.data, root.len);
 	struct root_info ri = {0};
 	root_peek(s->keys, s->vid, root.data, root.len, &ri);
 	buf_free(&root);
+	if (kept)
+		sync_report(s, kept, "keeping the published root as a snapshot");
 	pthread_mutex_lock(&s->mu);
 	if (!err) {
 		s->v.gen = gen;

@@ -197,6 +197,20 @@ int sync_drain(struct sync *s)
 	return err;
 }
 
+/* The lease may be released only while it is still this device's own version: after another
+ * device took it (a renewal lost, or an expired lease replaced), deleting it would let a third
+ * writer in beside that device. The vault has no conditional delete, so this check narrows the
+ * window to one request. */
+static bool lease_still_ours(struct sync *s)
+{
+	struct lease l;
+	char tag[TAG_MAX];
+	if (s->v.conflict || lease_get(s->r, s->keys, s->vid, &l, tag))
+		return false;
+	return memcmp(l.device, s->state.device, sizeof(l.device)) == 0 &&
+	       strcmp(tag, s->v.lease_tag) == 0;
+}
+
 void sync_stop(struct sync *s)
 {
 	if (!s)
@@ -210,7 +224,7 @@ void sync_stop(struct sync *s)
 	s->r->on_retry = NULL;
 	if (s->running && !s->o.readonly)
 		mirror_evict(s, true); /* the cap holds between mounts too */
-	if (s->v.has_lease && s->r->ops->del(s->r, remote_key_lease()) == 0)
+	if (s->v.has_lease && lease_still_ours(s) && s->r->ops->del(s->r, remote_key_lease()) == 0)
 		s->v.has_lease = false;
 	if (s->running)
 		sync_write_status(s);

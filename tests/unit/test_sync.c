@@ -2,8 +2,10 @@
  * root: a commit reaches the vault only as a complete root; a fresh device adopts it; a second
  * writer is kept out by the lease; a rollback of the vault's root and a divergence (offline
  * commits while another device published) are refused without touching the cache; a root
- * replaced under a writer stops its uploads (conflict); clean-up keeps `keep` roots and deletes
- * what only older roots named; a retained snapshot mounts. */
+ * replaced under a writer stops its uploads (conflict) and keeps no snapshot under the winner's
+ * names; a lease another device took is not released by this one; clean-up keeps `keep` roots,
+ * deletes what only older roots named and ignores listed roots past the vault's current one; a
+ * retained snapshot mounts. */
 #include "tests/unit/unit.h"
 #include "tests/unit/mem_remote.h"
 #include <errno.h>
@@ -246,13 +248,35 @@ static void publish_conflict(struct mem_remote *m)
 	CHECK(sync_drain(a.sy) == -EAGAIN);
 	e = mem_find(m, "root");
 	CHECK(e && e->len == other.len && memcmp(e->data, other.data, e->len) == 0);
+	char key[REMOTE_KEY_MAX];
+	remote_key_retained_root(key, fs_generation(a.fs));
+	CHECK(mem_find(m, key) == NULL); /* the loser kept no snapshot under the winner's names */
 	struct buf status = {0};
 	CHECK(read_file(a.dir, "status", &status) == 0);
 	buf_u8(&status, 0);
 	CHECK(status.data && strstr((char *)status.data, "\"state\":\"conflict\"") != NULL);
 	CHECK(dev_umount(&a) == -EAGAIN);
+	CHECK(mem_find(m, "lease") != NULL); /* after a conflict the lease is left to expire */
+	mem_unset(m, "lease");
 	buf_free(&other);
 	buf_free(&status);
+}
+
+/* A lease another device took while this one was mounted is not deleted at unmount. */
+static void lease_taken(struct mem_remote *m)
+{
+	struct dev a;
+	dev_init(&a, "a6");
+	CHECK(dev_mount(&a, m) == 0);
+	struct lease l;
+	char tag[TAG_MAX], now[TAG_MAX];
+	CHECK(lease_get(&m->r, keys, vid, &l, tag) == 0);
+	const uint8_t other[DEVICE_ID_BYTES] = {0xb, 0xb};
+	CHECK(lease_put(&m->r, keys, vid, other, 120, tag, now) == 0);
+	CHECK(dev_umount(&a) == 0);
+	CHECK(lease_get(&m->r, keys, vid, &l, tag) == 0);
+	CHECK(memcmp(l.device, other, sizeof(other)) == 0); /* still the other device's */
+	mem_unset(m, "lease");
 }
 
 /* Clean-up keeps the newest `keep` roots and deletes the objects only older roots named. */
@@ -262,6 +286,11 @@ static void clean_up(struct mem_remote *m)
 	dev_init(&a, "a5");
 	a.o.keep = 2;
 	CHECK(dev_mount(&a, m) == 0);
+	static const char *const forged[] = {"roots/00000000009999999999",
+					     "roots/00000000009999999998",
+					     "roots/00000000009999999997"};
+	for (size_t k = 0; k < 3; k++) /* listed names past any root the vault really holds */
+		mem_set(m, forged[k], "x", 1);
 	for (int k = 0; k < 6; k++) {
 		char text[32];
 		snprintf(text, sizeof(text), "version %d", k);
@@ -270,7 +299,9 @@ static void clean_up(struct mem_remote *m)
 	}
 	CHECK(fs_each_object(a.fs, on_vault, m) == 0);
 	CHECK(dev_umount(&a) == 0); /* clean-up follows the publish the drain waited for */
-	CHECK(mem_count(m, "roots/") == 2);
+	CHECK(mem_count(m, "roots/") == 2 + 3); /* the forged names counted for nothing */
+	for (size_t k = 0; k < 3; k++)
+		mem_unset(m, forged[k]);
 	/* the two retained roots name a page and a chunk each, and nothing else is left */
 	CHECK(mem_count(m, "objects/") >= 2 && mem_count(m, "objects/") <= 4);
 }
@@ -314,6 +345,7 @@ int main(void)
 	rollback(m);
 	divergence(m);
 	publish_conflict(m);
+	lease_taken(m);
 	m->r.ops->free(&m->r);
 	m = fresh_vault();
 	clean_up(m);
