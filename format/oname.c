@@ -1,5 +1,5 @@
 /* oname: the pure helpers of object names (see format.h): the zero test and the 32-digit hex
- * form used as file and key names. Making a fresh random name is the cache's (fs/store.c).
+ * form used as file and key names. Making a fresh random name is the cache's (cache/store.c).
  * Must never accept a hex name that is not exactly 32 lowercase digits. */
 #include "format/format.h"
 #include <string.h>

@@ -12,7 +12,7 @@
 #   retries jittered, quiet periods growing to seconds; then the proxy passes again and the
 #   status returns to idle with the vault holding the newest generation.
 # WebDAV (only, to keep the time down; S3_HANG=1 adds it for S3) also: the proxy takes requests
-#   and never answers, until the client's timeouts (sync/http.c: 10 s to connect, 30 s below
+#   and never answers, until the client's timeouts (sync/remote/transfer.c: 10 s to connect, 30 s below
 #   512 B/s) made the status show the error 3 s ago (at least FAULT_MIN s, at most FAULT_LONG s):
 #   the client gives up on a request and sends another while the server still hangs; writes and
 #   fsync keep working.
@@ -35,7 +35,7 @@ set -euo pipefail
 . "$(dirname "$0")/remote_lib.sh"
 
 HANG=${HANG:-1}       # the hang phase, WebDAV (0: none)
-S3_HANG=${S3_HANG:-0} # the same for S3 (off: the code path is the same, sync/http.c)
+S3_HANG=${S3_HANG:-0} # the same for S3 (off: the code path is the same, sync/remote/transfer.c)
 FAULT_MIN=20          # a hang or stall lasts at least this long (the idle check needs the time)
 FAULT_LONG=${FAULT_LONG:-120} # and at most this long: no error shown by then fails the test
 FAULT_MAX=${FAULT_MAX:-40} # longest a 500/503 phase waits for the retries it needs to see
