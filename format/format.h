@@ -7,7 +7,9 @@
 #include <stdint.h>
 #include "crypto/crypto.h"
 
-#define FORMAT_VERSION 1u /* pages, roots and the config's first line */
+#define FORMAT_VERSION 1u /* roots and the config's first line */
+#define PAGE_VERSION   2u /* inode pages: a file's chunks as runs of stored chunks */
+#define PAGE_VERSION_1 1u /* inode pages: one reference per chunk, holes included (still read) */
 
 /* Object names and ids */
 #define NAME_BYTES	16

@@ -1,18 +1,21 @@
-/* page: inode pages as bytes (see page.h).
- * Must never accept a record it cannot fully validate, and never allocate by a count that the
- * remaining bytes cannot hold. */
+/* page: inode pages as bytes (see page.h). Writes version 2 (a file's chunks as runs of stored
+ * chunks, holes taking no byte); reads versions 2 and 1 (one reference per chunk, holes too).
+ * Must never accept a record it cannot fully validate, never allocate by a count that the
+ * remaining bytes cannot hold, and never let a page's size follow a file's size instead of its
+ * data. */
 #include "format/page.h"
 #include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include "format/meta.h"
 
 /* The fewest bytes one xattr, chunk reference and directory entry take. */
 #define XATTR_MIN 6u
 #define CHREF_MIN (NAME_BYTES + 4u)
 #define DENT_MIN  11u
+
+static const unsigned char zero_ref[CHREF_MIN]; /* a version 1 hole */
 
 void page_aad(const struct oname *n, uint8_t aad[PAGE_AAD_BYTES])
 {
@@ -26,17 +29,41 @@ static void put_time(struct buf *b, const struct timespec *t)
 	buf_u32(b, (uint32_t)t->tv_nsec);
 }
 
+/* The number of chunks from k on whose indexes follow one another. */
+static uint32_t run_length(const struct page_record *r, uint32_t k)
+{
+	uint32_t n = 1;
+	while (k + n < r->nch && r->ch[k + n].index == r->ch[k].index + n)
+		n++;
+	return n;
+}
+
+/* A file's stored chunks as runs: u32 run count, then per run u32 first index, u32 length and
+ * that many references (name, u32 nblocks). Holes take no byte. */
+static void put_runs(struct buf *b, const struct page_record *r)
+{
+	uint32_t runs = 0;
+	for (uint32_t k = 0; k < r->nch; k += run_length(r, k))
+		runs++;
+	buf_u32(b, runs);
+	for (uint32_t k = 0, n; k < r->nch; k += n) {
+		n = run_length(r, k);
+		buf_u32(b, r->ch[k].index);
+		buf_u32(b, n);
+		for (uint32_t j = k; j < k + n; j++) {
+			buf_put(b, r->ch[j].name.b, NAME_BYTES);
+			buf_u32(b, r->ch[j].nblocks);
+		}
+	}
+}
+
 static void put_body(struct buf *b, const struct page_record *r)
 {
 	if (S_ISLNK(r->mode)) {
 		buf_u32(b, r->target_len);
 		buf_put(b, r->target, r->target_len);
 	} else if (S_ISREG(r->mode)) {
-		buf_u32(b, r->nch);
-		for (uint32_t k = 0; k < r->nch; k++) {
-			buf_put(b, r->ch[k].name.b, NAME_BYTES);
-			buf_u32(b, r->ch[k].nblocks);
-		}
+		put_runs(b, r);
 	} else if (S_ISDIR(r->mode)) {
 		buf_u32(b, r->ndent);
 		for (uint32_t k = 0; k < r->ndent; k++) {
@@ -72,7 +99,8 @@ static void put_record(struct buf *b, const struct page_record *r)
 
 void page_encode(const struct page_plain *p, struct buf *out)
 {
-	meta_put_header(out, PAGE_MAGIC);
+	buf_put(out, PAGE_MAGIC, 4);
+	buf_u32(out, PAGE_VERSION);
 	buf_u64(out, p->index);
 	buf_u32(out, p->count);
 	for (uint32_t k = 0; k < p->count && k < PAGE_INODES; k++)
@@ -128,22 +156,79 @@ static int get_xattrs(struct rd *r, struct page_record *rec)
 	return r->err ? -EINVAL : 0;
 }
 
-static int get_chunks(struct rd *r, struct page_record *rec)
+/* The number of 1 MiB chunks that a file of size bytes spans. */
+static uint64_t span_of(uint64_t size)
+{
+	return size / CHUNK_SIZE + (size % CHUNK_SIZE != 0);
+}
+
+/* One chunk reference into c: a name that is not zero and 1 to CHUNK_BLOCKS blocks. */
+static void get_ref(struct rd *r, struct page_chunk *c)
+{
+	const void *nm = rd_take(r, NAME_BYTES);
+	if (nm)
+		memcpy(c->name.b, nm, NAME_BYTES);
+	c->nblocks = rd_u32(r);
+	if (oname_is_zero(&c->name) || c->nblocks == 0 || c->nblocks > CHUNK_BLOCKS)
+		r->err = 1;
+}
+
+/* Version 1: u32 count (at most the span), then one reference per chunk, a hole being the zero
+ * name with nblocks 0; the holes are left out of rec->ch. */
+static int get_chunks_v1(struct rd *r, struct page_record *rec)
 {
 	int err = 0;
 	uint32_t n = rd_u32(r);
-	uint64_t most = rec->size / CHUNK_SIZE + (rec->size % CHUNK_SIZE != 0);
-	if (n > most || !(rec->ch = get_array(r, n, CHREF_MIN, sizeof(*rec->ch), &err)))
+	if (n > span_of(rec->size) ||
+	    !(rec->ch = get_array(r, n, CHREF_MIN, sizeof(*rec->ch), &err)))
 		return err ? err : -EINVAL;
-	rec->nch = n;
 	for (uint32_t k = 0; k < n && !r->err; k++) {
-		struct page_chunk *c = &rec->ch[k];
-		const void *nm = rd_take(r, NAME_BYTES);
-		if (nm)
-			memcpy(c->name.b, nm, NAME_BYTES);
-		c->nblocks = rd_u32(r);
-		if (oname_is_zero(&c->name) != (c->nblocks == 0) || c->nblocks > CHUNK_BLOCKS)
-			r->err = 1;
+		struct page_chunk *c = &rec->ch[rec->nch];
+		const unsigned char *at = r->p;
+		if (r->left >= CHREF_MIN && !memcmp(at, zero_ref, CHREF_MIN)) {
+			rd_take(r, CHREF_MIN);
+			continue;
+		}
+		get_ref(r, c);
+		c->index = k;
+		rec->nch++;
+	}
+	return r->err ? -EINVAL : 0;
+}
+
+/* Version 2 (see put_runs): runs of at least one chunk, in increasing order with at least one
+ * hole between two, within the size's span. A first pass checks the runs and counts the chunks
+ * before anything is allocated. */
+static int scan_runs(struct rd r, uint32_t nruns, uint64_t span, uint32_t *total)
+{
+	uint64_t end = 0, sum = 0;
+	for (uint32_t k = 0; k < nruns && !r.err; k++) {
+		uint64_t first = rd_u32(&r), len = rd_u32(&r);
+		if (r.err || len == 0 || (k && first <= end) || first + len > span ||
+		    first + len > UINT32_MAX || len * CHREF_MIN > r.left)
+			return -EINVAL;
+		rd_take(&r, (size_t)len * CHREF_MIN);
+		end = first + len;
+		sum += len;
+	}
+	*total = (uint32_t)sum; /* sum <= end <= UINT32_MAX */
+	return r.err ? -EINVAL : 0;
+}
+
+static int get_runs(struct rd *r, struct page_record *rec)
+{
+	int err = 0;
+	uint32_t nruns = rd_u32(r), total = 0;
+	if (r->err || scan_runs(*r, nruns, span_of(rec->size), &total) ||
+	    !(rec->ch = get_array(r, total, CHREF_MIN, sizeof(*rec->ch), &err)))
+		return err ? err : -EINVAL;
+	for (uint32_t k = 0; k < nruns && !r->err; k++) {
+		uint32_t first = rd_u32(r), len = rd_u32(r);
+		for (uint32_t j = 0; j < len && !r->err; j++) {
+			struct page_chunk *c = &rec->ch[rec->nch++];
+			c->index = first + j;
+			get_ref(r, c);
+		}
 	}
 	return r->err ? -EINVAL : 0;
 }
@@ -167,7 +252,7 @@ static int get_dents(struct rd *r, struct page_record *rec)
 	return r->err ? -EINVAL : 0;
 }
 
-static int get_body(struct rd *r, struct page_record *rec)
+static int get_body(struct rd *r, uint32_t version, struct page_record *rec)
 {
 	if (S_ISLNK(rec->mode)) {
 		rec->target_len = rd_u32(r);
@@ -175,13 +260,13 @@ static int get_body(struct rd *r, struct page_record *rec)
 		return r->err ? -EINVAL : 0;
 	}
 	if (S_ISREG(rec->mode))
-		return get_chunks(r, rec);
+		return version == PAGE_VERSION_1 ? get_chunks_v1(r, rec) : get_runs(r, rec);
 	if (S_ISDIR(rec->mode))
 		return get_dents(r, rec);
 	return 0;
 }
 
-static int get_record(struct rd *r, uint64_t index, struct page_record *rec)
+static int get_record(struct rd *r, uint32_t version, uint64_t index, struct page_record *rec)
 {
 	rec->ino = rd_u64(r);
 	rec->mode = rd_u32(r);
@@ -196,22 +281,24 @@ static int get_record(struct rd *r, uint64_t index, struct page_record *rec)
 	if (r->err || rec->ino == 0 || rec->ino / PAGE_INODES != index || rec->nlink == 0)
 		return -EINVAL;
 	int err = get_xattrs(r, rec);
-	return err ? err : get_body(r, rec);
+	return err ? err : get_body(r, version, rec);
 }
 
 int page_decode(const unsigned char *b, size_t len, struct page_plain *p)
 {
 	struct rd r = {.p = b, .left = len};
 	memset(p, 0, sizeof(*p));
-	meta_get_header(&r, PAGE_MAGIC);
+	const void *magic = rd_take(&r, 4);
+	uint32_t version = rd_u32(&r);
 	p->index = rd_u64(&r);
 	uint32_t count = rd_u32(&r);
-	if (r.err || count > PAGE_INODES)
+	if (r.err || memcmp(magic, PAGE_MAGIC, 4) != 0 ||
+	    (version != PAGE_VERSION && version != PAGE_VERSION_1) || count > PAGE_INODES)
 		return -EINVAL;
 	p->count = count;
 	int err = 0;
 	for (uint32_t k = 0; !err && k < count; k++)
-		err = get_record(&r, p->index, &p->rec[k]);
+		err = get_record(&r, version, p->index, &p->rec[k]);
 	if (!err && r.left != 0)
 		err = -EINVAL;
 	if (err)

@@ -18,9 +18,11 @@ struct page_xattr {
 	uint16_t name_len;
 };
 
+/* A stored chunk: holes have none. A record's chunks are in increasing index. */
 struct page_chunk {
-	struct oname name; /* zero: a hole (then nblocks is 0) */
-	uint32_t nblocks;
+	uint32_t index;	   /* the chunk's position in the file (bytes from index * CHUNK_SIZE) */
+	struct oname name; /* never zero */
+	uint32_t nblocks;  /* 1 to CHUNK_BLOCKS */
 };
 
 struct page_dent {
@@ -39,7 +41,7 @@ struct page_record {
 	uint32_t nxa;
 	const char *target; /* symlinks */
 	uint32_t target_len;
-	struct page_chunk *ch; /* regular files */
+	struct page_chunk *ch; /* regular files: the stored chunks only */
 	uint32_t nch;
 	struct page_dent *dent; /* directories */
 	uint32_t ndent;
@@ -52,9 +54,10 @@ struct page_plain {
 };
 
 void page_aad(const struct oname *n, uint8_t aad[PAGE_AAD_BYTES]);
-/* Appends the page's payload (the records rec[0..count)). */
+/* Appends the page's payload (the records rec[0..count)), in version PAGE_VERSION. */
 void page_encode(const struct page_plain *p, struct buf *out);
-/* Decodes and checks every field and bound of a page payload into a zeroed *p, all or nothing:
+/* Decodes and checks every field and bound of a page payload (version PAGE_VERSION or
+ * PAGE_VERSION_1, whose holes are left out) into a zeroed *p, all or nothing:
  * 0, -EINVAL (damaged) or -ENOMEM. Duplicate directory names are the caller's to refuse. */
 int page_decode(const unsigned char *b, size_t len, struct page_plain *p);
 void page_plain_free(struct page_plain *p);

@@ -1,6 +1,8 @@
-/* chunk: file data. A file is a list of chunks of up to 256 blocks; each 4 KiB block is sealed on
- * its own with the chunk object's name and the block index in the AAD. Writes go to staging
- * chunks; the first write to a sealed chunk copies it under a new name (copy-on-write).
+/* chunk: file data. A file is a sorted list of the 1 MiB chunks that hold data (holes have no
+ * entry: memory follows the data written, not the offset), each of up to 256 blocks; each 4 KiB
+ * block is sealed on its own with the chunk object's name and the block index in the AAD.
+ * Writes go to staging chunks; the first write to a sealed chunk copies it under a new name
+ * (copy-on-write).
  * Runs under the caller's locks, so it never fetches: a sealed object missing from the cache is
  * -EAGAIN, and chunk_needs tells the caller beforehand what to fetch with no lock held.
  * Must never return bytes from a block that failed to open, and never modify a sealed object. */
@@ -204,6 +206,61 @@ static int read_split(struct fs *fs, int fd, const struct chunk *c, uint32_t b0,
 	return err ? err : r.err;
 }
 
+/* The position in i->ch of the first chunk of index ci or more (i->nch: none). */
+static size_t chunk_pos(const struct inode *i, uint64_t ci)
+{
+	size_t lo = 0, hi = i->nch;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (i->ch[mid].index < ci)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* The chunk of index ci; NULL for a hole. */
+static struct chunk *chunk_find(const struct inode *i, uint64_t ci)
+{
+	size_t k = chunk_pos(i, ci);
+	return k < i->nch && i->ch[k].index == ci ? &i->ch[k] : NULL;
+}
+
+/* Inserts c (whose index the list does not hold yet) in order; called with mu held. Pointers
+ * into i->ch do not survive it. */
+static struct chunk *chunk_insert(struct inode *i, const struct chunk *c)
+{
+	if (i->nch == i->chcap) {
+		size_t cap = i->chcap ? 2 * i->chcap : 4;
+		struct chunk *v = realloc(i->ch, cap * sizeof(*v));
+		if (!v)
+			return NULL;
+		i->ch = v;
+		i->chcap = cap;
+	}
+	size_t k = chunk_pos(i, c->index);
+	memmove(&i->ch[k + 1], &i->ch[k], (i->nch - k) * sizeof(*i->ch));
+	i->ch[k] = *c;
+	i->nch++;
+	return &i->ch[k];
+}
+
+/* Forgets the chunk of index ci again when a failed first write left it empty (a staging chunk
+ * of no block reads as a hole and must not be committed as data). */
+static void chunk_forget_empty(struct fs *fs, struct inode *i, uint64_t ci)
+{
+	pthread_mutex_lock(&fs->mu);
+	struct chunk *c = chunk_find(i, ci);
+	if (c && c->state == CH_STAGING && c->nblocks == 0) {
+		size_t k = (size_t)(c - i->ch);
+		fs_release_object(fs, c);
+		memmove(&i->ch[k], &i->ch[k + 1], (i->nch - k - 1) * sizeof(*i->ch));
+		i->nch--;
+	}
+	pthread_mutex_unlock(&fs->mu);
+}
+
 /* Reads n bytes at offset in of one chunk into dst; blocks past nblocks read as zeros. */
 static int read_chunk(struct fs *fs, struct inode *i, const struct chunk *c, uint32_t in,
 		      uint32_t n, char *dst)
@@ -251,7 +308,8 @@ ssize_t chunk_read(struct fs *fs, struct inode *i, char *buf, size_t size, uint6
 		size_t ci = (size_t)(pos / CHUNK_SIZE);
 		uint32_t in, n = chunk_span(pos, size - done, &in);
 		static const struct chunk hole;
-		int err = read_chunk(fs, i, ci < i->nch ? &i->ch[ci] : &hole, in, n, buf + done);
+		const struct chunk *c = chunk_find(i, ci);
+		int err = read_chunk(fs, i, c ? c : &hole, in, n, buf + done);
 		if (err)
 			return err;
 		done += n;
@@ -304,7 +362,7 @@ static bool cow_reads(const struct chunk *c, uint32_t in, uint32_t n)
  * [in, in + n) does not cover entirely, then releases the old object. */
 static int cow(struct fs *fs, struct inode *i, struct chunk *c, uint32_t in, uint32_t n)
 {
-	struct chunk nw = {.state = CH_STAGING, .nblocks = c->nblocks};
+	struct chunk nw = {.index = c->index, .state = CH_STAGING, .nblocks = c->nblocks};
 	oname_new(&nw.name);
 	int dst = store_obj_open(fs->st, &nw.name, O_RDWR | O_CREAT | O_EXCL);
 	if (dst < 0)
@@ -437,19 +495,33 @@ static int write_staging(struct fs *fs, struct inode *i, struct chunk *c, uint32
 	return err ? integrity_error(fs, i, c, err) : 0;
 }
 
-static int ensure_chunks(struct fs *fs, struct inode *i, size_t n)
+/* Gives the hole of index ci a new, empty staging chunk (*out), for a write to fill. */
+static int new_staging(struct fs *fs, struct inode *i, uint64_t ci, struct chunk **out)
 {
-	if (n <= i->nch)
-		return 0;
+	struct chunk nw = {.index = (uint32_t)ci, .state = CH_STAGING};
+	oname_new(&nw.name);
+	int fd = store_obj_open(fs->st, &nw.name, O_RDWR | O_CREAT | O_EXCL);
+	if (fd < 0)
+		return fd;
+	close(fd);
 	pthread_mutex_lock(&fs->mu);
-	struct chunk *v = realloc(i->ch, n * sizeof(*v));
-	if (v) {
-		memset(v + i->nch, 0, (n - i->nch) * sizeof(*v));
-		i->ch = v;
-		i->nch = n;
-	}
+	*out = chunk_insert(i, &nw);
+	if (*out)
+		inode_touch_page(fs, i->ino);
 	pthread_mutex_unlock(&fs->mu);
-	return v ? 0 : -ENOMEM;
+	if (!*out)
+		store_obj_unlink(fs->st, &nw.name);
+	return *out ? 0 : -ENOMEM;
+}
+
+/* Makes the chunk of index ci a staging chunk for a write of [in, in + n) into it. */
+static int writable_chunk(struct fs *fs, struct inode *i, uint64_t ci, uint32_t in, uint32_t n,
+			  struct chunk **out)
+{
+	*out = chunk_find(i, ci);
+	if (!*out)
+		return new_staging(fs, i, ci, out);
+	return (*out)->state == CH_STAGING ? 0 : cow(fs, i, *out, in, n);
 }
 
 ssize_t chunk_write(struct fs *fs, struct inode *i, const char *buf, size_t size, uint64_t off)
@@ -458,16 +530,15 @@ ssize_t chunk_write(struct fs *fs, struct inode *i, const char *buf, size_t size
 		return 0;
 	if (off + size < off || (off + size - 1) / CHUNK_SIZE >= UINT32_MAX)
 		return -EFBIG;
-	int err = ensure_chunks(fs, i, (size_t)((off + size - 1) / CHUNK_SIZE + 1));
+	int err = 0;
 	size_t done = 0;
 	while (!err && done < size) {
-		uint64_t pos = off + done;
-		struct chunk *c = &i->ch[pos / CHUNK_SIZE];
+		uint64_t pos = off + done, ci = pos / CHUNK_SIZE;
+		struct chunk *c;
 		uint32_t in, n = chunk_span(pos, size - done, &in);
-		if (c->state != CH_STAGING)
-			err = cow(fs, i, c, in, n);
-		if (!err)
-			err = write_staging(fs, i, c, in, n, buf + done);
+		err = writable_chunk(fs, i, ci, in, n, &c);
+		if (!err && (err = write_staging(fs, i, c, in, n, buf + done)))
+			chunk_forget_empty(fs, i, ci);
 		if (!err)
 			done += n;
 	}
@@ -483,8 +554,8 @@ ssize_t chunk_write(struct fs *fs, struct inode *i, const char *buf, size_t size
  * file's size; NULL otherwise. Dropping the chunks past it first does not change the answer. */
 static struct chunk *truncate_tail(struct inode *i, uint64_t size)
 {
-	size_t keep = (size_t)((size + CHUNK_SIZE - 1) / CHUNK_SIZE);
-	return size < i->size && size % CHUNK_SIZE && keep <= i->nch ? &i->ch[keep - 1] : NULL;
+	uint64_t keep = (size + CHUNK_SIZE - 1) / CHUNK_SIZE;
+	return size < i->size && size % CHUNK_SIZE ? chunk_find(i, keep - 1) : NULL;
 }
 
 /* Whether the truncation to size cuts c (its tail chunk) inside its data, which must then be
@@ -502,7 +573,7 @@ int chunk_truncate(struct fs *fs, struct inode *i, uint64_t size)
 		uint32_t rem = (uint32_t)(size % CHUNK_SIZE);
 		struct chunk *c = truncate_tail(i, size);
 		uint32_t nb = (rem + DATA_BLOCK - 1) / DATA_BLOCK;
-		if (c && c->state != CH_HOLE && tail_cut(c, size)) {
+		if (c && tail_cut(c, size)) {
 			if (c->state != CH_STAGING)
 				err = cow(fs, i, c, 0, 0);
 			if (!err && rem % DATA_BLOCK && nb <= c->nblocks)
@@ -543,6 +614,8 @@ int chunk_verify(struct fs *fs, const struct chunk *c)
 		err = load_block(fs, fd, &c->name, k, plain);
 	if (fd >= 0)
 		close(fd);
+	if (plain)
+		wipe(plain, DATA_BLOCK);
 	free(plain);
 	return err;
 }
@@ -561,7 +634,7 @@ int chunk_needs(struct inode *i, enum chunk_op op, uint64_t off, size_t size, st
 		uint64_t pos = off + done;
 		size_t ci = (size_t)(pos / CHUNK_SIZE);
 		uint32_t in, n = chunk_span(pos, size - done, &in);
-		const struct chunk *c = ci < i->nch ? &i->ch[ci] : NULL;
+		const struct chunk *c = chunk_find(i, ci);
 		bool read = op == CHUNK_READ && c && c->state == CH_SEALED &&
 			    in / DATA_BLOCK < c->nblocks;
 		if (read || (op == CHUNK_WRITE && c && cow_reads(c, in, n)))

@@ -1,8 +1,8 @@
 /* commit: turning the in-memory state into a durable root. The rename of root.tmp over root is
  * the one commit point: everything the new root names is fsynced before it, and nothing the old
  * root names is deleted before it. Loading a root back is load.c's.
- * Must never delete an object that the durable root names, and never write a root whose objects
- * are not all durable. */
+ * Must never delete an object that the durable root names, never write a root whose objects
+ * are not all durable, and never free a page's or root's plaintext unwiped. */
 #include "fs/fs.h"
 #include "cache/files.h"
 #include "cache/freed.h"
@@ -36,6 +36,14 @@ struct commit {
 	struct buf root;       /* root plaintext, then the sealed root */
 	size_t nolds;	       /* replaced page names at the end of free */
 };
+
+/* Frees a buffer of plaintext (a page or root before sealing), wiped first. */
+static void wipe_buf(struct buf *b)
+{
+	if (b->data)
+		wipe(b->data, b->cap);
+	buf_free(b);
+}
 
 static void move_list(struct namelist *dst, struct namelist *src)
 {
@@ -174,7 +182,7 @@ static int write_commit(struct fs *fs, struct commit *c)
 	err = meta_seal(fs->keys->root, aad, sizeof(aad), &c->root, &sealed);
 	if (!err)
 		err = cache_root_replace(fs->st, sealed.data, sealed.len);
-	buf_free(&c->root);
+	wipe_buf(&c->root);
 	c->root = sealed;
 	return err;
 }
@@ -212,12 +220,12 @@ static void finish(struct fs *fs, struct commit *c, int err)
 	for (size_t k = 0; !err && k < c->free.n; k++)
 		store_obj_unlink(fs->st, &c->free.v[k]);
 	for (size_t k = 0; k < c->npages; k++)
-		buf_free(&c->pages[k].plain);
+		wipe_buf(&c->pages[k].plain);
 	free(c->pages);
 	namelist_free(&c->free);
 	namelist_free(&c->sync);
 	namelist_free(&c->added);
-	buf_free(&c->root);
+	wipe_buf(&c->root); /* the plaintext when the commit failed before sealing it */
 }
 
 static int commit_once(struct fs *fs)

@@ -20,6 +20,7 @@
 enum chunk_state { CH_HOLE = 0, CH_STAGING = 1, CH_SEALED = 2 };
 
 struct chunk {
+	uint32_t index; /* the chunk's position in its file (bytes from index * CHUNK_SIZE) */
 	struct oname name;
 	uint32_t nblocks;
 	uint8_t state; /* enum chunk_state; STAGING may still change, SEALED never does */
@@ -52,8 +53,9 @@ struct inode {
 	struct xattr *xa;
 	size_t nxa;
 	char *target;	  /* symlinks */
-	struct chunk *ch; /* regular files */
-	size_t nch;
+	struct chunk *ch; /* regular files: the chunks that hold data, in increasing index; holes
+			   * have none, so that memory follows the data and not the size */
+	size_t nch, chcap;
 	struct dir *dir; /* directories */
 	uint64_t nlookup;
 	pthread_rwlock_t io; /* data reads shared, writes and truncates exclusive */
@@ -120,7 +122,8 @@ void inode_touch_page(struct fs *fs, uint64_t ino);
 int inode_xattr_set(struct inode *i, const char *name, const void *val, size_t len);
 struct xattr *inode_xattr_find(struct inode *i, const char *name);
 int inode_xattr_remove(struct inode *i, const char *name);
-/* Releases the inode's objects (staging ones at once, sealed ones after the next commit). */
+/* Releases the objects of the inode's chunks of index from on (staging ones at once, sealed ones
+ * after the next commit) and forgets those chunks. */
 void inode_drop_chunks(struct fs *fs, struct inode *i, size_t from);
 void fs_release_object(struct fs *fs, struct chunk *c);
 size_t inode_path(struct fs *fs, uint64_t ino, char *out, size_t cap);

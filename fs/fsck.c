@@ -69,9 +69,10 @@ static void check_inode(void *val, void *arg)
 		int err = chunk_verify(c->fs, &i->ch[k]);
 		if (err)
 			problem(c, "inode %llu: chunk %llu is missing or damaged",
-				(unsigned long long)i->ino, (unsigned long long)k);
+				(unsigned long long)i->ino, (unsigned long long)i->ch[k].index);
 	}
-	if (S_ISREG(i->mode) && (uint64_t)i->nch > (i->size + CHUNK_SIZE - 1) / CHUNK_SIZE)
+	if (S_ISREG(i->mode) && i->nch &&
+	    i->ch[i->nch - 1].index >= (i->size + CHUNK_SIZE - 1) / CHUNK_SIZE)
 		problem(c, "inode %llu: chunk list runs past its size %llu",
 			(unsigned long long)i->ino, (unsigned long long)i->size);
 }

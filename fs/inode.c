@@ -154,10 +154,8 @@ void fs_release_object(struct fs *fs, struct chunk *c)
 void inode_drop_chunks(struct fs *fs, struct inode *i, size_t from)
 {
 	pthread_mutex_lock(&fs->mu);
-	for (size_t k = from; k < i->nch; k++)
-		fs_release_object(fs, &i->ch[k]);
-	if (from < i->nch)
-		i->nch = from;
+	while (i->nch && i->ch[i->nch - 1].index >= from)
+		fs_release_object(fs, &i->ch[--i->nch]);
 	pthread_mutex_unlock(&fs->mu);
 }
 

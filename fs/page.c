@@ -35,9 +35,10 @@ static int record_of(const struct inode *i, struct page_record *r)
 	} else if (S_ISREG(i->mode)) {
 		if (!(r->ch = calloc(i->nch ? i->nch : 1, sizeof(*r->ch))))
 			return -ENOMEM;
-		r->nch = (uint32_t)i->nch;
-		for (size_t k = 0; k < i->nch; k++)
-			r->ch[k] = (struct page_chunk){i->ch[k].name, i->ch[k].nblocks};
+		for (size_t k = 0; k < i->nch; k++) /* an empty chunk reads as a hole: none */
+			if (i->ch[k].nblocks)
+				r->ch[r->nch++] = (struct page_chunk){i->ch[k].index, i->ch[k].name,
+								      i->ch[k].nblocks};
 	} else if (S_ISDIR(i->mode)) {
 		if (!(r->dent = calloc(i->dir->live ? i->dir->live : 1, sizeof(*r->dent))))
 			return -ENOMEM;
@@ -97,11 +98,13 @@ static int fill_body(struct inode *i, const struct page_record *r)
 	if (S_ISREG(i->mode)) {
 		if (!(i->ch = calloc(r->nch ? r->nch : 1, sizeof(*i->ch))))
 			return -ENOMEM;
+		i->chcap = r->nch ? r->nch : 1;
 		i->nch = r->nch;
 		for (uint32_t k = 0; k < r->nch; k++)
-			i->ch[k] = (struct chunk){.name = r->ch[k].name,
+			i->ch[k] = (struct chunk){.index = r->ch[k].index,
+						  .name = r->ch[k].name,
 						  .nblocks = r->ch[k].nblocks,
-						  .state = r->ch[k].nblocks ? CH_SEALED : CH_HOLE};
+						  .state = CH_SEALED};
 		return 0;
 	}
 	for (uint32_t k = 0; S_ISDIR(i->mode) && k < r->ndent; k++) {

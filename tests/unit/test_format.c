@@ -233,7 +233,7 @@ static int dec_page(const unsigned char *b, size_t len)
 static struct page_xattr xa[] =
 	{{.name = "user.a", .name_len = 6, .val = (const void *)"v", .len = 1},
 	 {.name = "user.empty", .name_len = 10, .val = NULL, .len = 0}};
-static struct page_chunk ch[] = {{.nblocks = 256}, {.nblocks = 0}, {.nblocks = 3}};
+static struct page_chunk ch[2]; /* chunks 0 and 2 of a file; chunk 1 is a hole */
 static struct page_dent de[] = {{.ino = 129, .name = "file", .len = 4, .type = DT_REG},
 				{.ino = 130, .name = "link", .len = 4, .type = DT_LNK}};
 
@@ -241,8 +241,10 @@ static struct page_dent de[] = {{.ino = 129, .name = "file", .len = 4, .type = D
 static void sample_page(struct page_plain *p)
 {
 	memset(p, 0, sizeof(*p));
+	ch[0] = (struct page_chunk){.index = 0, .nblocks = 256};
+	ch[1] = (struct page_chunk){.index = 2, .nblocks = 3};
 	memset(ch[0].name.b, 0x11, NAME_BYTES);
-	memset(ch[2].name.b, 0x22, NAME_BYTES);
+	memset(ch[1].name.b, 0x22, NAME_BYTES);
 	p->index = 2;
 	p->count = 4;
 	p->rec[0] = (struct page_record){.ino = 128,
@@ -263,7 +265,7 @@ static void sample_page(struct page_plain *p)
 					 .nlink = 1,
 					 .size = 2 * CHUNK_SIZE + 5,
 					 .ch = ch,
-					 .nch = 3};
+					 .nch = 2};
 	p->rec[2] = (struct page_record){.ino = 130,
 					 .mode = S_IFLNK | 0777,
 					 .nlink = 1,
@@ -359,14 +361,24 @@ static void ch_too_many_chunks(struct page_plain *p)
 {
 	p->rec[1].size = 2 * CHUNK_SIZE;
 }
-static void ch_hole_blocks(struct page_plain *p)
+static void ch_zero_name(struct page_plain *p)
 {
-	ch[1].nblocks = 1;
+	memset(ch[1].name.b, 0, NAME_BYTES);
+	(void)p;
+}
+static void ch_empty_chunk(struct page_plain *p)
+{
+	ch[1].nblocks = 0;
 	(void)p;
 }
 static void ch_big_chunk(struct page_plain *p)
 {
-	ch[2].nblocks = CHUNK_BLOCKS + 1;
+	ch[1].nblocks = CHUNK_BLOCKS + 1;
+	(void)p;
+}
+static void ch_same_index(struct page_plain *p)
+{
+	ch[1].index = 0;
 	(void)p;
 }
 static void ch_long_target(struct page_plain *p)
@@ -384,8 +396,6 @@ static void ch_version(struct page_plain *p)
 static void restore_sample(void)
 {
 	de[1] = (struct page_dent){.ino = 130, .name = "link", .len = 4, .type = DT_LNK};
-	ch[1].nblocks = 0;
-	ch[2].nblocks = 3;
 }
 
 /* A page whose header claims a count (at offset at) the bytes cannot hold: refused before any
@@ -413,7 +423,7 @@ static void page(void)
 	sample_page(&p);
 	page_encode(&p, &b);
 	/* header: "CFPG", u32 version, u64 page index, u32 record count; then the records */
-	CHECK(memcmp(b.data, "CFPG", 4) == 0 && le(b.data + 4, 4) == 1 && le(b.data + 8, 8) == 2);
+	CHECK(memcmp(b.data, "CFPG", 4) == 0 && le(b.data + 4, 4) == 2 && le(b.data + 8, 8) == 2);
 	CHECK(le(b.data + 16, 4) == 4 && page_record_count(b.data, b.len) == 4);
 	const unsigned char *r = b.data + PAGE_HEADER_BYTES;
 	CHECK(le(r, 8) == 128 && le(r + 8, 4) == (S_IFDIR | 0755) && le(r + 12, 4) == 1000);
@@ -437,15 +447,14 @@ static void page(void)
 	CHECK(refuses_truncations(dec_page, b.data, b.len));
 	CHECK(survives_mutations(dec_page, b.data, b.len, 5000));
 	CHECK(page_record_count(b.data, PAGE_HEADER_BYTES - 1) == -EINVAL);
-	b.data[4] = 2;
+	b.data[4] = 3;
 	CHECK(dec_page(b.data, b.len) == -EINVAL); /* another version */
-	void (*bad[])(struct page_plain *) = {ch_count,	      ch_ino_out,
-					      ch_ino_zero,    ch_nlink,
-					      ch_nsec,	      ch_slash,
-					      ch_nul,	      ch_empty,
-					      ch_long_name,   ch_too_many_chunks,
-					      ch_hole_blocks, ch_big_chunk,
-					      ch_long_target};
+	b.data[4] = 0;
+	CHECK(dec_page(b.data, b.len) == -EINVAL);
+	void (*bad[])(struct page_plain *) =
+		{ch_count,     ch_ino_out,     ch_ino_zero,  ch_nlink,	    ch_nsec,
+		 ch_slash,     ch_nul,	       ch_empty,     ch_long_name,  ch_too_many_chunks,
+		 ch_zero_name, ch_empty_chunk, ch_big_chunk, ch_same_index, ch_long_target};
 	for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
 		int err = page_with(bad[k]);
 		if (err != -EINVAL)
@@ -463,6 +472,136 @@ static void page(void)
 	CHECK(eb.len == PAGE_HEADER_BYTES && page_record_count(eb.data, eb.len) == 0);
 	CHECK(dec_page(eb.data, eb.len) == 0);
 	buf_free(&eb);
+	buf_free(&b);
+	free(d);
+}
+
+/* One regular file record (inode 129 of page 2, no xattr) of size bytes, in version 1 with the
+ * chunk references refs[0..n) (nblocks 0: the zero name, a hole) or in the current version. */
+static void file_page(struct buf *b, uint32_t version, uint64_t size, const uint32_t *nblocks,
+		      uint32_t n)
+{
+	buf_put(b, "CFPG", 4);
+	buf_u32(b, version);
+	buf_u64(b, 2);
+	buf_u32(b, 1);
+	buf_u64(b, 129);
+	buf_u32(b, S_IFREG | 0600);
+	buf_u32(b, 0);
+	buf_u32(b, 0);
+	buf_u32(b, 1);
+	buf_u64(b, size);
+	buf_u64(b, 0);
+	for (int k = 0; k < 3; k++) {
+		buf_u64(b, 0);
+		buf_u32(b, 0);
+	}
+	buf_u32(b, 0);
+	buf_u32(b, n);
+	for (uint32_t k = 0; k < n; k++) {
+		unsigned char name[NAME_BYTES];
+		memset(name, nblocks[k] ? 0x30 + (int)k : 0, NAME_BYTES);
+		buf_put(b, name, NAME_BYTES);
+		buf_u32(b, nblocks[k]);
+	}
+}
+
+/* Version 1 pages (a reference per chunk, holes as the zero name with nblocks 0) still decode,
+ * holes left out, and encode again in the current version; their old rules still hold. */
+static void page_v1(void)
+{
+	const uint32_t nb[] = {0, 5, 0, 0, 256};
+	struct buf b = {0}, again = {0};
+	file_page(&b, 1, 4 * CHUNK_SIZE + 1, nb, 5);
+	struct page_plain *d = malloc(sizeof(*d)), *e = malloc(sizeof(*e));
+	CHECK(page_decode(b.data, b.len, d) == 0 && d->count == 1 && d->rec[0].nch == 2);
+	CHECK(d->rec[0].ch[0].index == 1 && d->rec[0].ch[0].nblocks == 5 &&
+	      d->rec[0].ch[0].name.b[0] == 0x31);
+	CHECK(d->rec[0].ch[1].index == 4 && d->rec[0].ch[1].nblocks == 256 &&
+	      d->rec[0].ch[1].name.b[15] == 0x34);
+	CHECK(refuses_truncations(dec_page, b.data, b.len));
+	CHECK(survives_mutations(dec_page, b.data, b.len, 3000));
+	page_encode(d, &again);
+	CHECK(le(again.data + 4, 4) == PAGE_VERSION && again.len < b.len);
+	CHECK(page_decode(again.data, again.len, e) == 0 && same_record(&d->rec[0], &e->rec[0]));
+	page_plain_free(d);
+	page_plain_free(e);
+	buf_free(&again);
+	buf_free(&b);
+	file_page(&b, 1, 4 * CHUNK_SIZE, nb, 5); /* one chunk past the size's span */
+	CHECK(dec_page(b.data, b.len) == -EINVAL);
+	buf_free(&b);
+	file_page(&b, 1, 4 * CHUNK_SIZE + 1, nb, 5);
+	memset(b.data + b.len - 4, 0, 4); /* a name with nblocks 0 */
+	CHECK(dec_page(b.data, b.len) == -EINVAL);
+	memset(b.data + b.len - 4 - NAME_BYTES, 0, NAME_BYTES + 4);
+	b.data[b.len - 4] = 1; /* the zero name with nblocks 1 */
+	CHECK(dec_page(b.data, b.len) == -EINVAL);
+	buf_free(&b);
+	free(d);
+	free(e);
+}
+
+/* The current version: a file's chunks as runs, holes taking no byte, so that one byte at 2^50
+ * costs one reference; every run rule is enforced on the bytes. */
+static void page_runs(void)
+{
+	struct page_chunk far[3] = {{.index = 0, .nblocks = 256},
+				    {.index = 1, .nblocks = 1},
+				    {.index = 1u << 30, .nblocks = 1}};
+	for (int k = 0; k < 3; k++)
+		memset(far[k].name.b, 0x41 + k, NAME_BYTES);
+	struct page_plain p = {.index = 2, .count = 1}, *d = malloc(sizeof(*d));
+	p.rec[0] = (struct page_record){.ino = 129,
+					.mode = S_IFREG | 0600,
+					.nlink = 1,
+					.size = (1ull << 50) + 1,
+					.ch = far,
+					.nch = 3};
+	struct buf b = {0};
+	page_encode(&p, &b);
+	const size_t ro = PAGE_HEADER_BYTES + 80; /* the body, after the xattr count */
+	const unsigned char *r = b.data + ro;
+	CHECK(b.len == ro + 4 + 2 * 8 + 3 * 20);
+	CHECK(le(r, 4) == 2 && le(r + 4, 4) == 0 && le(r + 8, 4) == 2 && r[12] == 0x41);
+	CHECK(le(r + 28, 4) == 256 && r[32] == 0x42 && le(r + 48, 4) == 1);
+	CHECK(le(r + 52, 4) == 1u << 30 && le(r + 56, 4) == 1 && r[60] == 0x43 &&
+	      le(r + 76, 4) == 1);
+	CHECK(page_decode(b.data, b.len, d) == 0 && same_record(&p.rec[0], &d->rec[0]));
+	page_plain_free(d);
+	CHECK(refuses_truncations(dec_page, b.data, b.len));
+	CHECK(survives_mutations(dec_page, b.data, b.len, 3000));
+	/* run 2 starting where run 1 ends (not merged), inside it, at 0, or past the span */
+	const uint32_t bad_first[] = {2, 1, 0, (1u << 30) + 1, UINT32_MAX};
+	for (size_t k = 0; k < sizeof(bad_first) / sizeof(bad_first[0]); k++) {
+		unsigned char *at = b.data + ro + 52;
+		for (int j = 0; j < 4; j++)
+			at[j] = (unsigned char)(bad_first[k] >> (8 * j));
+		CHECK(dec_page(b.data, b.len) == -EINVAL);
+	}
+	buf_free(&b);
+	page_encode(&p, &b);
+	unsigned char *len1 = b.data + ro + 8;
+	const uint32_t bad_len[] = {0, 3, 60000, UINT32_MAX};
+	for (size_t k = 0; k < sizeof(bad_len) / sizeof(bad_len[0]); k++) {
+		for (int j = 0; j < 4; j++)
+			len1[j] = (unsigned char)(bad_len[k] >> (8 * j));
+		CHECK(dec_page(b.data, b.len) == -EINVAL);
+	}
+	buf_free(&b);
+	page_encode(&p, &b);
+	const uint32_t bad_runs[] = {0, 1, 3, 60000, UINT32_MAX}; /* the run count */
+	for (size_t k = 0; k < sizeof(bad_runs) / sizeof(bad_runs[0]); k++) {
+		for (int j = 0; j < 4; j++)
+			b.data[ro + j] = (unsigned char)(bad_runs[k] >> (8 * j));
+		CHECK(dec_page(b.data, b.len) == -EINVAL);
+	}
+	buf_free(&b);
+	/* a file of no data: no run */
+	p.rec[0].nch = 0;
+	page_encode(&p, &b);
+	CHECK(b.len == PAGE_HEADER_BYTES + 84 && le(b.data + PAGE_HEADER_BYTES + 80, 4) == 0);
+	CHECK(dec_page(b.data, b.len) == 0);
 	buf_free(&b);
 	free(d);
 }
@@ -635,6 +774,8 @@ int main(void)
 	block();
 	meta();
 	page();
+	page_v1();
+	page_runs();
 	root();
 	lease();
 	state();

@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include "fs/core.h"
 #include "fs/fs.h"
+#include "lib/buf.h"
 #include "lib/workers.h"
 
 static char dir[] = "/tmp/coffer-unit-XXXXXX";
@@ -185,6 +186,120 @@ static void tamper(void)
 	unmount_fs(fs, true);
 }
 
+/* The stored chunks of ino's file are exactly the indexes want[0..n), in order. */
+static bool chunks_are(struct fs *fs, uint64_t ino, const uint64_t *want, size_t n)
+{
+	struct inode *i = inode_get(fs, ino);
+	bool ok = i && i->nch == n;
+	for (size_t k = 0; ok && k < n; k++)
+		ok = i->ch[k].index == want[k];
+	if (!ok && i)
+		fprintf(stderr, "inode %llu holds %zu chunks\n", (unsigned long long)ino, i->nch);
+	return ok;
+}
+
+static bool zeros(const char *p, size_t n)
+{
+	for (size_t k = 0; k < n; k++)
+		if (p[k])
+			return false;
+	return true;
+}
+
+static int set_size(struct fs *fs, uint64_t ino, uint64_t size)
+{
+	struct stat a = {.st_size = (off_t)size}, out;
+	return fs_setattr(fs, ino, &a, FS_SET_SIZE, &out);
+}
+
+/* Memory follows the data, not the offset: one byte at 2^50 keeps one chunk in memory; reads,
+ * writes and truncations across the holes, and a reload. */
+static void holes(void)
+{
+	const uint64_t far = 1ull << 50, cut = 999999999999999ull;
+	struct fs *fs = mount_fs();
+	uint64_t h = create(fs, ROOT_INO, "h", S_IFREG | 0644);
+	CHECK(fs_write(fs, h, "Z", 1, far) == 1);
+	const uint64_t one[] = {far / CHUNK_SIZE};
+	CHECK(chunks_are(fs, h, one, 1));
+	char buf[8192];
+	CHECK(fs_read(fs, h, buf, 8, far - 7) == 8 && zeros(buf, 7) && buf[7] == 'Z');
+	CHECK(fs_read(fs, h, buf, sizeof(buf), 0) == sizeof(buf) && zeros(buf, sizeof(buf)));
+	CHECK(fs_read(fs, h, buf, sizeof(buf), far) == 1 && buf[0] == 'Z');
+	CHECK(fs_write(fs, h, "cd", 2, 3 * CHUNK_SIZE - 1) == 2); /* across chunks 2 and 3 */
+	CHECK(fs_write(fs, h, "ab", 2, 5) == 2);
+	const uint64_t four[] = {0, 2, 3, far / CHUNK_SIZE};
+	CHECK(chunks_are(fs, h, four, 4));
+	CHECK(fs_read(fs, h, buf, 4, 3 * CHUNK_SIZE - 2) == 4 && !memcmp(buf, "\0cd\0", 4));
+	CHECK(fs_read(fs, h, buf, 8, CHUNK_SIZE - 4) == 8 && zeros(buf, 8)); /* chunk 1: a hole */
+	CHECK(fs_commit(fs) == 0);
+	CHECK(set_size(fs, h, cut) == 0); /* below 2^50: the far chunk goes */
+	CHECK(chunks_are(fs, h, four, 3));
+	CHECK(set_size(fs, h, far + 1) == 0);
+	CHECK(fs_read(fs, h, buf, 8, far - 7) == 8 && zeros(buf, 8));
+	CHECK(fs_write(fs, h, "Y", 1, far) == 1);
+	CHECK(set_size(fs, h, 3 * CHUNK_SIZE) == 0); /* ends at chunk 2's end: chunk 3 goes */
+	CHECK(chunks_are(fs, h, four, 2));
+	CHECK(set_size(fs, h, cut) == 0);
+	unmount_fs(fs, true);
+	fs = mount_fs();
+	CHECK(chunks_are(fs, h, four, 2));
+	struct stat s;
+	CHECK(fs_getattr(fs, h, &s) == 0 && (uint64_t)s.st_size == cut && s.st_blocks == (1 + 256) * 8);
+	CHECK(fs_read(fs, h, buf, 4, 3 * CHUNK_SIZE - 2) == 4 && !memcmp(buf, "\0c\0\0", 4));
+	CHECK(fs_read(fs, h, buf, 8, 3) == 8 && !memcmp(buf, "\0\0ab\0\0\0\0", 8));
+	CHECK(fs_read(fs, h, buf, 16, cut - 8) == 8 && zeros(buf, 8));
+	uint64_t files, objects;
+	CHECK(fs_check(fs, stderr, &files, &objects) == 0);
+	CHECK(fs_unlink(fs, ROOT_INO, "h", false) == 0);
+	unmount_fs(fs, true);
+}
+
+/* A page of the first format (a reference per chunk, holes included) loads into the sparse list
+ * and is written back in the new one. */
+static void old_page(void)
+{
+	struct fs *fs = mount_fs();
+	struct buf b = {0};
+	buf_put(&b, "CFPG", 4);
+	buf_u32(&b, 1);
+	buf_u64(&b, 5); /* page 5: inodes 320 to 383 */
+	buf_u32(&b, 1);
+	buf_u64(&b, 320);
+	buf_u32(&b, S_IFREG | 0600);
+	buf_u32(&b, 0);		      /* uid */
+	buf_u32(&b, 0);		      /* gid */
+	buf_u32(&b, 1);		      /* nlink */
+	buf_u64(&b, 4 * CHUNK_SIZE);  /* size */
+	buf_u64(&b, 0);		      /* rdev */
+	for (int k = 0; k < 3; k++) { /* atime, mtime, ctime */
+		buf_u64(&b, 0);
+		buf_u32(&b, 0);
+	}
+	buf_u32(&b, 0); /* no xattr */
+	buf_u32(&b, 4); /* chunks: a hole, chunk 1, two holes */
+	unsigned char name[NAME_BYTES], zero[NAME_BYTES] = {0};
+	memset(name, 0x5a, sizeof(name));
+	const unsigned char *names[] = {zero, name, zero, zero};
+	for (int k = 0; k < 4; k++) {
+		buf_put(&b, names[k], NAME_BYTES);
+		buf_u32(&b, k == 1 ? 7 : 0);
+	}
+	pthread_mutex_lock(&fs->mu);
+	CHECK(page_deserialize(fs, 5, b.data, b.len) == 0);
+	const uint64_t want[] = {1};
+	CHECK(chunks_are(fs, 320, want, 1));
+	struct inode *i = inode_get(fs, 320);
+	CHECK(i && i->ch[0].nblocks == 7 && i->ch[0].state == CH_SEALED);
+	struct buf again = {0};
+	page_serialize(fs, 5, &again);
+	pthread_mutex_unlock(&fs->mu);
+	CHECK(again.len > 8 && again.data[4] == PAGE_VERSION);
+	buf_free(&b);
+	buf_free(&again);
+	unmount_fs(fs, false);
+}
+
 static void namespace(void)
 {
 	struct fs *fs = mount_fs();
@@ -243,6 +358,8 @@ int main(void)
 	data_paths();
 	crash_and_gc();
 	tamper();
+	holes();
+	old_page();
 	namespace();
 	keyring_free(keys);
 	workers_free(pool);
