@@ -78,9 +78,9 @@ static void seed_page(void)
 	static struct page_plain p;
 	struct page_dent dents[2] = {{.ino = 2, .name = "file", .len = 4, .type = DT_REG},
 				     {.ino = 3, .name = "link", .len = 4, .type = DT_LNK}};
-	struct page_chunk ch[3] = {{.name = {.b = {9}}, .nblocks = 256},
-				   {{{0}}, 0},
-				   {.name = {.b = {8}}, .nblocks = 1}};
+	/* chunks 0 and 2 hold data, chunk 1 is a hole (two runs) */
+	struct page_chunk ch[2] = {{.index = 0, .name = {.b = {9}}, .nblocks = 256},
+				   {.index = 2, .name = {.b = {8}}, .nblocks = 1}};
 	struct page_xattr xa = {.name = "user.k",
 				.name_len = 6,
 				.val = (const unsigned char *)"v",
@@ -103,7 +103,7 @@ static void seed_page(void)
 					.xa = &xa,
 					.nxa = 1,
 					.ch = ch,
-					.nch = 3};
+					.nch = 2};
 	p.rec[2] = (struct page_record){.ino = 3,
 					.mode = S_IFLNK | 0777,
 					.nlink = 1,
