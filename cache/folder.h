@@ -11,7 +11,7 @@ struct store {
 	int objfd; /* its objects/ folder; -1 for store_open_existing without one */
 	int lockfd;
 	/* Brings a missing object into objects/ from the remote (set by the sync); NULL: none. */
-	int (*fetch)(void *arg, const struct oname *n);
+	store_fetch_fn fetch;
 	void *fetch_arg;
 	pthread_mutex_t freed_mu; /* guards freed.log between commits and the sync */
 };

@@ -85,7 +85,7 @@ void store_close(struct store *s)
 	free(s);
 }
 
-void store_set_fetch(struct store *s, int (*fetch)(void *arg, const struct oname *n), void *arg)
+void store_set_fetch(struct store *s, store_fetch_fn fetch, void *arg)
 {
 	s->fetch = fetch;
 	s->fetch_arg = arg;
@@ -99,7 +99,7 @@ int store_obj_open(struct store *s, const struct oname *n, int flags)
 	return fd < 0 ? -errno : fd;
 }
 
-int store_obj_ensure(struct store *s, const struct oname *n)
+int store_obj_ensure(struct store *s, const struct oname *n, const struct obj_want *w)
 {
 	char hex[2 * NAME_BYTES + 1];
 	oname_hex(n, hex);
@@ -108,7 +108,22 @@ int store_obj_ensure(struct store *s, const struct oname *n)
 		return 0;
 	if (errno != ENOENT)
 		return -errno;
-	return s->fetch ? s->fetch(s->fetch_arg, n) : -ENOENT;
+	return s->fetch ? s->fetch(s->fetch_arg, n, w, false) : -ENOENT;
+}
+
+int store_obj_refetch(struct store *s, const struct oname *n, const struct obj_want *w)
+{
+	return s->fetch ? s->fetch(s->fetch_arg, n, w, true) : -ENOENT;
+}
+
+int store_obj_quarantine(struct store *s, const struct oname *n)
+{
+	char hex[2 * NAME_BYTES + 1], bad[2 * NAME_BYTES + 8];
+	oname_hex(n, hex);
+	snprintf(bad, sizeof(bad), "%s.bad", hex);
+	if (renameat(s->objfd, hex, s->objfd, bad) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	return fsync(s->objfd) < 0 ? -errno : 0;
 }
 
 int store_obj_read(struct store *s, const struct oname *n, struct buf *out)

@@ -28,9 +28,21 @@ int store_open_existing(struct store **out, const char *path);
 int store_check_owner(const struct store *s);
 /* Closes the folder (and the mount lock, when held) and frees s; NULL is fine. */
 void store_close(struct store *s);
-/* The hook that brings a missing object into the cache from the remote (set by the sync);
- * NULL: none. Only store_obj_ensure calls it. */
-void store_set_fetch(struct store *s, int (*fetch)(void *arg, const struct oname *n), void *arg);
+/* What the caller knows an object must be, so that the fetch hook can authenticate the bytes
+ * before it installs them: a chunk of exactly nblocks sealed blocks, or an inode page. */
+enum obj_kind { OBJ_CHUNK, OBJ_PAGE };
+struct obj_want {
+	enum obj_kind kind;
+	uint32_t nblocks; /* OBJ_CHUNK */
+};
+/* The hook that brings an object into the cache from the remote (set by the sync); NULL: none.
+ * It installs only bytes that open as w says (else -EBADMSG). replace: the cached copy failed
+ * to open; the hook moves it aside (store_obj_quarantine) and fetches the vault's, or refuses
+ * (-EBADMSG) when the cache's copy may be the only one. Only store_obj_ensure and
+ * store_obj_refetch call it. */
+typedef int (*store_fetch_fn)(void *arg, const struct oname *n, const struct obj_want *w,
+			      bool replace);
+void store_set_fetch(struct store *s, store_fetch_fn fetch, void *arg);
 
 /* Opens / reads an object file of the cache; never fetches: -ENOENT when it is not there. */
 int store_obj_open(struct store *s, const struct oname *n, int flags);
@@ -38,7 +50,12 @@ int store_obj_read(struct store *s, const struct oname *n, struct buf *out);
 /* Makes sure the object is in the cache, fetching it from the remote when it is missing (may
  * wait on the network for minutes: never call it with a filesystem lock held). 0 when it is
  * there; -ENOENT when neither the cache nor the remote has it. */
-int store_obj_ensure(struct store *s, const struct oname *n);
+int store_obj_ensure(struct store *s, const struct oname *n, const struct obj_want *w);
+/* The cached copy of n failed to open: has the hook replace it with the vault's (same waits as
+ * store_obj_ensure). -EBADMSG when it cannot; -ENOENT without a hook. */
+int store_obj_refetch(struct store *s, const struct oname *n, const struct obj_want *w);
+/* Moves the cache's copy of n aside (objects/<hex>.bad, which nothing reads), for the hook. */
+int store_obj_quarantine(struct store *s, const struct oname *n);
 /* Whether the cache holds the object (no fetch). */
 bool store_obj_cached(struct store *s, const struct oname *n);
 /* Puts a fetched object in place atomically (temporary name, fsync, rename). */

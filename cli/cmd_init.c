@@ -38,7 +38,7 @@ int cmd_init(int argc, char **argv)
 	}
 	struct buf text = {0};
 	char tag[TAG_MAX];
-	int err = r->ops->get(r, remote_key_config(), &text, tag);
+	int err = r->ops->get(r, remote_key_config(), REMOTE_CONFIG_MAX, &text, tag);
 	if (err != -ENOENT) {
 		if (err == 0)
 			fprintf(stderr, "coffer: '%s' already holds a vault; not overwriting it\n",

@@ -286,7 +286,7 @@ static int config_from_cache(const struct opts *o, const char *url, struct buf *
 
 int vault_read(const struct opts *o, struct remote *r, struct buf *text, struct vault *v)
 {
-	int err = r->ops->get(r, remote_key_config(), text, NULL);
+	int err = r->ops->get(r, remote_key_config(), REMOTE_CONFIG_MAX, text, NULL);
 	if (unreachable(err) && o && config_from_cache(o, r->url, text) == 0) {
 		fprintf(stderr, "coffer: %s: %s; using the config kept in the cache\n", r->url,
 			remote_strerror(err));

@@ -116,7 +116,17 @@ static int load_block(struct fs *fs, int fd, const struct oname *n, uint32_t k,
 
 static int integrity_error(struct fs *fs, struct inode *i, const struct chunk *c, int err)
 {
+	if (err == -EBADMSG)
+		chunk_note_damaged(fs, &c->name);
 	return chunk_integrity_error(fs, i->ino, &c->name, err);
+}
+
+void chunk_note_damaged(struct fs *fs, const struct oname *n)
+{
+	pthread_mutex_lock(&fs->mu);
+	if (fs->damaged.n < DAMAGED_MAX)
+		namelist_add(&fs->damaged, n);
+	pthread_mutex_unlock(&fs->mu);
 }
 
 int chunk_integrity_error(struct fs *fs, uint64_t ino, const struct oname *n, int err)
@@ -601,7 +611,8 @@ int chunk_truncate(struct fs *fs, struct inode *i, uint64_t size)
 
 int chunk_verify(struct fs *fs, const struct chunk *c)
 {
-	int err = store_obj_ensure(fs->st, &c->name);
+	struct obj_want w = {.kind = OBJ_CHUNK, .nblocks = c->nblocks};
+	int err = store_obj_ensure(fs->st, &c->name, &w);
 	if (err)
 		return err;
 	unsigned char *plain = malloc(DATA_BLOCK);
@@ -620,12 +631,12 @@ int chunk_verify(struct fs *fs, const struct chunk *c)
 	return err;
 }
 
-int chunk_needs(struct inode *i, enum chunk_op op, uint64_t off, size_t size, struct namelist *out)
+int chunk_needs(struct inode *i, enum chunk_op op, uint64_t off, size_t size, struct needlist *out)
 {
 	if (op == CHUNK_TRUNCATE) {
 		struct chunk *c = truncate_tail(i, off);
 		bool needed = c && c->state == CH_SEALED && tail_cut(c, off);
-		return needed ? namelist_add(out, &c->name) : 0;
+		return needed ? needlist_add(out, &c->name, c->nblocks) : 0;
 	}
 	if (op == CHUNK_READ)
 		size = read_length(i, size, off);
@@ -638,7 +649,7 @@ int chunk_needs(struct inode *i, enum chunk_op op, uint64_t off, size_t size, st
 		bool read = op == CHUNK_READ && c && c->state == CH_SEALED &&
 			    in / DATA_BLOCK < c->nblocks;
 		if (read || (op == CHUNK_WRITE && c && cow_reads(c, in, n)))
-			err = namelist_add(out, &c->name);
+			err = needlist_add(out, &c->name, c->nblocks);
 		done += n;
 	}
 	return err;

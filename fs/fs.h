@@ -72,6 +72,16 @@ struct namelist {
 	size_t n, cap;
 };
 
+/* The sealed objects a request opens, each with what it must be (for the fetch hook). */
+struct needlist {
+	struct oname *v;
+	uint32_t *nblocks;
+	size_t n, cap;
+};
+
+/* The most damaged cached objects remembered between a request and its retry. */
+#define DAMAGED_MAX 64
+
 struct workers;
 struct committer;
 
@@ -96,11 +106,14 @@ struct fs {
 	void *on_commit_arg;
 	struct namelist pending_free; /* sealed objects replaced since the last capture */
 	struct namelist unsynced;     /* sealed chunks whose commit failed: fsync them next time */
+	struct namelist damaged; /* cached objects that failed to open, for a request to heal */
 };
 
 /* lib-like helpers local to fs */
 int namelist_add(struct namelist *l, const struct oname *n);
 void namelist_free(struct namelist *l);
+int needlist_add(struct needlist *l, const struct oname *n, uint32_t nblocks);
+void needlist_free(struct needlist *l);
 
 /* dir.c */
 struct dir *dir_new(void);
@@ -148,11 +161,14 @@ int chunk_truncate(struct fs *fs, struct inode *i, uint64_t size);
 enum chunk_op { CHUNK_READ, CHUNK_WRITE, CHUNK_TRUNCATE };
 /* Adds to out the sealed objects that op on [off, off + size) opens (CHUNK_TRUNCATE: to the
  * size off); called with mu held, so that the caller can fetch them with no lock held. */
-int chunk_needs(struct inode *i, enum chunk_op op, uint64_t off, size_t size, struct namelist *out);
+int chunk_needs(struct inode *i, enum chunk_op op, uint64_t off, size_t size, struct needlist *out);
 /* Logs an integrity error naming ino's path and the object when err says it is missing
  * (-ENOENT) or damaged (-EBADMSG), and returns -EIO then; other errors are returned as they are.
  * Takes mu. */
 int chunk_integrity_error(struct fs *fs, uint64_t ino, const struct oname *n, int err);
+/* A cached copy of n failed to open under the locks: remembered (fs->damaged, at most
+ * DAMAGED_MAX) for the request to have it replaced by the vault's and retry once. Takes mu. */
+void chunk_note_damaged(struct fs *fs, const struct oname *n);
 /* Opens every block of a sealed chunk, fetching it first when it is missing (fsck). */
 int chunk_verify(struct fs *fs, const struct chunk *c);
 

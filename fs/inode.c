@@ -30,6 +30,31 @@ void namelist_free(struct namelist *l)
 	*l = (struct namelist){0};
 }
 
+int needlist_add(struct needlist *l, const struct oname *n, uint32_t nblocks)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 16;
+		struct oname *v = realloc(l->v, cap * sizeof(*v));
+		if (v)
+			l->v = v;
+		uint32_t *b = v ? realloc(l->nblocks, cap * sizeof(*b)) : NULL;
+		if (!b)
+			return -ENOMEM;
+		l->nblocks = b;
+		l->cap = cap;
+	}
+	l->v[l->n] = *n;
+	l->nblocks[l->n++] = nblocks;
+	return 0;
+}
+
+void needlist_free(struct needlist *l)
+{
+	free(l->v);
+	free(l->nblocks);
+	*l = (struct needlist){0};
+}
+
 struct inode *inode_new(uint64_t ino, uint32_t mode)
 {
 	struct inode *i = calloc(1, sizeof(*i));

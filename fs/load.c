@@ -16,16 +16,30 @@
 #include "lib/log.h"
 #include "lib/buf.h"
 
+/* Reads and opens the cached page object n into plain. */
+static int open_page(struct fs *fs, const struct oname *n, struct buf *plain)
+{
+	struct buf obj = {0};
+	uint8_t aad[PAGE_AAD_BYTES];
+	page_aad(n, aad);
+	int err = store_obj_read(fs->st, n, &obj);
+	if (!err)
+		err = meta_open(fs->keys->meta, aad, sizeof(aad), obj.data, obj.len, plain);
+	buf_free(&obj);
+	return err;
+}
+
 static int load_page(struct fs *fs, size_t p)
 {
-	struct buf obj = {0}, plain = {0};
-	uint8_t aad[PAGE_AAD_BYTES];
-	page_aad(&fs->pages[p].name, aad);
-	int err = store_obj_ensure(fs->st, &fs->pages[p].name);
+	struct buf plain = {0};
+	const struct obj_want w = {.kind = OBJ_PAGE};
+	int err = store_obj_ensure(fs->st, &fs->pages[p].name, &w);
 	if (!err)
-		err = store_obj_read(fs->st, &fs->pages[p].name, &obj);
-	if (!err)
-		err = meta_open(fs->keys->meta, aad, sizeof(aad), obj.data, obj.len, &plain);
+		err = open_page(fs, &fs->pages[p].name, &plain);
+	if (err == -EBADMSG && !store_obj_refetch(fs->st, &fs->pages[p].name, &w)) {
+		buf_free(&plain); /* the cache's copy was damaged: the vault's replaced it */
+		err = open_page(fs, &fs->pages[p].name, &plain);
+	}
 	if (!err)
 		err = page_deserialize(fs, p, plain.data, plain.len);
 	if (err) {
@@ -37,7 +51,6 @@ static int load_page(struct fs *fs, size_t p)
 			err == -ENOENT ? "missing" : "damaged");
 		fs->pages[p].bad = true;
 	}
-	buf_free(&obj);
 	buf_free(&plain);
 	return err;
 }

@@ -53,6 +53,7 @@ void fs_close(struct fs *fs)
 	free(fs->pages);
 	namelist_free(&fs->pending_free);
 	namelist_free(&fs->unsynced);
+	namelist_free(&fs->damaged);
 	pthread_rwlock_destroy(&fs->freeze);
 	pthread_mutex_destroy(&fs->mu);
 	pthread_mutex_destroy(&fs->commit_mu);

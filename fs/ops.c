@@ -160,23 +160,48 @@ static struct inode *get_file(struct fs *fs, uint64_t ino)
 	return i;
 }
 
-/* Fetches, with no lock held, the sealed objects rq will open (listed under mu, briefly). An
- * object that neither the cache nor the vault has is logged as ino's integrity error. Returns
- * the error rq fails with (no such file), or 0; *fetch_err gets the first fetch failure. */
-static int fetch_for(struct fs *fs, uint64_t ino, const struct data_req *rq, int *fetch_err)
+static bool listed(const struct namelist *l, const struct oname *n)
 {
-	struct namelist need = {0};
+	for (size_t k = 0; l && k < l->n; k++)
+		if (memcmp(l->v[k].b, n->b, NAME_BYTES) == 0)
+			return true;
+	return false;
+}
+
+/* Fetches, with no lock held, the sealed objects rq will open (listed under mu, briefly), each
+ * authenticated as a chunk of the size its inode says; those in heal (cached copies that failed
+ * to open) are replaced by the vault's. An object that neither the cache nor the vault has, or
+ * whose fetched bytes fail, is logged as ino's integrity error. Returns the error rq fails with
+ * (no such file), or 0; *fetch_err gets the first fetch failure. */
+static int fetch_for(struct fs *fs, uint64_t ino, const struct data_req *rq,
+		     const struct namelist *heal, int *fetch_err)
+{
+	struct needlist need = {0};
 	pthread_mutex_lock(&fs->mu);
 	struct inode *i = inode_get(fs, ino);
 	int err = !i		      ? -EIO
 		  : !S_ISREG(i->mode) ? -EISDIR
 				      : chunk_needs(i, rq->op, rq->off, rq->size, &need);
 	pthread_mutex_unlock(&fs->mu);
-	for (size_t k = 0; !err && !*fetch_err && k < need.n; k++)
-		*fetch_err = chunk_integrity_error(fs, ino, &need.v[k],
-						   store_obj_ensure(fs->st, &need.v[k]));
-	namelist_free(&need);
+	for (size_t k = 0; !err && !*fetch_err && k < need.n; k++) {
+		struct obj_want w = {.kind = OBJ_CHUNK, .nblocks = need.nblocks[k]};
+		int e = listed(heal, &need.v[k]) ? store_obj_refetch(fs->st, &need.v[k], &w)
+						 : store_obj_ensure(fs->st, &need.v[k], &w);
+		*fetch_err = chunk_integrity_error(fs, ino, &need.v[k], e);
+	}
+	needlist_free(&need);
 	return err;
+}
+
+/* Moves the names of the cached objects found damaged into out; whether there were any. */
+static bool take_damaged(struct fs *fs, struct namelist *out)
+{
+	pthread_mutex_lock(&fs->mu);
+	namelist_free(out);
+	*out = fs->damaged;
+	fs->damaged = (struct namelist){0};
+	pthread_mutex_unlock(&fs->mu);
+	return out->n > 0;
 }
 
 /* Runs rq under freeze (shared) and the inode's io lock (shared for reads); nothing is fetched
@@ -207,14 +232,19 @@ static ssize_t run_locked(struct fs *fs, uint64_t ino, const struct data_req *rq
 
 /* Runs a data request whose sealed objects may have to come from the vault: fetch with no lock
  * held, then run under the locks; an object that left the cache in between is fetched again,
- * FETCH_TRIES rounds at most. A write that stopped short there goes on from where it stopped. */
+ * FETCH_TRIES rounds at most. A write that stopped short there goes on from where it stopped.
+ * A cached copy that failed to open is replaced by the vault's once, so a repaired vault heals
+ * the cache without a remount. */
 static ssize_t data_request(struct fs *fs, uint64_t ino, struct data_req rq)
 {
 	size_t done = 0;
 	ssize_t r = -EAGAIN;
+	struct namelist heal = {0};
+	bool healing = false, healed = false;
 	for (int t = 0; r == -EAGAIN && t < FETCH_TRIES; t++) {
 		int fetch_err = 0;
-		r = fetch_for(fs, ino, &rq, &fetch_err);
+		r = fetch_for(fs, ino, &rq, healing ? &heal : NULL, &fetch_err);
+		healing = false;
 		if (!r)
 			r = run_locked(fs, ino, &rq);
 		if (rq.op == CHUNK_WRITE && r > 0 && (size_t)r < rq.size) {
@@ -224,9 +254,13 @@ static ssize_t data_request(struct fs *fs, uint64_t ino, struct data_req rq)
 			rq.size -= (size_t)r;
 			r = -EAGAIN;
 		}
+		if (r == -EIO && !healed && take_damaged(fs, &heal))
+			healed = healing = true,
+			r = -EAGAIN; /* once: the vault's copy may be good */
 		if (r == -EAGAIN && fetch_err)
 			r = fetch_err; /* what the fetch said: logged already */
 	}
+	namelist_free(&heal);
 	if (r == -EAGAIN) {
 		log_msg(LOG_ERR,
 			"inode %llu: its objects left the cache %d times before they could "

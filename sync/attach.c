@@ -14,7 +14,7 @@
 
 int attach_read_root(struct sync *s, struct buf *b, struct root_info *ri, char tag[TAG_MAX])
 {
-	int err = s->r->ops->get(s->r, remote_key_root(), b, tag);
+	int err = s->r->ops->get(s->r, remote_key_root(), REMOTE_ROOT_MAX, b, tag);
 	if (!err && root_peek(s->keys, s->vid, b->data, b->len, ri)) {
 		fprintf(stderr,
 			"coffer: the root on %s failed authentication: it was altered or belongs to "
@@ -129,7 +129,7 @@ static int attach_snapshot(struct sync *s)
 	struct buf R = {0};
 	struct root_info ri;
 	remote_key_retained_root(key, s->o.snapshot);
-	int err = s->r->ops->get(s->r, key, &R, NULL);
+	int err = s->r->ops->get(s->r, key, REMOTE_ROOT_MAX, &R, NULL);
 	if (err == -ENOENT)
 		fprintf(stderr,
 			"coffer: %s retains no generation %" PRIu64 " (see coffer snapshots)\n",
@@ -199,7 +199,13 @@ int sync_attach(struct sync **out, struct remote *r, struct store *st, const str
 		err = attach(s);
 	if (!err)
 		err = state_save(st, &s->state);
+	if (!err) /* before the filesystem loads: its fetches add to the set */
+		err = !(s->q.pending = htab_new()) || !(s->v.objects = htab_new())
+			      ? -ENOMEM
+			      : sync_known_load(s);
 	if (err) {
+		nameset_free(s->q.pending);
+		nameset_free(s->v.objects);
 		pthread_mutex_destroy(&s->mu);
 		pthread_cond_destroy(&s->cv);
 		free(s);

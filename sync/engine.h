@@ -21,8 +21,8 @@ struct upload_queue {
 
 /* The vault as this device last saw it. */
 struct vault_view {
-	struct htab *objects; /* name set: objects known to be in the vault */
-	bool listed;	      /* objects holds the vault's full listing */
+	struct htab *objects; /* name set: objects this device uploaded or verified (known.c) */
+	bool listed;	      /* the vault's listing (for messages only) worked */
 	bool has_root, has_lease;
 	bool conflict; /* someone else replaced the root or took the lease: uploads stop */
 	uint64_t gen;  /* generation of the vault's root */
@@ -90,8 +90,14 @@ void mirror_evict(struct sync *s, bool force);
 /* follow.c: the read-only mount's thread body: adopts newer roots the writer publishes. */
 void *follow_main(void *arg);
 
-/* fetch.c: the store's fetch hook: brings a missing object into the cache from the vault. */
-int fetch_object(void *arg, const struct oname *n);
+/* fetch.c: the store's fetch hook: brings an object into the cache from the vault, verified. */
+int fetch_object(void *arg, const struct oname *n, const struct obj_want *w, bool replace);
+
+/* known.c: v.objects and its journal. load: at start, before any thread; add (once the vault
+ * holds the bytes) and del (before the vault's copy is deleted) take mu. */
+int sync_known_load(struct sync *s);
+int sync_known_add(struct sync *s, const struct oname *n);
+int sync_known_del(struct sync *s, const struct oname *n);
 
 /* Waits on the sync's condition for up to secs seconds; called with mu held. */
 static inline void sync_wait(struct sync *s, int secs)

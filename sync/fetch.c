@@ -1,26 +1,104 @@
-/* fetch: the object store's fetch hook: brings an object missing from the cache in from the
- * vault. Called by the filesystem without any of its locks held, from any thread.
- * Must never install bytes the vault did not send for that name. */
+/* fetch: the object store's fetch hook: brings an object into the cache from the vault, asking
+ * for no more bytes than the object can hold (a chunk's exact size, a page's cap) and opening
+ * them with the right key and AAD before they are installed; a cached copy that failed to open
+ * is moved aside and replaced, when the vault holds a copy this device knows of. Called by the
+ * filesystem without any of its locks held, from any thread.
+ * Must never install bytes that do not open as what the filesystem asked for, and never move
+ * aside the only copy of an object (one that waits for upload). */
 #include "sync/engine.h"
 #include "sync/remote/keys.h"
+#include "format/block.h"
+#include "format/meta.h"
+#include "format/page.h"
 #include <errno.h>
 #include <stdio.h>
+#include <syslog.h>
+#include "lib/log.h"
 
-int fetch_object(void *arg, const struct oname *n)
+/* 0 when every block of a chunk object of w->nblocks blocks opens. */
+static int verify_chunk(const struct keyring *k, const struct oname *n, const struct obj_want *w,
+			const struct buf *b)
 {
-	struct sync *s = arg;
+	unsigned char plain[DATA_BLOCK];
+	int err = b->len == (size_t)w->nblocks * SEALED_BLOCK ? 0 : -EBADMSG;
+	for (uint32_t i = 0; !err && i < w->nblocks; i++)
+		err = block_open(k->data, n, i, b->data + (size_t)i * SEALED_BLOCK, plain);
+	wipe(plain, sizeof(plain));
+	return err;
+}
+
+static int verify_page(const struct keyring *k, const struct oname *n, const struct buf *b)
+{
+	uint8_t aad[PAGE_AAD_BYTES];
+	struct buf plain = {0};
+	page_aad(n, aad);
+	int err = meta_open(k->meta, aad, sizeof(aad), b->data, b->len, &plain);
+	if (plain.data)
+		wipe(plain.data, plain.len);
+	buf_free(&plain);
+	return err;
+}
+
+/* The most bytes the vault may send for what w says. */
+static size_t want_max(const struct obj_want *w)
+{
+	return w->kind == OBJ_CHUNK ? (size_t)w->nblocks * SEALED_BLOCK : REMOTE_PAGE_MAX;
+}
+
+static int fetch_verified(struct sync *s, const struct oname *n, const struct obj_want *w)
+{
 	char key[REMOTE_KEY_MAX];
 	remote_key_object(key, n);
 	struct buf b = {0};
-	int err = s->r->ops->get(s->r, key, &b, NULL);
+	int err = s->r->ops->get(s->r, key, want_max(w), &b, NULL);
+	if (err == -EFBIG)
+		err = -EBADMSG; /* longer than the object can be */
+	if (!err)
+		err = w->kind == OBJ_CHUNK ? verify_chunk(s->keys, n, w, &b)
+					   : verify_page(s->keys, n, &b);
 	if (!err)
 		err = store_obj_install(s->st, n, b.data, b.len);
 	buf_free(&b);
-	if (err && err != -ENOENT) {
+	if (!err)
+		err = sync_known_add(s, n);
+	return err;
+}
+
+/* Whether the cache's copy of n may be moved aside: the vault holds one this device uploaded or
+ * verified, and no root waits to upload the cache's. */
+static bool replaceable(struct sync *s, const struct oname *n)
+{
+	pthread_mutex_lock(&s->mu);
+	bool ok = nameset_has(s->v.objects, n) && !nameset_has(s->q.pending, n);
+	pthread_mutex_unlock(&s->mu);
+	return ok;
+}
+
+int fetch_object(void *arg, const struct oname *n, const struct obj_want *w, bool replace)
+{
+	struct sync *s = arg;
+	char hex[2 * NAME_BYTES + 1];
+	oname_hex(n, hex);
+	if (replace && !replaceable(s, n))
+		return -EBADMSG; /* perhaps the only copy: kept as it is */
+	int err = replace ? store_obj_quarantine(s->st, n) : 0;
+	if (!err)
+		err = fetch_verified(s, n, w);
+	if (err == -EBADMSG)
+		log_msg(LOG_ERR,
+			"object %s from the vault is damaged (authentication failed, or the wrong "
+			"size): not installed",
+			hex);
+	if (err == -EBADMSG || err == -ENOENT)
+		return err;
+	if (err) {
 		pthread_mutex_lock(&s->mu);
 		sync_error(s, err, "fetching an object");
 		pthread_mutex_unlock(&s->mu);
 		return -EIO;
 	}
-	return err;
+	if (replace)
+		log_msg(LOG_NOTICE,
+			"object %s: the cache's damaged copy was replaced by the vault's", hex);
+	return 0;
 }

@@ -32,7 +32,7 @@ static int follow_round(struct sync *s)
 	struct buf R = {0};
 	struct root_info ri;
 	char tag[TAG_MAX];
-	int err = s->r->ops->get(s->r, remote_key_root(), &R, tag);
+	int err = s->r->ops->get(s->r, remote_key_root(), REMOTE_ROOT_MAX, &R, tag);
 	if (!err && strcmp(tag, s->v.root_tag) != 0 &&
 	    root_peek(s->keys, s->vid, R.data, R.len, &ri) == 0) {
 		if (ri.gen < s->state.seen)

@@ -2,7 +2,7 @@
  * (several transfers at once), publish the root once all of it is there, delete from the vault
  * what no retained root names, and evict uploaded objects beyond the cache cap.
  * Must never publish a root while any object it names is missing from the vault, and never
- * evict an object the vault does not hold. */
+ * evict an object that this device has not uploaded or verified there. */
 #include "sync/engine.h"
 #include "sync/remote/keys.h"
 #include <errno.h>
@@ -15,6 +15,7 @@
 #include "lib/log.h"
 #include "cache/evict.h"
 #include "cache/freed.h"
+#include "cache/known.h"
 
 #define BATCH 1024
 
@@ -41,10 +42,11 @@ static int upload_one(struct sync *s, const struct oname *n)
 	int err = store_obj_read(s->st, n, &data);
 	if (!err)
 		err = s->r->ops->put(s->r, key, data.data, data.len);
+	if (!err)
+		err = sync_known_add(s, n);
 	pthread_mutex_lock(&s->mu);
 	if (!err) {
 		nameset_del(s->q.pending, n);
-		nameset_add(s->v.objects, n);
 		s->stats.bytes_sent += data.len;
 		s->stats.objects_sent++;
 	} else if (err == -ENOENT && !nameset_has(s->q.pending, n)) {
@@ -117,10 +119,10 @@ static int delete_object(const struct oname *n, void *arg)
 	struct sync *s = arg;
 	char key[REMOTE_KEY_MAX];
 	remote_key_object(key, n);
-	int err = s->r->ops->del(s->r, key);
-	pthread_mutex_lock(&s->mu);
-	nameset_del(s->v.objects, n);
-	pthread_mutex_unlock(&s->mu);
+	int err =
+		sync_known_del(s, n); /* first: a crash may only forget an object, never add one */
+	if (!err)
+		err = s->r->ops->del(s->r, key);
 	return err == -ENOENT ? 0 : err;
 }
 
@@ -245,7 +247,8 @@ static int renew_lease(struct sync *s)
 	return err;
 }
 
-/* The eviction predicate: only objects in the vault that no root waits to upload may go. */
+/* The eviction predicate: only objects this device uploaded or verified in the vault (durably
+ * known, never because a listing says so) that no root waits to upload may go. */
 static bool uploaded(const struct oname *n, void *arg)
 {
 	struct sync *s = arg;
@@ -261,6 +264,8 @@ void mirror_evict(struct sync *s, bool force)
 		return;
 	s->last_evict = time(NULL);
 	uint64_t bytes;
+	if (s->o.cache_size && cache_known_sync(s->st)) /* evict only on what is durably known */
+		return;
 	cache_evict(s->st, s->o.cache_size, uploaded, s, &bytes);
 	pthread_mutex_lock(&s->mu);
 	s->stats.cache_bytes = bytes;

@@ -20,7 +20,7 @@ int sync_list_snapshots(struct remote *r, const struct keyring *keys, const uint
 		struct buf b = {0};
 		v[k].gen = gens[k];
 		remote_key_retained_root(key, gens[k]);
-		err = r->ops->get(r, key, &b, NULL);
+		err = r->ops->get(r, key, REMOTE_ROOT_MAX, &b, NULL);
 		if (!err && (root_peek(keys, vault_id, b.data, b.len, &v[k].info) ||
 			     v[k].info.gen != gens[k]))
 			err = -EBADMSG;

@@ -36,7 +36,7 @@ int lease_get(struct remote *r, const struct keyring *k, const uint8_t vid[VAULT
 	      struct lease *l, char tag[TAG_MAX])
 {
 	struct buf b = {0};
-	int err = r->ops->get(r, remote_key_lease(), &b, tag);
+	int err = r->ops->get(r, remote_key_lease(), REMOTE_LEASE_MAX, &b, tag);
 	if (!err)
 		err = lease_open(k->meta, vid, b.data, b.len, l);
 	buf_free(&b);

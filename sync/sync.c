@@ -11,6 +11,7 @@
 #include <syslog.h>
 #include "lib/log.h"
 #include "cache/files.h"
+#include "cache/known.h"
 #include "cache/nowait.h"
 
 /* The remote's retry hook: a request failed and will be tried again. */
@@ -41,18 +42,25 @@ static int add_listed(const char *key, void *arg)
 	return oname_parse(&n, key) == 0 ? nameset_add(arg, &n) : 0;
 }
 
-/* An object the root needs is waiting for upload when the vault lacks it and the cache has it.
- * One the cache lacks came from the vault (objects are evicted only once uploaded). */
+struct start {
+	struct sync *s;
+	struct htab *listed; /* the vault's listing: for the message below only, never trusted */
+};
+
+/* An object the root needs is waiting for upload when this device does not know it to be in the
+ * vault (whatever a listing says) and the cache has it. One the cache lacks came from the vault
+ * (objects are evicted only once known there). */
 static int add_missing(const struct oname *n, void *arg)
 {
-	struct sync *s = arg;
+	struct start *st = arg;
+	struct sync *s = st->s;
 	char hex[2 * NAME_BYTES + 1];
 	oname_hex(n, hex);
 	if (nameset_has(s->v.objects, n))
 		return 0;
 	if (store_obj_cached(s->st, n))
 		return nameset_add(s->q.pending, n);
-	if (s->v.listed)
+	if (s->v.listed && !nameset_has(st->listed, n))
 		log_msg(LOG_ERR,
 			"object %s is neither in the cache nor on the vault: the files that "
 			"use it read as EIO",
@@ -98,22 +106,22 @@ int sync_start(struct sync *s, struct fs *fs)
 	s->fs = fs;
 	s->r->on_retry = on_retry;
 	s->r->retry_arg = s;
-	s->q.pending = htab_new();
-	s->v.objects = htab_new();
-	if (!s->q.pending || !s->v.objects)
-		return -ENOMEM;
 	if (s->o.readonly && s->o.snapshot)
 		return first_status(s, 0);
 	if (s->o.readonly) {
 		s->q.newest_gen = s->v.gen;
 		return start_thread(s, follow_main);
 	}
-	int err = s->r->ops->list(s->r, remote_prefix_objects(), add_listed, s->v.objects);
+	struct start st = {.s = s, .listed = htab_new()};
+	if (!st.listed)
+		return -ENOMEM;
+	int err = s->r->ops->list(s->r, remote_prefix_objects(), add_listed, st.listed);
 	s->v.listed = err == 0;
-	if (err) /* offline: assume nothing is there; uploads are idempotent */
+	if (err)
 		sync_error(s, err, "listing the remote");
 	load_newest(s);
-	err = fs_each_object(fs, add_missing, s);
+	err = fs_each_object(fs, add_missing, &st);
+	nameset_free(st.listed);
 	fs_set_commit_hook(fs, on_commit, s);
 	s->last_progress = time(NULL);
 	return err ? first_status(s, err) : start_thread(s, sync_main);
@@ -224,6 +232,7 @@ void sync_stop(struct sync *s)
 	s->r->on_retry = NULL;
 	if (s->running && !s->o.readonly)
 		mirror_evict(s, true); /* the cap holds between mounts too */
+	cache_known_sync(s->st);
 	if (s->v.has_lease && lease_still_ours(s) && s->r->ops->del(s->r, remote_key_lease()) == 0)
 		s->v.has_lease = false;
 	if (s->running)

@@ -61,13 +61,14 @@ static int file_put(struct remote *r, const char *key, const void *data, size_t 
 	return err;
 }
 
-static int file_get(struct remote *r, const char *key, struct buf *out, char tag[TAG_MAX])
+static int file_get(struct remote *r, const char *key, size_t max, struct buf *out,
+		    char tag[TAG_MAX])
 {
 	const char *leaf;
 	int d = open_parent(r, key, false, &leaf);
 	if (d < 0)
 		return d;
-	int err = file_read_at(d, leaf, out, (size_t)1 << 30);
+	int err = file_read_at(d, leaf, out, max);
 	close(d);
 	if (!err && tag)
 		hash_hex(out->data, out->len, tag);
@@ -121,7 +122,7 @@ static int file_put_if(struct remote *r, const char *key, const void *data, size
 	flock(lfd, LOCK_EX);
 	struct buf cur = {0};
 	char tag[TAG_MAX];
-	int err = file_get(r, key, &cur, tag);
+	int err = file_get(r, key, REMOTE_PUT_IF_MAX, &cur, tag);
 	if (err == -ENOENT)
 		err = expect ? -ESTALE : 0;
 	else if (!err && (!expect || strcmp(expect, tag) != 0))

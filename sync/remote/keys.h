@@ -7,9 +7,17 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "format/format.h"
 #include "sync/remote/remote.h"
 
 #define REMOTE_KEY_MAX 64
+
+/* The most bytes a get of each key may return (documented in coffer(1)); an object
+ * of file data is asked for with its exact size, which its inode page gives. */
+#define REMOTE_CONFIG_MAX ((size_t)CONFIG_MAX_BYTES)
+#define REMOTE_LEASE_MAX  ((size_t)4096)
+#define REMOTE_ROOT_MAX	  ((size_t)64 << 20)
+#define REMOTE_PAGE_MAX	  ((size_t)256 << 20)
 
 struct oname;
 

@@ -12,13 +12,18 @@
 #include "lib/buf.h"
 
 #define TAG_MAX 80
+/* What a backend's own get of a put_if key (root, lease) may return, to compare versions. */
+#define REMOTE_PUT_IF_MAX ((size_t)64 << 20)
 
 struct remote;
 
 struct remote_ops {
 	int (*put)(struct remote *r, const char *key, const void *data, size_t len);
-	/* Whole object; tag (may be NULL) receives a version tag for put_if. */
-	int (*get)(struct remote *r, const char *key, struct buf *out, char tag[TAG_MAX]);
+	/* Whole object of at most max bytes (the exact size when the caller knows it, else a cap
+	 * of keys.h); an answer longer than max is -EFBIG, and no more of it is kept than max.
+	 * tag (may be NULL) receives a version tag for put_if. */
+	int (*get)(struct remote *r, const char *key, size_t max, struct buf *out,
+		   char tag[TAG_MAX]);
 	int (*del)(struct remote *r, const char *key);
 	/* Calls fn with each key (relative, without the prefix) under prefix ("objects/"). */
 	int (*list)(struct remote *r, const char *prefix, int (*fn)(const char *key, void *arg),

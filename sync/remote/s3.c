@@ -299,9 +299,9 @@ static int s3_put(struct remote *r, const char *key, const void *data, size_t le
 	return s3_request(S3(r), &q, key, NULL);
 }
 
-static int s3_get(struct remote *r, const char *key, struct buf *out, char tag[TAG_MAX])
+static int s3_get(struct remote *r, const char *key, size_t max, struct buf *out, char tag[TAG_MAX])
 {
-	struct xfer_req q = {.out = out};
+	struct xfer_req q = {.out = out, .out_max = out->len + max};
 	int err = s3_request(S3(r), &q, key, NULL);
 	if (!err && tag)
 		snprintf(tag, TAG_MAX, "%s", q.etag);
@@ -319,7 +319,7 @@ static bool already_there(struct remote *r, const char *key, const void *data, s
 			  char tag[TAG_MAX])
 {
 	struct buf cur = {0};
-	bool same = s3_get(r, key, &cur, tag) == 0 && cur.len == len &&
+	bool same = s3_get(r, key, len, &cur, tag) == 0 && cur.len == len &&
 		    (len == 0 || memcmp(cur.data, data, len) == 0);
 	buf_free(&cur);
 	return same;
@@ -377,7 +377,7 @@ static int s3_put_if(struct remote *r, const char *key, const void *data, size_t
 {
 	char cur[TAG_MAX] = "";
 	struct buf b = {0};
-	int err = s3_get(r, key, &b, cur);
+	int err = s3_get(r, key, REMOTE_PUT_IF_MAX, &b, cur);
 	buf_free(&b);
 	if (err == 0 ? !expect || !same_tag(cur, expect) : err == -ENOENT && expect)
 		return -ESTALE;

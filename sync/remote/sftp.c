@@ -67,11 +67,11 @@ static int run1(struct sftp_remote *s, const char *verb, const char *a, const ch
 	return err;
 }
 
-static int sftp_get_once(struct sftp_remote *s, const char *key, struct buf *out)
+static int sftp_get_once(struct sftp_remote *s, const char *key, size_t max, struct buf *out)
 {
 	char *url = key_url(s, key);
 	size_t from = out->len;
-	struct xfer_req q = {.url = url, .out = out};
+	struct xfer_req q = {.url = url, .out = out, .out_max = from + max};
 	int err = url ? xfer_do(s->pool, &q) : -ENOMEM;
 	if (err)
 		out->len = from;
@@ -79,15 +79,16 @@ static int sftp_get_once(struct sftp_remote *s, const char *key, struct buf *out
 	return err;
 }
 
-static int sftp_get(struct remote *r, const char *key, struct buf *out, char tag[TAG_MAX])
+static int sftp_get(struct remote *r, const char *key, size_t max, struct buf *out,
+		    char tag[TAG_MAX])
 {
 	struct sftp_remote *s = SF(r);
-	int err = sftp_get_once(s, key, out);
+	int err = sftp_get_once(s, key, max, out);
 	if (err == -ENOENT && !remote_key_is_object(key)) {
 		/* a replace is remove-then-rename: look once more after that instant */
 		struct timespec ts = {0, 300 * 1000000L};
 		nanosleep(&ts, NULL);
-		err = sftp_get_once(s, key, out);
+		err = sftp_get_once(s, key, max, out);
 	}
 	if (!err && tag)
 		hash_hex(out->data, out->len, tag);
@@ -222,7 +223,7 @@ static int compare(struct sftp_remote *s, const char *key, const char *expect)
 {
 	struct buf cur = {0};
 	char tag[TAG_MAX];
-	int err = sftp_get_once(s, key, &cur);
+	int err = sftp_get_once(s, key, REMOTE_PUT_IF_MAX, &cur);
 	if (err == -ENOENT)
 		err = expect ? -ESTALE : 0;
 	else if (!err) {

@@ -173,12 +173,13 @@ static void tag_set(char tag[TAG_MAX], const char *etag)
 	tag[n] = 0;
 }
 
-static int dav_get(struct remote *r, const char *key, struct buf *out, char tag[TAG_MAX])
+static int dav_get(struct remote *r, const char *key, size_t max, struct buf *out,
+		   char tag[TAG_MAX])
 {
 	struct dav_remote *d = DAV(r);
 	char *url = url_join(d->base_url, key);
 	size_t from = out->len;
-	struct xfer_req q = {.out = out, .resumable = true};
+	struct xfer_req q = {.out = out, .out_max = from + max, .resumable = true};
 	int err = dav_do(d, &q, url, NULL, NULL, NULL);
 	free(url);
 	if (err)
@@ -205,7 +206,7 @@ static void tag_after(struct remote *r, const char *key, const void *data, size_
 {
 	struct buf cur = {0};
 	char t[TAG_MAX];
-	bool ours = dav_get(r, key, &cur, t) == 0 && cur.len == len &&
+	bool ours = dav_get(r, key, len, &cur, t) == 0 && cur.len == len &&
 		    (len == 0 || memcmp(cur.data, data, len) == 0);
 	snprintf(tag, TAG_MAX, "%s", ours ? t : "\"superseded\"");
 	buf_free(&cur);

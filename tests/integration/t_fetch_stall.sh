@@ -5,7 +5,8 @@
 # (a) folder vault: one chunk object of a file is replaced by a FIFO that never delivers; a fresh
 #     cache mounted on it; `cat` of the file blocks in the fetch (a daemon thread waits in the
 #     FIFO's open); then the FIFO is opened for writing, which ends the fetch (the read fails:
-#     the object came back empty), and everything is unmounted.
+#     the object came back empty, which is refused), the FIFO leaves the vault, and everything
+#     is unmounted.
 # (b) WebDAV (Apache mod_dav on 127.0.0.1) behind tests/servers/faultproxy.py: a fresh cache
 #     mounted through the proxy, which then takes requests and answers nothing; `cat` of a file
 #     blocks in its GET (the proxy's log proves that GET hung through the whole measurement);
@@ -160,6 +161,11 @@ case_fifo() {
 	ok "folder vault: cat of big waits on the fetch of $(basename "$obj") (a FIFO)"
 	measure fifo
 	daemon_in_fifo_open || fail "folder vault: the fetch ended during the measurement"
+	release_fifo
+	# the empty answer is refused, not installed: a retry would wait on the FIFO again, so it
+	# leaves the vault (the object reads as missing), and a retry that opened it meanwhile ends
+	mv "$FIFO" "$FIFO.gone"
+	FIFO=$FIFO.gone
 	release_fifo
 	wait_cat 30
 	ok "folder vault: the FIFO released, cat ended (exit $CAT_RC)"

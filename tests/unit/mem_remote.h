@@ -78,7 +78,8 @@ static int mem_put(struct remote *r, const char *key, const void *data, size_t l
 	return m->down ? m->down : mem_set(m, key, data, len);
 }
 
-static int mem_get(struct remote *r, const char *key, struct buf *out, char tag[TAG_MAX])
+static int mem_get(struct remote *r, const char *key, size_t max, struct buf *out,
+		   char tag[TAG_MAX])
 {
 	struct mem_remote *m = (struct mem_remote *)r;
 	m->gets++;
@@ -87,6 +88,8 @@ static int mem_get(struct remote *r, const char *key, struct buf *out, char tag[
 	struct mem_entry *e = mem_find(m, key);
 	if (!e)
 		return -ENOENT;
+	if (e->len > max)
+		return -EFBIG; /* a server's answer cut off past max */
 	buf_put(out, e->data, e->len);
 	mem_tag(e, tag);
 	return out->err ? -ENOMEM : 0;

@@ -59,8 +59,10 @@ static void test_objects(struct store *s)
 
 static int fetches;
 
-static int fake_fetch(void *arg, const struct oname *n)
+static int fake_fetch(void *arg, const struct oname *n, const struct obj_want *w, bool replace)
 {
+	(void)w;
+	(void)replace;
 	fetches++;
 	return store_obj_install(arg, n, "remote", 6);
 }
@@ -74,8 +76,9 @@ static void test_fetch_hook(struct store *s)
 	store_set_fetch(s, fake_fetch, s);
 	CHECK(store_obj_read(s, &n, &b) == -ENOENT); /* a plain read never fetches */
 	CHECK(fetches == 0);
-	CHECK(store_obj_ensure(s, &n) == 0);
-	CHECK(store_obj_ensure(s, &n) == 0); /* there now: no second fetch */
+	CHECK(store_obj_ensure(s, &n, &(struct obj_want){.kind = OBJ_PAGE}) == 0);
+	CHECK(store_obj_ensure(s, &n, &(struct obj_want){.kind = OBJ_PAGE}) ==
+	      0); /* there now: no second fetch */
 	CHECK(fetches == 1);
 	CHECK(store_obj_read(s, &n, &b) == 0 && b.len == 6 && memcmp(b.data, "remote", 6) == 0);
 	store_set_fetch(s, NULL, NULL);

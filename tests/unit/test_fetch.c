@@ -53,8 +53,10 @@ static bool locks_free(struct fs *fs, uint64_t ino)
 	return io_free;
 }
 
-static int fake_fetch(void *arg, const struct oname *n)
+static int fake_fetch(void *arg, const struct oname *n, const struct obj_want *w, bool replace)
 {
+	(void)w;
+	(void)replace;
 	struct fake *f = arg;
 	f->calls++;
 	if (f->fs && !locks_free(f->fs, f->ino))

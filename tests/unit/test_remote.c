@@ -103,15 +103,18 @@ static void folder_objects(struct remote *r)
 	struct seen s = {0};
 	remote_key_object(key, &n);
 	CHECK(r->ops->list(r, remote_prefix_objects(), collect, &s) == 0 && s.n == 0);
-	CHECK(r->ops->get(r, key, &b, NULL) == -ENOENT);
+	CHECK(r->ops->get(r, key, 1 << 20, &b, NULL) == -ENOENT);
 	CHECK(r->ops->del(r, key) == -ENOENT);
 	CHECK(r->ops->put(r, key, "sealed bytes", 12) == 0);
-	CHECK(r->ops->get(r, key, &b, NULL) == 0);
+	CHECK(r->ops->get(r, key, 1 << 20, &b, NULL) == 0);
 	CHECK(b.len == 12 && memcmp(b.data, "sealed bytes", 12) == 0);
+	b.len = 0; /* a longer answer than the caller expects is refused, nothing kept */
+	CHECK(r->ops->get(r, key, 11, &b, NULL) == -EFBIG && b.len == 0);
+	CHECK(r->ops->get(r, key, 12, &b, NULL) == 0 && b.len == 12);
 	CHECK(r->ops->list(r, remote_prefix_objects(), collect, &s) == 0);
 	CHECK(s.n == 1 && strcmp(s.names[0], key + strlen(remote_prefix_objects())) == 0);
 	CHECK(r->ops->del(r, key) == 0);
-	CHECK(r->ops->get(r, key, &b, NULL) == -ENOENT);
+	CHECK(r->ops->get(r, key, 1 << 20, &b, NULL) == -ENOENT);
 	buf_free(&b);
 }
 
@@ -123,12 +126,13 @@ static void folder_put_if(struct remote *r)
 	CHECK(r->ops->put_if(r, root, "one", 3, "\"nothing there\"", t1) == -ESTALE);
 	CHECK(r->ops->put_if(r, root, "one", 3, NULL, t1) == 0);
 	CHECK(r->ops->put_if(r, root, "two", 3, NULL, t2) == -ESTALE); /* exists now */
-	CHECK(r->ops->get(r, root, &b, t3) == 0 && strcmp(t1, t3) == 0);
+	CHECK(r->ops->get(r, root, 1 << 20, &b, t3) == 0 && strcmp(t1, t3) == 0);
 	CHECK(r->ops->put_if(r, root, "two", 3, t1, t2) == 0);
 	CHECK(strcmp(t1, t2) != 0);
 	CHECK(r->ops->put_if(r, root, "three", 5, t1, t3) == -ESTALE); /* stale tag */
 	b.len = 0;
-	CHECK(r->ops->get(r, root, &b, NULL) == 0 && b.len == 3 && memcmp(b.data, "two", 3) == 0);
+	CHECK(r->ops->get(r, root, 1 << 20, &b, NULL) == 0 && b.len == 3 &&
+	      memcmp(b.data, "two", 3) == 0);
 	buf_free(&b);
 }
 
@@ -167,7 +171,7 @@ static void folder(void)
 	snprintf(missing, sizeof(missing), "file://%s/none", dir);
 	r = remote_open(missing, NULL);
 	struct buf b = {0};
-	CHECK(r && r->ops->get(r, remote_key_config(), &b, NULL) == -EHOSTDOWN);
+	CHECK(r && r->ops->get(r, remote_key_config(), 1 << 20, &b, NULL) == -EHOSTDOWN);
 	remote_free(r);
 	CHECK(remote_open("file://relative", NULL) == NULL);
 	CHECK(remote_open("ftp://host/x", NULL) == NULL);

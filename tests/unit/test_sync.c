@@ -36,7 +36,7 @@ static void dev_init(struct dev *d, const char *name)
 {
 	memset(d, 0, sizeof(*d));
 	snprintf(d->dir, sizeof(d->dir), "%s/%s", top, name);
-	d->o = (struct sync_opts){.keep = 16, .uploaders = 2, .lease_ttl = 120, .drain_limit = 2};
+	d->o = (struct sync_opts){.keep = 16, .uploaders = 2, .lease_ttl = 120, .drain_limit = 60};
 }
 
 /* Attaches and, when that works, loads the filesystem and starts the sync. */
@@ -213,9 +213,11 @@ static void divergence(struct mem_remote *m)
 	CHECK(dev_mount(&a, m) == 0);
 	CHECK(dev_umount(&a) == 0);
 	m->down = -EHOSTDOWN;
+	a.o.drain_limit = 1;	      /* gives up 1 s after the last progress */
 	CHECK(dev_mount(&a, m) == 0); /* offline, from the cache */
 	dev_write(&a, "offline", "a's work");
 	CHECK(dev_umount(&a) == -EAGAIN); /* nothing could upload */
+	a.o.drain_limit = 60;
 	m->down = 0;
 	CHECK(dev_mount(&b, m) == 0);
 	dev_write(&b, "online", "b's work");
