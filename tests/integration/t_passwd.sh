@@ -16,6 +16,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/sync_lib.sh"
+. "$(dirname "$0")/passwd_lib.sh"
 
 CHANGED="the passphrase of this vault was changed on another device; enter the new one"
 OLDPASS=$PASSFILE
@@ -117,27 +118,7 @@ cmp -s "$T/config.keep" "$VAULT/config" || fail "a passwd without a new passphra
 ok "a wrong old passphrase (or no new one) exits non-zero; config bytes identical"
 
 # 5. Two passwd runs racing: both hold the config's tag before either writes.
-for x in A B; do
-	mkfifo "$T/fifo$x"
-	printf 'race passphrase %s %s\n' "$x" "$RANDOM" >"$T/pass$x"
-	chmod 600 "$T/pass$x"
-	"$COFFER" passwd --passfile "$NEWPASS" --new-passcmd "touch $T/ready$x; cat $T/fifo$x" "$VAULT" \
-		>"$T/race$x.out" 2>&1 &
-	eval "PID_$x=$!"
-done
-for _ in $(seq 300); do
-	[ -e "$T/readyA" ] && [ -e "$T/readyB" ] && break
-	sleep 0.1
-done
-[ -e "$T/readyA" ] && [ -e "$T/readyB" ] || fail "the racing passwd runs did not both reach the new passphrase"
-for x in A B; do timeout 20 cp "$T/pass$x" "$T/fifo$x" || fail "passwd $x did not read its new passphrase"; done
-rcA=0 rcB=0
-wait "$PID_A" || rcA=$?
-wait "$PID_B" || rcB=$?
-[ $((rcA == 0)) -ne $((rcB == 0)) ] || fail "racing passwd runs: exits $rcA and $rcB (out: $(cat "$T/raceA.out" "$T/raceB.out"))"
-if [ "$rcA" -eq 0 ]; then win=A lose=B; else win=B lose=A; fi
-assert_contains "$(cat "$T/race$lose.out")" "changed while coffer passwd ran" "the losing passwd's message"
-assert_contains "$(cat "$T/race$lose.out")" "nothing was changed" "the losing passwd's message"
+passwd_race "$NEWPASS"
 out=$("$COFFER" fsck --passfile "$T/pass$lose" --cache "$CACHE" "$VAULT" 2>&1) && fail "the losing passphrase opens the vault"
 PASSFILE=$T/pass$win
 coffer_mount

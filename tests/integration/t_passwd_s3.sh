@@ -8,16 +8,10 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/sync_lib.sh"
+. "$(dirname "$0")/passwd_lib.sh"
 . "$(dirname "$0")/remote_lib.sh"
 
-export CEPH_DIR=$T/ceph RGW_PORT MON_PORT MON1_PORT
-RGW_PORT=$(free_port)
-MON_PORT=$(free_port)
-MON1_PORT=$(free_port)
-server_cleanup() { "$SERVERS/stop-ceph-rgw.sh"; }
-start_server ceph-rgw "Ceph RGW"
-export AWS_ACCESS_KEY_ID=TESTACCESS AWS_SECRET_ACCESS_KEY=TESTSECRET
-unset AWS_SESSION_TOKEN AWS_PROFILE AWS_SHARED_CREDENTIALS_FILE
+start_rgw
 export XDG_CACHE_HOME=$T/xdg # passwd without --cache must not touch a real default cache
 EP=127.0.0.1:$RGW_PORT
 EMPTY_SHA=e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
@@ -67,26 +61,7 @@ fi
 s3get config | cmp -s - "$T/config.new" || fail "a failed passwd changed the config object"
 ok "a wrong old passphrase exits non-zero; the config object is unchanged"
 
-for x in A B; do
-	mkfifo "$T/fifo$x"
-	printf 'race passphrase %s %s\n' "$x" "$RANDOM" >"$T/pass$x"
-	chmod 600 "$T/pass$x"
-	"$COFFER" passwd --passfile "$NEWPASS" --new-passcmd "touch $T/ready$x; cat $T/fifo$x" "$VAULT" \
-		>"$T/race$x.out" 2>&1 &
-	eval "PID_$x=$!"
-done
-for _ in $(seq 300); do
-	[ -e "$T/readyA" ] && [ -e "$T/readyB" ] && break
-	sleep 0.1
-done
-[ -e "$T/readyA" ] && [ -e "$T/readyB" ] || fail "the racing passwd runs did not both reach the new passphrase"
-for x in A B; do timeout 20 cp "$T/pass$x" "$T/fifo$x" || fail "passwd $x did not read its new passphrase"; done
-rcA=0 rcB=0
-wait "$PID_A" || rcA=$?
-wait "$PID_B" || rcB=$?
-[ $((rcA == 0)) -ne $((rcB == 0)) ] || fail "racing passwd runs on S3: exits $rcA and $rcB (out: $(cat "$T/raceA.out" "$T/raceB.out"))"
-if [ "$rcA" -eq 0 ]; then win=A lose=B; else win=B lose=A; fi
-assert_contains "$(cat "$T/race$lose.out")" "nothing was changed" "the losing passwd's message"
+passwd_race "$NEWPASS"
 PASSFILE=$T/pass$win
 coffer_mount
 (cd "$MNT" && sha256sum --quiet -c "$T/sums") || fail "files wrong after the passwd race on S3"
