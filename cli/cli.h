@@ -31,6 +31,7 @@
 
 struct opts {
 	const char *passfile, *passcmd, *cache, *kdf_level, *logfile;
+	const char *new_passfile, *new_passcmd; /* coffer passwd's new passphrase */
 	bool foreground, readonly, help, no_wait, json;
 	unsigned commit_seconds, keep, drain_timeout;
 	uint64_t cache_size, snapshot;
@@ -46,18 +47,30 @@ void die_usage(const char *usage);
 
 /* Reads the passphrase into locked memory; confirm asks twice on a terminal. NULL on error. */
 char *passphrase_read(const struct opts *o, bool confirm, size_t *len);
+/* The new passphrase of coffer passwd: --new-passfile, --new-passcmd, or twice on a terminal. */
+char *passphrase_read_new(const struct opts *o, size_t *len);
 void passphrase_free(char *p);
 
 /* Reads and parses the vault config from the remote, printing a clear message on failure.
  * With o, an unreachable remote falls back to the config copy of the cache that serves it. */
 int vault_read(const struct opts *o, struct remote *r, struct buf *text, struct vault *v);
+/* As vault_read(NULL, ...), and tag gets the config's version for put_if. */
+int vault_read_tagged(struct remote *r, struct buf *text, struct vault *v, char tag[TAG_MAX]);
+/* The existing cache folder of v (--cache, else the default one), owned by this user, or NULL. */
+struct store *cache_of_vault(const struct opts *o, const struct vault *v);
 /* Opens the cache (default $XDG_CACHE_HOME/coffer/<id>; a snapshot's gets the suffix
  * .snapshot-GEN) into *s; path gets its location. */
 int cache_open(const struct opts *o, const struct vault *v, struct store **s, char *path,
 	       size_t cap);
-/* Prompts, unlocks the vault config; prints "wrong passphrase" and fails when it is. */
+/* Prompts, unlocks the vault config; prints "wrong passphrase" and fails when it is. When the
+ * cache of this vault keeps an older config that the passphrase opens, says that the passphrase
+ * was changed on another device (and on a terminal asks once more). After an unlock, the cache's
+ * copy of the config is made text. */
 int vault_unlock_interactive(const struct opts *o, const char *where, const struct buf *text,
 			     struct vault *v);
+/* The same, keeping the master key in *m (for coffer passwd) rather than a keyring. */
+int vault_master_interactive(const struct opts *o, const char *where, const struct buf *text,
+			     struct vault *v, struct vault_master **m);
 /* The cache folder of the coffer mounted at mp (absolute), from /proc/self/mountinfo. */
 int mounted_cache(const char *mp, char *cache, size_t cap);
 /* Runs fusermount3 -u (lazy: -uz) on mp by fork/exec; its exit status, or -1. */
@@ -69,5 +82,6 @@ int cmd_umount(int argc, char **argv);
 int cmd_fsck(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_snapshots(int argc, char **argv);
+int cmd_passwd(int argc, char **argv);
 
 #endif

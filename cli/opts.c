@@ -158,6 +158,8 @@ int parse_opts(int argc, char **argv, struct opts *o, const char *usage)
 					      {"snapshot", required_argument, 0, 'S'},
 					      {"no-wait", no_argument, 0, 'W'},
 					      {"json", no_argument, 0, 'J'},
+					      {"new-passfile", required_argument, 0, 'n'},
+					      {"new-passcmd", required_argument, 0, 'N'},
 					      {0, 0, 0, 0}};
 	memset(o, 0, sizeof(*o));
 	o->commit_seconds = 5;
@@ -173,6 +175,12 @@ int parse_opts(int argc, char **argv, struct opts *o, const char *usage)
 			break;
 		case 'P':
 			o->passcmd = optarg;
+			break;
+		case 'n':
+			o->new_passfile = optarg;
+			break;
+		case 'N':
+			o->new_passcmd = optarg;
 			break;
 		case 'c':
 			o->cache = optarg;
@@ -284,9 +292,20 @@ static int config_from_cache(const struct opts *o, const char *url, struct buf *
 	return !err && text->len > 0 && !text->err ? 0 : -ENOENT;
 }
 
-int vault_read(const struct opts *o, struct remote *r, struct buf *text, struct vault *v)
+/* The message for a config that failed to parse. */
+static int config_parsed(int err, const char *url)
 {
-	int err = r->ops->get(r, remote_key_config(), REMOTE_CONFIG_MAX, text, NULL);
+	if (err == -EPROTONOSUPPORT)
+		fprintf(stderr, "coffer: the vault at '%s' has a format this version cannot read\n",
+			url);
+	else if (err)
+		fprintf(stderr, "coffer: the vault config at '%s' is damaged\n", url);
+	return err;
+}
+
+static int config_get(const struct opts *o, struct remote *r, struct buf *text, char *tag)
+{
+	int err = r->ops->get(r, remote_key_config(), REMOTE_CONFIG_MAX, text, tag);
 	if (unreachable(err) && o && config_from_cache(o, r->url, text) == 0) {
 		fprintf(stderr, "coffer: %s: %s; using the config kept in the cache\n", r->url,
 			remote_strerror(err));
@@ -296,19 +315,23 @@ int vault_read(const struct opts *o, struct remote *r, struct buf *text, struct 
 			"coffer: no vault at '%s' (it has no config; create one with coffer "
 			"init)\n",
 			r->url);
-		return err;
 	} else if (err) {
 		fprintf(stderr, "coffer: cannot read the vault at '%s': %s\n", r->url,
 			remote_strerror(err));
-		return err;
 	}
-	err = vault_config_parse(text->data, text->len, v);
-	if (err == -EPROTONOSUPPORT)
-		fprintf(stderr, "coffer: the vault at '%s' has a format this version cannot read\n",
-			r->url);
-	else if (err)
-		fprintf(stderr, "coffer: the vault config at '%s' is damaged\n", r->url);
 	return err;
+}
+
+int vault_read(const struct opts *o, struct remote *r, struct buf *text, struct vault *v)
+{
+	int err = config_get(o, r, text, NULL);
+	return err ? err : config_parsed(vault_config_parse(text->data, text->len, v), r->url);
+}
+
+int vault_read_tagged(struct remote *r, struct buf *text, struct vault *v, char tag[TAG_MAX])
+{
+	int err = config_get(NULL, r, text, tag);
+	return err ? err : config_parsed(vault_config_parse(text->data, text->len, v), r->url);
 }
 
 /* An existing cache folder someone else could write to: say who owns it and how to fix it. */
@@ -368,27 +391,42 @@ int cache_open(const struct opts *o, const struct vault *v, struct store **s, ch
 	return err;
 }
 
-/* The KDF cap for v: the sensitive level, or the cache's copy of this vault's config (kept at
- * the last unlock, in a folder only this user can write) where it asks for more. */
-static void kdf_cap(const struct opts *o, const struct vault *v, struct kdf_params *cap)
+struct store *cache_of_vault(const struct opts *o, const struct vault *v)
 {
 	char path[4096];
 	struct store *c = NULL;
-	struct buf text = {0};
-	struct vault cached;
-	const struct kdf_params *chosen = NULL;
 	if (o->cache) {
 		snprintf(path, sizeof(path), "%s", o->cache);
 	} else {
 		cache_parent(path, sizeof(path) - 40);
 		snprintf(path + strlen(path), sizeof(path) - strlen(path), "/%s", v->idhex);
 	}
-	if (store_open_existing(&c, path) == 0 && store_check_owner(c) == 0 &&
-	    cache_config_read(c, &text) == 0 && !text.err &&
-	    vault_config_parse(text.data, text.len, &cached) == 0 &&
-	    memcmp(cached.id, v->id, VAULT_ID_BYTES) == 0)
-		chosen = &cached.kdf;
-	vault_kdf_cap(chosen, cap);
+	if (store_open_existing(&c, path) == 0 && store_check_owner(c) == 0)
+		return c;
+	store_close(c);
+	return NULL;
+}
+
+/* The copy of v's config that cache c keeps (the config this user last unlocked there) into
+ * text and *cached; -ENOENT when there is none, or it belongs to another vault. */
+static int cached_config(struct store *c, const struct vault *v, struct buf *text,
+			 struct vault *cached)
+{
+	if (!c || cache_config_read(c, text) || text->err ||
+	    vault_config_parse(text->data, text->len, cached) ||
+	    memcmp(cached->id, v->id, VAULT_ID_BYTES) != 0)
+		return -ENOENT;
+	return 0;
+}
+
+/* The KDF cap for v: the sensitive level, or the cache's copy of this vault's config (kept at
+ * the last unlock, in a folder only this user can write) where it asks for more. */
+static void kdf_cap(const struct opts *o, const struct vault *v, struct kdf_params *cap)
+{
+	struct store *c = cache_of_vault(o, v);
+	struct buf text = {0};
+	struct vault cached;
+	vault_kdf_cap(cached_config(c, v, &text, &cached) == 0 ? &cached.kdf : NULL, cap);
 	buf_free(&text);
 	store_close(c);
 }
@@ -404,27 +442,98 @@ static int kdf_refuse(const char *where, const struct vault *v, const struct kdf
 	return -E2BIG;
 }
 
-int vault_unlock_interactive(const struct opts *o, const char *dir, const struct buf *text,
-			     struct vault *v)
+/* After a wrong passphrase for text: whether the cache keeps an older config of this vault that
+ * pass opens (its passphrase was changed elsewhere). Never unlocks with that copy. */
+static bool changed_elsewhere(const struct opts *o, const struct buf *text, const struct vault *v,
+			      const char *pass, size_t len, const struct kdf_params *cap)
+{
+	struct store *c = cache_of_vault(o, v);
+	struct buf old = {0};
+	struct vault cached;
+	struct vault_master *m = NULL;
+	bool changed = cached_config(c, v, &old, &cached) == 0 &&
+		       (old.len != text->len || memcmp(old.data, text->data, old.len) != 0) &&
+		       vault_master_open(old.data, old.len, pass, len, cap, &cached, &m) == 0;
+	vault_master_free(m);
+	buf_free(&old);
+	store_close(c);
+	return changed;
+}
+
+/* Makes the cache's copy of v's config text (after text was unlocked), unless the cache keeps
+ * another vault's. */
+static void remember_config(const struct opts *o, const struct buf *text, const struct vault *v)
+{
+	struct store *c = cache_of_vault(o, v);
+	struct buf old = {0};
+	struct vault cached;
+	bool other = false, same = false;
+	if (c && cache_config_read(c, &old) == 0 && !old.err) {
+		other = vault_config_parse(old.data, old.len, &cached) == 0 &&
+			memcmp(cached.id, v->id, VAULT_ID_BYTES) != 0;
+		same = old.len == text->len && memcmp(old.data, text->data, old.len) == 0;
+	}
+	if (c && !other && !same)
+		cache_config_replace(c, text->data, text->len);
+	buf_free(&old);
+	store_close(c);
+}
+
+/* One prompt and unlock; -EKEYEXPIRED when the passphrase is that of an older config. */
+static int open_once(const struct opts *o, const struct buf *text, struct vault *v,
+		     const struct kdf_params *cap, struct vault_master **m)
 {
 	size_t len;
-	struct kdf_params cap;
-	kdf_cap(o, v, &cap);
-	if (!vault_kdf_within(&v->kdf, &cap))
-		return kdf_refuse(dir, v, &cap);
 	char *pass = passphrase_read(o, false, &len);
 	if (!pass)
 		return -EINVAL;
-	int err = vault_unlock(text->data, text->len, pass, len, &cap, v);
+	int err = vault_master_open(text->data, text->len, pass, len, cap, v, m);
+	if (err == -EACCES && changed_elsewhere(o, text, v, pass, len, cap))
+		err = -EKEYEXPIRED;
 	passphrase_free(pass);
+	return err;
+}
+
+int vault_master_interactive(const struct opts *o, const char *dir, const struct buf *text,
+			     struct vault *v, struct vault_master **m)
+{
+	struct kdf_params cap;
+	bool tty = !o->passfile && !o->passcmd;
+	*m = NULL;
+	kdf_cap(o, v, &cap);
+	if (!vault_kdf_within(&v->kdf, &cap))
+		return kdf_refuse(dir, v, &cap);
+	int err = open_once(o, text, v, &cap, m);
+	for (int tries = 0; err == -EKEYEXPIRED; tries++) {
+		fprintf(stderr,
+			"coffer: the passphrase of this vault was changed on another device; enter "
+			"the new one%s\n",
+			tty ? "" : " (with --passfile or --passcmd)");
+		if (!tty || tries)
+			return -EACCES;
+		err = open_once(o, text, v, &cap, m);
+	}
 	if (err == -EACCES)
 		fprintf(stderr,
 			"coffer: wrong passphrase for the vault at '%s' (or its config was altered)\n",
 			dir);
 	else if (err == -ENOMEM)
 		fprintf(stderr, "coffer: not enough memory for the key derivation\n");
-	else if (err)
+	else if (err && err != -EINVAL)
 		fprintf(stderr, "coffer: the vault config in '%s' is damaged\n", dir);
+	if (!err)
+		remember_config(o, text, v);
+	return err;
+}
+
+int vault_unlock_interactive(const struct opts *o, const char *dir, const struct buf *text,
+			     struct vault *v)
+{
+	struct vault_master *m;
+	int err = vault_master_interactive(o, dir, text, v, &m);
+	if (!err && (err = vault_master_keys(m, v)))
+		fprintf(stderr, "coffer: not enough memory for the keys\n");
+	vault_master_free(m);
 	return err;
 }
 

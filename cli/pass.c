@@ -2,6 +2,7 @@
  * locked memory, after making the process undumpable (every command that reads one unlocks or
  * makes a key). Must never echo, log or keep a passphrase in unlocked memory. */
 #include "cli/cli.h"
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -66,21 +67,22 @@ static void warn_if_readable(int fd, const char *path)
 			(unsigned)(st.st_mode & 07777));
 }
 
-static int from_source(const struct opts *o, char *out, size_t *len)
+/* From the file, else the command's first line of output. */
+static int from_source(const char *file, const char *cmd, char *out, size_t *len)
 {
-	if (o->passfile) {
-		int fd = open(o->passfile, O_RDONLY | O_CLOEXEC);
+	if (file) {
+		int fd = open(file, O_RDONLY | O_CLOEXEC);
 		if (fd < 0) {
-			fprintf(stderr, "coffer: cannot read passphrase file '%s': %s\n",
-				o->passfile, strerror(errno));
+			fprintf(stderr, "coffer: cannot read passphrase file '%s': %s\n", file,
+				strerror(errno));
 			return -1;
 		}
-		warn_if_readable(fd, o->passfile);
+		warn_if_readable(fd, file);
 		*len = read_line_fd(fd, out);
 		close(fd);
 		return 0;
 	}
-	FILE *p = popen(o->passcmd, "r");
+	FILE *p = popen(cmd, "r");
 	if (!p) {
 		fprintf(stderr, "coffer: cannot run passphrase command: %s\n", strerror(errno));
 		return -1;
@@ -93,18 +95,24 @@ static int from_source(const struct opts *o, char *out, size_t *len)
 	return 0;
 }
 
-static int ask(bool confirm, char *out, size_t *len)
+/* Asks "What: " (and with confirm "What again: ") on the terminal; opt names the options that
+ * give it without one (--OPTfile, --OPTcmd). */
+static int ask(const char *what, const char *opt, bool confirm, char *out, size_t *len)
 {
-	if (from_tty("Passphrase: ", out, len)) {
-		fprintf(stderr, "coffer: no terminal to ask for the passphrase: "
-				"use --passfile FILE or --passcmd CMD\n");
+	char prompt[64];
+	snprintf(prompt, sizeof(prompt), "%c%s: ", toupper((unsigned char)what[0]), what + 1);
+	if (from_tty(prompt, out, len)) {
+		fprintf(stderr,
+			"coffer: no terminal to ask for the %s: use --%sfile FILE or --%scmd CMD\n",
+			what, opt, opt);
 		return -1;
 	}
 	if (!confirm)
 		return 0;
 	char *again = secret_alloc(PASS_MAX);
 	size_t alen = 0;
-	int err = again ? from_tty("Passphrase again: ", again, &alen) : -1;
+	snprintf(prompt, sizeof(prompt), "%c%s again: ", toupper((unsigned char)what[0]), what + 1);
+	int err = again ? from_tty(prompt, again, &alen) : -1;
 	if (!err && (alen != *len || memcmp(again, out, alen) != 0)) {
 		fprintf(stderr, "coffer: the passphrases differ\n");
 		err = -1;
@@ -113,14 +121,15 @@ static int ask(bool confirm, char *out, size_t *len)
 	return err;
 }
 
-char *passphrase_read(const struct opts *o, bool confirm, size_t *len)
+static char *read_one(const char *file, const char *cmd, const char *what, const char *opt,
+		      bool confirm, size_t *len)
 {
 	/* a key follows the passphrase: from here on, no core dumps and no ptrace by this user */
 	prctl(PR_SET_DUMPABLE, 0);
 	char *p = secret_alloc(PASS_MAX);
 	if (!p)
 		return NULL;
-	int err = o->passfile || o->passcmd ? from_source(o, p, len) : ask(confirm, p, len);
+	int err = file || cmd ? from_source(file, cmd, p, len) : ask(what, opt, confirm, p, len);
 	if (!err && *len == 0) {
 		fprintf(stderr, "coffer: the passphrase is empty\n");
 		err = -1;
@@ -130,6 +139,16 @@ char *passphrase_read(const struct opts *o, bool confirm, size_t *len)
 		return NULL;
 	}
 	return p;
+}
+
+char *passphrase_read(const struct opts *o, bool confirm, size_t *len)
+{
+	return read_one(o->passfile, o->passcmd, "passphrase", "pass", confirm, len);
+}
+
+char *passphrase_read_new(const struct opts *o, size_t *len)
+{
+	return read_one(o->new_passfile, o->new_passcmd, "new passphrase", "new-pass", true, len);
 }
 
 void passphrase_free(char *p)

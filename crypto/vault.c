@@ -1,4 +1,5 @@
-/* vault: making and unlocking the vault config (see vault.h); its text is format/config.c's.
+/* vault: making, unlocking and re-wrapping the vault config (see vault.h); its text is
+ * format/config.c's.
  * The wrapped key's AAD is every byte before the "key" line, so no parameter can be changed
  * without the unlock failing; its KDF cost is capped before the derivation runs, since it is
  * read unauthenticated. Must never keep the master key outside locked memory, and never run a
@@ -68,11 +69,16 @@ bool vault_kdf_within(const struct kdf_params *p, const struct kdf_params *cap)
 	return p->ops <= cap->ops && p->mem <= cap->mem;
 }
 
-int vault_unlock(const unsigned char *text, size_t len, const char *pass, size_t passlen,
-		 const struct kdf_params *cap, struct vault *v)
+struct vault_master {
+	unsigned char key[KEY_BYTES];
+};
+
+int vault_master_open(const unsigned char *text, size_t len, const char *pass, size_t passlen,
+		      const struct kdf_params *cap, struct vault *v, struct vault_master **out)
 {
 	struct config c;
 	struct kdf_params dflt;
+	*out = NULL;
 	int err = parse(text, len, v, &c);
 	if (err)
 		return err;
@@ -82,16 +88,81 @@ int vault_unlock(const unsigned char *text, size_t len, const char *pass, size_t
 	}
 	if (!vault_kdf_within(&v->kdf, cap))
 		return -E2BIG;
-	unsigned char *k = secret_alloc(2 * KEY_BYTES); /* master, then passkey */
-	if (!k)
-		return -ENOMEM;
-	err = passkey_derive(k + KEY_BYTES, pass, passlen, c.salt, &v->kdf);
-	if (!err &&
-	    aead_open(k, c.wrapped, CONFIG_WRAPPED_BYTES, text, c.header_len, k + KEY_BYTES))
+	struct vault_master *m = secret_alloc(sizeof(*m));
+	unsigned char *passkey = secret_alloc(KEY_BYTES);
+	err = m && passkey ? passkey_derive(passkey, pass, passlen, c.salt, &v->kdf) : -ENOMEM;
+	if (!err && aead_open(m->key, c.wrapped, CONFIG_WRAPPED_BYTES, text, c.header_len, passkey))
 		err = -EACCES;
-	if (!err && !(v->keys = keyring_derive(k)))
-		err = -ENOMEM;
+	secret_free(passkey);
+	if (err)
+		secret_free(m);
+	else
+		*out = m;
+	return err;
+}
+
+int vault_master_keys(const struct vault_master *m, struct vault *v)
+{
+	v->keys = keyring_derive(m->key);
+	return v->keys ? 0 : -ENOMEM;
+}
+
+/* Whether text (a config just made) opens under passkey to m's key. */
+static bool opens_to(const struct buf *text, const unsigned char *passkey,
+		     const struct vault_master *m)
+{
+	struct config c;
+	unsigned char *k = secret_alloc(KEY_BYTES);
+	bool same = k && config_decode(text->data, text->len, &c) == 0 &&
+		    aead_open(k, c.wrapped, CONFIG_WRAPPED_BYTES, text->data, c.header_len,
+			      passkey) == 0 &&
+		    memcmp(k, m->key, KEY_BYTES) == 0;
 	secret_free(k);
+	return same;
+}
+
+int vault_config_rewrap(const struct vault_master *m, const unsigned char *text, size_t len,
+			const char *pass, size_t passlen, const struct kdf_params *kdf,
+			struct buf *out)
+{
+	struct config c;
+	struct buf header = {0};
+	int err = config_decode(text, len, &c);
+	if (err)
+		return err;
+	c.kdf = *kdf;
+	random_bytes(c.salt, sizeof(c.salt));
+	unsigned char *passkey = secret_alloc(KEY_BYTES);
+	err = passkey ? passkey_derive(passkey, pass, passlen, c.salt, kdf) : -ENOMEM;
+	if (!err) {
+		config_encode_header(&c, &header);
+		err = header.err;
+	}
+	if (!err) {
+		aead_seal(c.wrapped, m->key, KEY_BYTES, header.data, header.len, passkey);
+		config_encode(&c, out);
+		err = out->err;
+	}
+	if (!err && !opens_to(out, passkey, m))
+		err = -EIO; /* never hand out a config that would not open */
+	buf_free(&header);
+	secret_free(passkey);
+	return err;
+}
+
+void vault_master_free(struct vault_master *m)
+{
+	secret_free(m);
+}
+
+int vault_unlock(const unsigned char *text, size_t len, const char *pass, size_t passlen,
+		 const struct kdf_params *cap, struct vault *v)
+{
+	struct vault_master *m;
+	int err = vault_master_open(text, len, pass, passlen, cap, v, &m);
+	if (!err)
+		err = vault_master_keys(m, v);
+	vault_master_free(m);
 	return err;
 }
 

@@ -1,5 +1,6 @@
-/* vault: making a vault config (a fresh master key wrapped under the passphrase-derived key) and
- * unlocking one into a keyring; the config's text is format/config.c's.
+/* vault: making a vault config (a fresh master key wrapped under the passphrase-derived key),
+ * unlocking one into a keyring, and re-wrapping its master key under a new passphrase (coffer
+ * passwd); the config's text is format/config.c's.
  * Must never write a config over an existing one, and never keep the master key after unlock. */
 #ifndef COFFER_VAULT_H
 #define COFFER_VAULT_H
@@ -35,5 +36,21 @@ bool vault_kdf_within(const struct kdf_params *p, const struct kdf_params *cap);
 int vault_unlock(const unsigned char *text, size_t len, const char *pass, size_t passlen,
 		 const struct kdf_params *cap, struct vault *v);
 void vault_release(struct vault *v);
+
+/* The unwrapped master key, in locked memory; only this file reads it. */
+struct vault_master;
+/* As vault_unlock, but keeps the master key in *out (NULL on error) instead of a keyring. */
+int vault_master_open(const unsigned char *text, size_t len, const char *pass, size_t passlen,
+		      const struct kdf_params *cap, struct vault *v, struct vault_master **out);
+/* v->keys from m; -ENOMEM. */
+int vault_master_keys(const struct vault_master *m, struct vault *v);
+/* Appends to out the config text (the one m was opened from) with m wrapped under pass: same
+ * version and vault id, a fresh salt, the KDF parameters kdf. Checks that the result opens to
+ * m before returning it (-EIO otherwise). */
+int vault_config_rewrap(const struct vault_master *m, const unsigned char *text, size_t len,
+			const char *pass, size_t passlen, const struct kdf_params *kdf,
+			struct buf *out);
+/* Wipes and frees m; NULL is fine. */
+void vault_master_free(struct vault_master *m);
 
 #endif

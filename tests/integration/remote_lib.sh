@@ -184,3 +184,16 @@ fault_midupload() {
 	umount_at "$T/cache-fault" "$T/mnt-fault"
 	ok "after the outage a fresh cache restores generation $gen exactly"
 }
+
+# start_rgw: Ceph RGW on free ports of 127.0.0.1 (stopped by the EXIT trap), with the test's S3
+# credentials exported; sets RGW_PORT.
+start_rgw() {
+	export CEPH_DIR=$T/ceph RGW_PORT MON_PORT MON1_PORT
+	RGW_PORT=$(free_port)
+	MON_PORT=$(free_port)
+	MON1_PORT=$(free_port)
+	server_cleanup() { "$SERVERS/stop-ceph-rgw.sh"; }
+	start_server ceph-rgw "Ceph RGW"
+	export AWS_ACCESS_KEY_ID=TESTACCESS AWS_SECRET_ACCESS_KEY=TESTSECRET
+	unset AWS_SESSION_TOKEN AWS_PROFILE AWS_SHARED_CREDENTIALS_FILE
+}

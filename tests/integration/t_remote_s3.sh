@@ -12,16 +12,8 @@ set -euo pipefail
 . "$(dirname "$0")/sync_lib.sh"
 . "$(dirname "$0")/remote_lib.sh"
 
-export CEPH_DIR=$T/ceph RGW_PORT MON_PORT MON1_PORT
-RGW_PORT=$(free_port)
-MON_PORT=$(free_port)
-MON1_PORT=$(free_port)
-server_cleanup() { "$SERVERS/stop-ceph-rgw.sh"; }
-start_server ceph-rgw "Ceph RGW"
+start_rgw
 ok "Ceph RGW on port $RGW_PORT"
-
-export AWS_ACCESS_KEY_ID=TESTACCESS AWS_SECRET_ACCESS_KEY=TESTSECRET
-unset AWS_SESSION_TOKEN AWS_PROFILE AWS_SHARED_CREDENTIALS_FILE
 EP=127.0.0.1:$RGW_PORT
 EMPTY_SHA=e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
 

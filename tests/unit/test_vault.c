@@ -1,6 +1,8 @@
 /* Proves: a vault config unlocks with its passphrase only; any change to a parameter, the id,
  * the salt or the wrapped key is refused; malformed text is reported as damaged; a KDF cost above
- * the cap is refused before it runs. */
+ * the cap is refused before it runs; a re-wrapped config (coffer passwd) keeps the id and the
+ * master key (the same subkeys), opens with the new passphrase only, and changes only the kdf,
+ * salt and key lines. */
 #include "tests/unit/unit.h"
 #include <errno.h>
 #include <string.h>
@@ -69,6 +71,53 @@ static void test_kdf_cap(const struct buf *b)
 	CHECK(vault_unlock(b->data, b->len, "secret", 6, &low, &v) == -E2BIG && !v.keys);
 }
 
+/* The value of the line starting with name (name included) in config text b, as a string. */
+static void line_of(const struct buf *b, const char *name, char *out, size_t cap)
+{
+	const char *p = memmem(b->data, b->len, name, strlen(name));
+	const char *e =
+		p ? memchr(p + 1, '\n', b->len - (size_t)(p + 1 - (const char *)b->data)) : NULL;
+	snprintf(out, cap, "%.*s", e ? (int)(e - p) : 0, p ? p : "");
+}
+
+static void test_rewrap(const struct buf *b)
+{
+	struct vault old, now, v;
+	struct vault_master *m;
+	struct buf nb = {0}, again = {0};
+	struct kdf_params inter;
+	kdf_level("interactive", &inter);
+	CHECK(vault_master_open(b->data, b->len, "Secret", 6, NULL, &v, &m) == -EACCES && !m);
+	CHECK(vault_master_open(b->data, b->len, "secret", 6, NULL, &v, &m) == 0 && m);
+	CHECK(vault_config_rewrap(m, b->data, b->len, "new pass", 8, &v.kdf, &nb) == 0);
+	CHECK(vault_config_rewrap(m, b->data, b->len, "new pass", 8, &inter, &again) == 0);
+	vault_master_free(m);
+	CHECK(unlock(&nb, "secret") == -EACCES && unlock(&nb, "new pass") == 0);
+	CHECK(vault_unlock(b->data, b->len, "secret", 6, NULL, &old) == 0);
+	CHECK(vault_unlock(nb.data, nb.len, "new pass", 8, NULL, &now) == 0);
+	CHECK(memcmp(old.id, now.id, VAULT_ID_BYTES) == 0 && now.kdf.ops == old.kdf.ops);
+	CHECK(memcmp(old.keys, now.keys, sizeof(*old.keys)) == 0); /* same master key */
+	vault_release(&now);
+	char l1[200], l2[200];
+	const char *names[] = {"coffer-vault ", "\nid ", "\nkdf ", "\nsalt ", "\nkey "};
+	int same[5];
+	for (int i = 0; i < 5; i++) {
+		line_of(b, names[i], l1, sizeof(l1));
+		line_of(&nb, names[i], l2, sizeof(l2));
+		same[i] = strlen(l1) > 4 && strcmp(l1, l2) == 0;
+	}
+	CHECK(same[0] && same[1] && same[2] && !same[3] && !same[4]);
+	CHECK(vault_unlock(again.data, again.len, "new pass", 8, NULL, &now) == 0);
+	CHECK(now.kdf.ops == inter.ops && now.kdf.mem == inter.mem);
+	CHECK(memcmp(old.keys, now.keys, sizeof(*old.keys)) == 0);
+	line_of(&again, "\nkdf ", l2, sizeof(l2));
+	CHECK(strstr(l2, "argon2id13 ") != NULL);
+	vault_release(&now);
+	vault_release(&old);
+	buf_free(&nb);
+	buf_free(&again);
+}
+
 int main(void)
 {
 	unit_setup();
@@ -102,6 +151,7 @@ int main(void)
 	CHECK(vault_config_parse((const unsigned char *)"garbage\n", 8, &v) == -EINVAL);
 	b.data[13] = '1';
 	test_kdf_cap(&b);
+	test_rewrap(&b);
 	buf_free(&extra);
 	buf_free(&b);
 	return unit_finish("test_vault");
