@@ -19,6 +19,8 @@ struct helper_cmd {
 	char *argv[HELPER_ARGV];
 	int argc;
 	char opts[HELPER_OPTS]; /* the -o list passed on to coffer mount */
+	char raw[HELPER_OPTS];	/* the -o lists as given (passfile= and cache= point into it) */
+	size_t raw_used;
 	const char *passfile, *cache;
 	bool fake;
 };
@@ -61,6 +63,8 @@ static int take_value(const char *opt, const char *name, const char **out)
 /* Sorts one comma-separated -o list (modified in place) into c. */
 static int sort_options(struct helper_cmd *c, char *list)
 {
+	if (!list)
+		return -1;
 	for (char *save, *opt = strtok_r(list, ",", &save); opt; opt = strtok_r(NULL, ",", &save)) {
 		int r = take_value(opt, "passfile=", &c->passfile);
 		if (!r)
@@ -84,6 +88,19 @@ static int sort_options(struct helper_cmd *c, char *list)
 	return 0;
 }
 
+/* A copy of one -o list in c->raw (which outlives the parse), or NULL when it is full. */
+static char *keep_raw(struct helper_cmd *c, const char *list)
+{
+	size_t n = strlen(list) + 1;
+	if (n > sizeof(c->raw) - c->raw_used) {
+		fprintf(stderr, "mount.fuse.coffer: the options are too long\n");
+		return NULL;
+	}
+	char *copy = memcpy(c->raw + c->raw_used, list, n);
+	c->raw_used += n;
+	return copy;
+}
+
 /* Single-letter flags of mount(8) and umount(8) helpers that change nothing here; l (lazy) and
  * f (fake, for mount) are reported through *lazy and c->fake. */
 static int flags(struct helper_cmd *c, const char *arg, const char *allowed, bool *lazy)
@@ -103,17 +120,11 @@ static int flags(struct helper_cmd *c, const char *arg, const char *allowed, boo
 static int parse_helper(int argc, char **argv, struct helper_cmd *c, const char *allowed,
 			const char **pos, int *npos, bool *lazy)
 {
-	char list[HELPER_OPTS];
 	*npos = 0;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if ((!strcmp(a, "-o") || !strcmp(a, "-t")) && i + 1 < argc) {
-			if (a[1] == 'o' &&
-			    snprintf(list, sizeof(list), "%s", argv[i + 1]) >= (int)sizeof(list)) {
-				fprintf(stderr, "%s: the options are too long\n", argv[0]);
-				return -1;
-			}
-			if (a[1] == 'o' && sort_options(c, list))
+			if (a[1] == 'o' && sort_options(c, keep_raw(c, argv[i + 1])))
 				return -1;
 			i++;
 		} else if (a[0] == '-' && a[1] != '-') {
