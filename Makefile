@@ -104,6 +104,9 @@ install: coffer
 	install -d $(DESTDIR)$(SBINDIR)
 	ln -sf $(PREFIX)/bin/coffer $(DESTDIR)$(SBINDIR)/mount.fuse.coffer
 	ln -sf $(PREFIX)/bin/coffer $(DESTDIR)$(SBINDIR)/umount.fuse.coffer
+	install -d $(DESTDIR)$(PREFIX)/share/man/man8
+	ln -sf ../man1/coffer.1 $(DESTDIR)$(PREFIX)/share/man/man8/mount.fuse.coffer.8
+	ln -sf ../man1/coffer.1 $(DESTDIR)$(PREFIX)/share/man/man8/umount.fuse.coffer.8
 	install -D -m 644 tools/coffer.bash-completion $(DESTDIR)$(BASHCOMPDIR)/coffer
 	install -d $(DESTDIR)$(SYSTEMDUSERDIR)
 	sed 's|/usr/bin/coffer|$(PREFIX)/bin/coffer|g' tools/coffer@.service >$(DESTDIR)$(SYSTEMDUSERDIR)/coffer@.service
