@@ -22,7 +22,9 @@ struct helper_cmd {
 	char raw[HELPER_OPTS];	/* the -o lists as given (passfile= and cache= point into it) */
 	size_t raw_used;
 	const char *passfile, *cache;
-	bool fake;
+	const char *pos[2]; /* the positional arguments */
+	int npos;
+	bool fake, lazy;
 };
 
 static const char mount_usage[] =
@@ -103,24 +105,22 @@ static char *keep_raw(struct helper_cmd *c, const char *list)
 
 /* Single-letter flags of mount(8) and umount(8) helpers that change nothing here; l (lazy) and
  * f (fake, for mount) are reported through *lazy and c->fake. */
-static int flags(struct helper_cmd *c, const char *arg, const char *allowed, bool *lazy)
+static int flags(struct helper_cmd *c, const char *arg, const char *allowed)
 {
 	for (const char *p = arg + 1; *p; p++) {
 		if (!strchr(allowed, *p))
 			return -1;
 		if (*p == 'l')
-			*lazy = true;
+			c->lazy = true;
 		if (*p == 'f' && strchr(allowed, 's'))
 			c->fake = true;
 	}
 	return arg[1] ? 0 : -1;
 }
 
-/* Parses the helper's argv into positional arguments (pos, at most 2) and c. */
-static int parse_helper(int argc, char **argv, struct helper_cmd *c, const char *allowed,
-			const char **pos, int *npos, bool *lazy)
+/* Parses the helper's argv (flags, -o lists, -t TYPE, at most 2 positional arguments) into c. */
+static int parse_args(int argc, char **argv, struct helper_cmd *c, const char *allowed)
 {
-	*npos = 0;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if ((!strcmp(a, "-o") || !strcmp(a, "-t")) && i + 1 < argc) {
@@ -128,17 +128,24 @@ static int parse_helper(int argc, char **argv, struct helper_cmd *c, const char 
 				return -1;
 			i++;
 		} else if (a[0] == '-' && a[1] != '-') {
-			if (flags(c, a, allowed, lazy)) {
+			if (flags(c, a, allowed)) {
 				fprintf(stderr, "%s: option '%s' is not supported\n", argv[0], a);
 				return -1;
 			}
-		} else if (*npos < 2 && a[0] != '-') {
-			pos[(*npos)++] = a;
+		} else if (c->npos < 2 && a[0] != '-') {
+			c->pos[c->npos++] = a;
 		} else {
 			return -1;
 		}
 	}
 	return 0;
+}
+
+static void parse_helper(int argc, char **argv, struct helper_cmd *c, const char *allowed, int want,
+			 const char *usage)
+{
+	if (parse_args(argc, argv, c, allowed) || c->npos != want)
+		die_usage(usage);
 }
 
 static void push(struct helper_cmd *c, const char *arg)
@@ -159,11 +166,7 @@ static int run_coffer(struct helper_cmd *c)
 int cmd_mount_helper(int argc, char **argv)
 {
 	struct helper_cmd c = {.argc = 0};
-	const char *pos[2];
-	int npos;
-	bool lazy = false;
-	if (parse_helper(argc, argv, &c, "sfnv", pos, &npos, &lazy) || npos != 2)
-		die_usage(mount_usage);
+	parse_helper(argc, argv, &c, "sfnv", 2, mount_usage);
 	if (c.fake)
 		return 0;
 	push(&c, "coffer");
@@ -181,24 +184,20 @@ int cmd_mount_helper(int argc, char **argv)
 		push(&c, c.opts);
 	}
 	push(&c, "--");
-	push(&c, pos[0]);
-	push(&c, pos[1]);
+	push(&c, c.pos[0]);
+	push(&c, c.pos[1]);
 	return run_coffer(&c);
 }
 
 int cmd_umount_helper(int argc, char **argv)
 {
 	struct helper_cmd c = {.argc = 0};
-	const char *pos[2];
-	int npos;
-	bool lazy = false;
-	if (parse_helper(argc, argv, &c, "flnrv", pos, &npos, &lazy) || npos != 1)
-		die_usage(umount_usage);
-	if (lazy) /* nothing waits for a lazy unmount: the daemon still commits when it ends */
-		return run_fusermount(pos[0], true, false) ? 1 : 0;
+	parse_helper(argc, argv, &c, "flnrv", 1, umount_usage);
+	if (c.lazy) /* nothing waits for a lazy unmount: the daemon still commits when it ends */
+		return run_fusermount(c.pos[0], true, false) ? 1 : 0;
 	push(&c, "coffer");
 	push(&c, "umount");
 	push(&c, "--");
-	push(&c, pos[0]);
+	push(&c, c.pos[0]);
 	return run_coffer(&c);
 }
