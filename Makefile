@@ -2,6 +2,10 @@
 # ASan+UBSan, a short libFuzzer run of every parser, FUSE integration); `make fuzz` fuzzes every
 # parser for FUZZ_SECONDS each; `make deps` installs missing Debian packages.
 PREFIX ?= /usr/local
+# mount(8) looks for the helper mount.fuse.coffer in /sbin only; the rest follows PREFIX.
+SBINDIR ?= /sbin
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+SYSTEMDUSERDIR ?= $(PREFIX)/lib/systemd/user
 CC ?= cc
 PKGS := fuse3 libsodium libcurl libxml-2.0
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -35,7 +39,7 @@ FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 all: coffer
 
 coffer: $(LIB_OBJ) $(CLI_OBJ)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 build/%.o: %.c $(HDR)
 	@mkdir -p $(dir $@)
@@ -97,6 +101,15 @@ install: coffer
 	install -D -m 755 coffer $(DESTDIR)$(PREFIX)/bin/coffer
 	install -D -m 644 man/coffer.1 $(DESTDIR)$(PREFIX)/share/man/man1/coffer.1
 	install -D -m 644 man/coffer-format.5 $(DESTDIR)$(PREFIX)/share/man/man5/coffer-format.5
+	install -d $(DESTDIR)$(SBINDIR)
+	ln -sf $(PREFIX)/bin/coffer $(DESTDIR)$(SBINDIR)/mount.fuse.coffer
+	ln -sf $(PREFIX)/bin/coffer $(DESTDIR)$(SBINDIR)/umount.fuse.coffer
+	install -d $(DESTDIR)$(PREFIX)/share/man/man8
+	ln -sf ../man1/coffer.1 $(DESTDIR)$(PREFIX)/share/man/man8/mount.fuse.coffer.8
+	ln -sf ../man1/coffer.1 $(DESTDIR)$(PREFIX)/share/man/man8/umount.fuse.coffer.8
+	install -D -m 644 tools/coffer.bash-completion $(DESTDIR)$(BASHCOMPDIR)/coffer
+	install -d $(DESTDIR)$(SYSTEMDUSERDIR)
+	sed 's|/usr/bin/coffer|$(PREFIX)/bin/coffer|g' tools/coffer@.service >$(DESTDIR)$(SYSTEMDUSERDIR)/coffer@.service
 
 format:
 	clang-format -i $(LIB_SRC) $(CLI_SRC) $(UNIT_SRC) $(HDR) $(FUZZ_SRC) tests/fuzz/*.h tests/fuzz/seeds.c

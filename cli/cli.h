@@ -83,5 +83,8 @@ int cmd_fsck(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_snapshots(int argc, char **argv);
 int cmd_passwd(int argc, char **argv);
+/* mount(8)'s and umount(8)'s helpers, run as mount.fuse.coffer and umount.fuse.coffer. */
+int cmd_mount_helper(int argc, char **argv);
+int cmd_umount_helper(int argc, char **argv);
 
 #endif

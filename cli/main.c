@@ -24,6 +24,13 @@ static const char usage[] =
 
 int main(int argc, char **argv)
 {
+	if (argc < 1)
+		return 2;
+	const char *self = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
+	if (strcmp(self, "mount.fuse.coffer") == 0) /* mount(8)'s helper for fuse.coffer */
+		return cmd_mount_helper(argc, argv);
+	if (strcmp(self, "umount.fuse.coffer") == 0)
+		return cmd_umount_helper(argc, argv);
 	if (argc < 2) {
 		fputs(usage, stderr);
 		return 2;
