@@ -31,7 +31,7 @@
 
 struct opts {
 	const char *passfile, *passcmd, *cache, *kdf_level, *logfile;
-	bool foreground, readonly, help, no_wait, json;
+	bool foreground, readonly, help, no_wait, json, repair, snapshots;
 	unsigned commit_seconds, keep, drain_timeout;
 	uint64_t cache_size, snapshot;
 	struct remote_opts ropts;
@@ -55,6 +55,9 @@ int vault_read(const struct opts *o, struct remote *r, struct buf *text, struct 
  * .snapshot-GEN) into *s; path gets its location. */
 int cache_open(const struct opts *o, const struct vault *v, struct store **s, char *path,
 	       size_t cap);
+/* The cache folder of v for commands that only read it (--cache, else the default location;
+ * not made absolute, no snapshot suffix). */
+void cache_path(const struct opts *o, const struct vault *v, char *path, size_t cap);
 /* Prompts, unlocks the vault config; prints "wrong passphrase" and fails when it is. */
 int vault_unlock_interactive(const struct opts *o, const char *where, const struct buf *text,
 			     struct vault *v);
@@ -69,5 +72,6 @@ int cmd_umount(int argc, char **argv);
 int cmd_fsck(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_snapshots(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
 
 #endif

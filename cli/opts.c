@@ -158,6 +158,8 @@ int parse_opts(int argc, char **argv, struct opts *o, const char *usage)
 					      {"snapshot", required_argument, 0, 'S'},
 					      {"no-wait", no_argument, 0, 'W'},
 					      {"json", no_argument, 0, 'J'},
+					      {"repair", no_argument, 0, 'R'},
+					      {"snapshots", no_argument, 0, 'N'},
 					      {0, 0, 0, 0}};
 	memset(o, 0, sizeof(*o));
 	o->commit_seconds = 5;
@@ -195,6 +197,12 @@ int parse_opts(int argc, char **argv, struct opts *o, const char *usage)
 			break;
 		case 'J':
 			o->json = true;
+			break;
+		case 'R':
+			o->repair = true;
+			break;
+		case 'N':
+			o->snapshots = true;
 			break;
 		case 'S': {
 			char *end;
@@ -368,6 +376,16 @@ int cache_open(const struct opts *o, const struct vault *v, struct store **s, ch
 	return err;
 }
 
+void cache_path(const struct opts *o, const struct vault *v, char *path, size_t cap)
+{
+	if (o->cache) {
+		snprintf(path, cap, "%s", o->cache);
+	} else {
+		cache_parent(path, cap > 40 ? cap - 40 : cap);
+		snprintf(path + strlen(path), cap - strlen(path), "/%s", v->idhex);
+	}
+}
+
 /* The KDF cap for v: the sensitive level, or the cache's copy of this vault's config (kept at
  * the last unlock, in a folder only this user can write) where it asks for more. */
 static void kdf_cap(const struct opts *o, const struct vault *v, struct kdf_params *cap)
@@ -377,12 +395,7 @@ static void kdf_cap(const struct opts *o, const struct vault *v, struct kdf_para
 	struct buf text = {0};
 	struct vault cached;
 	const struct kdf_params *chosen = NULL;
-	if (o->cache) {
-		snprintf(path, sizeof(path), "%s", o->cache);
-	} else {
-		cache_parent(path, sizeof(path) - 40);
-		snprintf(path + strlen(path), sizeof(path) - strlen(path), "/%s", v->idhex);
-	}
+	cache_path(o, v, path, sizeof(path));
 	if (store_open_existing(&c, path) == 0 && store_check_owner(c) == 0 &&
 	    cache_config_read(c, &text) == 0 && !text.err &&
 	    vault_config_parse(text.data, text.len, &cached) == 0 &&
