@@ -61,6 +61,12 @@ void cache_path(const struct opts *o, const struct vault *v, char *path, size_t 
 /* Prompts, unlocks the vault config; prints "wrong passphrase" and fails when it is. */
 int vault_unlock_interactive(const struct opts *o, const char *where, const struct buf *text,
 			     struct vault *v);
+/* For commands of one VAULT argument that need only the unlocked vault: parses argv (exits 2
+ * on bad usage), opens the remote, reads the config and unlocks it. NULL (said why) on failure;
+ * vault_close releases what it returned. */
+struct remote *vault_open_unlocked(int argc, char **argv, const char *usage, struct opts *o,
+				   struct buf *text, struct vault *v);
+void vault_close(struct remote *r, struct buf *text, struct vault *v);
 /* The cache folder of the coffer mounted at mp (absolute), from /proc/self/mountinfo. */
 int mounted_cache(const char *mp, char *cache, size_t cap);
 /* Runs fusermount3 -u (lazy: -uz) on mp by fork/exec; its exit status, or -1. */

@@ -218,20 +218,12 @@ static int verify(const struct opts *o, struct remote *r, const struct vault *v)
 int cmd_verify(int argc, char **argv)
 {
 	struct opts o;
-	if (parse_opts(argc, argv, &o, usage) || o.nargs != 1)
-		die_usage(usage);
-	struct remote *r = remote_open(o.args[0], &o.ropts);
-	struct buf text = {0};
+	struct buf text;
 	struct vault v;
-	if (!r || vault_read(NULL, r, &text, &v) ||
-	    vault_unlock_interactive(&o, r->url, &text, &v)) {
-		buf_free(&text);
-		remote_free(r);
+	struct remote *r = vault_open_unlocked(argc, argv, usage, &o, &text, &v);
+	if (!r)
 		return 1;
-	}
 	int rc = verify(&o, r, &v);
-	vault_release(&v);
-	buf_free(&text);
-	remote_free(r);
+	vault_close(r, &text, &v);
 	return rc;
 }

@@ -484,3 +484,26 @@ int mounted_cache(const char *mp, char *cache, size_t cap)
 		fclose(f);
 	return found;
 }
+
+struct remote *vault_open_unlocked(int argc, char **argv, const char *usage, struct opts *o,
+				   struct buf *text, struct vault *v)
+{
+	if (parse_opts(argc, argv, o, usage) || o->nargs != 1)
+		die_usage(usage);
+	struct remote *r = remote_open(o->args[0], &o->ropts);
+	*text = (struct buf){0};
+	v->keys = NULL;
+	if (!r || vault_read(NULL, r, text, v) || vault_unlock_interactive(o, r->url, text, v)) {
+		buf_free(text);
+		remote_free(r);
+		return NULL;
+	}
+	return r;
+}
+
+void vault_close(struct remote *r, struct buf *text, struct vault *v)
+{
+	vault_release(v);
+	buf_free(text);
+	remote_free(r);
+}
