@@ -32,7 +32,7 @@
 struct opts {
 	const char *passfile, *passcmd, *cache, *kdf_level, *logfile;
 	const char *new_passfile, *new_passcmd; /* coffer passwd's new passphrase */
-	bool foreground, readonly, help, no_wait, json;
+	bool foreground, readonly, help, no_wait, json, repair, snapshots;
 	unsigned commit_seconds, keep, drain_timeout;
 	uint64_t cache_size, snapshot;
 	struct remote_opts ropts;
@@ -62,6 +62,9 @@ struct store *cache_of_vault(const struct opts *o, const struct vault *v);
  * .snapshot-GEN) into *s; path gets its location. */
 int cache_open(const struct opts *o, const struct vault *v, struct store **s, char *path,
 	       size_t cap);
+/* The cache folder of v for commands that only read it (--cache, else the default location;
+ * not made absolute, no snapshot suffix). */
+void cache_path(const struct opts *o, const struct vault *v, char *path, size_t cap);
 /* Prompts, unlocks the vault config; prints "wrong passphrase" and fails when it is. When the
  * cache of this vault keeps an older config that the passphrase opens, says that the passphrase
  * was changed on another device (and on a terminal asks once more). After an unlock, the cache's
@@ -71,6 +74,12 @@ int vault_unlock_interactive(const struct opts *o, const char *where, const stru
 /* The same, keeping the master key in *m (for coffer passwd) rather than a keyring. */
 int vault_master_interactive(const struct opts *o, const char *where, const struct buf *text,
 			     struct vault *v, struct vault_master **m);
+/* For commands of one VAULT argument that need only the unlocked vault: parses argv (exits 2
+ * on bad usage), opens the remote, reads the config and unlocks it. NULL (said why) on failure;
+ * vault_close releases what it returned. */
+struct remote *vault_open_unlocked(int argc, char **argv, const char *usage, struct opts *o,
+				   struct buf *text, struct vault *v);
+void vault_close(struct remote *r, struct buf *text, struct vault *v);
 /* The cache folder of the coffer mounted at mp (absolute), from /proc/self/mountinfo. */
 int mounted_cache(const char *mp, char *cache, size_t cap);
 /* Runs fusermount3 -u (lazy: -uz) on mp by fork/exec; its exit status, or -1. */
@@ -86,5 +95,6 @@ int cmd_passwd(int argc, char **argv);
 /* mount(8)'s and umount(8)'s helpers, run as mount.fuse.coffer and umount.fuse.coffer. */
 int cmd_mount_helper(int argc, char **argv);
 int cmd_umount_helper(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
 
 #endif

@@ -17,12 +17,10 @@ static const char usage[] = "usage: coffer snapshots [--passfile FILE | --passcm
 int cmd_snapshots(int argc, char **argv)
 {
 	struct opts o;
-	if (parse_opts(argc, argv, &o, usage) || o.nargs != 1)
-		die_usage(usage);
-	struct remote *r = remote_open(o.args[0], &o.ropts);
-	struct buf text = {0};
+	struct buf text;
 	struct vault v;
-	if (!r || vault_read(NULL, r, &text, &v) || vault_unlock_interactive(&o, r->url, &text, &v))
+	struct remote *r = vault_open_unlocked(argc, argv, usage, &o, &text, &v);
+	if (!r)
 		return 1;
 	struct snapshot *snaps = NULL;
 	size_t n = 0;
@@ -41,8 +39,6 @@ int cmd_snapshots(int argc, char **argv)
 		       snaps[k].info.inodes, snaps[k].info.bytes);
 	}
 	free(snaps);
-	vault_release(&v);
-	buf_free(&text);
-	remote_free(r);
+	vault_close(r, &text, &v);
 	return err ? 1 : 0;
 }

@@ -19,6 +19,7 @@ static const char usage[] =
 	"  snapshots VAULT               list the retained generations of a vault\n"
 	"  fsck    VAULT                 check the local cache of an unmounted vault\n"
 	"  passwd  VAULT                 change the passphrase of a vault\n"
+	"  verify  VAULT                 fetch and open every object of the vault itself\n"
 	"\n"
 	"Run `coffer COMMAND --help` for a command's options; see coffer(1).\n";
 
@@ -51,9 +52,9 @@ int main(int argc, char **argv)
 	static const struct {
 		const char *name;
 		int (*fn)(int, char **);
-	} cmds[] = {{"init", cmd_init},		  {"mount", cmd_mount},	 {"umount", cmd_umount},
-		    {"unmount", cmd_umount},	  {"fsck", cmd_fsck},	 {"status", cmd_status},
-		    {"snapshots", cmd_snapshots}, {"passwd", cmd_passwd}};
+	} cmds[] = {{"init", cmd_init},		  {"mount", cmd_mount},	  {"umount", cmd_umount},
+		    {"unmount", cmd_umount},	  {"fsck", cmd_fsck},	  {"status", cmd_status},
+		    {"snapshots", cmd_snapshots}, {"passwd", cmd_passwd}, {"verify", cmd_verify}};
 	for (size_t k = 0; k < sizeof(cmds) / sizeof(cmds[0]); k++)
 		if (strcmp(cmd, cmds[k].name) == 0)
 			return cmds[k].fn(argc - 1, argv + 1);

@@ -160,6 +160,8 @@ int parse_opts(int argc, char **argv, struct opts *o, const char *usage)
 					      {"json", no_argument, 0, 'J'},
 					      {"new-passfile", required_argument, 0, 'n'},
 					      {"new-passcmd", required_argument, 0, 'N'},
+					      {"repair", no_argument, 0, 'R'},
+					      {"snapshots", no_argument, 0, 'L'},
 					      {0, 0, 0, 0}};
 	memset(o, 0, sizeof(*o));
 	o->commit_seconds = 5;
@@ -203,6 +205,12 @@ int parse_opts(int argc, char **argv, struct opts *o, const char *usage)
 			break;
 		case 'J':
 			o->json = true;
+			break;
+		case 'R':
+			o->repair = true;
+			break;
+		case 'L':
+			o->snapshots = true;
 			break;
 		case 'S': {
 			char *end;
@@ -391,16 +399,21 @@ int cache_open(const struct opts *o, const struct vault *v, struct store **s, ch
 	return err;
 }
 
+void cache_path(const struct opts *o, const struct vault *v, char *path, size_t cap)
+{
+	if (o->cache) {
+		snprintf(path, cap, "%s", o->cache);
+	} else {
+		cache_parent(path, cap > 40 ? cap - 40 : cap);
+		snprintf(path + strlen(path), cap - strlen(path), "/%s", v->idhex);
+	}
+}
+
 struct store *cache_of_vault(const struct opts *o, const struct vault *v)
 {
 	char path[4096];
 	struct store *c = NULL;
-	if (o->cache) {
-		snprintf(path, sizeof(path), "%s", o->cache);
-	} else {
-		cache_parent(path, sizeof(path) - 40);
-		snprintf(path + strlen(path), sizeof(path) - strlen(path), "/%s", v->idhex);
-	}
+	cache_path(o, v, path, sizeof(path));
 	if (store_open_existing(&c, path) == 0 && store_check_owner(c) == 0)
 		return c;
 	store_close(c);
@@ -579,4 +592,27 @@ int mounted_cache(const char *mp, char *cache, size_t cap)
 	if (f)
 		fclose(f);
 	return found;
+}
+
+struct remote *vault_open_unlocked(int argc, char **argv, const char *usage, struct opts *o,
+				   struct buf *text, struct vault *v)
+{
+	if (parse_opts(argc, argv, o, usage) || o->nargs != 1)
+		die_usage(usage);
+	struct remote *r = remote_open(o->args[0], &o->ropts);
+	*text = (struct buf){0};
+	v->keys = NULL;
+	if (!r || vault_read(NULL, r, text, v) || vault_unlock_interactive(o, r->url, text, v)) {
+		buf_free(text);
+		remote_free(r);
+		return NULL;
+	}
+	return r;
+}
+
+void vault_close(struct remote *r, struct buf *text, struct vault *v)
+{
+	vault_release(v);
+	buf_free(text);
+	remote_free(r);
 }

@@ -92,6 +92,15 @@ void *follow_main(void *arg);
 
 /* fetch.c: the store's fetch hook: brings an object into the cache from the vault, verified. */
 int fetch_object(void *arg, const struct oname *n, const struct obj_want *w, bool replace);
+/* fetch.c: 0 when the bytes b open as what w says n is (a chunk of exactly w->nblocks blocks,
+ * or an inode page, whose payload goes to plain when it is not NULL: the caller wipes and frees
+ * it); -EBADMSG otherwise. */
+int fetch_check(const struct keyring *k, const struct oname *n, const struct obj_want *w,
+		const struct buf *b, struct buf *plain);
+/* Gets the vault's copy of n into b, asking for no more than w allows, and checks it as
+ * fetch_check does: 0, -ENOENT, -EBADMSG (damaged or too long), or the remote's error. */
+int fetch_get_checked(struct remote *r, const struct keyring *k, const struct oname *n,
+		      const struct obj_want *w, struct buf *b, struct buf *plain);
 
 /* known.c: v.objects and its journal. load: at start, before any thread; add (once the vault
  * holds the bytes) and del (before the vault's copy is deleted) take mu. */

@@ -27,12 +27,17 @@ static int verify_chunk(const struct keyring *k, const struct oname *n, const st
 	return err;
 }
 
-static int verify_page(const struct keyring *k, const struct oname *n, const struct buf *b)
+static int verify_page(const struct keyring *k, const struct oname *n, const struct buf *b,
+		       struct buf *out)
 {
 	uint8_t aad[PAGE_AAD_BYTES];
 	struct buf plain = {0};
 	page_aad(n, aad);
 	int err = meta_open(k->meta, aad, sizeof(aad), b->data, b->len, &plain);
+	if (!err && out) {
+		*out = plain;
+		return 0;
+	}
 	if (plain.data)
 		wipe(plain.data, plain.len);
 	buf_free(&plain);
@@ -45,17 +50,27 @@ static size_t want_max(const struct obj_want *w)
 	return w->kind == OBJ_CHUNK ? (size_t)w->nblocks * SEALED_BLOCK : REMOTE_PAGE_MAX;
 }
 
-static int fetch_verified(struct sync *s, const struct oname *n, const struct obj_want *w)
+int fetch_check(const struct keyring *k, const struct oname *n, const struct obj_want *w,
+		const struct buf *b, struct buf *plain)
+{
+	return w->kind == OBJ_CHUNK ? verify_chunk(k, n, w, b) : verify_page(k, n, b, plain);
+}
+
+int fetch_get_checked(struct remote *r, const struct keyring *k, const struct oname *n,
+		      const struct obj_want *w, struct buf *b, struct buf *plain)
 {
 	char key[REMOTE_KEY_MAX];
 	remote_key_object(key, n);
-	struct buf b = {0};
-	int err = s->r->ops->get(s->r, key, want_max(w), &b, NULL);
+	int err = r->ops->get(r, key, want_max(w), b, NULL);
 	if (err == -EFBIG)
 		err = -EBADMSG; /* longer than the object can be */
-	if (!err)
-		err = w->kind == OBJ_CHUNK ? verify_chunk(s->keys, n, w, &b)
-					   : verify_page(s->keys, n, &b);
+	return err ? err : fetch_check(k, n, w, b, plain);
+}
+
+static int fetch_verified(struct sync *s, const struct oname *n, const struct obj_want *w)
+{
+	struct buf b = {0};
+	int err = fetch_get_checked(s->r, s->keys, n, w, &b, NULL);
 	if (!err)
 		err = store_obj_install(s->st, n, b.data, b.len);
 	buf_free(&b);

@@ -113,7 +113,8 @@ int remote_list_gens(struct remote *r, uint64_t **out, size_t *n)
 		free(g.v);
 		return err;
 	}
-	qsort(g.v, g.n, sizeof(*g.v), cmp_u64);
+	if (g.n) /* an empty listing leaves g.v NULL, which qsort must not get */
+		qsort(g.v, g.n, sizeof(*g.v), cmp_u64);
 	*out = g.v;
 	*n = g.n;
 	return 0;
