@@ -1,9 +1,11 @@
-/* test_aws: the AWS CLI's shared files (sync/remote/aws_ini.c: sections, profiles, nested
- * settings, comments, bounds) and where the S3 region and credentials come from
- * (sync/remote/aws.c: -o region > AWS_REGION > AWS_DEFAULT_REGION > config file > us-east-1). */
+/* test_creds: whether an SSH key is locked with a passphrase (sync/remote/sshkey.c), the AWS CLI's
+ * shared files (sync/remote/aws_ini.c: sections, profiles, nested settings, comments, bounds) and
+ * where the S3 region and credentials come from (sync/remote/aws.c: -o region > AWS_REGION >
+ * AWS_DEFAULT_REGION > config file > us-east-1). */
 #include "tests/unit/unit.h"
 #include "sync/remote/aws.h"
 #include "sync/remote/aws_ini.h"
+#include "sync/remote/sshkey.h"
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
@@ -172,13 +174,35 @@ static void test_creds(void)
 	unsetenv("AWS_SECRET_ACCESS_KEY");
 }
 
+static int locked(const char *text)
+{
+	return sshkey_locked(text, strlen(text));
+}
+
+static void test_sshkey(void)
+{
+	CHECK(locked("-----BEGIN OPENSSH PRIVATE KEY-----\n"
+		     "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\n") ==
+	      0);
+	CHECK(locked("-----BEGIN OPENSSH PRIVATE KEY-----\r\n"
+		     "b3BlbnNzaC1rZXktdjEAAAAACmFlczI1Ni1jdHIAAAAGYmNyeXB0AAAAGAAAABBx\n") == 1);
+	CHECK(locked("-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA\n") == 0);
+	CHECK(locked("-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: "
+		     "AES-128-CBC,00\n") == 1);
+	CHECK(locked("-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIF\n") == 1);
+	CHECK(locked("-----BEGIN OPENSSH PRIVATE KEY-----\nb3Bl") == -EINVAL); /* cut short */
+	CHECK(locked("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5 a public key\n") == -EINVAL);
+	CHECK(sshkey_locked("", 0) == -EINVAL);
+}
+
 int main(void)
 {
 	unit_setup();
 	CHECK(mkdtemp(dir) != NULL);
+	test_sshkey();
 	test_parser();
 	test_region_order();
 	test_creds();
 	rmdir(dir);
-	return unit_finish("test_aws");
+	return unit_finish("test_creds");
 }
