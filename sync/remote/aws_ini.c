@@ -57,14 +57,17 @@ static void key_line(struct scan *sc, struct span s, size_t indent)
 	size_t d = 0;
 	while (d < s.n && s.p[d] != '=' && s.p[d] != ':')
 		d++;
-	sc->key_open = d < s.n;
+	struct span v = trim((struct span){s.p + d + (d < s.n), s.n - d - (d < s.n)});
+	/* only a key with no value opens a nested block ("s3 =" and indented lines); an indented
+	 * line under a key with a value is a key of its own, as coffer always read it */
+	sc->key_open = d < s.n && v.n == 0;
 	sc->key_indent = indent;
-	if (!sc->key_open || !sc->in)
+	if (d == s.n || !sc->in)
 		return;
 	struct span k = trim((struct span){s.p, d});
 	if (k.n == strlen(sc->key) && strncasecmp(k.p, sc->key, k.n) == 0) {
 		sc->found = true;
-		sc->val = trim((struct span){s.p + d + 1, s.n - d - 1});
+		sc->val = v;
 	}
 }
 

@@ -1,9 +1,11 @@
 /* aws_ini: the pure parser of the AWS CLI's shared files: ~/.aws/credentials (sections "[NAME]")
  * and ~/.aws/config (sections "[default]" and "[profile NAME]"), read the way the AWS CLI's
  * configparser reads them: "key = value" or "key: value", keys without regard to case, full-line
- * comments ('#', ';'), indented lines under a key belong to that key's value (nested settings
- * such as "s3 =" are never taken for top-level ones). Bytes in, one value out; no I/O.
- * Must never read past len, allocate, or hand out a value that is not NUL-terminated in out. */
+ * comments ('#', ';'), indented lines under a key with no value belong to it (nested settings
+ * such as "s3 =" are never taken for top-level ones); an indented line under a key with a value
+ * is a key of its own (the AWS CLI would join it to that value; coffer always read it so). Bytes
+ * in, one value out; no I/O. Must never read past len, allocate, or hand out a value that is not
+ * NUL-terminated in out. */
 #ifndef COFFER_AWS_INI_H
 #define COFFER_AWS_INI_H
 #include <stddef.h>

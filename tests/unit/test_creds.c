@@ -39,6 +39,9 @@ static const char config[] = "# a comment\n"
 			     "region = second\n"
 			     "[profile empty]\n"
 			     "region =\n"
+			     "[profile flat]\n"
+			     "aws_access_key_id = X\n"
+			     "  region = indented-but-flat\n"
 			     "[profile last]\n"
 			     "region = no-newline";
 
@@ -59,6 +62,8 @@ static void test_parser(void)
 	CHECK(get(config, AWS_FILE_CONFIG, "last", "region", v, sizeof(v)) == 0 &&
 	      strcmp(v, "no-newline") == 0);
 	CHECK(get(config, AWS_FILE_CONFIG, "empty", "region", v, sizeof(v)) == -ENOENT);
+	CHECK(get(config, AWS_FILE_CONFIG, "flat", "region", v, sizeof(v)) == 0 &&
+	      strcmp(v, "indented-but-flat") == 0);
 	CHECK(get(config, AWS_FILE_CONFIG, "nobody", "region", v, sizeof(v)) == -ENOENT);
 	CHECK(get(config, AWS_FILE_CONFIG, "default", "aws_secret_access_key", v, sizeof(v)) ==
 	      -ENOENT);
