@@ -11,6 +11,7 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 #include "cache/files.h"
 #include "cache/lock.h"
@@ -214,6 +215,33 @@ static int serve(struct opts *o, struct fs *fs, struct sync *sy, struct fuse_ses
 	return rc || err ? 1 : 0;
 }
 
+/* The first mount on a new device fetches every inode page of the tree: on a terminal, a line
+ * that shows how far (at most five times a second, and once at the end); nothing otherwise, and
+ * nothing when every page was in the cache already. */
+struct load_line {
+	struct timespec start, last;
+};
+
+static double since(const struct timespec *a, const struct timespec *b)
+{
+	return (double)(b->tv_sec - a->tv_sec) + (double)(b->tv_nsec - a->tv_nsec) / 1e9;
+}
+
+static void show_load(void *arg, const struct fs_load_progress *p)
+{
+	struct load_line *l = arg;
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (!p->fetched || (!p->done && since(&l->last, &now) < 0.2))
+		return;
+	l->last = now;
+	double secs = since(&l->start, &now), mib = (double)p->fetched_bytes / 1048576;
+	fprintf(stderr,
+		"\rcoffer: fetching the tree: %zu/%zu inode pages, %.1f MiB, %.1f MiB/s   %s",
+		p->pages_done, p->pages_total, mib, secs > 0 ? mib / secs : 0.0,
+		p->done ? "\n" : "");
+}
+
 static int start(struct opts *o, struct remote *r, struct store *st, struct vault *v,
 		 const char *cache, const char *mp)
 {
@@ -226,9 +254,14 @@ static int start(struct opts *o, struct remote *r, struct store *st, struct vaul
 			       .snapshot = o->snapshot};
 	struct sync *sy = NULL;
 	struct fs *fs = NULL;
+	struct load_line line = {0};
 	int err = sync_attach(&sy, r, st, v->keys, v->id, &so);
 	if (!err)
 		err = fs_open(&fs, st, v->keys, v->id, o->readonly);
+	if (!err && isatty(2)) {
+		clock_gettime(CLOCK_MONOTONIC, &line.start);
+		fs_set_load_progress(fs, show_load, &line);
+	}
 	if (!err && (err = fs_mount_load(fs, geteuid(), getegid())))
 		fprintf(stderr, "coffer: cannot load the cache '%s': %s\n", cache,
 			err == -EBADMSG ? "its root failed authentication" : strerror(-err));

@@ -63,6 +63,16 @@ int fs_open(struct fs **out, struct store *st, struct keyring *keys, const uint8
 /* Lends fs a helper pool (lib/workers.h) for large reads and writes; NULL (the default): none.
  * The pool must outlive every request; fs_close does not free it. */
 void fs_set_workers(struct fs *fs, struct workers *w);
+/* How far the mount's load of the tree (fs_mount_load) has come: inode pages read of all the root
+ * names, how many of them (and their bytes) had to be fetched from the vault; done on the last. */
+struct fs_load_progress {
+	size_t pages_done, pages_total, fetched;
+	uint64_t fetched_bytes;
+	bool done;
+};
+/* fn hears of every page fs_mount_load reads (from the calling thread); NULL: none (default). */
+void fs_set_load_progress(struct fs *fs, void (*fn)(void *arg, const struct fs_load_progress *p),
+			  void *arg);
 /* Loads the root (or makes an empty tree owned by uid/gid), then removes unreachable objects. */
 int fs_mount_load(struct fs *fs, uid_t uid, gid_t gid);
 void fs_close(struct fs *fs);

@@ -104,6 +104,8 @@ struct fs {
 	bool dirty;
 	void (*on_commit)(void *arg, const struct fs_commit_info *info);
 	void *on_commit_arg;
+	void (*on_load)(void *arg, const struct fs_load_progress *p); /* fs_set_load_progress */
+	void *on_load_arg;
 	struct namelist pending_free; /* sealed objects replaced since the last capture */
 	struct namelist unsynced;     /* sealed chunks whose commit failed: fsync them next time */
 	struct namelist damaged; /* cached objects that failed to open, for a request to heal */

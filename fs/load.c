@@ -16,29 +16,30 @@
 #include "lib/log.h"
 #include "lib/buf.h"
 
-/* Reads and opens the cached page object n into plain. */
-static int open_page(struct fs *fs, const struct oname *n, struct buf *plain)
+/* Reads and opens the cached page object n into plain; *size gets the object's bytes. */
+static int open_page(struct fs *fs, const struct oname *n, struct buf *plain, size_t *size)
 {
 	struct buf obj = {0};
 	uint8_t aad[PAGE_AAD_BYTES];
 	page_aad(n, aad);
 	int err = store_obj_read(fs->st, n, &obj);
+	*size = obj.len;
 	if (!err)
 		err = meta_open(fs->keys->meta, aad, sizeof(aad), obj.data, obj.len, plain);
 	buf_free(&obj);
 	return err;
 }
 
-static int load_page(struct fs *fs, size_t p)
+static int load_page(struct fs *fs, size_t p, size_t *size)
 {
 	struct buf plain = {0};
 	const struct obj_want w = {.kind = OBJ_PAGE};
 	int err = store_obj_ensure(fs->st, &fs->pages[p].name, &w);
 	if (!err)
-		err = open_page(fs, &fs->pages[p].name, &plain);
+		err = open_page(fs, &fs->pages[p].name, &plain, size);
 	if (err == -EBADMSG && !store_obj_refetch(fs->st, &fs->pages[p].name, &w)) {
 		buf_free(&plain); /* the cache's copy was damaged: the vault's replaced it */
-		err = open_page(fs, &fs->pages[p].name, &plain);
+		err = open_page(fs, &fs->pages[p].name, &plain, size);
 	}
 	if (!err)
 		err = page_deserialize(fs, p, plain.data, plain.len);
@@ -83,6 +84,35 @@ static int fresh_root(struct fs *fs, uid_t uid, gid_t gid)
 	return 0;
 }
 
+void fs_set_load_progress(struct fs *fs, void (*fn)(void *arg, const struct fs_load_progress *p),
+			  void *arg)
+{
+	fs->on_load = fn;
+	fs->on_load_arg = arg;
+}
+
+/* Every page the root names (a page that fails is marked bad and logged by load_page), telling
+ * on_load how far it came. */
+static void load_pages(struct fs *fs)
+{
+	struct fs_load_progress pr = {0};
+	for (size_t p = 0; p < fs->npages; p++)
+		pr.pages_total += !oname_is_zero(&fs->pages[p].name);
+	for (size_t p = 0; p < fs->npages; p++) {
+		if (oname_is_zero(&fs->pages[p].name))
+			continue;
+		bool fetch = !store_obj_cached(fs->st, &fs->pages[p].name);
+		size_t size = 0;
+		load_page(fs, p, &size);
+		pr.pages_done++;
+		pr.fetched += fetch;
+		pr.fetched_bytes += fetch ? size : 0;
+		pr.done = pr.pages_done == pr.pages_total;
+		if (fs->on_load)
+			fs->on_load(fs->on_load_arg, &pr);
+	}
+}
+
 int fs_load(struct fs *fs, uid_t uid, gid_t gid)
 {
 	struct buf obj = {0}, plain = {0};
@@ -101,9 +131,7 @@ int fs_load(struct fs *fs, uid_t uid, gid_t gid)
 	buf_free(&plain);
 	if (err)
 		return err;
-	for (size_t p = 0; p < fs->npages; p++)
-		if (!oname_is_zero(&fs->pages[p].name))
-			load_page(fs, p);
+	load_pages(fs);
 	if (!fs->readonly)
 		cache_freed_trim(fs->st, fs->gen); /* records of commits that never happened */
 	htab_each(fs->inodes, set_parents, fs);

@@ -1,10 +1,11 @@
 /* s3: the S3-compatible backend (s3://HOST[:PORT]/BUCKET[/PREFIX] over HTTPS, s3+http:// over
- * HTTP), all of its protocol: credentials (environment or ~/.aws/credentials), AWS Signature V4
- * by libcurl (CURLOPT_AWS_SIGV4) with the x-amz-content-sha256 payload hash, ListObjectsV2 with
- * continuation tokens (bounded by listing.h), conditional PUT (If-None-Match: *, If-Match) for
- * put_if. A missing bucket is -ENXIO, never an empty vault. Must never take credentials from the
- * command line, log them, or sign anything itself. */
+ * HTTP), all of its protocol: credentials and region as the AWS CLI finds them (aws.h), AWS
+ * Signature V4 by libcurl (CURLOPT_AWS_SIGV4) with the x-amz-content-sha256 payload hash,
+ * ListObjectsV2 with continuation tokens (bounded by listing.h), conditional PUT (If-None-Match: *,
+ * If-Match) for put_if. A missing bucket is -ENXIO, never an empty vault. Must never take
+ * credentials from the command line, log them, or sign anything itself. */
 #include "sync/remote/backends.h"
+#include "sync/remote/aws.h"
 #include "sync/remote/listing.h"
 #include "sync/remote/parsers.h"
 #include "sync/remote/transfer.h"
@@ -18,10 +19,6 @@
 
 #define EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
-struct creds {
-	char *id, *secret, *token;
-};
-
 struct s3_remote {
 	struct remote base;
 	struct xfer_pool *pool;
@@ -29,110 +26,12 @@ struct s3_remote {
 	char *prefix;	  /* "" or "some/prefix/" */
 	char *token;	  /* "x-amz-security-token: ..." or NULL */
 	char sigv4[128];  /* CURLOPT_AWS_SIGV4: "aws:amz:REGION:s3" */
-	struct creds creds;
+	struct aws_creds creds;
 };
 
 static struct s3_remote *S3(struct remote *r)
 {
 	return (struct s3_remote *)r;
-}
-
-/* ---- credentials: the environment, else ~/.aws/credentials [AWS_PROFILE or default] ---- */
-
-static char *trim(char *s)
-{
-	while (*s == ' ' || *s == '\t')
-		s++;
-	size_t n = strlen(s);
-	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' || s[n - 1] == '\n'))
-		s[--n] = 0;
-	return s;
-}
-
-/* True when line is the section header of profile (as "[name]" or "[profile name]"). */
-static bool section_is(char *line, const char *profile, bool *is_section)
-{
-	size_t n = strlen(line);
-	*is_section = n >= 2 && line[0] == '[' && line[n - 1] == ']';
-	if (!*is_section)
-		return false;
-	line[n - 1] = 0;
-	char *name = trim(line + 1);
-	if (strncmp(name, "profile ", 8) == 0)
-		name = trim(name + 8);
-	return strcmp(name, profile) == 0;
-}
-
-static void creds_set(struct creds *c, char *line)
-{
-	char *eq = strchr(line, '=');
-	if (!eq)
-		return;
-	*eq = 0;
-	char *k = trim(line), *v = trim(eq + 1), **dst = NULL;
-	if (strcmp(k, "aws_access_key_id") == 0)
-		dst = &c->id;
-	else if (strcmp(k, "aws_secret_access_key") == 0)
-		dst = &c->secret;
-	else if (strcmp(k, "aws_session_token") == 0)
-		dst = &c->token;
-	if (dst && *v) {
-		free(*dst);
-		*dst = strdup(v);
-	}
-}
-
-static void creds_from_file(struct creds *c, const char *path, const char *profile)
-{
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return;
-	char line[4096];
-	bool in = false, is_section;
-	while (fgets(line, sizeof(line), f)) {
-		char *s = trim(line);
-		if (!*s || *s == '#' || *s == ';')
-			continue;
-		bool match = section_is(s, profile, &is_section);
-		if (is_section)
-			in = match;
-		else if (in)
-			creds_set(c, s);
-	}
-	wipe(line, sizeof(line));
-	fclose(f);
-}
-
-static void creds_free(struct creds *c)
-{
-	wipe_str_free(c->id);
-	wipe_str_free(c->secret);
-	wipe_str_free(c->token);
-	*c = (struct creds){0};
-}
-
-static int creds_load(struct creds *c, char *where, size_t cap)
-{
-	const char *id = getenv("AWS_ACCESS_KEY_ID"), *sk = getenv("AWS_SECRET_ACCESS_KEY");
-	const char *tok = getenv("AWS_SESSION_TOKEN");
-	if (id && *id && sk && *sk) {
-		c->id = strdup(id);
-		c->secret = strdup(sk);
-		c->token = tok && *tok ? strdup(tok) : NULL;
-		return c->id && c->secret ? 0 : -ENOMEM;
-	}
-	const char *file = getenv("AWS_SHARED_CREDENTIALS_FILE"), *home = getenv("HOME");
-	const char *profile = getenv("AWS_PROFILE");
-	profile = profile && *profile ? profile : "default";
-	if (file && *file)
-		snprintf(where, cap, "%s", file);
-	else
-		snprintf(where, cap, "%s/.aws/credentials", home ? home : "/root");
-	creds_from_file(c, where, profile);
-	if (c->id && c->secret)
-		return 0;
-	snprintf(where + strlen(where), cap - strlen(where), " [%s]", profile);
-	return -ENOKEY;
 }
 
 /* ---- URL ---- */
@@ -504,7 +403,7 @@ static void s3_free(struct remote *r)
 	struct s3_remote *s = S3(r);
 	xfer_pool_free(s->pool);
 	wipe_str_free(s->token);
-	creds_free(&s->creds);
+	aws_creds_free(&s->creds);
 	free(s->bucket_url);
 	free(s->prefix);
 	free(s->base.url);
@@ -520,23 +419,9 @@ static const struct remote_ops s3_ops = {
 	.free = s3_free,
 };
 
-static bool region_ok(const char *r)
+static int s3_setup(struct s3_remote *s, const struct remote_opts *o, const char *region)
 {
-	return *r && strspn(r, "abcdefghijklmnopqrstuvwxyz0123456789-") == strlen(r);
-}
-
-/* -o region, else $AWS_REGION, else $AWS_DEFAULT_REGION, else us-east-1. */
-static const char *region_of(const struct remote_opts *o)
-{
-	const char *env = getenv("AWS_REGION");
-	if (!env || !*env)
-		env = getenv("AWS_DEFAULT_REGION");
-	return o->region ? o->region : env && *env ? env : "us-east-1";
-}
-
-static int s3_setup(struct s3_remote *s, const struct remote_opts *o)
-{
-	snprintf(s->sigv4, sizeof(s->sigv4), "aws:amz:%s:s3", region_of(o));
+	snprintf(s->sigv4, sizeof(s->sigv4), "aws:amz:%s:s3", region);
 	struct xfer_conf xc = {.cacert = o->cacert,
 			       .setup = s3_sign,
 			       .setup_arg = s,
@@ -552,21 +437,22 @@ struct remote *remote_s3_open(const char *url, const struct remote_opts *o)
 {
 	struct s3_remote *s = calloc(1, sizeof(*s));
 	const char *why = "out of memory";
-	char where[4200];
+	char where[9000], region[AWS_REGION_MAX];
+	const char *from;
 	int err = s ? build_base(s, url, o, &why) : -ENOMEM;
-	if (!err && !region_ok(region_of(o))) {
-		why = "the region (-o region, AWS_REGION) must be lowercase letters, digits and '-' "
-		      "(like eu-west-1)";
-		err = -EINVAL;
-	}
 	if (err) {
 		fprintf(stderr, "coffer: malformed URL '%s': %s\n", url, why);
-	} else if ((err = creds_load(&s->creds, where, sizeof(where))) == -ENOKEY) {
+	} else if ((err = aws_region(o->region, region, &from))) {
+		fprintf(stderr,
+			"coffer: the region from %s must be lowercase letters, digits and '-' "
+			"(like eu-west-1)\n",
+			from);
+	} else if ((err = aws_creds_load(&s->creds, where, sizeof(where))) == -ENOKEY) {
 		fprintf(stderr,
 			"coffer: no S3 credentials for '%s': set AWS_ACCESS_KEY_ID and "
 			"AWS_SECRET_ACCESS_KEY, or write them to %s\n",
 			s->base.url, where);
-	} else if (!err && (err = s3_setup(s, o))) {
+	} else if (!err && (err = s3_setup(s, o, region))) {
 		fprintf(stderr, "coffer: out of memory\n");
 	}
 	if (err) {

@@ -1,19 +1,22 @@
 /* sftp: the SFTP backend (sftp://[USER@]HOST[:PORT]/PATH) through libcurl and libssh2: key
- * authentication only, a known_hosts file that must hold the server's key (a new key is added
- * only with -o accept_new_host_key). Writes upload to a private temporary name and rename it onto
- * the key; libssh2 has no posix-rename, so a key that exists is removed first (a reader can miss
- * it for that instant: get retries a missing key once). SFTP has no conditional write: put_if
- * takes a lock directory (mkdir is exclusive), compares the content hash, writes, unlocks.
- * Remaining race: a lock older than LOCK_STALE seconds is taken to be dead and broken, so a
- * writer stalled that long while holding it can be overtaken.
- * Must never accept an unknown or changed host key unasked, or leave partial data under a key. */
+ * authentication only (the key file, its public key from FILE.pub or derived from it, and
+ * ssh-agent for a key locked with a passphrase), a known_hosts file that must hold the server's key
+ * (a new key is added only with -o accept_new_host_key). Writes upload to a private temporary name
+ * and rename it onto the key; libssh2 has no posix-rename, so a key that exists is removed first (a
+ * reader can miss it for that instant: get retries a missing key once). SFTP has no conditional
+ * write: put_if takes a lock directory (mkdir is exclusive), compares the content hash, writes,
+ * unlocks. Remaining race: a lock older than LOCK_STALE seconds is taken to be dead and broken, so
+ * a writer stalled that long while holding it can be overtaken. Must never accept an unknown or
+ * changed host key unasked, or leave partial data under a key. */
 #include "sync/remote/backends.h"
 #include "sync/remote/listing.h"
 #include "sync/remote/keys.h"
+#include "sync/remote/sshkey.h"
 #include "sync/remote/transfer.h"
 #include "sync/remote/url.h"
 #include "crypto/crypto.h"
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,8 +28,10 @@
 struct sftp_remote {
 	struct remote base;
 	struct xfer_pool *pool;
-	char *base_url; /* sftp://[user@]host[:port]/path/ (%-encoded) */
-	char *dir;	/* /path/ as the server sees it (for quote commands) */
+	char *base_url;	 /* sftp://[user@]host[:port]/path/ (%-encoded) */
+	char *dir;	 /* /path/ as the server sees it (for quote commands) */
+	long auth;	 /* CURLSSH_AUTH_PUBLICKEY (the key file) and/or CURLSSH_AUTH_AGENT */
+	bool derive_pub; /* no FILE.pub: libssh2 derives the public key from the private one */
 };
 
 static struct sftp_remote *SF(struct remote *r)
@@ -309,20 +314,71 @@ static int parse(struct sftp_remote *s, const char *url, const char **why)
 	return 0;
 }
 
+/* 1 when the key file is locked with a passphrase, 0 when not (or of a kind libssh2 may still
+ * know), -ENOENT when it cannot be read. Its head is wiped after the look. */
+static int key_locked(const char *path)
+{
+	char head[SSHKEY_HEAD_MAX];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -ENOENT;
+	ssize_t n = read(fd, head, sizeof(head));
+	close(fd);
+	int locked = n < 0 ? -ENOENT : sshkey_locked(head, (size_t)n) == 1;
+	wipe(head, sizeof(head));
+	return locked;
+}
+
+/* The key file when it opens without a passphrase (its public key from FILE.pub, else derived
+ * by libssh2), with ssh-agent after it when one runs; ssh-agent alone when the key is locked, or
+ * when the default key is missing. A passphrase is never asked for nor taken from anywhere. */
+static int choose_auth(struct sftp_remote *s, const char *k, bool named, char *msg, size_t cap)
+{
+	const char *sock = getenv("SSH_AUTH_SOCK");
+	bool agent = sock && *sock;
+	int locked = key_locked(k);
+	if (locked == -ENOENT && (named || !agent)) {
+		snprintf(msg, cap,
+			 "cannot read the SSH key '%s' (-o ssh_key=FILE), and no ssh-agent holds "
+			 "one (SSH_AUTH_SOCK is not set)",
+			 k);
+		return -ENOKEY;
+	}
+	if (locked == 1 && !agent) {
+		snprintf(msg, cap,
+			 "the SSH key '%s' is locked with a passphrase: load it into ssh-agent "
+			 "(ssh-add %s) and set SSH_AUTH_SOCK",
+			 k, k);
+		return -ENOKEY;
+	}
+	s->auth = locked ? CURLSSH_AUTH_AGENT
+			 : CURLSSH_AUTH_PUBLICKEY | (agent ? CURLSSH_AUTH_AGENT : 0);
+	char pub[4300];
+	snprintf(pub, sizeof(pub), "%s.pub", k);
+	s->derive_pub = access(pub, R_OK) != 0;
+	return 0;
+}
+
+/* Called on every handle after the common options (transfer.c): how this remote logs in. */
+static void sftp_conn(CURL *h, void *arg)
+{
+	struct sftp_remote *s = arg;
+	curl_easy_setopt(h, CURLOPT_SSH_AUTH_TYPES, s->auth);
+	if (s->derive_pub) /* empty: curl passes no public key and libssh2 derives it */
+		curl_easy_setopt(h, CURLOPT_SSH_PUBLIC_KEYFILE, "");
+}
+
 static int setup(struct sftp_remote *s, const struct remote_opts *o, char *msg, size_t cap)
 {
 	const char *home = getenv("HOME");
-	char key[4200], known[4200], pub[4300];
+	char key[4200], known[4200];
 	snprintf(key, sizeof(key), "%s/.ssh/id_ed25519", home ? home : "/root");
 	snprintf(known, sizeof(known), "%s/.ssh/known_hosts", home ? home : "/root");
 	const char *k = o->ssh_key ? o->ssh_key : key,
 		   *kh = o->known_hosts ? o->known_hosts : known;
-	snprintf(pub, sizeof(pub), "%s.pub", k);
-	if (access(k, R_OK) != 0 || access(pub, R_OK) != 0) {
-		snprintf(msg, cap,
-			 "cannot read the SSH key '%s' and its '%s.pub' (-o ssh_key=FILE)", k, k);
-		return -ENOKEY;
-	}
+	int err = choose_auth(s, k, o->ssh_key != NULL, msg, cap);
+	if (err)
+		return err;
 	if (access(kh, R_OK) != 0 && !o->accept_new_host_key) {
 		snprintf(msg, cap,
 			 "no known_hosts file '%s' to check the server's key (-o known_hosts=FILE, "
@@ -333,6 +389,8 @@ static int setup(struct sftp_remote *s, const struct remote_opts *o, char *msg, 
 	struct xfer_conf xc = {.ssh_key = k,
 			       .known_hosts = kh,
 			       .accept_new_host_key = o->accept_new_host_key,
+			       .setup = sftp_conn,
+			       .setup_arg = s,
 			       .owner = &s->base};
 	s->pool = xfer_pool_new(&xc);
 	return s->pool ? 0 : -ENOMEM;
