@@ -207,8 +207,10 @@ static int publish(struct sync *s)
 			"sync: the remote root was replaced by someone else; uploads stop, "
 			"local data is kept");
 	}
-	if (err)
+	if (err) {
 		sync_error(s, err, "publishing the root");
+		sync_write_status(s); /* before sync_drain, which returns on a conflict, can look */
+	}
 	pthread_mutex_unlock(&s->mu);
 	if (err)
 		return err;
@@ -242,6 +244,7 @@ static int renew_lease(struct sync *s)
 				"local data is kept");
 		}
 		sync_error(s, err, "renewing the lease");
+		sync_write_status(s);
 	}
 	pthread_mutex_unlock(&s->mu);
 	return err;
