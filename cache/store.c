@@ -194,9 +194,10 @@ int store_statvfs(struct store *s, struct statvfs *sv)
 	return fstatvfs(s->dirfd, sv) < 0 ? -errno : 0;
 }
 
-int store_clean_temp(struct store *s)
+/* Removes the temporaries (".NAME.tmp", ".NAME.XXXXXXXX.tmp") a crash left in one folder. */
+static int sweep_temp(int dirfd)
 {
-	int fd = dup(s->objfd);
+	int fd = dup(dirfd);
 	DIR *d = fd < 0 ? NULL : fdopendir(fd);
 	if (!d) {
 		if (fd >= 0)
@@ -207,10 +208,17 @@ int store_clean_temp(struct store *s)
 	for (struct dirent *e; (e = readdir(d));) {
 		size_t len = strlen(e->d_name);
 		if (e->d_name[0] == '.' && len > 4 && strcmp(e->d_name + len - 4, ".tmp") == 0)
-			unlinkat(s->objfd, e->d_name, 0);
+			unlinkat(dirfd, e->d_name, 0);
 	}
 	closedir(d);
 	return 0;
+}
+
+int store_clean_temp(struct store *s)
+{
+	int err = sweep_temp(s->objfd);
+	int top = sweep_temp(s->dirfd); /* a root, config or state replaced when the crash came */
+	return err ? err : top;
 }
 
 int store_each(struct store *s, int (*fn)(const struct oname *n, void *arg), void *arg)

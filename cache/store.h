@@ -69,7 +69,8 @@ int store_sync_objects(struct store *s);
 int store_sync_all(struct store *s);
 /* The free space of the filesystem that holds the cache. */
 int store_statvfs(struct store *s, struct statvfs *sv);
-/* Removes temporary files left in objects/ by a crash. */
+/* Removes the temporary files a crash left in objects/ and in the folder itself (only the
+ * mount, holding the lock, calls it: no other writer is then at work). */
 int store_clean_temp(struct store *s);
 /* Calls fn(name) for every object file; stops on the first negative return. */
 int store_each(struct store *s, int (*fn)(const struct oname *n, void *arg), void *arg);

@@ -406,6 +406,38 @@ static void test_owner(void)
 	rmdir(d);
 }
 
+static bool exists(const char *sub)
+{
+	char p[160];
+	snprintf(p, sizeof(p), "%s/%s", dir, sub);
+	return access(p, F_OK) == 0;
+}
+
+static void leave_temp(const char *sub)
+{
+	char p[160];
+	snprintf(p, sizeof(p), "%s/%s", dir, sub);
+	int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	CHECK(fd >= 0 && write(fd, "x", 1) == 1);
+	if (fd >= 0)
+		close(fd);
+}
+
+/* A crash leaves temporaries beside the root as well as in objects/: both are swept, and
+ * nothing else is. */
+static void test_clean_temp(struct store *s)
+{
+	CHECK(cache_root_replace(s, "root bytes", 10) == 0);
+	leave_temp(".root.1a2b3c4d.tmp");
+	leave_temp(".sync.state.00000000.tmp");
+	leave_temp("objects/.0123456789abcdef0123456789abcdef.5e6f7a8b.tmp");
+	CHECK(store_clean_temp(s) == 0);
+	CHECK(!exists(".root.1a2b3c4d.tmp"));
+	CHECK(!exists(".sync.state.00000000.tmp"));
+	CHECK(!exists("objects/.0123456789abcdef0123456789abcdef.5e6f7a8b.tmp"));
+	CHECK(exists("root") && exists("objects"));
+}
+
 int main(void)
 {
 	unit_setup();
@@ -422,6 +454,7 @@ int main(void)
 	test_status_file(s);
 	test_nowait(s);
 	test_symlinks(s);
+	test_clean_temp(s);
 	store_close(s);
 	test_lock();
 	test_owner();
