@@ -2,6 +2,7 @@
  * its access and modification times; its size is what it takes on disk (blocks).
  * Must never stat through a symlink, nor decide by itself that an object may go. */
 #include "cache/evict.h"
+#include "lib/array.h"
 #include "cache/folder.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -25,14 +26,10 @@ struct cached {
 
 static int push(struct cached *c, const struct oname *n, const struct stat *st)
 {
-	if (c->n == c->cap) {
-		size_t cap = c->cap ? 2 * c->cap : 1024;
-		void *v = realloc(c->v, cap * sizeof(*c->v));
-		if (!v)
-			return -ENOMEM;
-		c->v = v;
-		c->cap = cap;
-	}
+	void *grown = array_reserve(c->v, c->n, &c->cap, sizeof(*c->v), 1024);
+	if (!grown)
+		return -ENOMEM;
+	c->v = grown;
 	c->v[c->n].n = *n;
 	c->v[c->n].used = st->st_atime > st->st_mtime ? st->st_atime : st->st_mtime;
 	c->v[c->n++].size = (uint64_t)st->st_blocks * 512;

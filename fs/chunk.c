@@ -7,6 +7,7 @@
  * -EAGAIN, and chunk_needs tells the caller beforehand what to fetch with no lock held.
  * Must never return bytes from a block that failed to open, and never modify a sealed object. */
 #include "fs/fs.h"
+#include "lib/array.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -241,14 +242,10 @@ static struct chunk *chunk_find(const struct inode *i, uint64_t ci)
  * into i->ch do not survive it. */
 static struct chunk *chunk_insert(struct inode *i, const struct chunk *c)
 {
-	if (i->nch == i->chcap) {
-		size_t cap = i->chcap ? 2 * i->chcap : 4;
-		struct chunk *v = realloc(i->ch, cap * sizeof(*v));
-		if (!v)
-			return NULL;
-		i->ch = v;
-		i->chcap = cap;
-	}
+	void *grown = array_reserve(i->ch, i->nch, &i->chcap, sizeof(*i->ch), 4);
+	if (!grown)
+		return NULL;
+	i->ch = grown;
 	size_t k = chunk_pos(i, c->index);
 	memmove(&i->ch[k + 1], &i->ch[k], (i->nch - k) * sizeof(*i->ch));
 	i->ch[k] = *c;

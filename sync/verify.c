@@ -6,6 +6,7 @@
  * Must never write to a cache, and never upload anything but a cached copy that opens as the
  * object it replaces. */
 #include "sync/verify.h"
+#include "lib/array.h"
 #include "sync/engine.h"
 #include "format/page.h"
 #include "format/root.h"
@@ -183,14 +184,10 @@ static struct seen *seen_get(struct walk *w, const struct oname *n, bool *fresh)
 static struct verify_problem *add_problem(struct verify_report *rep, const char *key,
 					  enum verify_kind kind, int err, uint64_t gen)
 {
-	if (rep->n == rep->cap) {
-		size_t cap = rep->cap ? 2 * rep->cap : 16;
-		struct verify_problem *v = realloc(rep->v, cap * sizeof(*v));
-		if (!v)
-			return NULL;
-		rep->v = v;
-		rep->cap = cap;
-	}
+	void *grown = array_reserve(rep->v, rep->n, &rep->cap, sizeof(*rep->v), 16);
+	if (!grown)
+		return NULL;
+	rep->v = grown;
 	struct verify_problem *p = &rep->v[rep->n++];
 	memset(p, 0, sizeof(*p));
 	snprintf(p->key, sizeof(p->key), "%s", key);

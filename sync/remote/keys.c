@@ -2,6 +2,7 @@
  * roots' generations.
  * Must never build a key any other way than these functions, or trust a listed name unparsed. */
 #include "sync/remote/keys.h"
+#include "lib/array.h"
 #include "format/format.h"
 #include <errno.h>
 #include <inttypes.h>
@@ -87,14 +88,10 @@ static int add_gen(const char *name, void *arg)
 		return 0; /* temporary files and strangers */
 	if (g->n == GENS_MAX)
 		return -E2BIG;
-	if (g->n == g->cap) {
-		size_t cap = g->cap ? 2 * g->cap : 32;
-		uint64_t *v = realloc(g->v, cap * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		g->v = v;
-		g->cap = cap;
-	}
+	void *grown = array_reserve(g->v, g->n, &g->cap, sizeof(*g->v), 32);
+	if (!grown)
+		return -ENOMEM;
+	g->v = grown;
 	g->v[g->n++] = gen;
 	return 0;
 }

@@ -2,6 +2,8 @@
  * reader round-trip integers and the reader refuses to run past the end. */
 #include "tests/unit/unit.h"
 #include <string.h>
+#include <stdint.h>
+#include "lib/array.h"
 #include "lib/buf.h"
 #include "lib/htab.h"
 
@@ -50,10 +52,27 @@ static void buf(void)
 	buf_free(&b);
 }
 
+static void array(void)
+{
+	size_t cap = 0, n = 0;
+	int *v = NULL;
+	for (; n < 100; n++) {
+		int *grown = array_reserve(v, n, &cap, sizeof(*v), 4);
+		CHECK(grown != NULL);
+		v = grown;
+		v[n] = (int)n;
+	}
+	CHECK(cap == 128 && v[99] == 99);
+	size_t huge = SIZE_MAX / 2 + 1; /* doubling it, or any size times 8, overflows */
+	CHECK(array_reserve(v, huge, &huge, 8, 4) == NULL && huge == SIZE_MAX / 2 + 1);
+	free(v);
+}
+
 int main(void)
 {
 	unit_setup();
 	htab();
 	buf();
+	array();
 	return unit_finish("test_lib");
 }
