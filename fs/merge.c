@@ -478,6 +478,10 @@ int fs_merge(struct fs *out, struct fs *local, struct fs *base, const char *host
 		return -ENOMEM;
 	if (out->next_ino < local->next_ino)
 		out->next_ino = local->next_ino; /* never reuse a number the local tree used */
+	if (out->gen < local->gen)
+		out->gen = local->gen;	 /* the result's commit is newer than both */
+	inode_touch_page(out, ROOT_INO); /* always committed, even when nothing changed */
+	out->dirty = true;
 	int err = merge_dir(&m, v, l, b, "/");
 	htab_each(m.map, map_free_one, NULL);
 	htab_free(m.map);

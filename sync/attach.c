@@ -53,6 +53,10 @@ static int reconcile(struct sync *s, const struct buf *R, const struct root_info
 	} else if (lerr) {
 		fprintf(stderr, "coffer: the cache's root cannot be read: %s\n", strerror(-lerr));
 		err = lerr;
+	} else if ((ri->gen > li.gen ||
+		    (ri->gen == li.gen && (R->len != L.len || memcmp(R->data, L.data, L.len)))) &&
+		   !s->o.readonly) {
+		err = sync_merge(s, &L, R);
 	} else if (ri->gen > li.gen ||
 		   (ri->gen == li.gen && (R->len != L.len || memcmp(R->data, L.data, L.len)))) {
 		fprintf(stderr,

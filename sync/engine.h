@@ -80,6 +80,12 @@ void sync_format_time(int64_t ns, char *out, size_t cap);
  * when it fails authentication. */
 int attach_read_root(struct sync *s, struct buf *b, struct root_info *ri, char tag[TAG_MAX]);
 
+/* merge.c: merges the cache's root L (commits never uploaded) with the vault's R, against their
+ * common ancestor (state.synced, when the vault retains it), commits the result as the cache's
+ * root and sets state.synced to the vault's generation; logs each merged path and conflict copy.
+ * Called by attach before the filesystem loads. */
+int sync_merge(struct sync *s, const struct buf *L, const struct buf *R);
+
 /* mirror.c: one round of a writer's work: lease renewal, uploads, publish, clean-up, eviction.
  * Called by the sync thread without mu held. Returns 0 when idle, 1 when it uploaded objects
  * (more may wait), 2 when it published a root, or a negative errno. */
