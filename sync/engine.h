@@ -7,6 +7,7 @@
 #define COFFER_SYNC_ENGINE_H
 #include <pthread.h>
 #include <time.h>
+#include "format/status.h"
 #include "lib/htab.h"
 #include "sync/state.h"
 #include "sync/sync.h"
@@ -37,7 +38,8 @@ struct sync_stats {
 	double rate; /* bytes per second, smoothed */
 	char last_error[256];
 	time_t last_error_time;
-	bool failing; /* a request failed since the last round that went through */
+	bool failing;		       /* a request failed since the last round that went through */
+	char last_merge[STATUS_MERGE]; /* merge.c: what the merge at attach did ("" none) */
 };
 
 struct sync {

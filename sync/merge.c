@@ -78,6 +78,29 @@ static struct fs *load_base(struct sync *s)
 	return fs;
 }
 
+/* "generation G: N conflict copies: PATH, PATH...; M paths merged", cut to fit (with "...") */
+static void summary(struct sync *s, const struct merge_report *rep, uint64_t gen)
+{
+	char *o = s->stats.last_merge;
+	size_t cap = sizeof(s->stats.last_merge), n = 0;
+	n += (size_t)snprintf(o, cap, "generation %" PRIu64 ": %zu conflict cop%s", gen,
+			      rep->conflicts, rep->conflicts == 1 ? "y" : "ies");
+	const char *sep = ": ";
+	for (size_t k = 0; k < rep->n && n < cap; k++) {
+		const char *p = rep->lines[k] + strlen("conflict copy ");
+		if (strncmp(rep->lines[k], "conflict copy ", 14))
+			continue;
+		if (n + strlen(sep) + strlen(p) + 40 >= cap) {
+			n += (size_t)snprintf(o + n, cap - n, "%s...", sep);
+			break;
+		}
+		n += (size_t)snprintf(o + n, cap - n, "%s%s", sep, p);
+		sep = ", ";
+	}
+	if (n < cap)
+		snprintf(o + n, cap - n, "; %zu paths merged", rep->n - rep->conflicts);
+}
+
 /* fs_merge logged each path; this sums up. */
 static void tell(const struct merge_report *rep, uint64_t gen)
 {
@@ -107,6 +130,7 @@ int sync_merge(struct sync *s, const struct buf *L, const struct buf *R)
 		err = fs_commit(v);
 	if (!err) {
 		tell(&rep, fs_generation(v));
+		summary(s, &rep, fs_generation(v));
 		s->state.synced = s->v.gen; /* the merge's parent: the vault's root */
 	} else {
 		fprintf(stderr, "coffer: merging with the vault failed: %s\n", strerror(-err));

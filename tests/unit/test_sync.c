@@ -269,6 +269,11 @@ static void divergence(struct mem_remote *m)
 	uint64_t gen = vault_gen(m);
 	CHECK(dev_mount(&a, m) == 0); /* merged */
 	merged_tree(&a);
+	struct buf status = {0};
+	CHECK(read_file(a.dir, "status", &status) == 0);
+	buf_u8(&status, 0);
+	CHECK(status.data && strstr((char *)status.data, ": 1 conflict copy: /shared (conflict "));
+	buf_free(&status);
 	CHECK(dev_umount(&a) == 0);
 	CHECK(vault_gen(m) > gen); /* published on top of b's */
 	CHECK(dev_mount(&b, m) == 0);
