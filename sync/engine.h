@@ -40,6 +40,7 @@ struct sync_stats {
 	time_t last_error_time;
 	bool failing;		       /* a request failed since the last round that went through */
 	char last_merge[STATUS_MERGE]; /* merge.c: what the merge at attach did ("" none) */
+	char *merge_log; /* merge.c: its lines, for the log once it is open (NULL: none) */
 };
 
 struct sync {
@@ -87,6 +88,8 @@ int attach_read_root(struct sync *s, struct buf *b, struct root_info *ri, char t
  * root and sets state.synced to the vault's generation; logs each merged path and conflict copy.
  * Called by attach before the filesystem loads. */
 int sync_merge(struct sync *s, const struct buf *L, const struct buf *R);
+/* Logs (once the daemon's log is open) what that merge did, and forgets it. */
+void sync_merge_log(struct sync *s);
 
 /* mirror.c: one round of a writer's work: lease renewal, uploads, publish, clean-up, eviction.
  * Called by the sync thread without mu held. Returns 0 when idle, 1 when it uploaded objects

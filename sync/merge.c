@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
 #include <unistd.h>
@@ -101,6 +102,34 @@ static void summary(struct sync *s, const struct merge_report *rep, uint64_t gen
 		snprintf(o + n, cap - n, "; %zu paths merged", rep->n - rep->conflicts);
 }
 
+/* Keeps the report's lines and the summary for sync_merge_log. */
+static void keep_log(struct sync *s, const struct merge_report *rep)
+{
+	struct buf b = {0};
+	for (size_t k = 0; k < rep->n; k++) {
+		buf_put(&b, "merge: ", 7);
+		buf_put(&b, rep->lines[k], strlen(rep->lines[k]));
+		buf_u8(&b, '\n');
+	}
+	buf_put(&b, "merge: ", 7);
+	buf_put(&b, s->stats.last_merge, strlen(s->stats.last_merge));
+	buf_u8(&b, 0);
+	free(s->stats.merge_log);
+	s->stats.merge_log = b.err ? NULL : (char *)b.data;
+	if (b.err)
+		buf_free(&b);
+}
+
+void sync_merge_log(struct sync *s)
+{
+	char *save = NULL;
+	for (char *l = s->stats.merge_log ? strtok_r(s->stats.merge_log, "\n", &save) : NULL; l;
+	     l = strtok_r(NULL, "\n", &save))
+		log_msg(LOG_NOTICE, "%s", l);
+	free(s->stats.merge_log);
+	s->stats.merge_log = NULL;
+}
+
 /* fs_merge logged each path; this sums up. */
 static void tell(const struct merge_report *rep, uint64_t gen)
 {
@@ -131,6 +160,7 @@ int sync_merge(struct sync *s, const struct buf *L, const struct buf *R)
 	if (!err) {
 		tell(&rep, fs_generation(v));
 		summary(s, &rep, fs_generation(v));
+		keep_log(s, &rep);
 		s->state.synced = s->v.gen; /* the merge's parent: the vault's root */
 	} else {
 		fprintf(stderr, "coffer: merging with the vault failed: %s\n", strerror(-err));
