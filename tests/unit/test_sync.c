@@ -242,16 +242,20 @@ static void merged_tree(struct dev *d)
 
 /* Commits made offline while another device published are merged: the vault's changes and the
  * offline ones both stay, a file both changed is kept twice (the vault's under its name), the
- * merge is published on top of the vault's root, and every device then sees all of it. */
-static void divergence(struct mem_remote *m)
+ * merge is published on top of the vault's root, and every device then sees all of it. With
+ * the common ancestor gone from the vault (drop), the merge is two-way, with the same result
+ * here. */
+static void divergence(struct mem_remote *m, const char *names[3], bool drop)
 {
 	struct dev a, b, c;
-	dev_init(&a, "a3");
-	dev_init(&b, "b3");
-	dev_init(&c, "c3");
+	dev_init(&a, names[0]);
+	dev_init(&b, names[1]);
+	dev_init(&c, names[2]);
 	CHECK(dev_mount(&a, m) == 0);
 	dev_write(&a, "shared", "base");
 	CHECK(dev_umount(&a) == 0);
+	char ancestor[REMOTE_KEY_MAX];
+	remote_key_retained_root(ancestor, vault_gen(m));
 	m->down = -EHOSTDOWN;
 	a.o.drain_limit = 1;	      /* gives up 1 s after the last progress */
 	CHECK(dev_mount(&a, m) == 0); /* offline, from the cache */
@@ -267,12 +271,19 @@ static void divergence(struct mem_remote *m)
 	dev_write(&b, "online", "b's work, again");
 	CHECK(dev_umount(&b) == 0);
 	uint64_t gen = vault_gen(m);
+	if (drop) {
+		CHECK(mem_find(m, ancestor) != NULL);
+		mem_unset(m, ancestor);
+	}
 	CHECK(dev_mount(&a, m) == 0); /* merged */
 	merged_tree(&a);
 	struct buf status = {0};
 	CHECK(read_file(a.dir, "status", &status) == 0);
 	buf_u8(&status, 0);
-	CHECK(status.data && strstr((char *)status.data, ": 1 conflict copy: /shared (conflict "));
+	/* two-way: every file that differs is a conflict copy, also those only the vault changed */
+	CHECK(status.data &&
+	      strstr((char *)status.data, drop ? "conflict copies: " : ": 1 conflict copy: "));
+	CHECK(status.data && strstr((char *)status.data, "/shared (conflict "));
 	buf_free(&status);
 	CHECK(dev_umount(&a) == 0);
 	CHECK(vault_gen(m) > gen); /* published on top of b's */
@@ -395,7 +406,8 @@ int main(void)
 	struct mem_remote *m = fresh_vault();
 	publish_adopt_lease(m);
 	rollback(m);
-	divergence(m);
+	divergence(m, (const char *[]){"a3", "b3", "c3"}, false);
+	divergence(m, (const char *[]){"a4", "b4", "c4"}, true);
 	publish_conflict(m);
 	lease_taken(m);
 	m->r.ops->free(&m->r);
