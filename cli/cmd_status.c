@@ -54,6 +54,7 @@ static void print_human(const struct status *st, const char *mp)
 	print_u64("bytes uploaded", st->bytes_uploaded);
 	print_u64("cache bytes", st->cache_bytes);
 	print_text("last error", st->last_error);
+	print_text("last merge", st->last_merge);
 	print_time(st->remote_committed, "vault generation committed");
 	print_time(st->last_error_time, "last error time");
 }

@@ -42,6 +42,7 @@ static const struct field fields[] = {
 	FIELD(last_error, STR),
 	FIELD(last_error_time, I64),
 	FIELD(pid, INT),
+	FIELD(last_merge, STR),
 };
 #define NFIELDS	    (sizeof(fields) / sizeof(fields[0]))
 #define ESCAPED_MAX 512 /* an escaped string is cut before it reaches this many bytes */

@@ -7,9 +7,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STATUS_TEXT_MAX 2048 /* the encoded text, newline included, is always shorter */
+#define STATUS_TEXT_MAX 3072 /* the encoded text, newline included, is always shorter */
 #define STATUS_REMOTE	512
 #define STATUS_ERROR	256
+#define STATUS_MERGE	512
 
 struct status {
 	char state[16];		    /* idle, uploading, retrying, conflict */
@@ -22,6 +23,8 @@ struct status {
 	char last_error[STATUS_ERROR];
 	int64_t last_error_time; /* seconds since the epoch; 0: never */
 	int pid;
+	/* the merge this mount made at attach ("" none): its generation, its conflict copies */
+	char last_merge[STATUS_MERGE];
 };
 
 /* Writes the JSON text (ending in a newline) into out; its length, or -ENOSPC. */

@@ -113,29 +113,42 @@ static void load_pages(struct fs *fs)
 	}
 }
 
+/* Opens the sealed root and loads the tree it names (pages fetched as needed). */
+static int load_sealed(struct fs *fs, const void *sealed, size_t len)
+{
+	struct buf plain = {0};
+	uint8_t aad[ROOT_AAD_BYTES];
+	root_aad(fs->vault_id, aad);
+	int err = meta_open(fs->keys->root, aad, sizeof(aad), sealed, len, &plain) ? -EBADMSG : 0;
+	if (!err)
+		err = root_deserialize(fs, plain.data, plain.len) ? -EBADMSG : 0;
+	buf_free(&plain);
+	if (err)
+		return err;
+	load_pages(fs);
+	htab_each(fs->inodes, set_parents, fs);
+	return inode_get(fs, ROOT_INO) ? 0 : -EBADMSG;
+}
+
+int fs_load_root(struct fs *fs, const void *sealed, size_t len)
+{
+	return load_sealed(fs, sealed, len);
+}
+
 int fs_load(struct fs *fs, uid_t uid, gid_t gid)
 {
-	struct buf obj = {0}, plain = {0};
-	uint8_t aad[ROOT_AAD_BYTES];
+	struct buf obj = {0};
 	int err = cache_root_read(fs->st, &obj);
 	if (err == -ENOENT) {
 		buf_free(&obj);
 		return fresh_root(fs, uid, gid);
 	}
-	root_aad(fs->vault_id, aad);
-	if (!err && meta_open(fs->keys->root, aad, sizeof(aad), obj.data, obj.len, &plain))
-		err = -EBADMSG;
 	if (!err)
-		err = root_deserialize(fs, plain.data, plain.len) ? -EBADMSG : 0;
+		err = load_sealed(fs, obj.data, obj.len);
 	buf_free(&obj);
-	buf_free(&plain);
-	if (err)
-		return err;
-	load_pages(fs);
-	if (!fs->readonly)
+	if (!err && !fs->readonly)
 		cache_freed_trim(fs->st, fs->gen); /* records of commits that never happened */
-	htab_each(fs->inodes, set_parents, fs);
-	return inode_get(fs, ROOT_INO) ? 0 : -EBADMSG;
+	return err;
 }
 
 /* Moves the tree loaded into src (inodes, pages, the root's header) into dst, and dst's old tree

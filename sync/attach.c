@@ -25,6 +25,16 @@ int attach_read_root(struct sync *s, struct buf *b, struct root_info *ri, char t
 	return err;
 }
 
+/* Whether both sides committed since the last root this cache uploaded or adopted (or the vault
+ * is ahead of commits this cache never uploaded): a merge is due. */
+static bool diverged(const struct sync *s, const struct buf *R, const struct buf *L,
+		     const struct root_info *ri, const struct root_info *li)
+{
+	bool same = R->len == L->len && memcmp(R->data, L->data, L->len) == 0;
+	return !same &&
+	       (ri->gen >= li->gen || (ri->gen > s->state.synced && li->gen > s->state.synced));
+}
+
 /* Decides between the cache's root and the vault's; see the cases in docs/design.md. */
 static int reconcile(struct sync *s, const struct buf *R, const struct root_info *ri)
 {
@@ -53,6 +63,8 @@ static int reconcile(struct sync *s, const struct buf *R, const struct root_info
 	} else if (lerr) {
 		fprintf(stderr, "coffer: the cache's root cannot be read: %s\n", strerror(-lerr));
 		err = lerr;
+	} else if (diverged(s, R, &L, ri, &li) && !s->o.readonly) {
+		err = sync_merge(s, &L, R);
 	} else if (ri->gen > li.gen ||
 		   (ri->gen == li.gen && (R->len != L.len || memcmp(R->data, L.data, L.len)))) {
 		fprintf(stderr,

@@ -7,6 +7,7 @@
 #define COFFER_SYNC_ENGINE_H
 #include <pthread.h>
 #include <time.h>
+#include "format/status.h"
 #include "lib/htab.h"
 #include "sync/state.h"
 #include "sync/sync.h"
@@ -37,7 +38,9 @@ struct sync_stats {
 	double rate; /* bytes per second, smoothed */
 	char last_error[256];
 	time_t last_error_time;
-	bool failing; /* a request failed since the last round that went through */
+	bool failing;		       /* a request failed since the last round that went through */
+	char last_merge[STATUS_MERGE]; /* merge.c: what the merge at attach did ("" none) */
+	char *merge_log; /* merge.c: its lines, for the log once it is open (NULL: none) */
 };
 
 struct sync {
@@ -79,6 +82,14 @@ void sync_format_time(int64_t ns, char *out, size_t cap);
 /* attach.c: reads and authenticates the vault's root; tag receives its version. Prints why
  * when it fails authentication. */
 int attach_read_root(struct sync *s, struct buf *b, struct root_info *ri, char tag[TAG_MAX]);
+
+/* merge.c: merges the cache's root L (commits never uploaded) with the vault's R, against their
+ * common ancestor (state.synced, when the vault retains it), commits the result as the cache's
+ * root and sets state.synced to the vault's generation; logs each merged path and conflict copy.
+ * Called by attach before the filesystem loads. */
+int sync_merge(struct sync *s, const struct buf *L, const struct buf *R);
+/* Logs (once the daemon's log is open) what that merge did, and forgets it. */
+void sync_merge_log(struct sync *s);
 
 /* mirror.c: one round of a writer's work: lease renewal, uploads, publish, clean-up, eviction.
  * Called by the sync thread without mu held. Returns 0 when idle, 1 when it uploaded objects

@@ -68,5 +68,6 @@ void sync_write_status(struct sync *s)
 	snprintf(st.state, sizeof(st.state), "%s", state_name(s));
 	snprintf(st.remote, sizeof(st.remote), "%s", s->r->url);
 	snprintf(st.last_error, sizeof(st.last_error), "%s", s->stats.last_error);
+	snprintf(st.last_merge, sizeof(st.last_merge), "%s", s->stats.last_merge);
 	cache_status_write(s->st, &st);
 }

@@ -104,6 +104,7 @@ static int start_thread(struct sync *s, void *(*fn)(void *))
 int sync_start(struct sync *s, struct fs *fs)
 {
 	s->fs = fs;
+	sync_merge_log(s);
 	s->r->on_retry = on_retry;
 	s->r->retry_arg = s;
 	if (s->o.readonly && s->o.snapshot)

@@ -13,6 +13,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(memchr(st.state, 0, sizeof(st.state)) &&
 		   memchr(st.remote, 0, sizeof(st.remote)));
 	FUZZ_CHECK(memchr(st.last_error, 0, sizeof(st.last_error)));
+	FUZZ_CHECK(memchr(st.last_merge, 0, sizeof(st.last_merge)));
 	char text[STATUS_TEXT_MAX];
 	int n = status_encode(&st, text, sizeof(text));
 	FUZZ_CHECK(n > 0 && (size_t)n < sizeof(text));

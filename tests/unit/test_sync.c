@@ -1,7 +1,7 @@
 /* Proves the sync engine against an in-memory vault (tests/unit/mem_remote.h), without FUSE or
  * root: a commit reaches the vault only as a complete root; a fresh device adopts it; a second
- * writer is kept out by the lease; a rollback of the vault's root and a divergence (offline
- * commits while another device published) are refused without touching the cache; a root
+ * writer is kept out by the lease; a rollback of the vault's root is refused without touching the
+ * cache; a divergence (offline commits while another device published) is merged; a root
  * replaced under a writer stops its uploads (conflict) and keeps no snapshot under the winner's
  * names; a lease another device took is not released by this one; clean-up keeps `keep` roots,
  * deletes what only older roots named and ignores listed roots past the vault's current one; a
@@ -204,34 +204,95 @@ static void rollback(struct mem_remote *m)
 	buf_free(&after);
 }
 
-/* Commits made offline while another device published are a conflict: refused, kept. */
-static void divergence(struct mem_remote *m)
+struct find {
+	const char *prefix;
+	char found[256];
+};
+
+static int find_entry(void *arg, const char *name, const struct stat *st, uint64_t next)
 {
-	struct dev a, b;
-	dev_init(&a, "a3");
-	dev_init(&b, "b3");
+	(void)st;
+	(void)next;
+	struct find *f = arg;
+	if (strncmp(name, f->prefix, strlen(f->prefix)) == 0)
+		snprintf(f->found, sizeof(f->found), "%s", name);
+	return 0;
+}
+
+/* The name of the first top-level entry that starts with prefix ("" if none). */
+static const char *dev_find(struct dev *d, const char *prefix, struct find *f)
+{
+	*f = (struct find){.prefix = prefix};
+	CHECK(fs_opendir(d->fs, ROOT_INO) == 0);
+	CHECK(fs_readdir(d->fs, ROOT_INO, 0, false, find_entry, f) == 0);
+	return f->found;
+}
+
+/* What a merged tree must hold, on every device that mounts it. */
+static void merged_tree(struct dev *d)
+{
+	struct find f;
+	CHECK(dev_reads(d, "offline", "a's work"));
+	CHECK(dev_reads(d, "online", "b's work, again"));
+	CHECK(dev_reads(d, "shared", "b's shared"));
+	CHECK(dev_reads(d, dev_find(d, "shared (conflict ", &f), "a's shared"));
+	uint64_t files, objects;
+	CHECK(fs_check(d->fs, stderr, &files, &objects) == 0);
+}
+
+/* Commits made offline while another device published are merged: the vault's changes and the
+ * offline ones both stay, a file both changed is kept twice (the vault's under its name), the
+ * merge is published on top of the vault's root, and every device then sees all of it. With
+ * the common ancestor gone from the vault (drop), the merge is two-way, with the same result
+ * here. */
+static void divergence(struct mem_remote *m, const char *names[3], bool drop)
+{
+	struct dev a, b, c;
+	dev_init(&a, names[0]);
+	dev_init(&b, names[1]);
+	dev_init(&c, names[2]);
 	CHECK(dev_mount(&a, m) == 0);
+	dev_write(&a, "shared", "base");
 	CHECK(dev_umount(&a) == 0);
+	char ancestor[REMOTE_KEY_MAX];
+	remote_key_retained_root(ancestor, vault_gen(m));
 	m->down = -EHOSTDOWN;
 	a.o.drain_limit = 1;	      /* gives up 1 s after the last progress */
 	CHECK(dev_mount(&a, m) == 0); /* offline, from the cache */
 	dev_write(&a, "offline", "a's work");
-	CHECK(dev_umount(&a) == -EAGAIN); /* nothing could upload */
+	dev_write(&a, "shared", "a's shared");
+	dev_write(&a, "offline", "a's work"); /* a is now generations ahead of b */
+	CHECK(dev_umount(&a) == -EAGAIN);     /* nothing could upload */
 	a.o.drain_limit = 60;
 	m->down = 0;
 	CHECK(dev_mount(&b, m) == 0);
 	dev_write(&b, "online", "b's work");
+	dev_write(&b, "shared", "b's shared");
 	dev_write(&b, "online", "b's work, again");
 	CHECK(dev_umount(&b) == 0);
 	uint64_t gen = vault_gen(m);
-	CHECK(dev_mount(&a, m) == -ESTALE);
-	CHECK(vault_gen(m) == gen); /* a wrote nothing */
-	a.o.readonly = true;	    /* a's offline work is still in its cache */
-	m->down = -EHOSTDOWN;
-	CHECK(dev_mount(&a, m) == 0);
-	CHECK(dev_reads(&a, "offline", "a's work"));
+	if (drop) {
+		CHECK(mem_find(m, ancestor) != NULL);
+		mem_unset(m, ancestor);
+	}
+	CHECK(dev_mount(&a, m) == 0); /* merged */
+	merged_tree(&a);
+	struct buf status = {0};
+	CHECK(read_file(a.dir, "status", &status) == 0);
+	buf_u8(&status, 0);
+	/* two-way: every file that differs is a conflict copy, also those only the vault changed */
+	CHECK(status.data &&
+	      strstr((char *)status.data, drop ? "conflict copies: " : ": 1 conflict copy: "));
+	CHECK(status.data && strstr((char *)status.data, "/shared (conflict "));
+	buf_free(&status);
 	CHECK(dev_umount(&a) == 0);
-	m->down = 0;
+	CHECK(vault_gen(m) > gen); /* published on top of b's */
+	CHECK(dev_mount(&b, m) == 0);
+	merged_tree(&b);
+	CHECK(dev_umount(&b) == 0);
+	CHECK(dev_mount(&c, m) == 0); /* a fresh device */
+	merged_tree(&c);
+	CHECK(dev_umount(&c) == 0);
 }
 
 /* A root replaced under a mounted writer stops its uploads; the other root stays. */
@@ -345,7 +406,8 @@ int main(void)
 	struct mem_remote *m = fresh_vault();
 	publish_adopt_lease(m);
 	rollback(m);
-	divergence(m);
+	divergence(m, (const char *[]){"a3", "b3", "c3"}, false);
+	divergence(m, (const char *[]){"a4", "b4", "c4"}, true);
 	publish_conflict(m);
 	lease_taken(m);
 	m->r.ops->free(&m->r);
