@@ -210,9 +210,7 @@ int main(void)
 	unit_setup();
 	if (!mkdtemp(dir) || !mkdtemp(vault))
 		return 1;
-	unsigned char master[KEY_BYTES];
-	random_bytes(master, sizeof(master));
-	keys = keyring_derive(master);
+	keys = unit_keyring();
 	static unsigned char ref[FILE_LEN];
 	uint64_t f = make_file(ref);
 	read_and_mount(f, ref);

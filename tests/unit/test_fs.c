@@ -245,7 +245,8 @@ static void holes(void)
 	fs = mount_fs();
 	CHECK(chunks_are(fs, h, four, 2));
 	struct stat s;
-	CHECK(fs_getattr(fs, h, &s) == 0 && (uint64_t)s.st_size == cut && s.st_blocks == (1 + 256) * 8);
+	CHECK(fs_getattr(fs, h, &s) == 0 && (uint64_t)s.st_size == cut &&
+	      s.st_blocks == (1 + 256) * 8);
 	CHECK(fs_read(fs, h, buf, 4, 3 * CHUNK_SIZE - 2) == 4 && !memcmp(buf, "\0c\0\0", 4));
 	CHECK(fs_read(fs, h, buf, 8, 3) == 8 && !memcmp(buf, "\0\0ab\0\0\0\0", 8));
 	CHECK(fs_read(fs, h, buf, 16, cut - 8) == 8 && zeros(buf, 8));
@@ -351,9 +352,7 @@ int main(void)
 	unit_setup();
 	if (!mkdtemp(dir))
 		return 1;
-	unsigned char master[KEY_BYTES];
-	random_bytes(master, sizeof(master));
-	keys = keyring_derive(master);
+	keys = unit_keyring();
 	pool = workers_new();
 	data_paths();
 	crash_and_gc();

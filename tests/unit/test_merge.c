@@ -230,9 +230,7 @@ int main(void)
 	unit_setup();
 	if (!mkdtemp(dir))
 		return 1;
-	unsigned char master[KEY_BYTES];
-	random_bytes(master, sizeof(master));
-	keys = keyring_derive(master);
+	keys = unit_keyring();
 	CHECK(store_open(&st, dir) == 0);
 	make_base();
 	two_way(); /* first: three_way's commit frees the base's pages in the cache */

@@ -400,9 +400,7 @@ int main(void)
 	unit_setup();
 	if (!mkdtemp(top))
 		return 1;
-	unsigned char master[KEY_BYTES];
-	random_bytes(master, sizeof(master));
-	keys = keyring_derive(master);
+	keys = unit_keyring();
 	struct mem_remote *m = fresh_vault();
 	publish_adopt_lease(m);
 	rollback(m);

@@ -97,9 +97,7 @@ int main(void)
 	unit_setup();
 	if (!mkdtemp(dir))
 		return 1;
-	unsigned char master[KEY_BYTES];
-	random_bytes(master, sizeof(master));
-	keys = keyring_derive(master);
+	keys = unit_keyring();
 	struct mem_remote *m = mem_remote_new();
 	struct verify_report rep;
 

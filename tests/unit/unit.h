@@ -31,4 +31,16 @@ static inline void unit_setup(void)
 	}
 }
 
+/* A keyring from a fresh random master key, for tests that need one; exits when it cannot. */
+static inline struct keyring *unit_keyring(void)
+{
+	unsigned char master[KEY_BYTES];
+	random_bytes(master, sizeof(master));
+	struct keyring *k = keyring_derive(master);
+	wipe(master, sizeof(master));
+	if (!k)
+		exit(1);
+	return k;
+}
+
 #endif
