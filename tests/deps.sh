@@ -8,10 +8,11 @@ set -euo pipefail
 
 # Build: the Makefile's pkg-config modules fuse3 libsodium libcurl libxml-2.0, plus the
 # toolchain (clang and its libFuzzer runtime for tests/fuzz). Tests: the tools the integration
-# tests drive (t_deb: debhelper, dpkg-dev, lintian).
+# tests drive (t_deb: build-essential, which dpkg-buildpackage requires, debhelper, dpkg-dev,
+# lintian, and systemd for systemd-analyze).
 PKGS=(libfuse3-dev fuse3 libsodium-dev libcurl4-openssl-dev libxml2-dev pkg-config gcc make
 	clang libclang-rt-14-dev attr acl rsync git sqlite3 fio python3 util-linux procps jq curl
-	debhelper dpkg-dev lintian)
+	build-essential debhelper dpkg-dev lintian systemd)
 
 need_pkgs "${PKGS[@]}"
 for p in "${PKGS[@]}"; do

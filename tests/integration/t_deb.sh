@@ -51,13 +51,12 @@ assert_eq "$(/usr/bin/coffer --version)" "coffer $VERSION" "installed coffer --v
 [ "$(readlink /sbin/mount.fuse.coffer)" = /usr/bin/coffer ] || fail "/sbin/mount.fuse.coffer is not a link to /usr/bin/coffer"
 bash -c '. /usr/share/bash-completion/completions/coffer && complete -p coffer' >/dev/null ||
 	fail "the installed completion does not load"
-if command -v systemd-analyze >/dev/null; then
-	mkdir -p "$T/unit"
-	cp /usr/lib/systemd/user/coffer@.service "$T/unit/coffer@test.service"
-	systemd-analyze verify "$T/unit/coffer@test.service" >"$T/verify.log" 2>&1 ||
-		{ cat "$T/verify.log" >&2; fail "systemd-analyze verify rejects the user unit"; }
-	ok "systemd-analyze verify accepts coffer@.service"
-fi
+command -v systemd-analyze >/dev/null || fail "systemd-analyze is missing (run tests/deps.sh)"
+mkdir -p "$T/unit"
+cp /usr/lib/systemd/user/coffer@.service "$T/unit/coffer@test.service"
+systemd-analyze verify "$T/unit/coffer@test.service" >"$T/verify.log" 2>&1 ||
+	{ cat "$T/verify.log" >&2; fail "systemd-analyze verify rejects the user unit"; }
+ok "systemd-analyze verify accepts coffer@.service"
 ok "installed"
 
 COFFER=/usr/bin/coffer coffer_init
