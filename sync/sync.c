@@ -236,6 +236,8 @@ void sync_stop(struct sync *s)
 	cache_known_sync(s->st);
 	if (s->v.has_lease && lease_still_ours(s) && s->r->ops->del(s->r, remote_key_lease()) == 0)
 		s->v.has_lease = false;
+	/* The merge's summary names paths: fine while mounted, never in the cache at rest. */
+	s->stats.last_merge[0] = 0;
 	if (s->running)
 		sync_write_status(s);
 	store_set_fetch(s->st, NULL, NULL);

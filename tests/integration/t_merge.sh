@@ -79,3 +79,9 @@ ok "B and a fresh device see the merged tree"
 
 for c in "$CA" "$CB" "$CC"; do fsck_at "$c"; done
 ok "coffer fsck is clean on all three caches"
+# the status named the conflict copy while mounted; at rest no cache holds a plaintext name
+for name in shared.txt a.txt b.txt conflict; do
+	hits=$(grep -rlaF "$name" "$CA" "$CB" "$CC" || true)
+	[ -z "$hits" ] || fail "'$name' stands in plaintext in an unmounted cache: $hits"
+done
+ok "no cache holds a file name or the merge's summary at rest"
