@@ -182,6 +182,15 @@ static int attach_offline(struct sync *s, int err)
 	return 0;
 }
 
+/* Whether the cache holds no root yet (before attach fetches one). */
+static bool cache_is_fresh(struct store *st)
+{
+	struct buf L = {0};
+	int err = cache_root_read(st, &L);
+	buf_free(&L);
+	return err == -ENOENT;
+}
+
 static int attach(struct sync *s)
 {
 	if (s->o.snapshot)
@@ -207,6 +216,7 @@ int sync_attach(struct sync **out, struct remote *r, struct store *st, const str
 	int err = state_load(st, &s->state);
 	if (err)
 		fprintf(stderr, "coffer: the cache's sync.state is damaged: %s\n", strerror(-err));
+	bool fresh = !err && cache_is_fresh(st);
 	if (!err)
 		err = attach(s);
 	if (!err)
@@ -214,7 +224,7 @@ int sync_attach(struct sync **out, struct remote *r, struct store *st, const str
 	if (!err) /* before the filesystem loads: its fetches add to the set */
 		err = !(s->q.pending = htab_new()) || !(s->v.objects = htab_new())
 			      ? -ENOMEM
-			      : sync_known_load(s);
+			      : sync_known_load(s, fresh);
 	if (err) {
 		nameset_free(s->q.pending);
 		nameset_free(s->v.objects);

@@ -24,6 +24,7 @@ struct upload_queue {
 struct vault_view {
 	struct htab *objects; /* name set: objects this device uploaded or verified (known.c) */
 	bool listed;	      /* the vault's listing (for messages only) worked */
+	bool known_lost; /* the known journal was missing or damaged at start: the mount lists */
 	bool has_root, has_lease;
 	bool conflict; /* someone else replaced the root or took the lease: uploads stop */
 	uint64_t gen;  /* generation of the vault's root */
@@ -113,9 +114,11 @@ int fetch_check(const struct keyring *k, const struct oname *n, const struct obj
 int fetch_get_checked(struct remote *r, const struct keyring *k, const struct oname *n,
 		      const struct obj_want *w, struct buf *b, struct buf *plain);
 
-/* known.c: v.objects and its journal. load: at start, before any thread; add (once the vault
- * holds the bytes) and del (before the vault's copy is deleted) take mu. */
-int sync_known_load(struct sync *s);
+/* known.c: v.objects and its journal. load: at start, before any thread (fresh: the cache held
+ * no root before attach, so it has nothing to know yet; sets v.known_lost otherwise when the
+ * journal is missing or damaged); add (once the vault holds the bytes) and del (before the
+ * vault's copy is deleted) take mu. */
+int sync_known_load(struct sync *s, bool fresh);
 int sync_known_add(struct sync *s, const struct oname *n);
 int sync_known_del(struct sync *s, const struct oname *n);
 

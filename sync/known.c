@@ -1,7 +1,8 @@
 /* known: the set of objects this device knows to be in the vault (vault_view.objects): those it
  * uploaded, or fetched and authenticated, kept durably in the cache's `known` journal so that it
  * survives a remount. A listing of the vault never enters it: a forged listing can neither skip
- * an upload nor allow the eviction of the only copy.
+ * an upload nor allow the eviction of the only copy. While the journal is intact, a mount never
+ * lists the vault (sync.c asks v.known_lost).
  * Must never add a name before the vault holds its bytes. */
 #include "sync/engine.h"
 #include "cache/known.h"
@@ -45,14 +46,19 @@ static int compact(struct sync *s)
 	return err;
 }
 
-int sync_known_load(struct sync *s)
+int sync_known_load(struct sync *s, bool fresh)
 {
 	size_t records;
 	int err = cache_known_load(s->st, apply, s->v.objects, &records);
-	if (err == -ENOENT)
-		return 0; /* a fresh cache, or one from before the journal: everything uploads once
-			   */
+	if (err == -ENOENT) {
+		/* A fresh cache starts an empty journal, so that later mounts know it is intact.
+		 * One that held a root lost it (or predates it): everything uploads once, and the
+		 * mount lists the vault to name objects that are on neither side. */
+		s->v.known_lost = !fresh;
+		return compact(s);
+	}
 	if (err == -EBADMSG) {
+		s->v.known_lost = true;
 		log_msg(LOG_WARNING, "the cache's known journal is damaged: objects upload again");
 		nameset_free(s->v.objects);
 		s->v.objects = htab_new();

@@ -68,6 +68,20 @@ static int add_missing(const struct oname *n, void *arg)
 	return 0;
 }
 
+/* Lists the vault's objects into listed only when the known journal was lost: while it is
+ * intact, the objects the root names are either known there, cached (and queued), or fetched
+ * on demand (a missing one reads as EIO with a log line), so a mount's cost does not grow with
+ * the vault. Only the message in add_missing uses the listing. */
+static void list_if_lost(struct sync *s, struct htab *listed)
+{
+	if (!s->v.known_lost)
+		return;
+	int err = s->r->ops->list(s->r, remote_prefix_objects(), add_listed, listed);
+	s->v.listed = err == 0;
+	if (err)
+		sync_error(s, err, "listing the remote");
+}
+
 /* The newest local root is the cache's. */
 static void load_newest(struct sync *s)
 {
@@ -116,12 +130,9 @@ int sync_start(struct sync *s, struct fs *fs)
 	struct start st = {.s = s, .listed = htab_new()};
 	if (!st.listed)
 		return -ENOMEM;
-	int err = s->r->ops->list(s->r, remote_prefix_objects(), add_listed, st.listed);
-	s->v.listed = err == 0;
-	if (err)
-		sync_error(s, err, "listing the remote");
+	list_if_lost(s, st.listed);
 	load_newest(s);
-	err = fs_each_object(fs, add_missing, &st);
+	int err = fs_each_object(fs, add_missing, &st);
 	nameset_free(st.listed);
 	fs_set_commit_hook(fs, on_commit, s);
 	s->last_progress = time(NULL);

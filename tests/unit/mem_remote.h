@@ -1,11 +1,14 @@
 /* mem_remote: an in-memory remote for unit tests of the sync engine: every key in a small array,
  * a version counter per key as its tag, conditional writes as a server that honours them does,
- * and switches to make it unreachable or to count requests. Test code only; never linked into
- * coffer. Its fields are the test's to read and change (an operator's view of the vault). */
+ * and switches to make it unreachable or to count requests. Requests come from the sync's
+ * uploader threads at once: each op holds mu, as a server serializes its own writes. Test code
+ * only; never linked into coffer. Its fields are the test's to read and change (an operator's
+ * view of the vault) while no sync runs on it. */
 #ifndef COFFER_MEM_REMOTE_H
 #define COFFER_MEM_REMOTE_H
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +30,8 @@ struct mem_remote {
 	uint64_t next_version;
 	int down; /* nonzero: every request fails with this (negative errno) */
 	unsigned puts, gets, dels, lists;
+	unsigned object_lists; /* lists of the objects/ prefix alone */
+	pthread_mutex_t mu;
 };
 
 static struct mem_entry *mem_find(struct mem_remote *m, const char *key)
@@ -71,15 +76,15 @@ static void mem_unset(struct mem_remote *m, const char *key)
 	*e = m->v[--m->n];
 }
 
-static int mem_put(struct remote *r, const char *key, const void *data, size_t len)
+static int mem_put_locked(struct remote *r, const char *key, const void *data, size_t len)
 {
 	struct mem_remote *m = (struct mem_remote *)r;
 	m->puts++;
 	return m->down ? m->down : mem_set(m, key, data, len);
 }
 
-static int mem_get(struct remote *r, const char *key, size_t max, struct buf *out,
-		   char tag[TAG_MAX])
+static int mem_get_locked(struct remote *r, const char *key, size_t max, struct buf *out,
+			  char tag[TAG_MAX])
 {
 	struct mem_remote *m = (struct mem_remote *)r;
 	m->gets++;
@@ -95,7 +100,7 @@ static int mem_get(struct remote *r, const char *key, size_t max, struct buf *ou
 	return out->err ? -ENOMEM : 0;
 }
 
-static int mem_del(struct remote *r, const char *key)
+static int mem_del_locked(struct remote *r, const char *key)
 {
 	struct mem_remote *m = (struct mem_remote *)r;
 	m->dels++;
@@ -107,11 +112,12 @@ static int mem_del(struct remote *r, const char *key)
 	return 0;
 }
 
-static int mem_list(struct remote *r, const char *prefix, int (*fn)(const char *key, void *arg),
-		    void *arg)
+static int mem_list_locked(struct remote *r, const char *prefix,
+			   int (*fn)(const char *key, void *arg), void *arg)
 {
 	struct mem_remote *m = (struct mem_remote *)r;
 	m->lists++;
+	m->object_lists += strcmp(prefix, "objects/") == 0;
 	if (m->down)
 		return m->down;
 	size_t plen = strlen(prefix);
@@ -124,8 +130,8 @@ static int mem_list(struct remote *r, const char *prefix, int (*fn)(const char *
 	return 0;
 }
 
-static int mem_put_if(struct remote *r, const char *key, const void *data, size_t len,
-		      const char *expect, char tag[TAG_MAX])
+static int mem_put_if_locked(struct remote *r, const char *key, const void *data, size_t len,
+			     const char *expect, char tag[TAG_MAX])
 {
 	struct mem_remote *m = (struct mem_remote *)r;
 	m->puts++;
@@ -143,6 +149,55 @@ static int mem_put_if(struct remote *r, const char *key, const void *data, size_
 	return err;
 }
 
+/* The ops: each request under mu. */
+static int mem_put(struct remote *r, const char *key, const void *data, size_t len)
+{
+	struct mem_remote *m = (struct mem_remote *)r;
+	pthread_mutex_lock(&m->mu);
+	int err = mem_put_locked(r, key, data, len);
+	pthread_mutex_unlock(&m->mu);
+	return err;
+}
+
+static int mem_get(struct remote *r, const char *key, size_t max, struct buf *out,
+		   char tag[TAG_MAX])
+{
+	struct mem_remote *m = (struct mem_remote *)r;
+	pthread_mutex_lock(&m->mu);
+	int err = mem_get_locked(r, key, max, out, tag);
+	pthread_mutex_unlock(&m->mu);
+	return err;
+}
+
+static int mem_del(struct remote *r, const char *key)
+{
+	struct mem_remote *m = (struct mem_remote *)r;
+	pthread_mutex_lock(&m->mu);
+	int err = mem_del_locked(r, key);
+	pthread_mutex_unlock(&m->mu);
+	return err;
+}
+
+static int mem_list(struct remote *r, const char *prefix, int (*fn)(const char *key, void *arg),
+		    void *arg)
+{
+	struct mem_remote *m = (struct mem_remote *)r;
+	pthread_mutex_lock(&m->mu);
+	int err = mem_list_locked(r, prefix, fn, arg);
+	pthread_mutex_unlock(&m->mu);
+	return err;
+}
+
+static int mem_put_if(struct remote *r, const char *key, const void *data, size_t len,
+		      const char *expect, char tag[TAG_MAX])
+{
+	struct mem_remote *m = (struct mem_remote *)r;
+	pthread_mutex_lock(&m->mu);
+	int err = mem_put_if_locked(r, key, data, len, expect, tag);
+	pthread_mutex_unlock(&m->mu);
+	return err;
+}
+
 static void mem_free(struct remote *r)
 {
 	struct mem_remote *m = (struct mem_remote *)r;
@@ -151,6 +206,7 @@ static void mem_free(struct remote *r)
 		free(m->v[k].data);
 	}
 	free(m->r.url);
+	pthread_mutex_destroy(&m->mu);
 	free(m);
 }
 
@@ -169,6 +225,7 @@ static struct mem_remote *mem_remote_new(void)
 	if (!m)
 		return NULL;
 	m->r.ops = &mem_ops;
+	pthread_mutex_init(&m->mu, NULL);
 	m->r.url = strdup("mem://test");
 	return m;
 }

@@ -5,7 +5,8 @@
  * replaced under a writer stops its uploads (conflict) and keeps no snapshot under the winner's
  * names; a lease another device took is not released by this one; clean-up keeps `keep` roots,
  * deletes what only older roots named and ignores listed roots past the vault's current one; a
- * retained snapshot mounts. */
+ * retained snapshot mounts; a mount lists the vault's objects only when the cache's known journal
+ * is missing or damaged (never on a fresh cache nor with the journal intact). */
 #include "tests/unit/unit.h"
 #include "tests/unit/mem_remote.h"
 #include <errno.h>
@@ -387,6 +388,48 @@ static void snapshot(struct mem_remote *m)
 	free(v);
 }
 
+/* Mounts d, and checks that the mount listed the vault's objects `listed` times (0 or 1). */
+static void mount_counting_lists(struct dev *d, struct mem_remote *m, unsigned listed)
+{
+	unsigned before = m->object_lists;
+	CHECK(dev_mount(d, m) == 0);
+	CHECK(m->object_lists - before == listed);
+}
+
+/* A mount never lists the vault while the known journal is there and intact; when it is lost
+ * (deleted, or its header damaged) the mount lists once, uploads what the vault may lack, and
+ * the rebuilt journal spares the next mount the listing. */
+static void no_listing(struct mem_remote *m)
+{
+	struct dev d;
+	char path[160];
+	dev_init(&d, "nolist");
+	snprintf(path, sizeof(path), "%s/known", d.dir);
+	mount_counting_lists(&d, m, 0); /* fresh cache */
+	dev_write(&d, "nolist", "one");
+	CHECK(dev_umount(&d) == 0);
+	mount_counting_lists(&d, m, 0); /* the journal is intact */
+	CHECK(dev_reads(&d, "nolist", "one"));
+	CHECK(dev_umount(&d) == 0);
+	CHECK(unlink(path) == 0);
+	unsigned puts = m->puts;
+	mount_counting_lists(&d, m, 1); /* lost: listed, and the cached objects upload again */
+	CHECK(sync_drain(d.sy) == 0);
+	CHECK(m->puts > puts);
+	CHECK(fs_each_object(d.fs, on_vault, m) == 0);
+	CHECK(dev_umount(&d) == 0);
+	mount_counting_lists(&d, m, 0); /* rebuilt */
+	CHECK(dev_umount(&d) == 0);
+	int fd = open(path, O_WRONLY);
+	CHECK(fd >= 0 && pwrite(fd, "XXXXXXXX", 8, 0) == 8);
+	close(fd);
+	mount_counting_lists(&d, m, 1); /* damaged header */
+	CHECK(dev_reads(&d, "nolist", "one"));
+	CHECK(dev_umount(&d) == 0);
+	mount_counting_lists(&d, m, 0);
+	CHECK(dev_umount(&d) == 0);
+}
+
 static struct mem_remote *fresh_vault(void)
 {
 	struct mem_remote *m = mem_remote_new();
@@ -408,6 +451,7 @@ int main(void)
 	divergence(m, (const char *[]){"a4", "b4", "c4"}, true);
 	publish_conflict(m);
 	lease_taken(m);
+	no_listing(m);
 	m->r.ops->free(&m->r);
 	m = fresh_vault();
 	clean_up(m);
