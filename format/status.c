@@ -45,7 +45,8 @@ static const struct field fields[] = {
 	FIELD(last_merge, STR),
 };
 #define NFIELDS	    (sizeof(fields) / sizeof(fields[0]))
-#define ESCAPED_MAX 512 /* an escaped string is cut before it reaches this many bytes */
+#define ESCAPED_MAX 512	 /* an escaped string is cut before it reaches this many bytes */
+#define DOUBLE_MAX  1e18 /* a double's magnitude stays below this: "%.0f" of it is 19 digits */
 
 struct out {
 	char *p;
@@ -99,7 +100,7 @@ static void put_value(struct out *o, const struct field *f, const struct status 
 		break;
 	case DBL:
 		d = *(const double *)v;
-		put(o, "%.0f", isfinite(d) ? d : 0.0);
+		put(o, "%.0f", fabs(d) < DOUBLE_MAX ? d : 0.0);
 		break;
 	case INT:
 		put(o, "%d", *(const int *)v);
@@ -274,7 +275,7 @@ static int parse_number(struct in *in, enum kind kind, void *v)
 		*(uint64_t *)v = strtoull(text, &end, 10);
 	} else if (kind == DBL) {
 		*(double *)v = strtod(text, &end);
-		if (!isfinite(*(double *)v))
+		if (!(fabs(*(double *)v) < DOUBLE_MAX))
 			return -EINVAL;
 	} else {
 		long long x = strtoll(text, &end, 10);
