@@ -2,7 +2,9 @@
  * Key derivation (Argon2id), subkeys (crypto_kdf), AEAD (XChaCha20-Poly1305-IETF, or AES-256-GCM
  * under a per-seal subkey, per vault: coffer-format(5) "Ciphers"), hashes
  * (BLAKE2b tags, SHA-256 for S3, SipHash for hash tables), random bytes, secure memory and wiping.
- * Never does I/O, never logs, never keeps a key outside sodium_malloc'ed (locked) memory. */
+ * Never does I/O, never logs, never keeps a key outside sodium_malloc'ed (locked) memory but for
+ * the one-message AES-256-GCM seal key and its schedule, on the stack for one call and wiped (as
+ * libsodium does with XChaCha20's HChaCha20 subkey). */
 #ifndef COFFER_CRYPTO_H
 #define COFFER_CRYPTO_H
 #include <stddef.h>
