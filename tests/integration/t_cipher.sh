@@ -18,11 +18,6 @@ rnd=$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')
 M_DATA=MARKERDATA_$rnd
 M_NAME=MARKERNAME_$rnd
 
-flip_byte() { # flip_byte FILE OFFSET
-	local byte
-	byte=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
-	printf "$(printf '\\%03o' $((byte ^ 1)))" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none
-}
 full_chunks() { # full_chunks: the full-size chunk objects in the cache, sorted
 	(cd "$CACHE/objects" && for o in *; do
 		[ "$(stat -c %s "$o")" -eq "$CHUNK_OBJ_SIZE" ] && echo "$o"
