@@ -32,6 +32,7 @@
 struct opts {
 	const char *passfile, *passcmd, *cache, *kdf_level, *logfile;
 	const char *new_passfile, *new_passcmd; /* coffer passwd's new passphrase */
+	const char *cipher;			/* coffer init's --cipher */
 	bool foreground, readonly, help, no_wait, json, repair, snapshots;
 	unsigned commit_seconds, keep, drain_timeout;
 	uint64_t cache_size, snapshot;

@@ -154,6 +154,7 @@ int parse_opts(int argc, char **argv, struct opts *o, const char *usage)
 					      {"passcmd", required_argument, 0, 'P'},
 					      {"cache", required_argument, 0, 'c'},
 					      {"kdf-level", required_argument, 0, 'k'},
+					      {"cipher", required_argument, 0, 'C'},
 					      {"help", no_argument, 0, 'h'},
 					      {"snapshot", required_argument, 0, 'S'},
 					      {"no-wait", no_argument, 0, 'W'},
@@ -189,6 +190,9 @@ int parse_opts(int argc, char **argv, struct opts *o, const char *usage)
 			break;
 		case 'k':
 			o->kdf_level = optarg;
+			break;
+		case 'C':
+			o->cipher = optarg;
 			break;
 		case 'f':
 			o->foreground = true;
@@ -543,6 +547,13 @@ int vault_unlock_interactive(const struct opts *o, const char *dir, const struct
 			     struct vault *v)
 {
 	struct vault_master *m;
+	if (v->cipher == CIPHER_AES256GCM && !cipher_aes_available()) {
+		fprintf(stderr,
+			"coffer: the vault at '%s' is sealed with AES-256-GCM, which this CPU cannot "
+			"run (it lacks AES-NI or PCLMULQDQ); open it on a CPU that has them\n",
+			dir);
+		return -ENOTSUP;
+	}
 	int err = vault_master_interactive(o, dir, text, v, &m);
 	if (!err && (err = vault_master_keys(m, v)))
 		fprintf(stderr, "coffer: not enough memory for the keys\n");

@@ -1,7 +1,10 @@
 /* crypto: every cryptographic operation Coffer performs, and the only code that calls libsodium.
- * Key derivation (Argon2id), subkeys (crypto_kdf), AEAD (XChaCha20-Poly1305-IETF), hashes
+ * Key derivation (Argon2id), subkeys (crypto_kdf), AEAD (XChaCha20-Poly1305-IETF, or AES-256-GCM
+ * under a per-seal subkey, per vault: coffer-format(5) "Ciphers"), hashes
  * (BLAKE2b tags, SHA-256 for S3, SipHash for hash tables), random bytes, secure memory and wiping.
- * Never does I/O, never logs, never keeps a key outside sodium_malloc'ed (locked) memory. */
+ * Never does I/O, never logs, never keeps a key outside sodium_malloc'ed (locked) memory but for
+ * the one-message AES-256-GCM seal key and its schedule, on the stack for one call and wiped (as
+ * libsodium does with XChaCha20's HChaCha20 subkey). */
 #ifndef COFFER_CRYPTO_H
 #define COFFER_CRYPTO_H
 #include <stddef.h>
@@ -13,11 +16,22 @@
 #define TAG_BYTES     16
 #define SEAL_OVERHEAD (NONCE_BYTES + TAG_BYTES)
 
-/* Subkeys derived from the master key; lives in locked, guarded memory. */
+/* The AEAD a vault seals with (its config's "cipher" line; none means XChaCha20-Poly1305). */
+enum cipher { CIPHER_XCHACHA20 = 0, CIPHER_AES256GCM = 1 };
+
+/* A key and the AEAD it seals with. */
+struct aead_key {
+	unsigned char k[KEY_BYTES];
+	enum cipher cipher;
+};
+
+/* Subkeys derived from the master key, all sealing with the vault's cipher; lives in locked,
+ * guarded memory. Each member is a one-element array so that `keys->data` is the
+ * `const struct aead_key *` the sealing functions take. */
 struct keyring {
-	unsigned char data[KEY_BYTES]; /* chunk blocks */
-	unsigned char meta[KEY_BYTES]; /* inode pages */
-	unsigned char root[KEY_BYTES]; /* roots */
+	struct aead_key data[1]; /* chunk blocks */
+	struct aead_key meta[1]; /* inode pages, leases */
+	struct aead_key root[1]; /* roots */
 };
 
 struct kdf_params {
@@ -36,21 +50,29 @@ int kdf_level(const char *name, struct kdf_params *out);
 /* Derives the 32-byte key that wraps the master key; -ENOMEM if the memory limit is refused. */
 int passkey_derive(unsigned char key[KEY_BYTES], const char *pass, size_t passlen,
 		   const unsigned char salt[SALT_BYTES], const struct kdf_params *p);
-/* Allocates a keyring derived from the master key, or NULL. */
-struct keyring *keyring_derive(const unsigned char master[KEY_BYTES]);
+/* Allocates a keyring derived from the master key whose keys seal with cipher, or NULL. */
+struct keyring *keyring_derive(const unsigned char master[KEY_BYTES], enum cipher cipher);
 void keyring_free(struct keyring *k);
 
-/* out = nonce || ciphertext || tag (len + SEAL_OVERHEAD bytes), fresh random nonce. */
+/* Whether this CPU runs AES-256-GCM (AES-NI and PCLMUL), the only way libsodium offers it. */
+int cipher_aes_available(void);
+/* The cipher's name in the vault config ("xchacha20", "aes256gcm"), and back (-EINVAL). */
+const char *cipher_name(enum cipher c);
+int cipher_parse(const char *name, size_t len, enum cipher *out);
+
+/* out = nonce || ciphertext || tag (len + SEAL_OVERHEAD bytes), fresh random 24-byte nonce,
+ * under key->k with key->cipher. */
 void aead_seal(unsigned char *out, const unsigned char *in, size_t len, const void *aad,
-	       size_t aadlen, const unsigned char key[KEY_BYTES]);
+	       size_t aadlen, const struct aead_key *key);
 /* Same, with the caller having put a fresh random nonce in out[0..NONCE_BYTES) (so that one
  * random_bytes call can serve many blocks). */
 void aead_seal_with_nonce(unsigned char *out, const unsigned char *in, size_t len, const void *aad,
-			  size_t aadlen, const unsigned char key[KEY_BYTES]);
+			  size_t aadlen, const struct aead_key *key);
 /* Opens what aead_seal made (inlen >= SEAL_OVERHEAD); writes inlen - SEAL_OVERHEAD bytes.
- * Returns 0, or -EBADMSG when the data, nonce, tag or AAD was changed. */
+ * Returns 0, or -EBADMSG when the data, nonce, tag or AAD was changed (or, for AES-256-GCM, when
+ * this CPU cannot run it: keyring_derive refuses such a keyring first). */
 int aead_open(unsigned char *out, const unsigned char *in, size_t inlen, const void *aad,
-	      size_t aadlen, const unsigned char key[KEY_BYTES]);
+	      size_t aadlen, const struct aead_key *key);
 
 /* BLAKE2b-128 of data as 32 lowercase hex digits (version tags, not secrets). */
 void hash_hex(const void *data, size_t len, char out[33]);

@@ -47,14 +47,15 @@ int passkey_derive(unsigned char key[KEY_BYTES], const char *pass, size_t passle
 	return 0;
 }
 
-struct keyring *keyring_derive(const unsigned char master[KEY_BYTES])
+struct keyring *keyring_derive(const unsigned char master[KEY_BYTES], enum cipher cipher)
 {
 	struct keyring *k = secret_alloc(sizeof(*k));
 	if (!k)
 		return NULL;
-	crypto_kdf_derive_from_key(k->data, KEY_BYTES, SUBKEY_DATA, KDF_CONTEXT, master);
-	crypto_kdf_derive_from_key(k->meta, KEY_BYTES, SUBKEY_META, KDF_CONTEXT, master);
-	crypto_kdf_derive_from_key(k->root, KEY_BYTES, SUBKEY_ROOT, KDF_CONTEXT, master);
+	crypto_kdf_derive_from_key(k->data->k, KEY_BYTES, SUBKEY_DATA, KDF_CONTEXT, master);
+	crypto_kdf_derive_from_key(k->meta->k, KEY_BYTES, SUBKEY_META, KDF_CONTEXT, master);
+	crypto_kdf_derive_from_key(k->root->k, KEY_BYTES, SUBKEY_ROOT, KDF_CONTEXT, master);
+	k->data->cipher = k->meta->cipher = k->root->cipher = cipher;
 	return k;
 }
 

@@ -10,28 +10,48 @@
 #include <string.h>
 #include "format/config.h"
 
-int vault_config_create(struct buf *out, const char *pass, size_t passlen,
-			const struct kdf_params *kdf)
+/* The key that wraps the master key: Argon2id of the passphrase, always with XChaCha20-Poly1305
+ * (the config's cipher line names what the keyring seals with, not this). In locked memory. */
+static struct aead_key *passkey_alloc(void)
 {
-	struct config c = {.kdf = *kdf};
+	struct aead_key *pk = secret_alloc(sizeof(*pk));
+	if (pk)
+		pk->cipher = CIPHER_XCHACHA20;
+	return pk;
+}
+
+enum cipher vault_default_cipher(void)
+{
+	return cipher_aes_available() ? CIPHER_AES256GCM : CIPHER_XCHACHA20;
+}
+
+int vault_config_create(struct buf *out, const char *pass, size_t passlen,
+			const struct kdf_params *kdf, enum cipher cipher)
+{
+	struct config c = {.kdf = *kdf,
+			   .version = cipher == CIPHER_XCHACHA20 ? 1 : 2,
+			   .cipher = cipher};
 	struct buf header = {0};
 	random_bytes(c.id, sizeof(c.id));
 	random_bytes(c.salt, sizeof(c.salt));
-	unsigned char *k = secret_alloc(2 * KEY_BYTES); /* master, then passkey */
-	if (!k)
-		return -ENOMEM;
-	random_bytes(k, KEY_BYTES);
-	int err = passkey_derive(k + KEY_BYTES, pass, passlen, c.salt, kdf);
+	unsigned char *k = secret_alloc(KEY_BYTES); /* the master key */
+	struct aead_key *passkey = passkey_alloc();
+	int err = k && passkey ? 0 : -ENOMEM;
+	if (!err) {
+		random_bytes(k, KEY_BYTES);
+		err = passkey_derive(passkey->k, pass, passlen, c.salt, kdf);
+	}
 	if (!err) {
 		config_encode_header(&c, &header);
 		err = header.err;
 	}
 	if (!err) {
-		aead_seal(c.wrapped, k, KEY_BYTES, header.data, header.len, k + KEY_BYTES);
+		aead_seal(c.wrapped, k, KEY_BYTES, header.data, header.len, passkey);
 		config_encode(&c, out);
 		err = out->err;
 	}
 	buf_free(&header);
+	secret_free(passkey);
 	secret_free(k);
 	return err;
 }
@@ -44,6 +64,7 @@ static int parse(const unsigned char *text, size_t len, struct vault *v, struct 
 		return err;
 	memcpy(v->id, c->id, VAULT_ID_BYTES);
 	v->kdf = c->kdf;
+	v->cipher = c->cipher;
 	for (int i = 0; i < VAULT_ID_BYTES; i++)
 		snprintf(v->idhex + 2 * i, 3, "%02x", v->id[i]);
 	return 0;
@@ -89,8 +110,8 @@ int vault_master_open(const unsigned char *text, size_t len, const char *pass, s
 	if (!vault_kdf_within(&v->kdf, cap))
 		return -E2BIG;
 	struct vault_master *m = secret_alloc(sizeof(*m));
-	unsigned char *passkey = secret_alloc(KEY_BYTES);
-	err = m && passkey ? passkey_derive(passkey, pass, passlen, c.salt, &v->kdf) : -ENOMEM;
+	struct aead_key *passkey = passkey_alloc();
+	err = m && passkey ? passkey_derive(passkey->k, pass, passlen, c.salt, &v->kdf) : -ENOMEM;
 	if (!err && aead_open(m->key, c.wrapped, CONFIG_WRAPPED_BYTES, text, c.header_len, passkey))
 		err = -EACCES;
 	secret_free(passkey);
@@ -103,12 +124,14 @@ int vault_master_open(const unsigned char *text, size_t len, const char *pass, s
 
 int vault_master_keys(const struct vault_master *m, struct vault *v)
 {
-	v->keys = keyring_derive(m->key);
+	if (v->cipher == CIPHER_AES256GCM && !cipher_aes_available())
+		return -ENOTSUP;
+	v->keys = keyring_derive(m->key, v->cipher);
 	return v->keys ? 0 : -ENOMEM;
 }
 
 /* Whether text (a config just made) opens under passkey to m's key. */
-static bool opens_to(const struct buf *text, const unsigned char *passkey,
+static bool opens_to(const struct buf *text, const struct aead_key *passkey,
 		     const struct vault_master *m)
 {
 	struct config c;
@@ -132,8 +155,8 @@ int vault_config_rewrap(const struct vault_master *m, const unsigned char *text,
 		return err;
 	c.kdf = *kdf;
 	random_bytes(c.salt, sizeof(c.salt));
-	unsigned char *passkey = secret_alloc(KEY_BYTES);
-	err = passkey ? passkey_derive(passkey, pass, passlen, c.salt, kdf) : -ENOMEM;
+	struct aead_key *passkey = passkey_alloc();
+	err = passkey ? passkey_derive(passkey->k, pass, passlen, c.salt, kdf) : -ENOMEM;
 	if (!err) {
 		config_encode_header(&c, &header);
 		err = header.err;

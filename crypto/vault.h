@@ -17,12 +17,17 @@ struct vault {
 	uint8_t id[VAULT_ID_BYTES];
 	char idhex[2 * VAULT_ID_BYTES + 1];
 	struct kdf_params kdf;
+	enum cipher cipher;   /* what the keyring seals with */
 	struct keyring *keys; /* NULL until unlocked */
 };
 
-/* Makes a new config text with a fresh master key wrapped under pass. */
+/* Makes a new config text with a fresh master key wrapped under pass, for a vault whose data
+ * seals with cipher (the config version 2 with a cipher line for AES-256-GCM, version 1 for
+ * XChaCha20-Poly1305, so that older coffer still opens it). */
 int vault_config_create(struct buf *out, const char *pass, size_t passlen,
-			const struct kdf_params *kdf);
+			const struct kdf_params *kdf, enum cipher cipher);
+/* The cipher init picks: AES-256-GCM where this CPU runs it, XChaCha20-Poly1305 otherwise. */
+enum cipher vault_default_cipher(void);
 /* Parses a config text; -EINVAL (damaged) or -EPROTONOSUPPORT (unknown version). */
 int vault_config_parse(const unsigned char *text, size_t len, struct vault *v);
 /* The most key derivation an unlock runs, since the config's parameters are read before anything
@@ -42,7 +47,8 @@ struct vault_master;
 /* As vault_unlock, but keeps the master key in *out (NULL on error) instead of a keyring. */
 int vault_master_open(const unsigned char *text, size_t len, const char *pass, size_t passlen,
 		      const struct kdf_params *cap, struct vault *v, struct vault_master **out);
-/* v->keys from m; -ENOMEM. */
+/* v->keys from m; -ENOMEM, or -ENOTSUP when v->cipher is AES-256-GCM and this CPU cannot run it
+ * (cipher_aes_available). */
 int vault_master_keys(const struct vault_master *m, struct vault *v);
 /* Appends to out the config text (the one m was opened from) with m wrapped under pass: same
  * version and vault id, a fresh salt, the KDF parameters kdf. Checks that the result opens to

@@ -11,15 +11,15 @@ void block_aad(const struct oname *n, uint32_t idx, uint8_t aad[BLOCK_AAD_BYTES]
 		aad[4 + NAME_BYTES + k] = (uint8_t)(idx >> (8 * k));
 }
 
-void block_seal(const unsigned char key[KEY_BYTES], const struct oname *n, uint32_t idx,
-		const void *plain, unsigned char *out)
+void block_seal(const struct aead_key *key, const struct oname *n, uint32_t idx, const void *plain,
+		unsigned char *out)
 {
 	uint8_t aad[BLOCK_AAD_BYTES];
 	block_aad(n, idx, aad);
 	aead_seal(out, plain, DATA_BLOCK, aad, sizeof(aad), key);
 }
 
-void block_seal_prefilled(const unsigned char key[KEY_BYTES], const struct oname *n, uint32_t idx,
+void block_seal_prefilled(const struct aead_key *key, const struct oname *n, uint32_t idx,
 			  const void *plain, unsigned char *out)
 {
 	uint8_t aad[BLOCK_AAD_BYTES];
@@ -27,7 +27,7 @@ void block_seal_prefilled(const unsigned char key[KEY_BYTES], const struct oname
 	aead_seal_with_nonce(out, plain, DATA_BLOCK, aad, sizeof(aad), key);
 }
 
-int block_open(const unsigned char key[KEY_BYTES], const struct oname *n, uint32_t idx,
+int block_open(const struct aead_key *key, const struct oname *n, uint32_t idx,
 	       const unsigned char *in, void *plain)
 {
 	uint8_t aad[BLOCK_AAD_BYTES];

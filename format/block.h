@@ -8,13 +8,13 @@
 
 void block_aad(const struct oname *n, uint32_t idx, uint8_t aad[BLOCK_AAD_BYTES]);
 /* Seals DATA_BLOCK bytes of plain into out (SEALED_BLOCK bytes) with a fresh nonce. */
-void block_seal(const unsigned char key[KEY_BYTES], const struct oname *n, uint32_t idx,
-		const void *plain, unsigned char *out);
+void block_seal(const struct aead_key *key, const struct oname *n, uint32_t idx, const void *plain,
+		unsigned char *out);
 /* Same, with a fresh random nonce already in out[0..NONCE_BYTES). */
-void block_seal_prefilled(const unsigned char key[KEY_BYTES], const struct oname *n, uint32_t idx,
+void block_seal_prefilled(const struct aead_key *key, const struct oname *n, uint32_t idx,
 			  const void *plain, unsigned char *out);
 /* Opens SEALED_BLOCK bytes into plain (DATA_BLOCK bytes): 0 or -EBADMSG. */
-int block_open(const unsigned char key[KEY_BYTES], const struct oname *n, uint32_t idx,
+int block_open(const struct aead_key *key, const struct oname *n, uint32_t idx,
 	       const unsigned char *in, void *plain);
 
 #endif

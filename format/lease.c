@@ -40,7 +40,7 @@ int lease_decode(const unsigned char *b, size_t len, struct lease *l)
 	return 0;
 }
 
-int lease_seal(const unsigned char key[KEY_BYTES], const uint8_t vault_id[VAULT_ID_BYTES],
+int lease_seal(const struct aead_key *key, const uint8_t vault_id[VAULT_ID_BYTES],
 	       const struct lease *l, struct buf *out)
 {
 	struct buf plain = {0};
@@ -57,7 +57,7 @@ int lease_seal(const unsigned char key[KEY_BYTES], const uint8_t vault_id[VAULT_
 	return err;
 }
 
-int lease_open(const unsigned char key[KEY_BYTES], const uint8_t vault_id[VAULT_ID_BYTES],
+int lease_open(const struct aead_key *key, const uint8_t vault_id[VAULT_ID_BYTES],
 	       const unsigned char *b, size_t len, struct lease *l)
 {
 	uint8_t aad[LEASE_AAD_BYTES], plain[LEASE_PLAIN];

@@ -20,10 +20,10 @@ int lease_encode(const struct lease *l, struct buf *out);
 /* Decodes LEASE_PLAIN bytes of plaintext: 0 or -EINVAL. */
 int lease_decode(const unsigned char *b, size_t len, struct lease *l);
 /* Appends the sealed lease (LEASE_SEALED bytes): 0, -ENAMETOOLONG or -ENOMEM. */
-int lease_seal(const unsigned char key[KEY_BYTES], const uint8_t vault_id[VAULT_ID_BYTES],
+int lease_seal(const struct aead_key *key, const uint8_t vault_id[VAULT_ID_BYTES],
 	       const struct lease *l, struct buf *out);
 /* Opens and decodes a sealed lease: 0 or -EBADMSG (damaged, foreign or of another size). */
-int lease_open(const unsigned char key[KEY_BYTES], const uint8_t vault_id[VAULT_ID_BYTES],
+int lease_open(const struct aead_key *key, const uint8_t vault_id[VAULT_ID_BYTES],
 	       const unsigned char *b, size_t len, struct lease *l);
 
 #endif

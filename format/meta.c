@@ -29,8 +29,8 @@ size_t meta_bucket(size_t len)
 	return b >= len ? b : (len + META_BUCKET_STEP - 1) / META_BUCKET_STEP * META_BUCKET_STEP;
 }
 
-int meta_seal(const unsigned char key[KEY_BYTES], const void *aad, size_t aadlen,
-	      const struct buf *plain, struct buf *out)
+int meta_seal(const struct aead_key *key, const void *aad, size_t aadlen, const struct buf *plain,
+	      struct buf *out)
 {
 	if (plain->err || plain->len > UINT32_MAX - META_BUCKET_STEP)
 		return -ENOMEM;
@@ -50,8 +50,8 @@ int meta_seal(const unsigned char key[KEY_BYTES], const void *aad, size_t aadlen
 	return 0;
 }
 
-int meta_open(const unsigned char key[KEY_BYTES], const void *aad, size_t aadlen,
-	      const unsigned char *p, size_t len, struct buf *plain)
+int meta_open(const struct aead_key *key, const void *aad, size_t aadlen, const unsigned char *p,
+	      size_t len, struct buf *plain)
 {
 	if (len < SEAL_OVERHEAD + META_LEN_BYTES)
 		return -EBADMSG;

@@ -14,10 +14,10 @@ int meta_get_header(struct rd *r, const char magic[4]);
 /* The padded plaintext size for len bytes (L's 4 bytes included). */
 size_t meta_bucket(size_t len);
 /* Appends the sealed, padded plain to out: 0 or -ENOMEM (also when plain->err is set). */
-int meta_seal(const unsigned char key[KEY_BYTES], const void *aad, size_t aadlen,
-	      const struct buf *plain, struct buf *out);
+int meta_seal(const struct aead_key *key, const void *aad, size_t aadlen, const struct buf *plain,
+	      struct buf *out);
 /* Opens p into plain (the payload only): 0, -EBADMSG (damaged, foreign) or -ENOMEM. */
-int meta_open(const unsigned char key[KEY_BYTES], const void *aad, size_t aadlen,
-	      const unsigned char *p, size_t len, struct buf *plain);
+int meta_open(const struct aead_key *key, const void *aad, size_t aadlen, const unsigned char *p,
+	      size_t len, struct buf *plain);
 
 #endif

@@ -49,7 +49,7 @@ int root_decode(const unsigned char *b, size_t len, struct root_plain *r)
 	return 0;
 }
 
-int root_unseal(const unsigned char key[KEY_BYTES], const uint8_t vault_id[VAULT_ID_BYTES],
+int root_unseal(const struct aead_key *key, const uint8_t vault_id[VAULT_ID_BYTES],
 		const void *sealed, size_t len, struct root_plain *r)
 {
 	struct buf plain = {0};

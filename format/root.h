@@ -22,7 +22,7 @@ void root_encode(const struct root_plain *r, struct buf *out);
 /* Decodes a root payload: 0, -EINVAL (damaged or other parameters) or -ENOMEM. */
 int root_decode(const unsigned char *b, size_t len, struct root_plain *r);
 /* Opens a sealed root of vault_id and decodes it: 0, -EBADMSG (damaged or foreign), -ENOMEM. */
-int root_unseal(const unsigned char key[KEY_BYTES], const uint8_t vault_id[VAULT_ID_BYTES],
+int root_unseal(const struct aead_key *key, const uint8_t vault_id[VAULT_ID_BYTES],
 		const void *sealed, size_t len, struct root_plain *r);
 void root_plain_free(struct root_plain *r);
 

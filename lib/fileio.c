@@ -6,8 +6,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#define COPY_BUF ((size_t)256 << 10) /* the read/write fallback's buffer */
 
 int file_read_fd(int fd, struct buf *out, size_t max)
 {
@@ -69,7 +72,52 @@ int file_write_all(int fd, const void *p, size_t len)
 	return 0;
 }
 
-int file_replace_at(int dirfd, const char *name, const void *p, size_t len, int excl)
+/* The rest of a copy from src offset *off that copy_file_range refused: pread/write. */
+static int copy_rw(int src, int dst, off_t *off, size_t left)
+{
+	unsigned char *b = malloc(left < COPY_BUF ? left : COPY_BUF);
+	int err = b ? 0 : -ENOMEM;
+	while (!err && left) {
+		ssize_t r = pread(src, b, left < COPY_BUF ? left : COPY_BUF, *off);
+		if (r < 0 && errno == EINTR)
+			continue;
+		err = r < 0 ? -errno : r == 0 ? -EIO : file_write_all(dst, b, (size_t)r);
+		if (r > 0) {
+			*off += r;
+			left -= (size_t)r;
+		}
+	}
+	free(b);
+	return err;
+}
+
+int file_copy_fd(int src, int dst, size_t len)
+{
+	off_t off = 0;
+	while (len) {
+		ssize_t r = copy_file_range(src, &off, dst, NULL, len, 0);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 &&
+		    (errno == EXDEV || errno == EOPNOTSUPP || errno == ENOSYS || errno == EINVAL))
+			return copy_rw(src, dst, &off, len);
+		if (r < 0)
+			return -errno;
+		if (r == 0)
+			return -EIO; /* src is shorter than len */
+		len -= (size_t)r;
+	}
+	return 0;
+}
+
+/* The contents of a replacement: bytes in memory (p), or the first len bytes of a file. */
+struct source {
+	const void *p;
+	int fd;
+	size_t len;
+};
+
+static int replace(int dirfd, const char *name, const struct source *src, int excl)
 {
 	char tmp[300];
 	/* unique: two threads may install the same object at once (parallel reads of a fresh cache)
@@ -78,7 +126,8 @@ int file_replace_at(int dirfd, const char *name, const void *p, size_t len, int 
 	int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;
-	int err = file_write_all(fd, p, len);
+	int err =
+		src->p ? file_write_all(fd, src->p, src->len) : file_copy_fd(src->fd, fd, src->len);
 	if (!err && fsync(fd) < 0)
 		err = -errno;
 	close(fd);
@@ -93,6 +142,19 @@ int file_replace_at(int dirfd, const char *name, const void *p, size_t len, int 
 	if (!err && fsync(dirfd) < 0)
 		err = -errno;
 	return err;
+}
+
+int file_replace_at(int dirfd, const char *name, const void *p, size_t len, int excl)
+{
+	static const unsigned char none[1];
+	const struct source src = {.p = p ? p : none, .fd = -1, .len = len};
+	return replace(dirfd, name, &src, excl);
+}
+
+int file_replace_copy_at(int dirfd, const char *name, int fd, size_t len, int excl)
+{
+	const struct source src = {.p = NULL, .fd = fd, .len = len};
+	return replace(dirfd, name, &src, excl);
 }
 
 int file_create_fresh(int dirfd, const char *name)

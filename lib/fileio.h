@@ -15,6 +15,12 @@ int file_read_nofollow_at(int dirfd, const char *name, struct buf *out, size_t m
 /* Atomically replaces (tmp, fsync, rename, fsync dir) dirfd/name; excl: fails with -EEXIST
  * instead of replacing an existing file. */
 int file_replace_at(int dirfd, const char *name, const void *p, size_t len, int excl);
+/* The same, with the first len bytes of the open file src as the contents (file_copy_fd). */
+int file_replace_copy_at(int dirfd, const char *name, int src, size_t len, int excl);
+/* Copies the first len bytes of src to dst's position: copy_file_range(2), which makes a reflink
+ * or copies inside the kernel where the filesystems allow, else (EXDEV, EOPNOTSUPP, ENOSYS,
+ * EINVAL) pread/write. -EIO when src holds fewer than len bytes. */
+int file_copy_fd(int src, int dst, size_t len);
 /* Creates dirfd/name for writing, new and empty: removes what was left there (a crash, or a
  * planted symlink) and opens with O_EXCL|O_NOFOLLOW. A descriptor or a negative errno. */
 int file_create_fresh(int dirfd, const char *name);

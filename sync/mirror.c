@@ -10,7 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <syslog.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "lib/log.h"
 #include "cache/evict.h"
@@ -34,20 +36,43 @@ static void collect(void *val, void *arg)
 		b->names[b->n++] = *(struct oname *)val;
 }
 
+/* Puts the cache's copy of n under key, from its file where the backend can (put_fd: no copy
+ * through memory), else read whole and put; *len gets its size. */
+static int put_object(struct sync *s, const char *key, const struct oname *n, size_t *len)
+{
+	struct buf data = {0};
+	struct stat st;
+	int err, fd = s->r->ops->put_fd ? store_obj_open(s->st, n, O_RDONLY) : -1;
+	if (fd >= 0) {
+		err = fstat(fd, &st) < 0 ? -errno : 0;
+		*len = err ? 0 : (size_t)st.st_size;
+		if (!err)
+			err = s->r->ops->put_fd(s->r, key, fd, *len);
+		close(fd);
+		return err;
+	}
+	if (s->r->ops->put_fd)
+		return fd; /* -ENOENT when a later commit freed it */
+	err = store_obj_read(s->st, n, &data);
+	*len = data.len;
+	if (!err)
+		err = s->r->ops->put(s->r, key, data.data, data.len);
+	buf_free(&data);
+	return err;
+}
+
 static int upload_one(struct sync *s, const struct oname *n)
 {
 	char key[REMOTE_KEY_MAX];
-	struct buf data = {0};
+	size_t len = 0;
 	remote_key_object(key, n);
-	int err = store_obj_read(s->st, n, &data);
-	if (!err)
-		err = s->r->ops->put(s->r, key, data.data, data.len);
+	int err = put_object(s, key, n, &len);
 	if (!err)
 		err = sync_known_add(s, n);
 	pthread_mutex_lock(&s->mu);
 	if (!err) {
 		nameset_del(s->q.pending, n);
-		s->stats.bytes_sent += data.len;
+		s->stats.bytes_sent += len;
 		s->stats.objects_sent++;
 	} else if (err == -ENOENT && !nameset_has(s->q.pending, n)) {
 		err = 0; /* freed by a later commit meanwhile: the newest root does not need it */
@@ -56,7 +81,6 @@ static int upload_one(struct sync *s, const struct oname *n)
 		sync_write_status(s);
 	}
 	pthread_mutex_unlock(&s->mu);
-	buf_free(&data);
 	return err;
 }
 

@@ -12,6 +12,7 @@ set -euo pipefail
 # lintian, and systemd for systemd-analyze).
 PKGS=(libfuse3-dev fuse3 libsodium-dev libcurl4-openssl-dev libxml2-dev pkg-config gcc make
 	clang libclang-rt-14-dev attr acl rsync git sqlite3 fio python3 util-linux procps jq curl
+	xfsprogs e2fsprogs
 	build-essential debhelper dpkg-dev lintian systemd)
 
 need_pkgs "${PKGS[@]}"

@@ -1,7 +1,10 @@
 /* file: the local-folder backend (file:///path or a plain path): a folder on the same machine,
  * a USB disk, a NAS mount, or a folder another sync client watches.
- * Every write is atomic: temporary name, fsync, rename, fsync of the folder. A missing vault
- * folder reads as an unreachable remote (-EHOSTDOWN), never as an empty one.
+ * Every write is atomic: temporary name, fsync, rename, fsync of the folder. An upload from the
+ * cache is a copy_file_range(2) of the cache's file (a reflink where the filesystem has them, a
+ * copy inside the kernel otherwise; read/write across filesystems), never a second pass through
+ * memory. A missing vault folder reads as an unreachable remote (-EHOSTDOWN), never as an empty
+ * one.
  * Must never leave a partly written file under a final name. */
 #include "sync/remote/backends.h"
 #include "crypto/crypto.h"
@@ -57,6 +60,17 @@ static int file_put(struct remote *r, const char *key, const void *data, size_t 
 	if (d < 0)
 		return d;
 	int err = file_replace_at(d, leaf, data, len, 0);
+	close(d);
+	return err;
+}
+
+static int file_put_fd(struct remote *r, const char *key, int fd, size_t len)
+{
+	const char *leaf;
+	int d = open_parent(r, key, true, &leaf);
+	if (d < 0)
+		return d;
+	int err = file_replace_copy_at(d, leaf, fd, len, 0);
 	close(d);
 	return err;
 }
@@ -147,6 +161,7 @@ static void file_free(struct remote *r)
 
 static const struct remote_ops file_ops = {
 	.put = file_put,
+	.put_fd = file_put_fd,
 	.get = file_get,
 	.del = file_del,
 	.list = file_list,

@@ -19,6 +19,9 @@ struct remote;
 
 struct remote_ops {
 	int (*put)(struct remote *r, const char *key, const void *data, size_t len);
+	/* Optional (NULL: use put): the same with the first len bytes of the open file fd as the
+	 * value, for a backend that can copy from a file without reading it into memory. */
+	int (*put_fd)(struct remote *r, const char *key, int fd, size_t len);
 	/* Whole object of at most max bytes (the exact size when the caller knows it, else a cap
 	 * of keys.h); an answer longer than max is -EFBIG, and no more of it is kept than max.
 	 * tag (may be NULL) receives a version tag for put_if. */

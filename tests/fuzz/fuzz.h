@@ -14,7 +14,8 @@
 #include "format/format.h"
 #include "lib/buf.h"
 
-static const unsigned char fuzz_key[KEY_BYTES] = "coffer fuzz test key, 32 bytes!";
+/* A one-element array, so that fuzz_key is a key pointer as a keyring member is. */
+static const struct aead_key fuzz_key[1] = {{"coffer fuzz test key, 32 bytes!", CIPHER_XCHACHA20}};
 static const uint8_t fuzz_vid[VAULT_ID_BYTES] = "fuzz vault id 16";
 
 #define FUZZ_CHECK(c)                                                                              \

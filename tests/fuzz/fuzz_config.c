@@ -16,6 +16,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(config_decode(b.data, b.len, &again) == 0);
 	FUZZ_CHECK(memcmp(c.id, again.id, sizeof(c.id)) == 0);
 	FUZZ_CHECK(c.kdf.ops == again.kdf.ops && c.kdf.mem == again.kdf.mem);
+	FUZZ_CHECK(c.version == again.version && c.cipher == again.cipher);
 	FUZZ_CHECK(memcmp(c.salt, again.salt, sizeof(c.salt)) == 0);
 	FUZZ_CHECK(memcmp(c.wrapped, again.wrapped, sizeof(c.wrapped)) == 0);
 	buf_free(&b);

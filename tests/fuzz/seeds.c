@@ -53,6 +53,10 @@ static void seed_config(void)
 	struct buf b = {0};
 	config_encode(&c, &b);
 	put_buf("config", 1, &b);
+	c.version = 2; /* with the cipher line */
+	c.cipher = CIPHER_AES256GCM;
+	config_encode(&c, &b);
+	put_buf("config", 2, &b);
 }
 
 static void seed_root(void)

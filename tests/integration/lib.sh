@@ -163,6 +163,14 @@ coffer_fsck() { # coffer_fsck: runs coffer fsck on the (unmounted) cache, fails 
 	printf '%s\n' "$out"
 }
 
+# flip_byte FILE OFFSET: flips the lowest bit of one byte in place, failing the test if it did not.
+flip_byte() { # flip_byte FILE OFFSET
+	local byte
+	byte=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
+	printf "$(printf '\\%03o' $((byte ^ 1)))" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none
+	[ "$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')" -ne "$byte" ] || fail "the byte flip in $1 did not happen"
+}
+
 # sha256 of every file under $1, sorted by path (a fingerprint of a cache folder).
 tree_sums() {
 	(cd "$1" && find . -type f -print0 | sort -z | xargs -0 -r sha256sum)

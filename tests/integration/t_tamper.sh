@@ -59,12 +59,6 @@ copies() {
 	done
 	true
 }
-flip_byte() { # flip_byte FILE OFFSET
-	local byte
-	byte=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
-	printf "$(printf '\\%03o' $((byte ^ 1)))" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none
-	[ "$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')" -ne "$byte" ] || fail "the byte flip in $1 did not happen"
-}
 # ---------------------------------------------------------------- tampered only in the vault
 # A new device (fresh cache) fetches objects from the vault lazily and must check them.
 if [ -d "$VAULT/objects" ]; then

@@ -1,14 +1,17 @@
-/* Proves: AEAD round trips; any changed byte, nonce, tag or AAD fails to open; KDF levels and
+/* Proves: AEAD round trips under both ciphers; any changed byte, nonce, tag, AAD or cipher fails
+ * to open; the AES-256-GCM construction is the one coffer-format(5) states (a known answer
+ * computed independently: Python's hashlib BLAKE2b and cryptography's AESGCM); KDF levels and
  * subkeys behave as documented; the hashes give the standard digests and the keyed one depends
  * on its key; wiping a string zeroes it. */
 #include "tests/unit/unit.h"
 #include <errno.h>
 #include <string.h>
 
-static void seal_open(void)
+static void seal_open(enum cipher cipher)
 {
-	unsigned char key[KEY_BYTES], in[4096], out[4096 + SEAL_OVERHEAD], back[4096];
-	random_bytes(key, sizeof(key));
+	struct aead_key key[1] = {{.cipher = cipher}};
+	unsigned char in[4096], out[4096 + SEAL_OVERHEAD], back[4096];
+	random_bytes(key->k, KEY_BYTES);
 	random_bytes(in, sizeof(in));
 	aead_seal(out, in, sizeof(in), "aad", 3, key);
 	CHECK(aead_open(back, out, sizeof(out), "aad", 3, key) == 0);
@@ -24,8 +27,61 @@ static void seal_open(void)
 	unsigned char other[4096 + SEAL_OVERHEAD];
 	aead_seal(other, in, sizeof(in), "aad", 3, key);
 	CHECK(memcmp(other, out, NONCE_BYTES) != 0); /* fresh nonce each time */
-	key[0] ^= 1;
+	key->cipher = cipher == CIPHER_AES256GCM ? CIPHER_XCHACHA20 : CIPHER_AES256GCM;
 	CHECK(aead_open(back, out, sizeof(out), "aad", 3, key) == -EBADMSG);
+	key->cipher = cipher;
+	key->k[0] ^= 1;
+	CHECK(aead_open(back, out, sizeof(out), "aad", 3, key) == -EBADMSG);
+	/* a failed open leaves no plaintext behind */
+	int zero = 1;
+	for (size_t i = 0; i < sizeof(back); i++)
+		zero &= back[i] == 0;
+	CHECK(zero);
+}
+
+static void unhex(const char *s, unsigned char *out, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned v;
+		sscanf(s + 2 * i, "%2x", &v);
+		out[i] = (unsigned char)v;
+	}
+}
+
+/* key 00..1f, nonce 40..57, AAD "CFBK", plaintext "coffer aes256gcm kat" */
+static void aes_known_answer(void)
+{
+	static const char want[] = "404142434445464748494a4b4c4d4e4f5051525354555657"
+				   "562d9df934396b423c086ae717218514556dbe47"
+				   "2f6a9332a8225b2d5665643b68c776cb";
+	struct aead_key key[1] = {{.cipher = CIPHER_AES256GCM}};
+	unsigned char out[20 + SEAL_OVERHEAD], exp[sizeof(out)], back[20];
+	for (int i = 0; i < KEY_BYTES; i++)
+		key->k[i] = (unsigned char)i;
+	for (int i = 0; i < NONCE_BYTES; i++)
+		out[i] = (unsigned char)(0x40 + i);
+	unhex(want, exp, sizeof(exp));
+	aead_seal_with_nonce(out, (const unsigned char *)"coffer aes256gcm kat", 20, "CFBK", 4,
+			     key);
+	CHECK(memcmp(out, exp, sizeof(out)) == 0);
+	CHECK(aead_open(back, exp, sizeof(exp), "CFBK", 4, key) == 0 &&
+	      memcmp(back, "coffer aes256gcm kat", 20) == 0);
+}
+
+static void ciphers(void)
+{
+	enum cipher c;
+	CHECK(cipher_parse("aes256gcm", 9, &c) == 0 && c == CIPHER_AES256GCM);
+	CHECK(cipher_parse("xchacha20", 9, &c) == 0 && c == CIPHER_XCHACHA20);
+	CHECK(cipher_parse("aes256gc", 8, &c) == -EINVAL && cipher_parse("AES256GCM", 9, &c));
+	CHECK(strcmp(cipher_name(CIPHER_AES256GCM), "aes256gcm") == 0);
+	seal_open(CIPHER_XCHACHA20);
+	if (!cipher_aes_available()) {
+		printf("test_crypto: this CPU has no AES-NI; AES-256-GCM not tested\n");
+		return;
+	}
+	seal_open(CIPHER_AES256GCM);
+	aes_known_answer();
 }
 
 static void kdf(void)
@@ -43,9 +99,14 @@ static void kdf(void)
 	CHECK(memcmp(a, b, KEY_BYTES) != 0);
 	struct kdf_params bad = {.ops = 0, .mem = p.mem};
 	CHECK(passkey_derive(b, "pw", 2, salt, &bad) == -EINVAL);
-	struct keyring *k = keyring_derive(a);
+	struct keyring *k = keyring_derive(a, CIPHER_XCHACHA20);
 	CHECK(k != NULL);
 	CHECK(memcmp(k->data, k->meta, KEY_BYTES) != 0 && memcmp(k->meta, k->root, KEY_BYTES) != 0);
+	struct keyring *g = keyring_derive(a, CIPHER_AES256GCM);
+	CHECK(g && g->data->cipher == CIPHER_AES256GCM && g->root->cipher == CIPHER_AES256GCM &&
+	      k->meta->cipher == CIPHER_XCHACHA20);
+	CHECK(g && memcmp(g->data->k, k->data->k, KEY_BYTES) == 0); /* same subkeys */
+	keyring_free(g);
 	keyring_free(k);
 }
 
@@ -80,7 +141,7 @@ static void wipes(void)
 int main(void)
 {
 	unit_setup();
-	seal_open();
+	ciphers();
 	kdf();
 	hashes();
 	wipes();

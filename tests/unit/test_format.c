@@ -116,7 +116,7 @@ static void config(void)
 	CHECK(d.kdf.ops == 2 && d.kdf.mem == 67108864);
 	CHECK(refuses_truncations(dec_config, b.data, b.len));
 	CHECK(survives_mutations(dec_config, b.data, b.len, 3000));
-	static const char *bad[] = {"coffer-vault 2\n", "coffer-vault 12\n"};
+	static const char *bad[] = {"coffer-vault 3\n", "coffer-vault 12\n"};
 	for (size_t k = 0; k < 2; k++)
 		CHECK(config_decode((const unsigned char *)bad[k], strlen(bad[k]), &d) ==
 		      -EPROTONOSUPPORT);
@@ -147,14 +147,55 @@ static void config(void)
 	buf_free(&b);
 }
 
+/* Version 2: a cipher line before the key line, in the AAD; the man page's example. */
+static void config2(void)
+{
+	struct config c = {.version = 2, .cipher = CIPHER_AES256GCM, .kdf = {2, 67108864}}, d;
+	memset(c.wrapped, 0x5c, sizeof(c.wrapped));
+	struct buf b = {0}, h = {0}, man = {0};
+	config_encode(&c, &b);
+	config_encode_header(&c, &h);
+	CHECK(memcmp(b.data, "coffer-vault 2\n", 15) == 0);
+	CHECK(h.len == 15 + 36 + 26 + 38 + 17 &&
+	      memcmp(h.data + h.len - 17, "cipher aes256gcm\n", 17) == 0);
+	CHECK(config_decode(b.data, b.len, &d) == 0 && d.version == 2 &&
+	      d.cipher == CIPHER_AES256GCM && d.header_len == h.len);
+	CHECK(refuses_truncations(dec_config, b.data, b.len));
+	CHECK(survives_mutations(dec_config, b.data, b.len, 3000));
+	struct buf e = {0}; /* an unknown cipher is a format this version cannot read */
+	buf_put(&e, b.data, h.len - 4);
+	buf_put(&e, "xyz\n", 4);
+	buf_put(&e, b.data + h.len, b.len - h.len);
+	CHECK(config_decode(e.data, e.len, &d) == -EPROTONOSUPPORT);
+	buf_free(&e); /* version 2 without its cipher line is damage */
+	buf_put(&e, b.data, h.len - 17);
+	buf_put(&e, b.data + h.len, b.len - h.len);
+	CHECK(config_decode(e.data, e.len, &d) == -EINVAL);
+	buf_free(&e); /* version 1 with a cipher line is damage */
+	buf_put(&e, b.data, b.len);
+	e.data[13] = '1';
+	CHECK(config_decode(e.data, e.len, &d) == -EINVAL);
+	buf_free(&e);
+	CHECK(man_example("config2", &man));
+	CHECK(config_decode(man.data, man.len, &d) == 0 && d.cipher == CIPHER_AES256GCM);
+	struct buf again = {0};
+	config_encode(&d, &again);
+	CHECK(again.len == man.len && memcmp(again.data, man.data, man.len) == 0);
+	buf_free(&again);
+	buf_free(&man);
+	buf_free(&h);
+	buf_free(&b);
+}
+
 /* --- blocks and metadata sealing --- */
 
-static void block(void)
+static void block(enum cipher cipher)
 {
-	unsigned char key[KEY_BYTES], plain[DATA_BLOCK], back[DATA_BLOCK], sealed[SEALED_BLOCK];
+	struct aead_key key[1] = {{.cipher = cipher}};
+	unsigned char plain[DATA_BLOCK], back[DATA_BLOCK], sealed[SEALED_BLOCK];
 	struct oname n, m;
 	uint8_t aad[BLOCK_AAD_BYTES];
-	random_bytes(key, sizeof(key));
+	random_bytes(key->k, KEY_BYTES);
 	random_bytes(plain, sizeof(plain));
 	random_bytes(n.b, NAME_BYTES);
 	m = n;
@@ -180,6 +221,13 @@ static void block(void)
 		direct[DATA_BLOCK]; /* the layout: nonce || ciphertext || tag, AAD as stated */
 	block_aad(&n, 7, aad);
 	CHECK(aead_open(direct, sealed, SEALED_BLOCK, aad, sizeof(aad), key) == 0);
+	for (size_t at = 0; at < SEALED_BLOCK; at += 1021) { /* nonce, data, tag */
+		sealed[at] ^= 0x20;
+		CHECK(block_open(key, &n, 7, sealed, back) == -EBADMSG);
+		sealed[at] ^= 0x20;
+	}
+	block_seal_prefilled(key, &n, 7, plain, sealed); /* the nonce already there */
+	CHECK(block_open(key, &n, 7, sealed, back) == 0 && memcmp(back, plain, DATA_BLOCK) == 0);
 }
 
 static void meta(void)
@@ -189,8 +237,8 @@ static void meta(void)
 				       {131073, 196608}, {1000000, 1048576}};
 	for (size_t k = 0; k < sizeof(in) / sizeof(in[0]); k++)
 		CHECK(meta_bucket(in[k][0]) == in[k][1]);
-	unsigned char key[KEY_BYTES];
-	random_bytes(key, sizeof(key));
+	struct aead_key key[1] = {{.cipher = CIPHER_XCHACHA20}};
+	random_bytes(key->k, KEY_BYTES);
 	struct buf p = {0}, s = {0}, o = {0};
 	buf_put(&p, "payload", 7);
 	CHECK(meta_seal(key, "ad", 2, &p, &s) == 0 && s.len == 512 + SEAL_OVERHEAD);
@@ -654,10 +702,10 @@ static void root(void)
 	CHECK(dec_root(b.data, b.len) == -EINVAL);
 	b.data[63] = 0;
 	/* sealed: AAD "CFRT" || vault id; another vault's root is refused */
-	unsigned char key[KEY_BYTES];
+	struct aead_key key[1] = {{.cipher = CIPHER_XCHACHA20}};
 	uint8_t vid[VAULT_ID_BYTES] = {1, 2, 3}, other[VAULT_ID_BYTES] = {1, 2, 4},
 		aad[ROOT_AAD_BYTES];
-	random_bytes(key, sizeof(key));
+	random_bytes(key->k, KEY_BYTES);
 	root_aad(vid, aad);
 	CHECK(memcmp(aad, "CFRT", 4) == 0 && memcmp(aad + 4, vid, 16) == 0);
 	struct buf s = {0};
@@ -697,9 +745,9 @@ static void lease(void)
 	memset(l.host, 'h', LEASE_HOST_MAX); /* the longest host name fits */
 	buf_free(&b);
 	CHECK(lease_encode(&l, &b) == 0 && b.len == 128 && b.data[24] == LEASE_HOST_MAX);
-	unsigned char key[KEY_BYTES];
+	struct aead_key key[1] = {{.cipher = CIPHER_XCHACHA20}};
 	uint8_t vid[VAULT_ID_BYTES] = {9}, other[VAULT_ID_BYTES] = {8};
-	random_bytes(key, sizeof(key));
+	random_bytes(key->k, KEY_BYTES);
 	CHECK(lease_seal(key, vid, &l, &s) == 0 && s.len == 168 && LEASE_SEALED == 168);
 	CHECK(lease_open(key, vid, s.data, s.len, &d) == 0 && strlen(d.host) == LEASE_HOST_MAX);
 	uint8_t aad[LEASE_AAD_BYTES] = "CFLS", raw[LEASE_PLAIN];
@@ -771,7 +819,10 @@ int main(void)
 {
 	unit_setup();
 	config();
-	block();
+	config2();
+	block(CIPHER_XCHACHA20);
+	if (cipher_aes_available())
+		block(CIPHER_AES256GCM);
 	meta();
 	page();
 	page_v1();

@@ -2,10 +2,14 @@
  * takes exactly 20 decimal digits and refuses an overflowing value; the folder backend, driven
  * through its ops table on a temp folder, stores, lists and deletes, and its put_if refuses a
  * stale or missing version (-ESTALE), a missing key reads as -ENOENT and a missing vault folder
- * as -EHOSTDOWN; URLs with a password or a bad port are refused; the XML helper finds elements
- * and refuses other documents. */
+ * as -EHOSTDOWN; its put_fd copies a file (copy_file_range on one filesystem, the read/write
+ * fallback from tmpfs) to the same bytes, and one shorter than asked fails leaving nothing; URLs
+ * with a password or a bad port are refused; the XML helper finds elements and refuses other
+ * documents. */
 #include "tests/unit/unit.h"
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,6 +159,47 @@ static void folder_gens(struct remote *r)
 	free(v);
 }
 
+/* put_fd of a file made in srcdir (3 MiB and a bit) to the object n: same bytes back, nothing
+ * left but the object; asking for more bytes than the file has is -EIO and leaves nothing. */
+/* Entries of dir/objects, hidden ones (temporaries) included. */
+static int entries(const char *dir)
+{
+	char path[128];
+	snprintf(path, sizeof(path), "%s/objects", dir);
+	DIR *d = opendir(path);
+	int n = 0;
+	for (struct dirent *e; d && (e = readdir(d));)
+		n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
+	if (d)
+		closedir(d);
+	return n;
+}
+
+static void put_fd_from(struct remote *r, const char *dir, const char *srcdir,
+			const struct oname *n)
+{
+	char path[128], key[REMOTE_KEY_MAX];
+	size_t len = 3 * 1048576 + 123;
+	unsigned char *p = malloc(len);
+	struct buf b = {0};
+	random_bytes(p, len);
+	snprintf(path, sizeof(path), "%s/coffer-put-fd-XXXXXX", srcdir);
+	int fd = mkstemp(path);
+	CHECK(fd >= 0 && file_write_all(fd, p, len) == 0);
+	unlink(path);
+	remote_key_object(key, n);
+	CHECK(r->ops->put_fd(r, key, fd, len) == 0);
+	CHECK(r->ops->get(r, key, len, &b, NULL) == 0 && b.len == len &&
+	      memcmp(b.data, p, len) == 0);
+	CHECK(r->ops->del(r, key) == 0);
+	CHECK(r->ops->put_fd(r, key, fd, len + 1) == -EIO);
+	CHECK(r->ops->get(r, key, len + 1, &b, NULL) == -ENOENT);
+	CHECK(entries(dir) == 0); /* no temporary left */
+	close(fd);
+	buf_free(&b);
+	free(p);
+}
+
 static void folder(void)
 {
 	char dir[] = "/tmp/coffer-test-remote-XXXXXX", missing[64];
@@ -166,6 +211,8 @@ static void folder(void)
 	folder_objects(r);
 	folder_put_if(r);
 	folder_gens(r);
+	put_fd_from(r, dir, dir, &(struct oname){{7}});
+	put_fd_from(r, dir, "/dev/shm", &(struct oname){{8}}); /* another filesystem: read/write */
 	remote_free(r);
 
 	snprintf(missing, sizeof(missing), "file://%s/none", dir);

@@ -2,7 +2,9 @@
  * the salt or the wrapped key is refused; malformed text is reported as damaged; a KDF cost above
  * the cap is refused before it runs; a re-wrapped config (coffer passwd) keeps the id and the
  * master key (the same subkeys), opens with the new passphrase only, and changes only the kdf,
- * salt and key lines. */
+ * salt and key lines; a config made by coffer before ciphers were chosen (version 1) still opens
+ * to XChaCha20-Poly1305 keys that open its data; an AES-256-GCM config (version 2) names its
+ * cipher in the authenticated header, keeps it through a re-wrap, and its keyring seals with it. */
 #include "tests/unit/unit.h"
 #include <errno.h>
 #include <string.h>
@@ -14,7 +16,7 @@ static struct buf make(void)
 	struct buf b = {0};
 	struct kdf_params p;
 	kdf_level("min", &p);
-	CHECK(vault_config_create(&b, "secret", 6, &p) == 0);
+	CHECK(vault_config_create(&b, "secret", 6, &p, CIPHER_XCHACHA20) == 0);
 	return b;
 }
 
@@ -24,6 +26,69 @@ static int unlock(struct buf *b, const char *pass)
 	int err = vault_unlock(b->data, b->len, pass, strlen(pass), NULL, &v);
 	vault_release(&v);
 	return err;
+}
+
+/* Made by coffer at a59f208 (before this change): passphrase "old-pass", and 16 bytes sealed
+ * under its data key with AAD "ad". */
+static const char old_config[] =
+	"coffer-vault 1\n"
+	"id fb238942cec920247eb1fc799aa0e6be\n"
+	"kdf argon2id13 1 8192\n"
+	"salt d028d96b1a57c75831362a13c84d0288\n"
+	"key ea2fd200d5aaf1c658e0de314a894c1bd304380f06c1af1595ed7f8d1886e0300dd01365a1a4f5f23edbe7b"
+	"a8fa6252a6770074857b05d0d48636d097a5673d4fcc05d9e3520f146\n";
+static const char old_sealed[] = "1f304ba524a693fe29b88fbf1d4ea4a95ebd119af9ae111a2b1c3ff59130677c"
+				 "0074e4a151212a5a9d56160cb278ee903c0d91a57aacaf73";
+
+static void test_old_config(void)
+{
+	struct vault v;
+	unsigned char sealed[16 + SEAL_OVERHEAD], back[16];
+	for (size_t i = 0; i < sizeof(sealed); i++) {
+		unsigned x;
+		sscanf(old_sealed + 2 * i, "%2x", &x);
+		sealed[i] = (unsigned char)x;
+	}
+	CHECK(vault_unlock((const unsigned char *)old_config, strlen(old_config), "old-pass", 8,
+			   NULL, &v) == 0);
+	CHECK(v.keys && v.cipher == CIPHER_XCHACHA20 && v.keys->data->cipher == CIPHER_XCHACHA20);
+	CHECK(v.keys && aead_open(back, sealed, sizeof(sealed), "ad", 2, v.keys->data) == 0 &&
+	      memcmp(back, "old vault data!!", 16) == 0);
+	vault_release(&v);
+}
+
+static void test_aes_config(void)
+{
+	struct buf b = {0}, nb = {0};
+	struct kdf_params p;
+	struct vault v;
+	struct vault_master *m;
+	kdf_level("min", &p);
+	CHECK(vault_config_create(&b, "secret", 6, &p, CIPHER_AES256GCM) == 0);
+	CHECK(memcmp(b.data, "coffer-vault 2\n", 15) == 0 &&
+	      memmem(b.data, b.len, "\ncipher aes256gcm\nkey ", 22) != NULL);
+	CHECK(vault_config_parse(b.data, b.len, &v) == 0 && v.cipher == CIPHER_AES256GCM);
+	if (cipher_aes_available()) {
+		CHECK(vault_unlock(b.data, b.len, "secret", 6, NULL, &v) == 0 && v.keys &&
+		      v.keys->data->cipher == CIPHER_AES256GCM &&
+		      v.keys->meta->cipher == CIPHER_AES256GCM);
+		vault_release(&v);
+	} else {
+		CHECK(vault_unlock(b.data, b.len, "secret", 6, NULL, &v) == -ENOTSUP && !v.keys);
+	}
+	/* the cipher line is authenticated: naming another cipher fails the unlock */
+	unsigned char *c = memmem(b.data, b.len, "aes256gcm", 9);
+	memcpy(c, "xchacha20", 9);
+	CHECK(vault_config_parse(b.data, b.len, &v) == 0 && v.cipher == CIPHER_XCHACHA20);
+	CHECK(unlock(&b, "secret") == -EACCES);
+	memcpy(c, "aes256gcm", 9);
+	CHECK(vault_master_open(b.data, b.len, "secret", 6, NULL, &v, &m) == 0);
+	CHECK(vault_config_rewrap(m, b.data, b.len, "new", 3, &p, &nb) == 0);
+	vault_master_free(m);
+	CHECK(memmem(nb.data, nb.len, "\ncipher aes256gcm\nkey ", 22) != NULL);
+	CHECK(vault_config_parse(nb.data, nb.len, &v) == 0 && v.cipher == CIPHER_AES256GCM);
+	buf_free(&nb);
+	buf_free(&b);
 }
 
 /* b with its kdf line replaced by "kdf argon2id13 OPS MEM" */
@@ -146,12 +211,14 @@ int main(void)
 	buf_put(&extra, b.data, b.len);
 	buf_put(&extra, "more 1\n", 7);
 	CHECK(vault_config_parse(extra.data, extra.len, &v) == -EINVAL);
-	b.data[13] = '2'; /* "coffer-vault 2" */
+	b.data[13] = '3'; /* "coffer-vault 3" */
 	CHECK(vault_config_parse(b.data, b.len, &v) == -EPROTONOSUPPORT);
 	CHECK(vault_config_parse((const unsigned char *)"garbage\n", 8, &v) == -EINVAL);
 	b.data[13] = '1';
 	test_kdf_cap(&b);
 	test_rewrap(&b);
+	test_old_config();
+	test_aes_config();
 	buf_free(&extra);
 	buf_free(&b);
 	return unit_finish("test_vault");

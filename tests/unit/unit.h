@@ -4,6 +4,7 @@
 #define COFFER_UNIT_H
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include "crypto/crypto.h"
 
 static int unit_checks, unit_failures;
@@ -31,12 +32,18 @@ static inline void unit_setup(void)
 	}
 }
 
-/* A keyring from a fresh random master key, for tests that need one; exits when it cannot. */
+/* A keyring from a fresh random master key, for tests that need one; exits when it cannot. Its
+ * cipher is $COFFER_TEST_CIPHER's (aes256gcm or xchacha20, the default), so that a test binary
+ * can run under either. */
 static inline struct keyring *unit_keyring(void)
 {
 	unsigned char master[KEY_BYTES];
+	const char *name = getenv("COFFER_TEST_CIPHER");
+	enum cipher c = CIPHER_XCHACHA20;
+	if (name && cipher_parse(name, strlen(name), &c))
+		exit(1);
 	random_bytes(master, sizeof(master));
-	struct keyring *k = keyring_derive(master);
+	struct keyring *k = keyring_derive(master, c);
 	wipe(master, sizeof(master));
 	if (!k)
 		exit(1);
