@@ -154,7 +154,8 @@ static void let_commits_settle(struct sync *s, const struct timespec *last)
 	}
 }
 
-/* After a round: backoff with jitter on failure, none after progress. Called with mu held. */
+/* After a round: backoff with jitter on failure, none after progress; wakes sync_drain, which
+ * waits for the round's outcome. Called with mu held. */
 static void after_round(struct sync *s, bool tried, int r)
 {
 	if (tried && r >= 0)
@@ -168,6 +169,7 @@ static void after_round(struct sync *s, bool tried, int r)
 		s->last_progress = time(NULL);
 	}
 	sync_write_status(s);
+	pthread_cond_broadcast(&s->cv);
 }
 
 static void *sync_main(void *arg)
