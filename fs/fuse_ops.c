@@ -197,10 +197,13 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_
 	fuse_reply_err(req, -fs_rename(FS(req), parent, name, newparent, newname, flags));
 }
 
+/* libfuse asks the kernel for atomic O_TRUNC: the truncation of open(O_TRUNC) is this
+ * request's to do (the kernel only drops its own idea of the size). */
 static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	struct stat st;
-	int err = fs_getattr(FS(req), ino, &st);
+	struct stat st, zero = {0};
+	int err = fi->flags & O_TRUNC ? fs_setattr(FS(req), ino, &zero, FS_SET_SIZE, &st)
+				      : fs_getattr(FS(req), ino, &st);
 	if (err) {
 		fuse_reply_err(req, -err);
 		return;
