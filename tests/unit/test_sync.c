@@ -5,7 +5,9 @@
  * replaced under a writer stops its uploads (conflict) and keeps no snapshot under the winner's
  * names; a lease another device took is not released by this one; clean-up keeps `keep` roots,
  * deletes what only older roots named and ignores listed roots past the vault's current one; a
- * retained snapshot mounts. */
+ * retained snapshot mounts; an operator's fork is refused at attach and while following, also
+ * beyond the roots a root's tail holds (through history segments) and after a cache was
+ * cleared. */
 #include "tests/unit/unit.h"
 #include "tests/unit/mem_remote.h"
 #include <errno.h>
@@ -387,6 +389,143 @@ static void snapshot(struct mem_remote *m)
 	free(v);
 }
 
+static void copy_root(struct mem_remote *m, struct buf *out)
+{
+	struct mem_entry *e = mem_find(m, "root");
+	CHECK(e != NULL);
+	buf_free(out);
+	if (e)
+		buf_put(out, e->data, e->len);
+}
+
+/* Whether the cache's root is byte for byte b. */
+static bool cache_root_is(struct dev *d, const struct buf *b)
+{
+	struct buf c = {0};
+	bool same = read_file(d->dir, "root", &c) == 0 && c.len == b->len &&
+		    memcmp(c.data, b->data, c.len) == 0;
+	buf_free(&c);
+	return same;
+}
+
+/* Polls (up to 20 s) until the cache's status holds text. */
+static bool status_says(struct dev *d, const char *text)
+{
+	for (int k = 0; k < 200; k++) {
+		struct buf st = {0};
+		bool found = read_file(d->dir, "status", &st) == 0 && (buf_u8(&st, 0), st.data) &&
+			     strstr((char *)st.data, text);
+		buf_free(&st);
+		if (found)
+			return true;
+		usleep(100000);
+	}
+	return false;
+}
+
+/* Issue 10, scenario 2: a and b saw root P; b publishes X; the operator shows a the old P, and
+ * a publishes over it. Neither device ever accepts the other's branch: b refuses a's at
+ * attach and while following (its cache untouched, still serving X), a refuses b's; the status
+ * shows the vault root's short hash. */
+static void fork_refused(struct mem_remote *m)
+{
+	struct dev a, b;
+	struct buf p = {0}, x = {0}, forked = {0}, cached = {0};
+	dev_init(&a, "a7");
+	dev_init(&b, "b7");
+	CHECK(dev_mount(&a, m) == 0);
+	dev_write(&a, "f", "base");
+	CHECK(dev_umount(&a) == 0);
+	CHECK(dev_mount(&b, m) == 0);
+	CHECK(dev_reads(&b, "f", "base"));
+	copy_root(m, &p);
+	dev_write(&b, "X", "b's");
+	CHECK(dev_umount(&b) == 0);
+	copy_root(m, &x);
+	mem_set(m, "root", p.data, p.len); /* the operator shows a the old root */
+	CHECK(dev_mount(&a, m) == 0);	   /* a has only seen P: nothing to notice yet */
+	dev_write(&a, "f", "a's");
+	dev_write(&a, "f", "a's, again");
+	CHECK(dev_umount(&a) == 0);
+	copy_root(m, &forked);
+	CHECK(root_gen(forked.data, forked.len) > root_gen(x.data, x.len));
+	CHECK(read_file(b.dir, "root", &cached) == 0);
+	CHECK(dev_mount(&b, m) == -ESTALE); /* fork detected at attach */
+	CHECK(cache_root_is(&b, &cached));
+	mem_set(m, "root", x.data, x.len); /* b follows X read-only; then the fork appears */
+	b.o.readonly = true;
+	CHECK(dev_mount(&b, m) == 0);
+	CHECK(status_says(&b, "\"remote_root\":\""));
+	mem_set(m, "root", forked.data, forked.len);
+	CHECK(status_says(&b, "fork or rollback detected"));
+	CHECK(dev_reads(&b, "X", "b's") && dev_reads(&b, "f", "base"));
+	CHECK(dev_umount(&b) == 0);
+	CHECK(cache_root_is(&b, &cached));
+	mem_set(m, "root", x.data, x.len); /* and a, who published the fork, refuses b's X */
+	CHECK(dev_mount(&a, m) == -ESTALE);
+	mem_set(m, "root", forked.data, forked.len);
+	buf_free(&p);
+	buf_free(&x);
+	buf_free(&forked);
+	buf_free(&cached);
+}
+
+/* Writes and publishes n times, `commits` commits each. */
+static void publishes(struct dev *d, int n, int commits)
+{
+	for (int k = 0; k < n; k++)
+		for (int c = 0; c < commits; c++) {
+			char text[32];
+			snprintf(text, sizeof(text), "%d.%d", k, c);
+			dev_write(d, "g", text);
+			if (c == commits - 1)
+				CHECK(sync_drain(d->sy) == 0);
+		}
+}
+
+/* A device away for more publishes than a root's tail holds proves descent through history
+ * segments; a fork made beyond that gap is still refused; so is a rollback after its cache was
+ * cleared (the state outside the cache remembers). */
+static void long_gap(struct mem_remote *m)
+{
+	struct dev a, b, c;
+	struct buf p = {0};
+	dev_init(&a, "a8");
+	dev_init(&b, "b8");
+	dev_init(&c, "c8");
+	CHECK(dev_mount(&a, m) == 0);
+	dev_write(&a, "g", "base");
+	CHECK(dev_umount(&a) == 0);
+	copy_root(m, &p);
+	CHECK(dev_mount(&b, m) == 0 && dev_umount(&b) == 0);
+	CHECK(dev_mount(&c, m) == 0 && dev_umount(&c) == 0);
+	a.o.keep = c.o.keep = 64; /* P's objects stay for c's branch */
+	CHECK(dev_mount(&a, m) == 0);
+	publishes(&a, 17, 1);
+	CHECK(dev_umount(&a) == 0);
+	CHECK(mem_count(m, "history/") == 1);
+	CHECK(dev_mount(&b, m) == 0); /* 17 publishes away: proved through the segment */
+	CHECK(dev_reads(&b, "g", "16.0"));
+	CHECK(dev_umount(&b) == 0);
+	mem_set(m, "root", p.data, p.len); /* c is shown P, and builds a longer branch on it */
+	CHECK(dev_mount(&c, m) == 0);
+	publishes(&c, 6, 3);
+	CHECK(dev_umount(&c) == 0);
+	CHECK(vault_gen(m) > 17 + root_gen(p.data, p.len));
+	struct buf cached = {0};
+	CHECK(read_file(b.dir, "root", &cached) == 0);
+	CHECK(dev_mount(&b, m) == -ESTALE); /* a fork beyond any tail */
+	CHECK(cache_root_is(&b, &cached));
+	buf_free(&cached);
+	/* c's cache cleared: its state outside the cache still refuses the older root P */
+	char cmd[256];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", c.dir);
+	CHECK(system(cmd) == 0);
+	mem_set(m, "root", p.data, p.len);
+	CHECK(dev_mount(&c, m) == -ESTALE);
+	buf_free(&p);
+}
+
 static struct mem_remote *fresh_vault(void)
 {
 	struct mem_remote *m = mem_remote_new();
@@ -412,6 +551,12 @@ int main(void)
 	m = fresh_vault();
 	clean_up(m);
 	snapshot(m);
+	m->r.ops->free(&m->r);
+	m = fresh_vault();
+	fork_refused(m);
+	m->r.ops->free(&m->r);
+	m = fresh_vault();
+	long_gap(m);
 	m->r.ops->free(&m->r);
 	keyring_free(keys);
 	char cmd[128];
