@@ -97,6 +97,8 @@ static int outside_dir(struct store *s, const uint8_t vault_id[16])
 		snprintf(vid + 2 * k, 3, "%02x", vault_id[k]);
 	parts[np++] = "coffer";
 	parts[np++] = vid;
+	if (xdg && xdg[0] == '/' && mkdir(base, 0700) && errno != EEXIST)
+		return -errno; /* made when missing, as the XDG specification asks */
 	int fd = open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;

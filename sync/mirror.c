@@ -173,11 +173,13 @@ static void explain_lost_swap(struct sync *s)
 	struct buf R = {0};
 	struct root_plain rp = {0};
 	uint8_t h[ROOT_HASH_BYTES];
-	if (!s->r->ops->get(s->r, remote_key_root(), REMOTE_ROOT_MAX, &R, NULL) &&
-	    !chain_open(s, R.data, R.len, &rp, h) && !chain_check(s, &rp, h, true))
+	int err = s->r->ops->get(s->r, remote_key_root(), REMOTE_ROOT_MAX, &R, NULL);
+	int said = err || chain_open(s, R.data, R.len, &rp, h) ? 0 : chain_check(s, &rp, h, true);
+	bool told = said == -ESTALE || said == -EBADMSG; /* fork, rollback or unprovable */
+	if (!told)
 		log_msg(LOG_ERR,
-			"sync: the remote root was replaced by someone else (generation "
-			"%" PRIu64 "); uploads stop, local data is kept",
+			"sync: the remote root was replaced by someone else (generation %" PRIu64
+			"); uploads stop, local data is kept",
 			rp.gen);
 	root_plain_free(&rp);
 	buf_free(&R);
