@@ -72,6 +72,15 @@ static int reconcile(struct sync *s, const struct buf *R, const struct root_plai
 		buf_free(&L);
 		return 0;
 	}
+	if (!lerr && chain_same_commit(s, &L, rp)) {
+		/* the vault holds this cache's root as published (re-sealed), and the mount that
+		 * published it stopped before recording that: the same commit */
+		err = cache_root_replace(s->st, R->data, R->len);
+		if (!err)
+			set_synced(s, rp->gen, rh);
+		buf_free(&L);
+		return err;
+	}
 	bool local = !lerr && li.gen > s->state.synced; /* commits never uploaded */
 	if (lerr == -ENOENT || (!lerr && !local && !vault_unchanged(s, &L, &li, rh, rp->gen))) {
 		err = cache_root_replace(s->st, R->data, R->len);

@@ -139,6 +139,19 @@ int chain_check(struct sync *s, const struct root_plain *rp, const uint8_t hash[
 	return -ESTALE;
 }
 
+bool chain_same_commit(struct sync *s, const struct buf *L, const struct root_plain *rp)
+{
+	struct root_plain lp;
+	if (root_unseal(s->keys->root, s->vid, L->data, L->len, &lp))
+		return false;
+	bool same = lp.gen == rp->gen && lp.time_ns == rp->time_ns && lp.next_ino == rp->next_ino &&
+		    lp.live_inodes == rp->live_inodes && lp.live_bytes == rp->live_bytes &&
+		    lp.npages == rp->npages &&
+		    (!lp.npages || memcmp(lp.pages, rp->pages, lp.npages * sizeof(*lp.pages)) == 0);
+	root_plain_free(&lp);
+	return same;
+}
+
 /* Seals seg and stores it on the vault; hash receives its hash. */
 static int put_segment(struct sync *s, const struct hist_seg *seg, uint8_t hash[ROOT_HASH_BYTES])
 {

@@ -108,6 +108,9 @@ void chain_seen(struct sync *s, const struct root_plain *rp, const uint8_t hash[
 int chain_reseal(struct sync *s, const struct buf *local, bool has_root, uint64_t gen,
 		 const uint8_t hash[ROOT_HASH_BYTES], const struct root_chain *vchain,
 		 struct buf *out, struct root_chain *chain);
+/* Whether the sealed root L is the commit rp is a re-sealing of (same generation, time, counts
+ * and pages; the chain section aside). */
+bool chain_same_commit(struct sync *s, const struct buf *L, const struct root_plain *rp);
 /* The first 8 hex digits of a root hash. */
 void chain_short_hash(const uint8_t hash[ROOT_HASH_BYTES], char out[9]);
 

@@ -17,6 +17,8 @@
 #include <unistd.h>
 #include "fs/core.h"
 #include "fs/fs.h"
+#include "format/meta.h"
+#include "format/root.h"
 #include "sync/remote/keys.h"
 #include "sync/state.h"
 #include "sync/sync.h"
@@ -470,6 +472,55 @@ static void fork_refused(struct mem_remote *m)
 	buf_free(&cached);
 }
 
+/* A mount that published a root (re-sealed with its chain) and stopped before its cache and
+ * state recorded it: at the next mount the cache's root and the vault's are the same commit in
+ * two sealings, and no merge happens. Made here by re-sealing the vault's root into the cache
+ * and setting the state back to the previous generation. */
+static void published_unrecorded(struct mem_remote *m)
+{
+	struct dev a;
+	dev_init(&a, "a9");
+	CHECK(dev_mount(&a, m) == 0);
+	dev_write(&a, "p", "one");
+	CHECK(sync_drain(a.sy) == 0);
+	uint64_t g1 = vault_gen(m);
+	dev_write(&a, "p", "two");
+	CHECK(dev_umount(&a) == 0);
+	struct buf r = {0}, plain = {0}, sealed = {0}, st = {0};
+	struct root_plain rp;
+	uint8_t aad[ROOT_AAD_BYTES];
+	copy_root(m, &r);
+	CHECK(root_unseal(keys->root, vid, r.data, r.len, &rp) == 0);
+	memset(&rp.chain, 0, sizeof(rp.chain)); /* as committed locally */
+	root_encode(&rp, &plain);
+	root_aad(vid, aad);
+	CHECK(meta_seal(keys->root, aad, sizeof(aad), &plain, &sealed) == 0);
+	root_plain_free(&rp);
+	char path[160];
+	snprintf(path, sizeof(path), "%s/root", a.dir);
+	FILE *f = fopen(path, "wb");
+	CHECK(f && fwrite(sealed.data, 1, sealed.len, f) == sealed.len && fclose(f) == 0);
+	struct store *store;
+	struct sync_state ss;
+	CHECK(store_open(&store, a.dir) == 0);
+	CHECK(state_load(store, vid, &ss) == 0);
+	ss.synced = g1; /* the publish of g1 was the last one recorded */
+	memset(ss.synced_hash, 0x77, sizeof(ss.synced_hash));
+	CHECK(state_save(store, vid, &ss) == 0);
+	store_close(store);
+	CHECK(dev_mount(&a, m) == 0);
+	CHECK(same_root(&a, m)); /* the vault's sealing, adopted as the same commit */
+	CHECK(read_file(a.dir, "status", &st) == 0);
+	buf_u8(&st, 0);
+	CHECK(st.data && strstr((char *)st.data, "\"last_merge\":\"\""));
+	CHECK(dev_reads(&a, "p", "two"));
+	CHECK(dev_umount(&a) == 0);
+	buf_free(&r);
+	buf_free(&plain);
+	buf_free(&sealed);
+	buf_free(&st);
+}
+
 /* Writes and publishes n times, `commits` commits each. */
 static void publishes(struct dev *d, int n, int commits)
 {
@@ -553,6 +604,7 @@ int main(void)
 	snapshot(m);
 	m->r.ops->free(&m->r);
 	m = fresh_vault();
+	published_unrecorded(m);
 	fork_refused(m);
 	m->r.ops->free(&m->r);
 	m = fresh_vault();
