@@ -7,18 +7,20 @@
  * deletes what only older roots named and ignores listed roots past the vault's current one; a
  * retained snapshot mounts; an operator's fork is refused at attach and while following, also
  * beyond the roots a root's tail holds (through history segments) and after a cache was
- * cleared. */
+ * cleared; each cache keeps its own state outside the cache, never through a symlink. */
 #include "tests/unit/unit.h"
 #include "tests/unit/mem_remote.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "fs/core.h"
 #include "fs/fs.h"
 #include "format/meta.h"
 #include "format/root.h"
+#include "cache/files.h"
 #include "sync/remote/keys.h"
 #include "sync/state.h"
 #include "sync/sync.h"
@@ -577,6 +579,49 @@ static void long_gap(struct mem_remote *m)
 	buf_free(&p);
 }
 
+/* The state outside the cache: one file per cache folder under XDG_STATE_HOME/coffer/VAULT-ID;
+ * a symlink in place of one of its folders or of the file is not followed. */
+static void outside_state(void)
+{
+	char base[160], cmd[512], target[160];
+	snprintf(base, sizeof(base), "%s/xdg", top);
+	snprintf(target, sizeof(target), "%s/elsewhere", top);
+	CHECK(mkdir(base, 0700) == 0 && mkdir(target, 0700) == 0);
+	const char *saved = getenv("XDG_STATE_HOME");
+	char *keep = saved ? strdup(saved) : NULL;
+	setenv("XDG_STATE_HOME", base, 1);
+	struct dev a, b;
+	dev_init(&a, "o1");
+	dev_init(&b, "o2");
+	struct store *sa, *sb;
+	struct buf got = {0};
+	CHECK(store_open(&sa, a.dir) == 0 && store_open(&sb, b.dir) == 0);
+	CHECK(cache_outside_state_replace(sa, vid, "one", 3) == 0);
+	CHECK(cache_outside_state_replace(sb, vid, "two", 3) == 0);
+	CHECK(cache_outside_state_read(sa, vid, &got) == 0 && got.len == 3 &&
+	      memcmp(got.data, "one", 3) == 0); /* two caches of one vault: two files */
+	buf_free(&got);
+	snprintf(cmd, sizeof(cmd),
+		 "test $(ls %s/coffer/09090000000000000000000000000000 | wc -l) = 2 && "
+		 "test $(stat -c %%a %s/coffer) = 700",
+		 base, base);
+	CHECK(system(cmd) == 0);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s/coffer && ln -s %s %s/coffer", base, target, base);
+	CHECK(system(cmd) == 0);
+	CHECK(cache_outside_state_replace(sa, vid, "three", 5) < 0);
+	CHECK(cache_outside_state_read(sa, vid, &got) < 0);
+	buf_free(&got);
+	snprintf(cmd, sizeof(cmd), "test -z \"$(ls -A %s)\"", target);
+	CHECK(system(cmd) == 0); /* nothing written through the symlink */
+	store_close(sa);
+	store_close(sb);
+	if (keep)
+		setenv("XDG_STATE_HOME", keep, 1);
+	else
+		unsetenv("XDG_STATE_HOME");
+	free(keep);
+}
+
 static struct mem_remote *fresh_vault(void)
 {
 	struct mem_remote *m = mem_remote_new();
@@ -591,6 +636,7 @@ int main(void)
 	if (!mkdtemp(top))
 		return 1;
 	keys = unit_keyring();
+	outside_state();
 	struct mem_remote *m = fresh_vault();
 	publish_adopt_lease(m);
 	rollback(m);
