@@ -3,12 +3,15 @@
 # vault, for t_fork_s3.sh, t_fork_webdav.sh and t_fork_sftp.sh, sourced after lib.sh,
 # sync_lib.sh and remote_lib.sh once the server runs. The caller sets VAULT (the vault URL),
 # DOWN (the same vault behind a closed port: unreachable), and defines root_get FILE / root_put
-# FILE, which copy the vault's root key byte for byte around coffer, as the operator can.
+# FILE, which copy the vault's root key byte for byte around coffer, as the operator can, and
+# history_count (how many keys the vault holds under history/).
 #  1. Lost update: A commits a.txt and an edit of shared.txt while the vault is unreachable; B
 #     publishes b.txt and its own edit; A, back online, merges: both files, B's shared.txt and
 #     A's as a conflict copy; B then sees all of it.
 #  2. Fork: A and B saw root P; B publishes X.txt; the operator shows A P again and A publishes
 #     over it; B refuses A's branch ("fork detected") with its cache untouched, and A refuses B's.
+#  3. C, away for 17 publishes (more than a root's tail of 15), proves descent through a history
+#     segment that the backend stored under history/.
 
 CA=$T/cache-a MA=$T/mnt-a CB=$T/cache-b MB=$T/mnt-b
 
@@ -77,9 +80,26 @@ fork_remote_main() {
 	commit_now "$MA"
 	echo "A's f, again" >"$MA/f.txt"
 	umount_at "$CA" "$MA"
+	root_get "$T/root.F"
 	refused_mount "$CB" "$MB" fork
 	ok "B refuses A's branch: $(cat "$T/mount.out")"
 	root_put "$T/root.X"
 	refused_mount "$CA" "$MA" rollback
 	ok "A refuses B's branch: $(cat "$T/mount.out")"
+
+	# 3. (the operator shows A's branch again)
+	local CC=$T/cache-c MC=$T/mnt-c k
+	root_put "$T/root.F"
+	mount_at "$CC" "$MC" && umount_at "$CC" "$MC"
+	mount_at "$CA" "$MA"
+	for k in $(seq 17); do
+		echo "A $k" >"$MA/n$k.txt"
+		wait_synced "$MA"
+	done
+	umount_at "$CA" "$MA"
+	[ "$(history_count)" -ge 1 ] || fail "17 publishes stored no history segment"
+	mount_at "$CC" "$MC"
+	assert_eq "$(cat "$MC/n17.txt")" "A 17" "C, away for 17 publishes, adopts the newest"
+	umount_at "$CC" "$MC"
+	ok "C, away for 17 publishes, proved descent through $(history_count) history segment(s)"
 }

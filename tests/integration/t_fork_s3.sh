@@ -21,4 +21,5 @@ VAULT=s3+http://$EP/coffer-test/vault
 DOWN=s3+http://127.0.0.1:$(free_port)/coffer-test/vault
 root_get() { s3curl GET /coffer-test/vault/root -o "$1" || fail "cannot read the vault's root"; }
 root_put() { S3_BODY=$1 s3curl PUT /coffer-test/vault/root --data-binary "@$1" >/dev/null || fail "cannot replace the vault's root"; }
+history_count() { s3curl GET "/coffer-test?list-type=2&prefix=vault%2Fhistory%2F" | grep -o '<Key>' | wc -l; }
 fork_remote_main

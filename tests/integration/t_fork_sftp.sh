@@ -22,4 +22,5 @@ VAULT=sftp://root@127.0.0.1:$SSHD_PORT$SV/v1
 DOWN=sftp://root@127.0.0.1:$(free_port)$SV/v1
 root_get() { cp "$SV/v1/root" "$1"; }
 root_put() { cat "$1" >"$SV/v1/root"; }
+history_count() { ls "$SV/v1/history" 2>/dev/null | wc -l; }
 fork_remote_main

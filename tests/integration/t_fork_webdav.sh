@@ -22,4 +22,5 @@ VAULT=webdav://127.0.0.1:$DAV_PORT/vaults/v1
 DOWN=webdav://127.0.0.1:$(free_port)/vaults/v1
 root_get() { cp "$DAV_DIR/dav/vaults/v1/root" "$1"; }
 root_put() { cat "$1" >"$DAV_DIR/dav/vaults/v1/root"; }
+history_count() { ls "$DAV_DIR/dav/vaults/v1/history" 2>/dev/null | wc -l; }
 fork_remote_main
