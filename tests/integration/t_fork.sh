@@ -89,9 +89,10 @@ for _ in $(seq 100); do
 	[ "$(grep -c "fork detected" "$LOG" || true)" -gt "$n0" ] && break
 	sleep 0.2
 done
-[ "$(grep -c "fork detected" "$LOG" || true)" -gt "$n0" ] &&
-	grep "fork detected" "$LOG" | tail -n 1 | grep -q "generation $GF .* generation $GX " ||
+if [ "$(grep -c "fork detected" "$LOG" || true)" -le "$n0" ] ||
+	! grep "fork detected" "$LOG" | tail -n 1 | grep -q "generation $GF .* generation $GX "; then
 	fail "the following mount did not log the fork: $(tail -n 5 "$LOG")"
+fi
 for _ in $(seq 50); do
 	sfield last_error "$MB" | grep -q "fork or rollback detected" && break
 	sleep 0.2
