@@ -47,6 +47,7 @@ static void print_human(const struct status *st, const char *mp)
 	print_text("vault", st->remote);
 	print_u64("local generation", st->local_generation);
 	print_u64("vault generation", st->remote_generation);
+	print_text("vault root", st->remote_root);
 	print_u64("objects waiting", st->objects_waiting);
 	print_u64("bytes waiting", st->bytes_waiting);
 	printf("upload rate (bytes/s): %.0f\n", st->upload_rate);

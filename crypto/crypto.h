@@ -76,6 +76,10 @@ int aead_open(unsigned char *out, const unsigned char *in, size_t inlen, const v
 
 /* BLAKE2b-128 of data as 32 lowercase hex digits (version tags, not secrets). */
 void hash_hex(const void *data, size_t len, char out[33]);
+/* BLAKE2b-256 of data: the hash by which a root names its parent and its history segments
+ * (collision resistance chains them to a root that the root key authenticates). */
+#define HASH32_BYTES 32
+void hash32(const void *data, size_t len, uint8_t out[HASH32_BYTES]);
 /* SHA-256 of data as 64 lowercase hex digits (S3 payload hashes, not secrets). */
 void sha256_hex(const void *data, size_t len, char out[65]);
 /* Keyed 64-bit hash (SipHash-2-4) for hash tables: unpredictable without the key. */

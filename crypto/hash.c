@@ -1,6 +1,8 @@
 /* hash: the unkeyed and keyed hashes that are not part of sealing: BLAKE2b-128 version tags,
- * SHA-256 payload digests (S3 signing), SipHash-2-4 for hash tables.
- * Must never be used to authenticate data: the AEAD and the root key do that. */
+ * BLAKE2b-256 root and history hashes, SHA-256 payload digests (S3 signing), SipHash-2-4 for
+ * hash tables.
+ * Must never be used to authenticate data on its own: the AEAD and the root key do that; a
+ * BLAKE2b-256 hash only chains bytes to a root that the root key authenticated. */
 #include "crypto/crypto.h"
 #include <string.h>
 #include <sodium.h>
@@ -13,6 +15,11 @@ void hash_hex(const void *data, size_t len, char out[33])
 	unsigned char h[16];
 	crypto_generichash(h, sizeof(h), data, len, NULL, 0);
 	sodium_bin2hex(out, 33, h, sizeof(h));
+}
+
+void hash32(const void *data, size_t len, uint8_t out[HASH32_BYTES])
+{
+	crypto_generichash(out, HASH32_BYTES, data, len, NULL, 0);
 }
 
 void sha256_hex(const void *data, size_t len, char out[65])

@@ -51,6 +51,22 @@
 #define ROOT_MAGIC	  "CFRT"
 #define ROOT_AAD_BYTES	  (4 + VAULT_ID_BYTES)
 #define ROOT_HEADER_BYTES 64u /* everything before the page names */
+#define ROOT_VERSION	  2u  /* roots naming their parent and history (version 1 still read) */
+#define ROOT_VERSION_1	  1u  /* roots without parent: "parent unknown" */
+#define ROOT_HASH_BYTES	  32u /* BLAKE2b-256 of a root's (or history segment's) sealed bytes */
+#define ROOT_LINK_BYTES	  (8u + ROOT_HASH_BYTES) /* u64 generation, hash */
+#define ROOT_CHAIN_FIXED  16u /* after the parent link: u64 segments, u8 tail, u8 levels, 6 zeros  \
+			       */
+
+/* History segments: the published chain, 16 (generation, root hash) pairs per sealed object */
+#define HIST_MAGIC	  "CFHS"
+#define HIST_VERSION	  1u
+#define HIST_AAD_BYTES	  (4 + VAULT_ID_BYTES)
+#define HIST_ENTRIES	  16u /* pairs per segment; a root holds up to 15 more */
+#define HIST_LEVELS	  64u /* skip pointers per segment, levels in a root */
+#define HIST_HEADER_BYTES 24u /* magic, version, u64 index, u32 entries, u32 pointers */
+#define HIST_PLAIN_MAX	  (HIST_HEADER_BYTES + (HIST_ENTRIES + HIST_LEVELS) * ROOT_LINK_BYTES)
+#define HIST_MAX_HOPS	  256u /* segments one proof of descent may read */
 
 /* Leases */
 #define LEASE_MAGIC	"CFLS"
@@ -60,7 +76,7 @@
 #define LEASE_HOST_MAX	64u
 
 /* sync.state (text) */
-#define STATE_MAX_BYTES 256u
+#define STATE_MAX_BYTES 512u
 
 struct oname {
 	uint8_t b[NAME_BYTES];

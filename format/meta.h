@@ -7,7 +7,7 @@
 #include "format/format.h"
 #include "lib/buf.h"
 
-/* Payloads of pages and roots start with their 4-byte magic and u32 FORMAT_VERSION: */
+/* Payloads of pages start with their 4-byte magic and u32 FORMAT_VERSION (roots: root.c): */
 void meta_put_header(struct buf *out, const char magic[4]);
 /* reads that header: 0, or -EINVAL (r->err set) for a short input, other magic or version. */
 int meta_get_header(struct rd *r, const char magic[4]);

@@ -43,6 +43,7 @@ static const struct field fields[] = {
 	FIELD(last_error_time, I64),
 	FIELD(pid, INT),
 	FIELD(last_merge, STR),
+	FIELD(remote_root, STR),
 };
 #define NFIELDS	    (sizeof(fields) / sizeof(fields[0]))
 #define ESCAPED_MAX 512	 /* an escaped string is cut before it reaches this many bytes */

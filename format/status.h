@@ -25,6 +25,7 @@ struct status {
 	int pid;
 	/* the merge this mount made at attach ("" none): its generation, its conflict copies */
 	char last_merge[STATUS_MERGE];
+	char remote_root[16]; /* the vault root's short hash: 8 hex digits ("" none yet) */
 };
 
 /* Writes the JSON text (ending in a newline) into out; its length, or -ENOSPC. */

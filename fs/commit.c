@@ -265,3 +265,21 @@ int fs_commit(struct fs *fs)
 		cache_reserve_fill(fs->st);
 	return err;
 }
+
+/* The sync's one way to change the committed root: the published re-sealing of the same
+ * commit (same generation and pages, another chain section). Under commit_mu no commit is
+ * writing, and the root is replaced only while it is still exactly `expect`: a newer commit is
+ * never clobbered, and the freed journal and pages are not touched. */
+int fs_root_reseal(struct fs *fs, const void *expect, size_t elen, const void *root, size_t len)
+{
+	struct buf cur = {0};
+	pthread_mutex_lock(&fs->commit_mu);
+	int err = cache_root_read(fs->st, &cur);
+	if (!err && (cur.len != elen || memcmp(cur.data, expect, elen) != 0))
+		err = -ESTALE;
+	if (!err)
+		err = cache_root_replace(fs->st, root, len);
+	pthread_mutex_unlock(&fs->commit_mu);
+	buf_free(&cur);
+	return err;
+}

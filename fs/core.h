@@ -80,6 +80,10 @@ void fs_close(struct fs *fs);
  * names before it takes a lock: lookups never wait on the network. */
 int fs_reload(struct fs *fs);
 int fs_commit(struct fs *fs);
+/* For the sync after a publish: replaces the cache's root with root (the same commit re-sealed
+ * with its chain section) only while it is still byte for byte expect, under the committer's
+ * lock; -ESTALE when a newer commit replaced it meanwhile (which the next publish re-seals). */
+int fs_root_reseal(struct fs *fs, const void *expect, size_t elen, const void *root, size_t len);
 uint64_t fs_generation(struct fs *fs);
 /* Starts this fs's own thread that commits every `seconds`; stopped by fs_stop_committer or at
  * the latest by fs_close. */

@@ -1,8 +1,8 @@
 /* attach: bringing a cache up to date with its vault before the filesystem loads: reads and
  * authenticates the vault's root, decides between it and the cache's (fresh cache, rollback,
  * newer vault, conflict), mounts a retained snapshot, and takes the writer lease.
- * Must never accept a vault root older than one this cache has seen, and never adopt a vault
- * root over local commits that were never uploaded. */
+ * Must never accept a vault root that does not descend from the last one seen there (chain.c),
+ * and never adopt a vault root over local commits that were never uploaded. */
 #include "sync/engine.h"
 #include "sync/remote/keys.h"
 #include <errno.h>
@@ -12,10 +12,11 @@
 #include <string.h>
 #include "cache/files.h"
 
-int attach_read_root(struct sync *s, struct buf *b, struct root_info *ri, char tag[TAG_MAX])
+int attach_read_root(struct sync *s, struct buf *b, struct root_plain *rp,
+		     uint8_t hash[ROOT_HASH_BYTES], char tag[TAG_MAX])
 {
 	int err = s->r->ops->get(s->r, remote_key_root(), REMOTE_ROOT_MAX, b, tag);
-	if (!err && root_peek(s->keys, s->vid, b->data, b->len, ri)) {
+	if (!err && chain_open(s, b->data, b->len, rp, hash)) {
 		fprintf(stderr,
 			"coffer: the root on %s failed authentication: it was altered or belongs to "
 			"another vault\n",
@@ -25,56 +26,84 @@ int attach_read_root(struct sync *s, struct buf *b, struct root_info *ri, char t
 	return err;
 }
 
-/* Whether both sides committed since the last root this cache uploaded or adopted (or the vault
- * is ahead of commits this cache never uploaded): a merge is due. */
-static bool diverged(const struct sync *s, const struct buf *R, const struct buf *L,
-		     const struct root_info *ri, const struct root_info *li)
+static bool zero_hash(const uint8_t h[ROOT_HASH_BYTES])
 {
-	bool same = R->len == L->len && memcmp(R->data, L->data, L->len) == 0;
-	return !same &&
-	       (ri->gen >= li->gen || (ri->gen > s->state.synced && li->gen > s->state.synced));
+	static const uint8_t zero[ROOT_HASH_BYTES];
+	return memcmp(h, zero, ROOT_HASH_BYTES) == 0;
 }
 
-/* Decides between the cache's root and the vault's; see the cases in docs/design.md. */
-static int reconcile(struct sync *s, const struct buf *R, const struct root_info *ri)
+/* Whether the vault still holds the root this cache last uploaded or adopted (synced). A state
+ * from before the chain knows only its generation; its cache root, when of that generation, is
+ * byte for byte what was uploaded then. */
+static bool vault_unchanged(struct sync *s, const struct buf *L, const struct root_info *li,
+			    const uint8_t rh[ROOT_HASH_BYTES], uint64_t rgen)
+{
+	if (zero_hash(s->state.synced_hash) && li->gen == s->state.synced && s->state.synced)
+		hash32(L->data, L->len, s->state.synced_hash);
+	if (zero_hash(s->state.synced_hash))
+		return rgen <= s->state.synced;
+	return memcmp(rh, s->state.synced_hash, ROOT_HASH_BYTES) == 0;
+}
+
+static void set_synced(struct sync *s, uint64_t gen, const uint8_t hash[ROOT_HASH_BYTES])
+{
+	s->state.synced = gen;
+	memcpy(s->state.synced_hash, hash, ROOT_HASH_BYTES);
+}
+
+/* Decides between the cache's root and the vault's, once the vault's is known to descend from
+ * the last root seen there; see the cases in docs/design.md. */
+static int reconcile(struct sync *s, const struct buf *R, const struct root_plain *rp,
+		     const uint8_t rh[ROOT_HASH_BYTES])
 {
 	struct buf L = {0};
 	struct root_info li = {0};
 	char when[64];
-	sync_format_time(ri->time_ns, when, sizeof(when));
+	sync_format_time(rp->time_ns, when, sizeof(when));
+	int err = chain_check(s, rp, rh, false);
+	if (err)
+		return err;
+	chain_seen(s, rp, rh);
 	int lerr = cache_root_read(s->st, &L);
 	if (!lerr && root_peek(s->keys, s->vid, L.data, L.len, &li))
 		lerr = -EBADMSG;
-	int err = 0;
-	if (ri->gen < s->state.seen) {
-		fprintf(stderr,
-			"coffer: rollback detected: %s holds generation %" PRIu64
-			" (committed %s), "
-			"but this cache has already seen generation %" PRIu64 "; refusing it\n",
-			s->r->url, ri->gen, when, s->state.seen);
-		err = -ESTALE;
-	} else if (lerr == -ENOENT || (!lerr && ri->gen > li.gen && li.gen == s->state.synced)) {
+	if (!lerr && L.len == R->len && memcmp(L.data, R->data, L.len) == 0) {
+		set_synced(s, rp->gen, rh); /* the same root on both sides */
+		buf_free(&L);
+		return 0;
+	}
+	if (!lerr && chain_same_commit(s, &L, rp)) {
+		/* the vault holds this cache's root as published (re-sealed), and the mount that
+		 * published it stopped before recording that: the same commit */
 		err = cache_root_replace(s->st, R->data, R->len);
 		if (!err)
+			set_synced(s, rp->gen, rh);
+		buf_free(&L);
+		return err;
+	}
+	bool local = !lerr && li.gen > s->state.synced; /* commits never uploaded */
+	if (lerr == -ENOENT || (!lerr && !local && !vault_unchanged(s, &L, &li, rh, rp->gen))) {
+		err = cache_root_replace(s->st, R->data, R->len);
+		if (!err) {
 			fprintf(stderr,
 				"coffer: fetched generation %" PRIu64 " (committed %s) from %s\n",
-				ri->gen, when, s->r->url);
-		s->state.synced = err ? s->state.synced : ri->gen;
+				rp->gen, when, s->r->url);
+			set_synced(s, rp->gen, rh);
+		}
 	} else if (lerr) {
 		fprintf(stderr, "coffer: the cache's root cannot be read: %s\n", strerror(-lerr));
 		err = lerr;
-	} else if (diverged(s, R, &L, ri, &li) && !s->o.readonly) {
+	} else if (vault_unchanged(s, &L, &li, rh, rp->gen)) {
+		/* local commits wait for upload; the publish re-seals them over the vault's root */
+	} else if (!s->o.readonly) {
 		err = sync_merge(s, &L, R);
-	} else if (ri->gen > li.gen ||
-		   (ri->gen == li.gen && (R->len != L.len || memcmp(R->data, L.data, L.len)))) {
+	} else {
 		fprintf(stderr,
 			"coffer: conflict: %s holds generation %" PRIu64
 			" written elsewhere, and this "
 			"cache holds generation %" PRIu64 " that was never uploaded\n",
-			s->r->url, ri->gen, li.gen);
+			s->r->url, rp->gen, li.gen);
 		err = -ESTALE;
-	} else if (ri->gen == li.gen) { /* the same root on both sides */
-		s->state.synced = ri->gen;
 	}
 	buf_free(&L);
 	return err;
@@ -108,8 +137,9 @@ static int take_lease(struct sync *s)
 static int attach_online(struct sync *s)
 {
 	struct buf R = {0};
-	struct root_info ri;
-	int err = attach_read_root(s, &R, &ri, s->v.root_tag);
+	struct root_plain rp = {0};
+	uint8_t rh[ROOT_HASH_BYTES];
+	int err = attach_read_root(s, &R, &rp, rh, s->v.root_tag);
 	if (err == -ENOENT) {
 		s->v.has_root = false;
 		if (s->state.seen > 0) {
@@ -122,13 +152,9 @@ static int attach_online(struct sync *s)
 			err = 0;
 		}
 	} else if (!err) {
-		s->v.has_root = true;
-		s->v.gen = ri.gen;
-		s->v.time = ri.time_ns;
-		err = reconcile(s, &R, &ri);
-		if (!err && ri.gen > s->state.seen)
-			s->state.seen = ri.gen;
+		err = reconcile(s, &R, &rp, rh);
 	}
+	root_plain_free(&rp);
 	buf_free(&R);
 	if (!err && !s->o.readonly)
 		err = take_lease(s);
@@ -213,14 +239,14 @@ int sync_attach(struct sync **out, struct remote *r, struct store *st, const str
 	memcpy(s->vid, vault_id, 16);
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_cond_init(&s->cv, NULL);
-	int err = state_load(st, &s->state);
+	int err = state_load(st, s->vid, &s->state);
 	if (err)
 		fprintf(stderr, "coffer: the cache's sync.state is damaged: %s\n", strerror(-err));
 	bool fresh = !err && cache_is_fresh(st);
 	if (!err)
 		err = attach(s);
 	if (!err)
-		err = state_save(st, &s->state);
+		err = state_save(st, s->vid, &s->state);
 	if (!err) /* before the filesystem loads: its fetches add to the set */
 		err = !(s->q.pending = htab_new()) || !(s->v.objects = htab_new())
 			      ? -ENOMEM

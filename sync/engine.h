@@ -7,6 +7,7 @@
 #define COFFER_SYNC_ENGINE_H
 #include <pthread.h>
 #include <time.h>
+#include "format/root.h"
 #include "format/status.h"
 #include "lib/htab.h"
 #include "sync/state.h"
@@ -29,8 +30,11 @@ struct vault_view {
 	bool conflict; /* someone else replaced the root or took the lease: uploads stop */
 	uint64_t gen;  /* generation of the vault's root */
 	int64_t time;  /* its commit time, ns */
+	uint8_t hash[ROOT_HASH_BYTES]; /* its hash (chain.c) */
+	struct root_chain chain;       /* its chain section: what the next publish extends */
 	char root_tag[TAG_MAX], lease_tag[TAG_MAX];
 	time_t lease_renewed;
+	char refused_tag[TAG_MAX]; /* follow.c: the version of the last root refused */
 };
 
 /* What `coffer status` shows of the sync's work. */
@@ -80,9 +84,36 @@ void sync_report(struct sync *s, int err, const char *what);
 /* Formats a commit time (ns) for messages. */
 void sync_format_time(int64_t ns, char *out, size_t cap);
 
-/* attach.c: reads and authenticates the vault's root; tag receives its version. Prints why
- * when it fails authentication. */
-int attach_read_root(struct sync *s, struct buf *b, struct root_info *ri, char tag[TAG_MAX]);
+/* attach.c: reads and authenticates the vault's root (rp and hash as chain_open gives them);
+ * tag receives its version. Prints why when it fails authentication. */
+int attach_read_root(struct sync *s, struct buf *b, struct root_plain *rp,
+		     uint8_t hash[ROOT_HASH_BYTES], char tag[TAG_MAX]);
+
+/* chain.c: the hash chain of vault roots (docs/design.md, "Forks").
+ * chain_open unseals a vault root and hashes it: 0 or -EBADMSG; free rp with root_plain_free. */
+int chain_open(struct sync *s, const void *sealed, size_t len, struct root_plain *rp,
+	       uint8_t hash[ROOT_HASH_BYTES]);
+/* Whether the vault root (rp, hash) descends from the last root seen there (state.seen, or is
+ * it): 0; -ESTALE after saying "fork detected" or "rollback detected" (on stderr, or in the log
+ * when to_log); -EBADMSG when its history cannot be read to prove it; or a remote error.
+ * Reads history segments from the vault: call without mu. */
+int chain_check(struct sync *s, const struct root_plain *rp, const uint8_t hash[ROOT_HASH_BYTES],
+		bool to_log);
+/* Records (rp, hash) as the vault's root and the last seen there; with mu held or before the
+ * threads start. Saving the state is the caller's. */
+void chain_seen(struct sync *s, const struct root_plain *rp, const uint8_t hash[ROOT_HASH_BYTES]);
+/* The sealed root to publish: the local root `local` re-sealed with its chain section set to
+ * extend the vault's root (gen, hash, chain; none when !has_root): its parent is exactly that
+ * root. Same generation and pages; writes a history segment to the vault when the tail fills.
+ * *chain receives the new chain. Without mu. */
+int chain_reseal(struct sync *s, const struct buf *local, bool has_root, uint64_t gen,
+		 const uint8_t hash[ROOT_HASH_BYTES], const struct root_chain *vchain,
+		 struct buf *out, struct root_chain *chain);
+/* Whether the sealed root L is the commit rp is a re-sealing of (same generation, time, counts
+ * and pages; the chain section aside). */
+bool chain_same_commit(struct sync *s, const struct buf *L, const struct root_plain *rp);
+/* The first 8 hex digits of a root hash. */
+void chain_short_hash(const uint8_t hash[ROOT_HASH_BYTES], char out[9]);
 
 /* merge.c: merges the cache's root L (commits never uploaded) with the vault's R, against their
  * common ancestor (state.synced, when the vault retains it), commits the result as the cache's

@@ -162,6 +162,7 @@ int sync_merge(struct sync *s, const struct buf *L, const struct buf *R)
 		summary(s, &rep, fs_generation(v));
 		keep_log(s, &rep);
 		s->state.synced = s->v.gen; /* the merge's parent: the vault's root */
+		memcpy(s->state.synced_hash, s->v.hash, sizeof(s->state.synced_hash));
 	} else {
 		fprintf(stderr, "coffer: merging with the vault failed: %s\n", strerror(-err));
 	}

@@ -190,55 +190,112 @@ static int clean_remote(struct sync *s)
 	return err;
 }
 
-/* Replaces the remote root with the newest local root once nothing it names is missing. */
+/* After a lost swap: whether the vault's root now descends from the root this device
+ * published or saw there (another writer) or not (a fork: logged by chain_check). */
+static void explain_lost_swap(struct sync *s)
+{
+	struct buf R = {0};
+	struct root_plain rp = {0};
+	uint8_t h[ROOT_HASH_BYTES];
+	int err = s->r->ops->get(s->r, remote_key_root(), REMOTE_ROOT_MAX, &R, NULL);
+	int said = err || chain_open(s, R.data, R.len, &rp, h) ? 0 : chain_check(s, &rp, h, true);
+	bool told = said == -ESTALE || said == -EBADMSG; /* fork, rollback or unprovable */
+	if (!told)
+		log_msg(LOG_ERR,
+			"sync: the remote root was replaced by someone else (generation %" PRIu64
+			"); uploads stop, local data is kept",
+			rp.gen);
+	root_plain_free(&rp);
+	buf_free(&R);
+}
+
+/* What publish needs of the vault's root, copied under mu. */
+struct base {
+	bool has_root;
+	uint64_t gen;
+	uint8_t hash[ROOT_HASH_BYTES];
+	struct root_chain chain;
+	char tag[TAG_MAX];
+};
+
+/* Replaces the remote root with the newest local root once nothing it names is missing: the
+ * local root re-sealed so that its parent is exactly the root it replaces (chain.c), swapped in
+ * only if the vault still holds that root's version. */
 static int publish(struct sync *s)
 {
+	struct base *b = calloc(1, sizeof(*b));
+	struct root_chain *chain = calloc(1, sizeof(*chain));
+	if (!b || !chain) {
+		free(b);
+		free(chain);
+		return -ENOMEM;
+	}
 	pthread_mutex_lock(&s->mu);
 	bool ready = htab_count(s->q.pending) == 0 && s->q.newest_gen > s->v.gen && !s->v.conflict;
-	struct buf root = {0};
+	struct buf local = {0}, root = {0};
 	uint64_t gen = s->q.newest_gen;
 	if (ready)
-		buf_put(&root, s->q.newest.data, s->q.newest.len);
-	char expect[TAG_MAX];
-	snprintf(expect, sizeof(expect), "%s", s->v.root_tag);
-	bool had_root = s->v.has_root;
+		buf_put(&local, s->q.newest.data, s->q.newest.len);
+	*b = (struct base){.has_root = s->v.has_root, .gen = s->v.gen, .chain = s->v.chain};
+	memcpy(b->hash, s->v.hash, ROOT_HASH_BYTES);
+	snprintf(b->tag, sizeof(b->tag), "%s", s->v.root_tag);
 	pthread_mutex_unlock(&s->mu);
-	if (!ready)
-		return 0;
+	int err = !ready ? 0
+			 : chain_reseal(s, &local, b->has_root, b->gen, b->hash, &b->chain, &root,
+					chain);
+	if (!ready || err) {
+		buf_free(&local);
+		if (err)
+			sync_report(s, err, "sealing the root to publish");
+		free(b);
+		free(chain);
+		return err;
+	}
 	char key[REMOTE_KEY_MAX], tag[TAG_MAX];
-	int err = s->r->ops->put_if(s->r, remote_key_root(), root.data, root.len,
-				    had_root ? expect : NULL, tag);
+	err = s->r->ops->put_if(s->r, remote_key_root(), root.data, root.len,
+				b->has_root ? b->tag : NULL, tag);
 	/* The retained copy only once the swap is won: a loser must not overwrite the winner's. */
 	remote_key_retained_root(key, gen);
 	int kept = err ? 0 : s->r->ops->put(s->r, key, root.data, root.len);
-	struct root_info ri = {0};
-	root_peek(s->keys, s->vid, root.data, root.len, &ri);
+	struct root_plain rp = {0};
+	uint8_t hash[ROOT_HASH_BYTES];
+	chain_open(s, root.data, root.len, &rp, hash);
+	/* the cache's root becomes the published bytes, unless a newer commit replaced it */
+	if (!err && s->fs && !fs_root_reseal(s->fs, local.data, local.len, root.data, root.len)) {
+		pthread_mutex_lock(&s->mu);
+		if (s->q.newest.len == local.len &&
+		    !memcmp(s->q.newest.data, local.data, local.len)) {
+			buf_free(&s->q.newest);
+			buf_put(&s->q.newest, root.data, root.len);
+		}
+		pthread_mutex_unlock(&s->mu);
+	}
+	buf_free(&local);
 	buf_free(&root);
 	if (kept)
 		sync_report(s, kept, "keeping the published root as a snapshot");
+	if (err == -ESTALE)
+		explain_lost_swap(s);
 	pthread_mutex_lock(&s->mu);
 	if (!err) {
-		s->v.gen = gen;
-		s->v.time = ri.time_ns;
-		s->v.has_root = true;
+		chain_seen(s, &rp, hash);
 		snprintf(s->v.root_tag, sizeof(s->v.root_tag), "%s", tag);
 		s->state.synced = gen;
-		if (gen > s->state.seen)
-			s->state.seen = gen;
+		memcpy(s->state.synced_hash, hash, ROOT_HASH_BYTES);
 	} else if (err == -ESTALE) {
 		s->v.conflict = true;
-		log_msg(LOG_ERR,
-			"sync: the remote root was replaced by someone else; uploads stop, "
-			"local data is kept");
 	}
 	if (err) {
 		sync_error(s, err, "publishing the root");
 		sync_write_status(s); /* before sync_drain, which returns on a conflict, can look */
 	}
 	pthread_mutex_unlock(&s->mu);
+	root_plain_free(&rp);
+	free(b);
+	free(chain);
 	if (err)
 		return err;
-	err = state_save(s->st, &s->state);
+	err = state_save(s->st, s->vid, &s->state);
 	if (!err)
 		err = clean_remote(s);
 	if (err) {

@@ -69,5 +69,7 @@ void sync_write_status(struct sync *s)
 	snprintf(st.remote, sizeof(st.remote), "%s", s->r->url);
 	snprintf(st.last_error, sizeof(st.last_error), "%s", s->stats.last_error);
 	snprintf(st.last_merge, sizeof(st.last_merge), "%s", s->stats.last_merge);
+	if (s->v.has_root)
+		chain_short_hash(s->v.hash, st.remote_root);
 	cache_status_write(s->st, &st);
 }

@@ -27,6 +27,15 @@ void remote_key_retained_root(char key[REMOTE_KEY_MAX], uint64_t gen)
 	snprintf(key, REMOTE_KEY_MAX, ROOTS "%0*" PRIu64, GEN_DIGITS, gen);
 }
 
+void remote_key_history(char key[REMOTE_KEY_MAX], const uint8_t hash[32])
+{
+	struct oname n; /* the first 16 bytes of the hash, written as an object name is */
+	char hex[2 * NAME_BYTES + 1];
+	memcpy(n.b, hash, NAME_BYTES);
+	oname_hex(&n, hex);
+	snprintf(key, REMOTE_KEY_MAX, "history/%s", hex);
+}
+
 const char *remote_key_root(void)
 {
 	return "root";

@@ -1,6 +1,7 @@
 /* keys: the names a vault's objects have on a remote, built and parsed in this one place:
  * "objects/<32 hex>" (sealed objects), "root" (the current root), "roots/<20 digits>" (retained
- * roots by generation), "lease", "config", and the generations listed under roots/.
+ * roots by generation), "history/<32 hex>" (history segments), "lease", "config", and the
+ * generations listed under roots/.
  * Must never accept a listed name that is not exactly what remote_key_retained_root builds. */
 #ifndef COFFER_REMOTE_KEYS_H
 #define COFFER_REMOTE_KEYS_H
@@ -25,6 +26,10 @@ struct oname;
 void remote_key_object(char key[REMOTE_KEY_MAX], const struct oname *n);
 /* The key of the retained root of generation gen. */
 void remote_key_retained_root(char key[REMOTE_KEY_MAX], uint64_t gen);
+/* The key of the history segment whose BLAKE2b-256 is hash: its first 16 bytes in hex. */
+void remote_key_history(char key[REMOTE_KEY_MAX], const uint8_t hash[32]);
+/* The most bytes a get of a history segment may return. */
+#define REMOTE_HISTORY_MAX ((size_t)8192)
 /* The current root, replaced with put_if at each publish. */
 const char *remote_key_root(void);
 /* The writer lease. */

@@ -15,6 +15,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(state_decode(b.data, b.len, &again) == 0);
 	FUZZ_CHECK(s.seen == again.seen && s.synced == again.synced);
 	FUZZ_CHECK(memcmp(s.device, again.device, DEVICE_ID_BYTES) == 0);
+	FUZZ_CHECK(memcmp(s.seen_hash, again.seen_hash, ROOT_HASH_BYTES) == 0);
+	FUZZ_CHECK(memcmp(s.synced_hash, again.synced_hash, ROOT_HASH_BYTES) == 0);
+	FUZZ_CHECK(s.seen_time == again.seen_time);
 	buf_free(&b);
 	return 0;
 }

@@ -12,6 +12,7 @@
 #include "format/freed.h"
 #include "format/lease.h"
 #include "format/page.h"
+#include "format/history.h"
 #include "format/root.h"
 #include "format/state.h"
 #include "format/status.h"
@@ -75,6 +76,35 @@ static void seed_root(void)
 	r.npages = 0;
 	root_encode(&r, &b);
 	put_buf("root", 2, &b);
+	r.chain.parent.gen = 6; /* a chained root: parent, tail of 2, 3 segments */
+	memset(r.chain.parent.hash, 0x66, sizeof(r.chain.parent.hash));
+	r.chain.ntail = 2;
+	r.chain.tail[0].gen = 5;
+	r.chain.tail[1] = r.chain.parent;
+	r.chain.nsegs = 3;
+	r.chain.nlevels = (uint8_t)hist_levels(3);
+	for (unsigned j = 0; j < r.chain.nlevels; j++)
+		r.chain.level[j].gen = 4 - j;
+	root_encode(&r, &b);
+	put_buf("root", 3, &b);
+}
+
+static void seed_history(void)
+{
+	struct hist_seg s = {.index = 6, .n = HIST_ENTRIES, .np = hist_pointers(6)};
+	for (unsigned k = 0; k < HIST_ENTRIES; k++) {
+		s.e[k].gen = 100 + 2 * k;
+		memset(s.e[k].hash, (int)k, sizeof(s.e[k].hash));
+	}
+	for (unsigned j = 0; j < s.np; j++)
+		s.ptr[j].gen = 90 - 16 * j;
+	struct buf b = {0};
+	hist_encode(&s, &b);
+	put_buf("history", 1, &b);
+	s.index = 0;
+	s.np = 0;
+	hist_encode(&s, &b);
+	put_buf("history", 2, &b);
 }
 
 static void seed_page(void)
@@ -134,6 +164,7 @@ static void seed_small(void)
 	memset(s.device, 0x55, sizeof(s.device));
 	state_encode(&s, &b);
 	put_buf("state", 1, &b);
+	put_str("state", 2, "seen 12\nsynced 11\ndevice 55555555555555555555555555555555\n");
 
 	struct oname names[2] = {{.b = {1, 2, 3}}, {.b = {4, 5, 6}}};
 	freed_record_encode(&b, 3, names, 2);
@@ -212,6 +243,7 @@ int main(int argc, char **argv)
 	mkdir(top, 0755);
 	seed_config();
 	seed_root();
+	seed_history();
 	seed_page();
 	seed_small();
 	seed_remote();

@@ -35,6 +35,8 @@ PASSPHRASE="correct horse battery staple $RANDOM"
 printf '%s\n' "$PASSPHRASE" >"$PASSFILE"
 chmod 600 "$PASSFILE"
 mkdir -p "$MNT"
+# The sync keeps a copy of its state outside each cache, in $XDG_STATE_HOME: the test's own.
+export XDG_STATE_HOME=$T/state
 
 # Mount points this test mounted (unmounted by the EXIT trap).
 _COFFER_MOUNTS=()

@@ -1,9 +1,10 @@
 /* mem_remote: an in-memory remote for unit tests of the sync engine: every key in a small array,
  * a version counter per key as its tag, conditional writes as a server that honours them does,
- * and switches to make it unreachable or to count requests. Requests come from the sync's
- * uploader threads at once: each op holds mu, as a server serializes its own writes. Test code
- * only; never linked into coffer. Its fields are the test's to read and change (an operator's
- * view of the vault) while no sync runs on it. */
+ * and switches to make it unreachable or to count requests. Test code only; never linked into
+ * coffer. Its fields are the test's to read and change (an operator's view of the vault).
+ * Every request and every mem_set/mem_unset holds one lock: the sync's uploaders (and a
+ * follower's reads) call it from several threads at once, and an unlocked mem_set lost keys
+ * (two uploads taking one slot: an object the vault's root names went missing). */
 #ifndef COFFER_MEM_REMOTE_H
 #define COFFER_MEM_REMOTE_H
 #include <errno.h>
@@ -31,7 +32,7 @@ struct mem_remote {
 	int down; /* nonzero: every request fails with this (negative errno) */
 	unsigned puts, gets, dels, lists;
 	unsigned object_lists; /* lists of the objects/ prefix alone */
-	pthread_mutex_t mu;
+	pthread_mutex_t mu;    /* recursive: requests call mem_set */
 };
 
 static struct mem_entry *mem_find(struct mem_remote *m, const char *key)
@@ -51,10 +52,13 @@ static void mem_tag(const struct mem_entry *e, char tag[TAG_MAX])
 /* Sets key to the bytes as the server would, outside any client (a test's operator). */
 static int mem_set(struct mem_remote *m, const char *key, const void *data, size_t len)
 {
+	pthread_mutex_lock(&m->mu);
 	struct mem_entry *e = mem_find(m, key);
 	if (!e) {
-		if (m->n == MEM_KEYS)
+		if (m->n == MEM_KEYS) {
+			pthread_mutex_unlock(&m->mu);
 			return -ENOSPC;
+		}
 		e = &m->v[m->n++];
 		*e = (struct mem_entry){.key = strdup(key)};
 	}
@@ -63,17 +67,20 @@ static int mem_set(struct mem_remote *m, const char *key, const void *data, size
 	memcpy(e->data, data, len);
 	e->len = len;
 	e->version = ++m->next_version;
+	pthread_mutex_unlock(&m->mu);
 	return 0;
 }
 
 static void mem_unset(struct mem_remote *m, const char *key)
 {
+	pthread_mutex_lock(&m->mu);
 	struct mem_entry *e = mem_find(m, key);
-	if (!e)
-		return;
-	free(e->key);
-	free(e->data);
-	*e = m->v[--m->n];
+	if (e) {
+		free(e->key);
+		free(e->data);
+		*e = m->v[--m->n];
+	}
+	pthread_mutex_unlock(&m->mu);
 }
 
 static int mem_put_locked(struct remote *r, const char *key, const void *data, size_t len)
@@ -81,6 +88,15 @@ static int mem_put_locked(struct remote *r, const char *key, const void *data, s
 	struct mem_remote *m = (struct mem_remote *)r;
 	m->puts++;
 	return m->down ? m->down : mem_set(m, key, data, len);
+}
+
+static int mem_put(struct remote *r, const char *key, const void *data, size_t len)
+{
+	struct mem_remote *m = (struct mem_remote *)r;
+	pthread_mutex_lock(&m->mu);
+	int err = mem_put_locked(r, key, data, len);
+	pthread_mutex_unlock(&m->mu);
+	return err;
 }
 
 static int mem_get_locked(struct remote *r, const char *key, size_t max, struct buf *out,
@@ -100,6 +116,16 @@ static int mem_get_locked(struct remote *r, const char *key, size_t max, struct 
 	return out->err ? -ENOMEM : 0;
 }
 
+static int mem_get(struct remote *r, const char *key, size_t max, struct buf *out,
+		   char tag[TAG_MAX])
+{
+	struct mem_remote *m = (struct mem_remote *)r;
+	pthread_mutex_lock(&m->mu);
+	int err = mem_get_locked(r, key, max, out, tag);
+	pthread_mutex_unlock(&m->mu);
+	return err;
+}
+
 static int mem_del_locked(struct remote *r, const char *key)
 {
 	struct mem_remote *m = (struct mem_remote *)r;
@@ -110,6 +136,15 @@ static int mem_del_locked(struct remote *r, const char *key)
 		return -ENOENT;
 	mem_unset(m, key);
 	return 0;
+}
+
+static int mem_del(struct remote *r, const char *key)
+{
+	struct mem_remote *m = (struct mem_remote *)r;
+	pthread_mutex_lock(&m->mu);
+	int err = mem_del_locked(r, key);
+	pthread_mutex_unlock(&m->mu);
+	return err;
 }
 
 static int mem_list_locked(struct remote *r, const char *prefix,
@@ -130,6 +165,16 @@ static int mem_list_locked(struct remote *r, const char *prefix,
 	return 0;
 }
 
+static int mem_list(struct remote *r, const char *prefix, int (*fn)(const char *key, void *arg),
+		    void *arg)
+{
+	struct mem_remote *m = (struct mem_remote *)r;
+	pthread_mutex_lock(&m->mu);
+	int err = mem_list_locked(r, prefix, fn, arg);
+	pthread_mutex_unlock(&m->mu);
+	return err;
+}
+
 static int mem_put_if_locked(struct remote *r, const char *key, const void *data, size_t len,
 			     const char *expect, char tag[TAG_MAX])
 {
@@ -146,45 +191,6 @@ static int mem_put_if_locked(struct remote *r, const char *key, const void *data
 	int err = mem_set(m, key, data, len);
 	if (!err)
 		mem_tag(mem_find(m, key), tag);
-	return err;
-}
-
-/* The ops: each request under mu. */
-static int mem_put(struct remote *r, const char *key, const void *data, size_t len)
-{
-	struct mem_remote *m = (struct mem_remote *)r;
-	pthread_mutex_lock(&m->mu);
-	int err = mem_put_locked(r, key, data, len);
-	pthread_mutex_unlock(&m->mu);
-	return err;
-}
-
-static int mem_get(struct remote *r, const char *key, size_t max, struct buf *out,
-		   char tag[TAG_MAX])
-{
-	struct mem_remote *m = (struct mem_remote *)r;
-	pthread_mutex_lock(&m->mu);
-	int err = mem_get_locked(r, key, max, out, tag);
-	pthread_mutex_unlock(&m->mu);
-	return err;
-}
-
-static int mem_del(struct remote *r, const char *key)
-{
-	struct mem_remote *m = (struct mem_remote *)r;
-	pthread_mutex_lock(&m->mu);
-	int err = mem_del_locked(r, key);
-	pthread_mutex_unlock(&m->mu);
-	return err;
-}
-
-static int mem_list(struct remote *r, const char *prefix, int (*fn)(const char *key, void *arg),
-		    void *arg)
-{
-	struct mem_remote *m = (struct mem_remote *)r;
-	pthread_mutex_lock(&m->mu);
-	int err = mem_list_locked(r, prefix, fn, arg);
-	pthread_mutex_unlock(&m->mu);
 	return err;
 }
 
@@ -224,8 +230,12 @@ static struct mem_remote *mem_remote_new(void)
 	struct mem_remote *m = calloc(1, sizeof(*m));
 	if (!m)
 		return NULL;
+	pthread_mutexattr_t a;
+	pthread_mutexattr_init(&a);
+	pthread_mutexattr_settype(&a, PTHREAD_MUTEX_RECURSIVE);
+	pthread_mutex_init(&m->mu, &a);
+	pthread_mutexattr_destroy(&a);
 	m->r.ops = &mem_ops;
-	pthread_mutex_init(&m->mu, NULL);
 	m->r.url = strdup("mem://test");
 	return m;
 }

@@ -11,7 +11,10 @@ if [ "$#" -eq 0 ]; then
 fi
 TIMEOUT=${UNIT_TIMEOUT:-300}
 out=$(mktemp)
-trap 'rm -f "$out"' EXIT
+# the sync keeps a copy of its state outside each cache: in a folder of the run's, not ~/.local
+XDG_STATE_HOME=$(mktemp -d)
+export XDG_STATE_HOME
+trap 'rm -f "$out"; rm -rf "$XDG_STATE_HOME"' EXIT
 passed=0
 failed=0
 for bin in "$@"; do

@@ -208,6 +208,7 @@ static struct status sample(void)
 	snprintf(st.last_error, sizeof(st.last_error), "uploading: tab\there\nnewline");
 	snprintf(st.last_merge, sizeof(st.last_merge),
 		 "generation 7: 1 conflict copy: /a (conflict h 2026-01-02 030405)");
+	snprintf(st.remote_root, sizeof(st.remote_root), "0123abcd");
 	return st;
 }
 
@@ -224,7 +225,7 @@ static void test_status_codec(void)
 		 ",\"bytes_waiting\":%" PRIu64 ",\"upload_rate\":%.0f"
 		 ",\"objects_uploaded\":%" PRIu64 ",\"bytes_uploaded\":%" PRIu64
 		 ",\"cache_bytes\":%" PRIu64 ",\"last_error\":\"%s\",\"last_error_time\":%lld"
-		 ",\"pid\":%d,\"last_merge\":\"%s\"}\n",
+		 ",\"pid\":%d,\"last_merge\":\"%s\",\"remote_root\":\"0123abcd\"}\n",
 		 "uploading", "s3://host/b\\\"ucket\\\\x", (uint64_t)42, (uint64_t)41, 1700000000LL,
 		 (size_t)3, (uint64_t)123456, 98765.4, (uint64_t)10, (uint64_t)20, (uint64_t)30,
 		 "uploading: tab\\u0009here\\u000anewline", 1700000001LL, 4321,
@@ -234,6 +235,7 @@ static void test_status_codec(void)
 	CHECK(strcmp(got.state, st.state) == 0 && strcmp(got.remote, st.remote) == 0);
 	CHECK(strcmp(got.last_error, st.last_error) == 0);
 	CHECK(strcmp(got.last_merge, st.last_merge) == 0);
+	CHECK(strcmp(got.remote_root, "0123abcd") == 0);
 	CHECK(got.local_generation == 42 && got.remote_generation == 41 && got.pid == 4321);
 	CHECK(got.remote_committed == 1700000000 && got.last_error_time == 1700000001);
 	CHECK(got.objects_waiting == 3 && got.bytes_waiting == 123456 && got.cache_bytes == 30);

@@ -11,6 +11,7 @@
 #include "format/block.h"
 #include "format/config.h"
 #include "format/format.h"
+#include "format/history.h"
 #include "format/lease.h"
 #include "format/meta.h"
 #include "format/page.h"
@@ -680,8 +681,8 @@ static void root(void)
 			  d;
 	struct buf b = {0};
 	root_encode(&r, &b);
-	CHECK(b.len == ROOT_HEADER_BYTES + 3 * NAME_BYTES && ROOT_HEADER_BYTES == 64);
-	CHECK(memcmp(b.data, "CFRT", 4) == 0 && le(b.data + 4, 4) == 1 && le(b.data + 8, 8) == 42);
+	CHECK(b.len == ROOT_HEADER_BYTES + 3 * NAME_BYTES + 56 && ROOT_HEADER_BYTES == 64);
+	CHECK(memcmp(b.data, "CFRT", 4) == 0 && le(b.data + 4, 4) == 2 && le(b.data + 8, 8) == 42);
 	CHECK(le(b.data + 16, 8) == 1700000000123456789 && le(b.data + 24, 8) == 300);
 	CHECK(le(b.data + 32, 8) == 7 && le(b.data + 40, 8) == 123456);
 	CHECK(le(b.data + 48, 4) == 4096 && le(b.data + 52, 4) == 256 && le(b.data + 56, 4) == 64);
@@ -701,6 +702,15 @@ static void root(void)
 	b.data[63] = 0x10; /* a page count the bytes do not hold */
 	CHECK(dec_root(b.data, b.len) == -EINVAL);
 	b.data[63] = 0;
+	/* version 1: no chain section, read as "parent unknown" */
+	b.data[4] = 1;
+	CHECK(dec_root(b.data, b.len) == -EINVAL);
+	CHECK(root_decode(b.data, b.len - 56, &d) == 0 && d.version == 1 && d.npages == 3 &&
+	      link_is_zero(&d.chain.parent) && d.chain.nsegs == 0);
+	root_plain_free(&d);
+	b.data[4] = 3;
+	CHECK(dec_root(b.data, b.len) == -EINVAL);
+	b.data[4] = 2;
 	/* sealed: AAD "CFRT" || vault id; another vault's root is refused */
 	struct aead_key key[1] = {{.cipher = CIPHER_XCHACHA20}};
 	uint8_t vid[VAULT_ID_BYTES] = {1, 2, 3}, other[VAULT_ID_BYTES] = {1, 2, 4},
@@ -716,6 +726,111 @@ static void root(void)
 	CHECK(root_unseal(key, vid, s.data, s.len - 1, &d) == -EBADMSG);
 	buf_free(&s);
 	buf_free(&b);
+}
+
+/* A root with a parent, a tail of 2 and 3 segments (levels 0..2): every field round-trips. */
+static void root_chain(void)
+{
+	struct root_plain r = {.gen = 50, .npages = 0}, d;
+	r.chain.parent.gen = 49;
+	memset(r.chain.parent.hash, 0x49, ROOT_HASH_BYTES);
+	r.chain.nsegs = 3;
+	r.chain.ntail = 2;
+	r.chain.nlevels = (uint8_t)hist_levels(3);
+	r.chain.tail[0].gen = 48;
+	r.chain.tail[1] = r.chain.parent;
+	for (unsigned j = 0; j < r.chain.nlevels; j++)
+		r.chain.level[j].gen = 40 - 10 * j;
+	struct buf b = {0};
+	root_encode(&r, &b);
+	CHECK(r.chain.nlevels == 3 && b.len == 64 + 40 + 16 + 5 * 40);
+	CHECK(le(b.data + 64, 8) == 49 && b.data[72] == 0x49 && le(b.data + 104, 8) == 3);
+	CHECK(b.data[112] == 2 && b.data[113] == 3 && le(b.data + 120, 8) == 48);
+	CHECK(root_decode(b.data, b.len, &d) == 0 && d.version == 2);
+	CHECK(memcmp(&d.chain, &r.chain, sizeof(d.chain)) == 0);
+	root_plain_free(&d);
+	CHECK(refuses_truncations(dec_root, b.data, b.len));
+	CHECK(survives_mutations(dec_root, b.data, b.len, 3000));
+	b.data[113] = 2; /* levels that do not match the segment count */
+	CHECK(dec_root(b.data, b.len) == -EINVAL);
+	b.data[113] = 3;
+	b.data[112] = HIST_ENTRIES; /* a full tail is never stored */
+	CHECK(dec_root(b.data, b.len) == -EINVAL);
+	buf_free(&b);
+}
+
+/* --- history segments --- */
+
+static int dec_hist(const unsigned char *b, size_t len)
+{
+	struct hist_seg s;
+	return hist_decode(b, len, &s);
+}
+
+#define SIM_SEGS 64
+
+/* The published chain of 1000 roots (generations 3 apart, as skipped local commits make them),
+ * segments kept in an array by index with a made-up hash: every ancestor is found from the
+ * newest root in a few segments, a generation never published is not, and every segment
+ * round-trips its codec. */
+static void history(void)
+{
+	static struct hist_seg segs[SIM_SEGS];
+	struct root_chain c = {0};
+	struct hist_seg seg;
+	unsigned n = 1000, maxhops = 0;
+	for (unsigned k = 1; k < n; k++) {
+		struct root_link l = {.gen = 3 * k};
+		memcpy(l.hash, &k, sizeof(k));
+		if (chain_advance(&c, &l, &seg) == 1) {
+			CHECK(seg.index < SIM_SEGS && seg.np == hist_pointers(seg.index));
+			struct buf b = {0};
+			hist_encode(&seg, &b);
+			CHECK(b.len == HIST_HEADER_BYTES + (16 + seg.np) * ROOT_LINK_BYTES);
+			CHECK(dec_hist(b.data, b.len) == 0 &&
+			      refuses_truncations(dec_hist, b.data, b.len));
+			if (seg.index == 6)
+				CHECK(survives_mutations(dec_hist, b.data, b.len, 2000));
+			segs[seg.index] = seg;
+			uint8_t h[ROOT_HASH_BYTES] = {0};
+			memcpy(h, &seg.index, sizeof(seg.index));
+			h[31] = 0x5e;
+			chain_add_segment(&c, &seg, h);
+			buf_free(&b);
+		}
+		CHECK(c.nlevels == hist_levels(c.nsegs) && c.parent.gen == 3 * k);
+	}
+	CHECK(c.nsegs == (n - 1) / HIST_ENTRIES && c.ntail == (n - 1) % HIST_ENTRIES);
+	for (unsigned k = 1; k < n + 1; k++) {
+		for (unsigned off = 0; off < 2; off++) {
+			uint64_t g = 3 * k + off, idx;
+			uint8_t h[ROOT_HASH_BYTES];
+			struct root_link out;
+			unsigned hops = 0;
+			int r = chain_locate(&c, g, &out, &idx, h);
+			while (r == 1 && hops++ < 64) {
+				CHECK(idx < c.nsegs && h[31] == 0x5e &&
+				      memcmp(h, &idx, sizeof(idx)) == 0);
+				r = hist_step(&segs[idx], g, &out, &idx, h);
+			}
+			maxhops = hops > maxhops ? hops : maxhops;
+			if (off || k == n)
+				CHECK(r == -ENOENT);
+			else
+				CHECK(r == 0 && out.gen == g &&
+				      memcmp(out.hash, &k, sizeof(k)) == 0);
+		}
+	}
+	CHECK(maxhops > 1 && maxhops <= 7);
+	printf("history: %u segments, every root found in at most %u segment reads\n",
+	       (unsigned)c.nsegs, maxhops);
+	uint64_t idx;
+	uint8_t h[ROOT_HASH_BYTES];
+	struct root_link out;
+	CHECK(chain_locate(&c, 1, &out, &idx, h) == -ENOENT); /* before the history starts */
+	uint8_t aad[HIST_AAD_BYTES], vid[VAULT_ID_BYTES] = {5};
+	hist_aad(vid, aad);
+	CHECK(memcmp(aad, "CFHS", 4) == 0 && aad[4] == 5);
 }
 
 /* --- leases --- */
@@ -769,24 +884,37 @@ static int dec_state(const unsigned char *b, size_t len)
 
 static void state(void)
 {
-	struct sync_state s = {.seen = 18446744073709551615u, .synced = 0}, d;
+	struct sync_state s = {.seen = 18446744073709551615u, .synced = 0, .seen_time = 17}, d;
 	for (int k = 0; k < 16; k++)
 		s.device[k] = (uint8_t)(k * 17);
+	memset(s.seen_hash, 0xab, ROOT_HASH_BYTES);
+	memset(s.synced_hash, 0x01, ROOT_HASH_BYTES);
 	struct buf b = {0}, man = {0};
 	state_encode(&s, &b);
-	static const char want[] = "seen 18446744073709551615\nsynced 0\n"
-				   "device 00112233445566778899aabbccddeeff\n";
-	CHECK(b.len == strlen(want) && memcmp(b.data, want, b.len) == 0);
+	static const char old[] = "seen 18446744073709551615\nsynced 0\n"
+				  "device 00112233445566778899aabbccddeeff\n";
+	CHECK(b.len == strlen(old) + 10 + 64 + 11 + 2 + 13 + 64 + 1 && b.len <= STATE_MAX_BYTES);
+	CHECK(memcmp(b.data, old, strlen(old)) == 0);
+	CHECK(memcmp(b.data + strlen(old), "seen-hash abab", 14) == 0);
 	CHECK(state_decode(b.data, b.len, &d) == 0 && d.seen == s.seen && d.synced == 0 &&
-	      memcmp(d.device, s.device, 16) == 0);
-	CHECK(refuses_truncations(dec_state, b.data, b.len));
+	      memcmp(d.device, s.device, 16) == 0 && d.seen_time == 17 &&
+	      memcmp(d.seen_hash, s.seen_hash, ROOT_HASH_BYTES) == 0 &&
+	      memcmp(d.synced_hash, s.synced_hash, ROOT_HASH_BYTES) == 0);
+	/* a cache from before the chain: its three lines alone, hashes unknown */
+	CHECK(state_decode((const unsigned char *)old, strlen(old), &d) == 0 && d.seen == s.seen &&
+	      d.seen_hash[0] == 0 && d.synced_hash[31] == 0 && d.seen_time == 0);
+	for (size_t len = 0; len < b.len; len++) /* any other cut is damage */
+		CHECK(len == strlen(old) || dec_state(b.data, len) == -EINVAL);
+	CHECK(refuses_truncations(dec_state, (const unsigned char *)old, strlen(old)));
 	CHECK(survives_mutations(dec_state, b.data, b.len, 2000));
 	static const char *bad[] =
 		{"seen 18446744073709551616\nsynced 0\ndevice 00112233445566778899aabbccddeeff\n",
 		 "seen -1\nsynced 0\ndevice 00112233445566778899aabbccddeeff\n",
 		 "synced 0\nseen 1\ndevice 00112233445566778899aabbccddeeff\n",
 		 "seen 1\nsynced 0\ndevice 00112233445566778899AABBCCDDEEFF\n",
-		 "seen 1\nsynced 0\ndevice 00112233445566778899aabbccddeeff\nmore 1\n"};
+		 "seen 1\nsynced 0\ndevice 00112233445566778899aabbccddeeff\nmore 1\n",
+		 "seen 1\nsynced 0\ndevice 00112233445566778899aabbccddeeff\nseen-hash 00\n"
+		 "seen-time 0\nsynced-hash 00\n"};
 	for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++)
 		CHECK(dec_state((const unsigned char *)bad[k], strlen(bad[k])) == -EINVAL);
 	CHECK(man_example("sync.state", &man));
@@ -828,6 +956,8 @@ int main(void)
 	page_v1();
 	page_runs();
 	root();
+	root_chain();
+	history();
 	lease();
 	state();
 	oname();

@@ -6,16 +6,23 @@
  * names; a lease another device took is not released by this one; clean-up keeps `keep` roots,
  * deletes what only older roots named and ignores listed roots past the vault's current one; a
  * retained snapshot mounts; a mount lists the vault's objects only when the cache's known journal
- * is missing or damaged (never on a fresh cache nor with the journal intact). */
+ * is missing or damaged (never on a fresh cache nor with the journal intact); an operator's
+ * fork is refused at attach and while following, also
+ * beyond the roots a root's tail holds (through history segments) and after a cache was
+ * cleared; each cache keeps its own state outside the cache, never through a symlink. */
 #include "tests/unit/unit.h"
 #include "tests/unit/mem_remote.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "fs/core.h"
 #include "fs/fs.h"
+#include "format/meta.h"
+#include "format/root.h"
+#include "cache/files.h"
 #include "sync/remote/keys.h"
 #include "sync/state.h"
 #include "sync/sync.h"
@@ -430,6 +437,235 @@ static void no_listing(struct mem_remote *m)
 	CHECK(dev_umount(&d) == 0);
 }
 
+static void copy_root(struct mem_remote *m, struct buf *out)
+{
+	struct mem_entry *e = mem_find(m, "root");
+	CHECK(e != NULL);
+	buf_free(out);
+	if (e)
+		buf_put(out, e->data, e->len);
+}
+
+/* Whether the cache's root is byte for byte b. */
+static bool cache_root_is(struct dev *d, const struct buf *b)
+{
+	struct buf c = {0};
+	bool same = read_file(d->dir, "root", &c) == 0 && c.len == b->len &&
+		    memcmp(c.data, b->data, c.len) == 0;
+	buf_free(&c);
+	return same;
+}
+
+/* Polls (up to 20 s) until the cache's status holds text. */
+static bool status_says(struct dev *d, const char *text)
+{
+	for (int k = 0; k < 200; k++) {
+		struct buf st = {0};
+		bool found = read_file(d->dir, "status", &st) == 0 && (buf_u8(&st, 0), st.data) &&
+			     strstr((char *)st.data, text);
+		buf_free(&st);
+		if (found)
+			return true;
+		usleep(100000);
+	}
+	return false;
+}
+
+/* Issue 10, scenario 2: a and b saw root P; b publishes X; the operator shows a the old P, and
+ * a publishes over it. Neither device ever accepts the other's branch: b refuses a's at
+ * attach and while following (its cache untouched, still serving X), a refuses b's; the status
+ * shows the vault root's short hash. */
+static void fork_refused(struct mem_remote *m)
+{
+	struct dev a, b;
+	struct buf p = {0}, x = {0}, forked = {0}, cached = {0};
+	dev_init(&a, "a7");
+	dev_init(&b, "b7");
+	CHECK(dev_mount(&a, m) == 0);
+	dev_write(&a, "f", "base");
+	CHECK(dev_umount(&a) == 0);
+	CHECK(dev_mount(&b, m) == 0);
+	CHECK(dev_reads(&b, "f", "base"));
+	copy_root(m, &p);
+	dev_write(&b, "X", "b's");
+	CHECK(dev_umount(&b) == 0);
+	copy_root(m, &x);
+	mem_set(m, "root", p.data, p.len); /* the operator shows a the old root */
+	CHECK(dev_mount(&a, m) == 0);	   /* a has only seen P: nothing to notice yet */
+	dev_write(&a, "f", "a's");
+	dev_write(&a, "f", "a's, again");
+	CHECK(dev_umount(&a) == 0);
+	copy_root(m, &forked);
+	CHECK(root_gen(forked.data, forked.len) > root_gen(x.data, x.len));
+	CHECK(read_file(b.dir, "root", &cached) == 0);
+	CHECK(dev_mount(&b, m) == -ESTALE); /* fork detected at attach */
+	CHECK(cache_root_is(&b, &cached));
+	mem_set(m, "root", x.data, x.len); /* b follows X read-only; then the fork appears */
+	b.o.readonly = true;
+	CHECK(dev_mount(&b, m) == 0);
+	CHECK(status_says(&b, "\"remote_root\":\""));
+	mem_set(m, "root", forked.data, forked.len);
+	CHECK(status_says(&b, "fork or rollback detected"));
+	CHECK(dev_reads(&b, "X", "b's") && dev_reads(&b, "f", "base"));
+	CHECK(dev_umount(&b) == 0);
+	CHECK(cache_root_is(&b, &cached));
+	mem_set(m, "root", x.data, x.len); /* and a, who published the fork, refuses b's X */
+	CHECK(dev_mount(&a, m) == -ESTALE);
+	mem_set(m, "root", forked.data, forked.len);
+	buf_free(&p);
+	buf_free(&x);
+	buf_free(&forked);
+	buf_free(&cached);
+}
+
+/* A mount that published a root (re-sealed with its chain) and stopped before its cache and
+ * state recorded it: at the next mount the cache's root and the vault's are the same commit in
+ * two sealings, and no merge happens. Made here by re-sealing the vault's root into the cache
+ * and setting the state back to the previous generation. */
+static void published_unrecorded(struct mem_remote *m)
+{
+	struct dev a;
+	dev_init(&a, "a9");
+	CHECK(dev_mount(&a, m) == 0);
+	dev_write(&a, "p", "one");
+	CHECK(sync_drain(a.sy) == 0);
+	uint64_t g1 = vault_gen(m);
+	dev_write(&a, "p", "two");
+	CHECK(dev_umount(&a) == 0);
+	struct buf r = {0}, plain = {0}, sealed = {0}, st = {0};
+	struct root_plain rp;
+	uint8_t aad[ROOT_AAD_BYTES];
+	copy_root(m, &r);
+	CHECK(root_unseal(keys->root, vid, r.data, r.len, &rp) == 0);
+	memset(&rp.chain, 0, sizeof(rp.chain)); /* as committed locally */
+	root_encode(&rp, &plain);
+	root_aad(vid, aad);
+	CHECK(meta_seal(keys->root, aad, sizeof(aad), &plain, &sealed) == 0);
+	root_plain_free(&rp);
+	char path[160];
+	snprintf(path, sizeof(path), "%s/root", a.dir);
+	FILE *f = fopen(path, "wb");
+	CHECK(f && fwrite(sealed.data, 1, sealed.len, f) == sealed.len && fclose(f) == 0);
+	struct store *store;
+	struct sync_state ss;
+	CHECK(store_open(&store, a.dir) == 0);
+	CHECK(state_load(store, vid, &ss) == 0);
+	ss.synced = g1; /* the publish of g1 was the last one recorded */
+	memset(ss.synced_hash, 0x77, sizeof(ss.synced_hash));
+	CHECK(state_save(store, vid, &ss) == 0);
+	store_close(store);
+	CHECK(dev_mount(&a, m) == 0);
+	CHECK(same_root(&a, m)); /* the vault's sealing, adopted as the same commit */
+	CHECK(read_file(a.dir, "status", &st) == 0);
+	buf_u8(&st, 0);
+	CHECK(st.data && strstr((char *)st.data, "\"last_merge\":\"\""));
+	CHECK(dev_reads(&a, "p", "two"));
+	CHECK(dev_umount(&a) == 0);
+	buf_free(&r);
+	buf_free(&plain);
+	buf_free(&sealed);
+	buf_free(&st);
+}
+
+/* Writes and publishes n times, `commits` commits each. */
+static void publishes(struct dev *d, int n, int commits)
+{
+	for (int k = 0; k < n; k++)
+		for (int c = 0; c < commits; c++) {
+			char text[32];
+			snprintf(text, sizeof(text), "%d.%d", k, c);
+			dev_write(d, "g", text);
+			if (c == commits - 1)
+				CHECK(sync_drain(d->sy) == 0);
+		}
+}
+
+/* A device away for more publishes than a root's tail holds proves descent through history
+ * segments; a fork made beyond that gap is still refused; so is a rollback after its cache was
+ * cleared (the state outside the cache remembers). */
+static void long_gap(struct mem_remote *m)
+{
+	struct dev a, b, c;
+	struct buf p = {0};
+	dev_init(&a, "a8");
+	dev_init(&b, "b8");
+	dev_init(&c, "c8");
+	CHECK(dev_mount(&a, m) == 0);
+	dev_write(&a, "g", "base");
+	CHECK(dev_umount(&a) == 0);
+	copy_root(m, &p);
+	CHECK(dev_mount(&b, m) == 0 && dev_umount(&b) == 0);
+	CHECK(dev_mount(&c, m) == 0 && dev_umount(&c) == 0);
+	a.o.keep = c.o.keep = 64; /* P's objects stay for c's branch */
+	CHECK(dev_mount(&a, m) == 0);
+	publishes(&a, 17, 1);
+	CHECK(dev_umount(&a) == 0);
+	CHECK(mem_count(m, "history/") == 1);
+	CHECK(dev_mount(&b, m) == 0); /* 17 publishes away: proved through the segment */
+	CHECK(dev_reads(&b, "g", "16.0"));
+	CHECK(dev_umount(&b) == 0);
+	mem_set(m, "root", p.data, p.len); /* c is shown P, and builds a longer branch on it */
+	CHECK(dev_mount(&c, m) == 0);
+	publishes(&c, 6, 3);
+	CHECK(dev_umount(&c) == 0);
+	CHECK(vault_gen(m) > 17 + root_gen(p.data, p.len));
+	struct buf cached = {0};
+	CHECK(read_file(b.dir, "root", &cached) == 0);
+	CHECK(dev_mount(&b, m) == -ESTALE); /* a fork beyond any tail */
+	CHECK(cache_root_is(&b, &cached));
+	buf_free(&cached);
+	/* c's cache cleared: its state outside the cache still refuses the older root P */
+	char cmd[256];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", c.dir);
+	CHECK(system(cmd) == 0);
+	mem_set(m, "root", p.data, p.len);
+	CHECK(dev_mount(&c, m) == -ESTALE);
+	buf_free(&p);
+}
+
+/* The state outside the cache: one file per cache folder under XDG_STATE_HOME/coffer/VAULT-ID;
+ * a symlink in place of one of its folders or of the file is not followed. */
+static void outside_state(void)
+{
+	char base[160], cmd[512], target[160];
+	snprintf(base, sizeof(base), "%s/xdg", top);
+	snprintf(target, sizeof(target), "%s/elsewhere", top);
+	CHECK(mkdir(base, 0700) == 0 && mkdir(target, 0700) == 0);
+	const char *saved = getenv("XDG_STATE_HOME");
+	char *keep = saved ? strdup(saved) : NULL;
+	setenv("XDG_STATE_HOME", base, 1);
+	struct dev a, b;
+	dev_init(&a, "o1");
+	dev_init(&b, "o2");
+	struct store *sa, *sb;
+	struct buf got = {0};
+	CHECK(store_open(&sa, a.dir) == 0 && store_open(&sb, b.dir) == 0);
+	CHECK(cache_outside_state_replace(sa, vid, "one", 3) == 0);
+	CHECK(cache_outside_state_replace(sb, vid, "two", 3) == 0);
+	CHECK(cache_outside_state_read(sa, vid, &got) == 0 && got.len == 3 &&
+	      memcmp(got.data, "one", 3) == 0); /* two caches of one vault: two files */
+	buf_free(&got);
+	snprintf(cmd, sizeof(cmd),
+		 "test $(ls %s/coffer/09090000000000000000000000000000 | wc -l) = 2 && "
+		 "test $(stat -c %%a %s/coffer) = 700",
+		 base, base);
+	CHECK(system(cmd) == 0);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s/coffer && ln -s %s %s/coffer", base, target, base);
+	CHECK(system(cmd) == 0);
+	CHECK(cache_outside_state_replace(sa, vid, "three", 5) < 0);
+	CHECK(cache_outside_state_read(sa, vid, &got) < 0);
+	buf_free(&got);
+	snprintf(cmd, sizeof(cmd), "test -z \"$(ls -A %s)\"", target);
+	CHECK(system(cmd) == 0); /* nothing written through the symlink */
+	store_close(sa);
+	store_close(sb);
+	if (keep)
+		setenv("XDG_STATE_HOME", keep, 1);
+	else
+		unsetenv("XDG_STATE_HOME");
+	free(keep);
+}
+
 static struct mem_remote *fresh_vault(void)
 {
 	struct mem_remote *m = mem_remote_new();
@@ -444,6 +680,7 @@ int main(void)
 	if (!mkdtemp(top))
 		return 1;
 	keys = unit_keyring();
+	outside_state();
 	struct mem_remote *m = fresh_vault();
 	publish_adopt_lease(m);
 	rollback(m);
@@ -456,6 +693,13 @@ int main(void)
 	m = fresh_vault();
 	clean_up(m);
 	snapshot(m);
+	m->r.ops->free(&m->r);
+	m = fresh_vault();
+	published_unrecorded(m);
+	fork_refused(m);
+	m->r.ops->free(&m->r);
+	m = fresh_vault();
+	long_gap(m);
 	m->r.ops->free(&m->r);
 	keyring_free(keys);
 	char cmd[128];
