@@ -8,7 +8,8 @@
 #      `coffer umount` until the daemon exits: the final commit, every object uploaded, the root
 #      published) and `rclone copy` of the same file (held in the page cache) to a fresh prefix;
 #      prints each run, Coffer's and rclone's median MiB/s with the spread (min-max), and the
-#      median and spread of the per-run ratio Coffer/rclone. Each run's data is purged after it.
+#      median and spread of the per-run ratio Coffer/rclone. Each run's data is purged after it
+#      (S3: each measurement gets a fresh Ceph cluster, whose memstore OSD holds 2 GiB).
 #  (b) objects per second uploading NFILES (default 2000) small files (one commit), once;
 #  (c) bytes uploaded after a 4 KiB overwrite in the middle of a 256 MiB file, once.
 # Usage (root): bash bench/remote_bench.sh [s3|webdav|sftp]...   (default: all three)
@@ -51,10 +52,13 @@ mkdir -p "$HOME"
 # rclone's S3 client refuses AWS_CA_BUNDLE on plain HTTP (the machine may set it for everything)
 rcl() { env -u AWS_CA_BUNDLE rclone "$@"; }
 
+# S3: a fresh Ceph cluster for every measurement: its memstore OSD holds 2 GiB, and RGW frees
+# the space of deleted objects only lazily (it filled up after two runs of 1 GiB).
 start_s3() {
+	[ -z "${RGW_PORT:-}" ] || "$SERVERS/stop-ceph-rgw.sh" >/dev/null 2>&1 || true
 	start_rgw
 	server_cleanup() { local s; for s in "${STOPS[@]}"; do $s; done; }
-	STOPS+=("$SERVERS/stop-ceph-rgw.sh")
+	[[ " ${STOPS[*]} " == *stop-ceph-rgw* ]] || STOPS+=("$SERVERS/stop-ceph-rgw.sh")
 	curl -sS -f -X PUT --aws-sigv4 "aws:amz:us-east-1:s3" --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" \
 		-H "x-amz-content-sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" \
 		"http://127.0.0.1:$RGW_PORT/bench" >/dev/null || fail "cannot create the bucket"
@@ -93,17 +97,16 @@ start_sftp() {
 		RCLONE_CONFIG_R_KNOWN_HOSTS_FILE=$HOME/.ssh/known_hosts
 	RBASE=r:$T/served
 }
-# purge PATH: deletes what a run stored; for RGW also collects the garbage now, since its memstore
-# OSD holds 2 GiB and RGW frees deleted objects' space only hours later on its own.
+# purge PATH: deletes what a run stored (S3: the next measurement gets a fresh cluster instead).
 purge() {
+	[ "$B" = s3 ] && return 0
 	rcl purge "$RBASE/$1" >"$T/purge.log" 2>&1 || fail "rclone purge $1 failed: $(tail -n 3 "$T/purge.log")"
-	[ -z "${CEPH_DIR:-}" ] || CEPH_CONF=$CEPH_DIR/ceph.conf radosgw-admin gc process --include-all >"$T/gc.log" 2>&1 ||
-		fail "radosgw-admin gc process failed: $(tail -n 3 "$T/gc.log")"
 }
+fresh() { [ "$B" != s3 ] || start_s3; }
 stop_server() { # the last one started (each backend runs alone on the machine)
 	${STOPS[-1]} >/dev/null 2>&1 || true
 	unset 'STOPS[-1]'
-	unset "${!RCLONE_CONFIG_R_@}" CEPH_DIR
+	unset "${!RCLONE_CONFIG_R_@}" RGW_PORT
 }
 
 # coffer_run B REP: CS = seconds to mirror $SRC through a fresh vault and cache.
@@ -118,7 +121,7 @@ coffer_run() {
 	t1=$(now)
 	! grep -q "before everything reached the vault" "$LOG" || fail "coffer unmounted with uploads left"
 	rm -rf "$CACHE"
-	rcl purge "$RBASE/v$rep" >"$T/purge.log" 2>&1 || fail "rcl purge of the vault failed: $(tail -n 3 "$T/purge.log")"
+	purge "v$rep"
 	CS=$(secs "$t0" "$t1")
 }
 # rclone_run REP: RS = seconds of rclone copy of $SRC to a fresh prefix.
@@ -132,7 +135,7 @@ rclone_run() {
 	t1=$(now)
 	[ "$(rcl size --json "$RBASE/r$rep" | jq .bytes)" -eq $((SIZE_MIB << 20)) ] ||
 		fail "rclone copied the wrong number of bytes"
-	rcl purge "$RBASE/r$rep" >"$T/purge.log" 2>&1 || fail "rcl purge failed: $(tail -n 3 "$T/purge.log")"
+	purge "r$rep"
 	RS=$(secs "$t0" "$t1")
 }
 
@@ -161,22 +164,26 @@ extras() { # (b) and (c) on one more fresh vault
 
 bench_one() {
 	local b=$1 rep cf="" rc="" ratio=""
+	B=$b
 	"start_$b"
 	for rep in $(seq "$REPS"); do
 		if [ $((rep % 2)) -eq 1 ]; then
 			coffer_run "$b" "$rep"
+			fresh
 			rclone_run "$rep"
 		else
 			rclone_run "$rep"
+			fresh
 			coffer_run "$b" "$rep"
 		fi
+		[ "$rep" -eq "$REPS" ] || fresh
 		cf+="$(mibps "$CS") " rc+="$(mibps "$RS") "
 		ratio+="$(awk -v c="$CS" -v r="$RS" 'BEGIN { printf "%.3f", r / c }') "
 		echo "$b: run $rep/$REPS: coffer $CS s ($(mibps "$CS") MiB/s), rclone $RS s ($(mibps "$RS") MiB/s)"
 	done
 	echo "$b: (a) mirror $SIZE_MIB MiB, median (min-max) of $REPS: coffer $(tr ' ' '\n' <<<"$cf" | grep . | stats) MiB/s," \
 		"rclone $(tr ' ' '\n' <<<"$rc" | grep . | stats) MiB/s, coffer/rclone $(tr ' ' '\n' <<<"$ratio" | grep . | stats)"
-	[ "${BENCH_EXTRA:-1}" = 0 ] || extras "$b"
+	[ "${BENCH_EXTRA:-1}" = 0 ] || { fresh && extras "$b"; }
 	stop_server
 }
 
