@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# bench/run.sh: local throughput/latency comparison of Coffer against two other FUSE filesystems,
-# all on the same disk in one run:
+# bench/run.sh: the local data-path benchmark. Coffer against other FUSE filesystems, each on a
+# tmpfs AND on the disk under BENCH_DIR, in one run:
 #   passthrough_ll  libfuse's low-level passthrough example (the reference: FUSE cost, no crypto),
 #                   built from /usr/share/doc/libfuse3-dev/examples into build/bench/
-#   gocryptfs       encrypted overlay (Debian package; installed with apt-get when missing)
-#   coffer          ./coffer, vault folder + cache both in the bench temp dir
-# Each filesystem gets a fresh instance and the same workloads:
+#   gocryptfs       encrypted overlay (Debian package; bench/deps.sh installs it)
+#   securefs        encrypted overlay (Debian package; bench/deps.sh installs it; left out with a
+#                   note when it cannot be set up here)
+#   coffer          ./coffer, vault folder + cache both on the same backing
+# BENCH_REPS runs (default 3) alternate: every run visits each backing and, on it, each
+# filesystem in turn (odd runs in the order given, even runs reversed), each on a fresh instance:
 #   seq write  BENCH_SIZE_MB MiB with dd bs=1M conv=fsync from a random file held in a private tmpfs
 #   umount     after the seq write (for coffer: commit + wait for the mirror to the vault folder)
 #   seq read   the same file after unmount + remount + drop_caches, dd bs=1M to /dev/null
@@ -16,16 +19,19 @@
 #   fio 4 KiB random write (BENCH_FIO_MB MiB file laid out beforehand, each block once, psync,
 #              direct=0, end_fsync=1 included in fio's IOPS) after remount + drop_caches, and
 #              fio 4 KiB random read of the same file after remount + drop_caches
-# and a table of the figures with ratios to passthrough_ll is printed at the end (median of
-# BENCH_REPS runs when BENCH_REPS > 1).
+# and prints, per backing and workload, each filesystem's median figure and the median of its
+# per-run ratios to passthrough_ll measured in the same run on the same backing, with their
+# spread (min-max over the runs). BENCH_WORKLOADS picks the groups (default "seq untar fio"):
+# `BENCH_WORKLOADS=seq BENCH_FS='gocryptfs coffer'` is the cold sequential read A/B that
+# bench/seqread_ab.sh runs.
 #
 # Usage (root, needs /dev/fuse and /proc/sys/vm/drop_caches):
 #   bash bench/run.sh
-# Environment: BENCH_DIR (default /var/tmp; the temp dir and every backing store live there),
-#   BENCH_SIZE_MB (default 512), BENCH_REPS (default 1), BENCH_FIO_MB (default 256),
-#   BENCH_FIO_RUNTIME (seconds, cap per fio run, default 60), COFFER (default ./coffer),
-#   BENCH_FS (default "passthrough_ll gocryptfs coffer"; a subset, in the order to run them,
-#   e.g. for a quick look at one; ratios need passthrough_ll).
+# Environment: BENCH_DIR (default /var/tmp; the disk backing and temp dir live there),
+#   BENCH_BACKINGS (default "tmpfs disk"), BENCH_SIZE_MB (default 512), BENCH_REPS (default 3),
+#   BENCH_FIO_MB (default 256), BENCH_FIO_RUNTIME (seconds, cap per fio run, default 60),
+#   COFFER (default ./coffer), BENCH_FS (default "passthrough_ll gocryptfs securefs coffer";
+#   a subset, in the order to run them; ratios need passthrough_ll), BENCH_WORKLOADS.
 #
 # What it must never do: edit or rebuild the project's sources (it uses the ./coffer that is
 # there, copied at start so a concurrent rebuild cannot change it mid-run; run `make` first),
@@ -39,23 +45,26 @@ set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BENCH_DIR=${BENCH_DIR:-/var/tmp}
 SIZE_MB=${BENCH_SIZE_MB:-512}
-REPS=${BENCH_REPS:-1}
+REPS=${BENCH_REPS:-3}
 FIO_MB=${BENCH_FIO_MB:-256}
 FIO_RT=${BENCH_FIO_RUNTIME:-60}
 COFFER_SRC=${COFFER:-$REPO/coffer}
 EXAMPLES=/usr/share/doc/libfuse3-dev/examples
 OUT=$REPO/build/bench
-declare -A FSNAME=([pt]=passthrough_ll [gc]=gocryptfs [cf]=coffer)
+declare -A FSNAME=([pt]=passthrough_ll [gc]=gocryptfs [sf]=securefs [cf]=coffer)
 FSES=()
-for f in ${BENCH_FS:-passthrough_ll gocryptfs coffer}; do
+for f in ${BENCH_FS:-passthrough_ll gocryptfs securefs coffer}; do
 	case $f in
 	passthrough_ll | pt) FSES+=(pt) ;;
 	gocryptfs | gc) FSES+=(gc) ;;
+	securefs | sf) FSES+=(sf) ;;
 	coffer | cf) FSES+=(cf) ;;
 	*) printf 'bench/run.sh: FAIL: BENCH_FS: unknown filesystem %s\n' "$f" >&2 && exit 1 ;;
 	esac
 done
 [ "${#FSES[@]}" -gt 0 ] || { echo "bench/run.sh: FAIL: BENCH_FS is empty" >&2 && exit 1; }
+BACKINGS=(${BENCH_BACKINGS:-tmpfs disk})
+WORKLOADS=" ${BENCH_WORKLOADS:-seq untar fio} "
 
 die() {
 	printf 'bench/run.sh: FAIL: %s\n' "$*" >&2
@@ -72,6 +81,12 @@ done
 [ -x "$COFFER_SRC" ] || die "$COFFER_SRC is not built (run make first; this script never builds coffer)"
 command -v fusermount3 >/dev/null || die "fusermount3 is missing (package fuse3)"
 [ -d "$BENCH_DIR" ] || die "BENCH_DIR $BENCH_DIR is not a directory"
+for b in "${BACKINGS[@]}"; do
+	[[ $b == tmpfs || $b == disk ]] || die "BENCH_BACKINGS: unknown backing $b (tmpfs, disk)"
+done
+for w in $WORKLOADS; do
+	[[ $w == seq || $w == untar || $w == fio ]] || die "BENCH_WORKLOADS: unknown group $w (seq, untar, fio)"
+done
 
 # ---- the temp dir and the cleanup trap (set before anything is mounted or started) ----
 T=$(mktemp -d "$BENCH_DIR/coffer-bench.XXXXXXXX")
@@ -88,7 +103,7 @@ cleanup() {
 	set +e
 	trap - EXIT INT TERM
 	for m in $(mounts_under "$T"); do
-		[ "$m" = "$T/src" ] && continue
+		[ "$m" = "$T/src" ] || [ "$m" = "$T/tmpfs" ] && continue
 		fusermount3 -u "$m" 2>/dev/null || fusermount3 -uz "$m" 2>/dev/null || umount -l "$m" 2>/dev/null
 	done
 	for pid in $CUR_PID $(coffer_pids); do
@@ -144,18 +159,11 @@ fi
 gcc -Wall -O2 "$OUT/passthrough_ll.c" $(pkg-config fuse3 --cflags --libs) -o "$PT_BIN" ||
 	die "building passthrough_ll failed (gcc + pkg-config fuse3)"
 
-if ! command -v gocryptfs >/dev/null; then
-	note "gocryptfs missing: apt-get install gocryptfs"
-	DEBIAN_FRONTEND=noninteractive apt-get install -y gocryptfs >"$T/logs/apt.log" 2>&1 ||
-		{ apt-get update >>"$T/logs/apt.log" 2>&1 &&
-			DEBIAN_FRONTEND=noninteractive apt-get install -y gocryptfs >>"$T/logs/apt.log" 2>&1; } ||
-		fail_logs "$T/logs/apt.log" "could not install gocryptfs"
-fi
-if ! command -v fio >/dev/null; then
-	note "fio missing: apt-get install fio"
-	DEBIAN_FRONTEND=noninteractive apt-get install -y fio >"$T/logs/apt.log" 2>&1 ||
-		fail_logs "$T/logs/apt.log" "could not install fio"
-fi
+for tool in gocryptfs securefs fio; do
+	command -v "$tool" >/dev/null && continue
+	note "$tool missing: bench/deps.sh"
+	bash "$REPO/bench/deps.sh" >"$T/logs/deps.log" 2>&1 || fail_logs "$T/logs/deps.log" "bench/deps.sh failed"
+done
 cp "$COFFER_SRC" "$T/bin/coffer"
 COFFER_BIN=$T/bin/coffer
 export XDG_CACHE_HOME=$T/xdg # coffer never touches ~/.cache (we always pass --cache anyway)
@@ -165,8 +173,14 @@ SRC_MB=$((SIZE_MB > FIO_MB ? SIZE_MB : FIO_MB))
 need_mb=$((SRC_MB * 3 + 1024)) # coffer: cache + vault folder, plus slack
 avail_mb=$(df -Pm "$T" | awk 'NR == 2 { print $4 }')
 [ "$avail_mb" -ge "$need_mb" ] || die "$BENCH_DIR has $avail_mb MiB free; needs about $need_mb MiB"
-mkdir -p "$T/src"
+# the tmpfs backing: coffer's cache and vault folder, which keeps the objects of retained roots
+tmpfs_mb=$((SRC_MB * 6 + 1024))
+mem_mb=$(awk '/MemAvailable/ { print int($2 / 1024) }' /proc/meminfo)
+[[ " ${BACKINGS[*]} " != *" tmpfs "* ]] || [ "$mem_mb" -ge $((tmpfs_mb + SRC_MB * 2 + 2048)) ] ||
+	die "$mem_mb MiB of memory available; the tmpfs backing needs about $((tmpfs_mb + SRC_MB * 2 + 2048)) MiB"
+mkdir -p "$T/src" "$T/disk" "$T/tmpfs"
 mount -t tmpfs -o "size=$((SRC_MB + 512))m,mode=700" bench-src "$T/src"
+[[ " ${BACKINGS[*]} " != *" tmpfs "* ]] || mount -t tmpfs -o "size=${tmpfs_mb}m,mode=700" bench-backing "$T/tmpfs"
 note "inputs: $SRC_MB MiB random file and a tar of /usr/include in a tmpfs"
 head -c $((SRC_MB * 1048576)) /dev/urandom >"$T/src/rand"
 tar cf "$T/src/include.tar" -C /usr include 2>"$T/logs/tar-c.log" || fail_logs "$T/logs/tar-c.log" "tar of /usr/include failed"
@@ -182,16 +196,17 @@ drop_caches() {
 	echo 3 >/proc/sys/vm/drop_caches
 }
 # timed VAR CMD...: runs CMD, stores its wall time in seconds in VAR
-timed() {
-	local __v=$1 __t0 __t1
+timed() { # returns CMD's status
+	local __v=$1 __t0 __t1 __rc=0
 	shift
 	__t0=$EPOCHREALTIME
-	"$@"
+	"$@" || __rc=$?
 	__t1=$EPOCHREALTIME
 	printf -v "$__v" '%s' "$(awk -v a="$__t0" -v b="$__t1" 'BEGIN { printf "%.3f", b - a }')"
+	return "$__rc"
 }
-RESULTS=$T/results # lines: fs metric value
-record() { printf '%s %s %s\n' "$1" "$2" "$3" >>"$RESULTS"; }
+RESULTS=$T/results # lines: backing rep fs metric value
+record() { printf '%s %s %s %s %s\n' "$BK" "$REP" "$1" "$2" "$3" >>"$RESULTS"; }
 mbps() { awk -v mb="$1" -v s="$2" 'BEGIN { printf "%.1f", mb * 1048576 / 1e6 / s }'; } # decimal MB/s
 
 wait_mounted() { # wait_mounted MNT PID LOG
@@ -215,9 +230,9 @@ wait_gone() { # wait_gone PID: a foreground daemon exits after its unmount
 	die "daemon $1 did not exit within 6 s of its unmount"
 }
 
-# Per filesystem: D=$T/<fs>, mount point $D/mnt.
+# Per filesystem on the current backing $BK: D=$T/$BK/<fs>, mount point $D/mnt.
 fs_init() {
-	local fs=$1 D=$T/$1
+	local fs=$1 D=$T/$BK/$1
 	rm -rf "$D"
 	mkdir -p "$D/mnt"
 	case $fs in
@@ -227,6 +242,11 @@ fs_init() {
 		gocryptfs -init -q -scryptn 10 -passfile "$PASS" "$D/cipher" >"$T/logs/gc-init.log" 2>&1 ||
 			fail_logs "$T/logs/gc-init.log" "gocryptfs -init failed"
 		;;
+	sf)
+		mkdir -p "$D/cipher"
+		securefs create --pass "$(cat "$PASS")" "$D/cipher" >"$T/logs/sf-init.log" 2>&1 ||
+			fail_logs "$T/logs/sf-init.log" "securefs create failed"
+		;;
 	cf)
 		"$COFFER_BIN" init --passfile "$PASS" --kdf-level min "$D/vault" >"$T/logs/cf-init.log" 2>&1 ||
 			fail_logs "$T/logs/cf-init.log" "coffer init failed"
@@ -234,7 +254,7 @@ fs_init() {
 	esac
 }
 fs_mount() {
-	local fs=$1 D=$T/$1 log=$T/logs/$1.log
+	local fs=$1 D=$T/$BK/$1 log=$T/logs/$1.log
 	case $fs in
 	pt)
 		"$PT_BIN" -f -o "source=$D/data" "$D/mnt" >>"$log" 2>&1 &
@@ -246,6 +266,11 @@ fs_mount() {
 		CUR_PID=$!
 		wait_mounted "$D/mnt" "$CUR_PID" "$log"
 		;;
+	sf)
+		securefs mount --pass "$(cat "$PASS")" "$D/cipher" "$D/mnt" >>"$log" 2>&1 &
+		CUR_PID=$!
+		wait_mounted "$D/mnt" "$CUR_PID" "$log"
+		;;
 	cf)
 		"$COFFER_BIN" mount --passfile "$PASS" --cache "$D/cache" -o "logfile=$log" "$D/vault" "$D/mnt" \
 			>>"$log" 2>&1 || fail_logs "$log" "coffer mount failed"
@@ -254,9 +279,9 @@ fs_mount() {
 	esac
 }
 fs_umount() { # returns once the daemon is gone (coffer: committed, mirrored, lock released)
-	local fs=$1 D=$T/$1 i
+	local fs=$1 D=$T/$BK/$1 i
 	case $fs in
-	pt | gc)
+	pt | gc | sf)
 		fusermount3 -u "$D/mnt" || die "fusermount3 -u $D/mnt failed"
 		wait_gone "$CUR_PID"
 		CUR_PID=
@@ -292,12 +317,10 @@ untar() { tar xf "$T/src/include.tar" -C "$1" && sync -f "$1"; }
 statwalk() { (cd "$1" && find . -type f -print0 | xargs -0 stat >/dev/null); }
 rmtree() { rm -rf "$1/include" && sync -f "$1"; }
 
-suite() { # suite FS: one full pass of every workload on a fresh instance of FS
-	local fs=$1 M=$T/$1/mnt t n iops
-	note "${FSNAME[$fs]}: init + mount"
-	fs_init "$fs"
-	fs_mount "$fs"
+has() { [[ $WORKLOADS == *" $1 "* ]]; }
 
+seq_group() {
+	local fs=$1 M=$2 t
 	drop_caches
 	timed t dd if="$T/src/rand" of="$M/seq" bs=1M count="$SIZE_MB" conv=fsync status=none
 	record "$fs" seqwrite "$(mbps "$SIZE_MB" "$t")"
@@ -312,9 +335,18 @@ suite() { # suite FS: one full pass of every workload on a fresh instance of FS
 	cmp -n $((SIZE_MB * 1048576)) "$T/src/rand" "$M/seq" || die "${FSNAME[$fs]}: the sequential file reads back wrong"
 	rm -f "$M/seq"
 	sync -f "$M"
-
+}
+untar_group() {
+	local fs=$1 M=$2 t n
 	drop_caches
-	timed t untar "$M"
+	if ! timed t untar "$M" 2>"$T/logs/untar.err"; then
+		[[ $fs == gc || $fs == sf ]] || fail_logs "$T/logs/untar.err" "${FSNAME[$fs]} on $BK: untar failed"
+		# a peer's failure is a figure of the peer: said under the table, not fatal
+		NOTES+="${FSNAME[$fs]} on $BK, run $REP: untar failed: $(grep -v '^tar: Exiting' "$T/logs/untar.err" | head -n 1)"$'\n'
+		note "${FSNAME[$fs]}: untar failed; its untar rows are left out for this run"
+		rm -rf "$M/include" || true
+		return 0
+	fi
 	record "$fs" untar "$t"
 	note "${FSNAME[$fs]}: untar ${t}s"
 	timed t fs_umount "$fs"
@@ -328,7 +360,9 @@ suite() { # suite FS: one full pass of every workload on a fresh instance of FS
 	timed t rmtree "$M"
 	record "$fs" rmtree "$t"
 	note "${FSNAME[$fs]}: stat walk / rm -rf done"
-
+}
+fio_group() {
+	local fs=$1 M=$2 iops
 	dd if="$T/src/rand" of="$M/fio.dat" bs=1M count="$FIO_MB" conv=fsync status=none
 	remount "$fs"
 	drop_caches
@@ -339,46 +373,90 @@ suite() { # suite FS: one full pass of every workload on a fresh instance of FS
 	iops=$(fio_run randread "$M")
 	record "$fs" fio_randread "$iops"
 	note "${FSNAME[$fs]}: fio done"
+}
+
+suite() { # suite FS: one pass of the chosen workloads on a fresh instance of FS on backing $BK
+	local fs=$1 M=$T/$BK/$1/mnt g
+	note "${FSNAME[$fs]} on $BK: init + mount"
+	fs_init "$fs"
+	fs_mount "$fs"
+	for g in seq untar fio; do
+		! has "$g" || "${g}_group" "$fs" "$M"
+	done
 	fs_umount "$fs"
-	rm -rf "${T:?}/$fs"
+	rm -rf "${T:?}/$BK/$fs"
+}
+
+# securefs is left out (with the reason) when it cannot mount here; the others must work.
+probe_securefs() {
+	local i
+	for i in "${!FSES[@]}"; do
+		[ "${FSES[$i]}" = sf ] || continue
+		BK=${BACKINGS[0]}
+		if ! (fs_init sf && fs_mount sf && fs_umount sf) >"$T/logs/sf-probe.log" 2>&1; then
+			SF_NOTE="securefs left out: it could not be set up here: $(tail -n 2 "$T/logs/sf-probe.log" | tr '\n' ' ')"
+			note "$SF_NOTE"
+			unset 'FSES[i]'
+			FSES=("${FSES[@]}")
+		fi
+		rm -rf "${T:?}/$BK/sf"
+	done
 }
 
 # ---- header ----
 FSLIST=$(for f in "${FSES[@]}"; do printf '%s ' "${FSNAME[$f]}"; done)
-CMDLINE="BENCH_FS='${FSLIST% }' BENCH_DIR=$BENCH_DIR BENCH_SIZE_MB=$SIZE_MB BENCH_REPS=$REPS BENCH_FIO_MB=$FIO_MB BENCH_FIO_RUNTIME=$FIO_RT bash bench/run.sh"
+CMDLINE="BENCH_FS='${FSLIST% }' BENCH_BACKINGS='${BACKINGS[*]}' BENCH_WORKLOADS='${WORKLOADS:1:-1}' BENCH_DIR=$BENCH_DIR BENCH_SIZE_MB=$SIZE_MB BENCH_REPS=$REPS BENCH_FIO_MB=$FIO_MB BENCH_FIO_RUNTIME=$FIO_RT bash bench/run.sh"
 [ $# -eq 0 ] || CMDLINE+=" $*"
 HEADER=$(
 	echo "command:   $CMDLINE"
 	echo "date:      $(date -Is)"
 	echo "machine:   nproc=$(nproc), kernel $(uname -r), $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo), $(awk '/MemTotal/ { printf "%.1f GiB RAM", $2 / 1048576 }' /proc/meminfo)"
-	echo "disk:      $(df -PT "$T" | awk 'NR == 2 { print $1 " (" $2 ")" }') under $BENCH_DIR"
-	echo "versions:  coffer $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$REPO" diff --quiet HEAD -- '*.c' '*.h' 2>/dev/null || echo ' (+ uncommitted C changes)') built $(date -r "$COFFER_SRC" '+%F %T'); $(gocryptfs -version 2>/dev/null | head -n 1 | cut -d';' -f1); libfuse $(pkg-config --modversion fuse3); fio $(fio --version | sed 's/^fio-//')"
+	echo "disk:      $(df -PT "$T" | awk 'NR == 2 { print $1 " (" $2 ")" }') under $BENCH_DIR; tmpfs: $T/tmpfs"
+	echo "versions:  coffer $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$REPO" diff --quiet HEAD -- '*.c' '*.h' 2>/dev/null || echo ' (+ uncommitted C changes)') built $(date -r "$COFFER_SRC" '+%F %T'); $(gocryptfs -version 2>/dev/null | head -n 1 | cut -d';' -f1); securefs $(dpkg-query -W -f '${Version}' securefs 2>/dev/null); libfuse $(pkg-config --modversion fuse3); fio $(fio --version | sed 's/^fio-//')"
 	echo "inputs:    seq file ${SIZE_MB} MiB random; /usr/include tar ${TAR_MB} MiB, $TAR_FILES regular files; fio file ${FIO_MB} MiB"
 )
 printf '%s\n' "$HEADER"
 echo "load avg at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 
-# ---- runs: every rep runs the three filesystems in turn, each on a fresh instance ----
+# ---- runs: every rep visits every backing and, there, every filesystem on a fresh instance ----
 : >"$RESULTS"
-for rep in $(seq "$REPS"); do
-	for fs in "${FSES[@]}"; do
-		note "rep $rep/$REPS: ${FSNAME[$fs]}"
-		suite "$fs"
+SF_NOTE= NOTES=
+probe_securefs
+for REP in $(seq "$REPS"); do
+	order=("${FSES[@]}")
+	if [ $((REP % 2)) -eq 0 ]; then # alternate: even runs go the other way round
+		order=()
+		for ((i = ${#FSES[@]} - 1; i >= 0; i--)); do order+=("${FSES[$i]}"); done
+	fi
+	for BK in "${BACKINGS[@]}"; do
+		for fs in "${order[@]}"; do
+			note "rep $REP/$REPS, $BK: ${FSNAME[$fs]}"
+			suite "$fs"
+		done
 	done
 done
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ---- table ----
-median() { # median FS METRIC
-	awk -v f="$1" -v m="$2" '$1 == f && $2 == m { print $3 }' "$RESULTS" | sort -g |
-		awk '{ v[NR] = $1 } END { if (NR == 0) print "nan"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+# stat BACKING FS METRIC: "median" of the figure over the runs ("-" if none)
+stat_val() {
+	awk -v b="$1" -v f="$2" -v m="$3" '$1 == b && $3 == f && $4 == m { print $5 }' "$RESULTS" | sort -g |
+		awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+# ratio BACKING FS METRIC: "median (min-max)" of FS/passthrough_ll over the runs that have both
+ratio() {
+	awk -v b="$1" -v f="$2" -v m="$3" '$1 == b && $4 == m && ($3 == f || $3 == "pt") { v[$2, $3] = $5; r[$2] = 1 }
+		END { for (k in r) if ((k, f) in v && (k, "pt") in v && v[k, "pt"] > 0) print v[k, f] / v[k, "pt"] }' "$RESULTS" |
+		sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) { print "-"; exit }
+			m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+			printf "%.2f (%.2f-%.2f)\n", m, v[1], v[NR] }'
 }
 # metric|label|unit|higher-is-better(1)/lower(0)
 ROWS=(
 	"seqwrite|seq write ${SIZE_MB} MiB, dd bs=1M conv=fsync|MB/s|1"
 	"umount_seq|  umount after it (coffer: commit+mirror)|s|0"
-	"seqread|seq read ${SIZE_MB} MiB after remount, dd bs=1M|MB/s|1"
-	"untar|untar /usr/include + sync -f|s|0"
+	"seqread|seq read ${SIZE_MB} MiB after drop_caches|MB/s|1"
+	"untar|untar /usr/include ($TAR_FILES files) + sync -f|s|0"
 	"umount_untar|  umount after it (coffer: commit+mirror)|s|0"
 	"statwalk|stat walk after remount, find + xargs stat|s|0"
 	"rmtree|rm -rf tree + sync -f|s|0"
@@ -386,31 +464,35 @@ ROWS=(
 	"fio_randread|fio 4k randread ${FIO_MB} MiB after remount|IOPS|1"
 )
 TABLE=$(
-	if [ "$REPS" -gt 1 ]; then echo "figures: median of $REPS runs"; else echo "figures: 1 run"; fi
-	printf '%-44s %-5s %14s %10s %9s %10s %13s  %s\n' workload unit passthrough_ll gocryptfs coffer coffer/pt gocryptfs/pt "ratio meaning"
-	for row in "${ROWS[@]}"; do
-		IFS='|' read -r metric label unit hib <<<"$row"
-		pt=$(median pt "$metric")
-		gc=$(median gc "$metric")
-		cf=$(median cf "$metric")
-		if [ "$hib" = 1 ]; then meaning="throughput/ref (higher=better)"; else meaning="time/ref (lower=better)"; fi
-		awk -v l="$label" -v u="$unit" -v pt="$pt" -v gc="$gc" -v cf="$cf" -v mn="$meaning" 'BEGIN {
-			fmt = (u == "s") ? "%.2f" : (u == "IOPS" ? "%.0f" : "%.1f")
-			r1 = (pt != "nan" && pt > 0 && cf != "nan") ? sprintf("%.2f", cf / pt) : "-"
-			r2 = (pt != "nan" && pt > 0 && gc != "nan") ? sprintf("%.2f", gc / pt) : "-"
-			vp = (pt == "nan") ? "-" : sprintf(fmt, pt)
-			vg = (gc == "nan") ? "-" : sprintf(fmt, gc)
-			vc = (cf == "nan") ? "-" : sprintf(fmt, cf)
-			printf "%-44s %-5s %14s %10s %9s %10s %13s  %s\n", l, u, vp, vg, vc, r1, r2, mn
-		}'
+	echo "figures: median of $REPS alternating runs; ratio = figure / passthrough_ll's in the same run on the same"
+	echo "backing, median (min-max) over the runs. MB/s and IOPS: higher is better; s: lower is better."
+	for BK in "${BACKINGS[@]}"; do
+		echo
+		echo "== backing: $BK"
+		printf '%-46s %-5s' workload unit
+		for fs in "${FSES[@]}"; do printf ' %14s' "${FSNAME[$fs]}"; done
+		for fs in "${FSES[@]}"; do [ "$fs" = pt ] || printf ' %19s' "${FSNAME[$fs]}/pt"; done
+		echo
+		for row in "${ROWS[@]}"; do
+			IFS='|' read -r metric label unit _ <<<"$row"
+			[ -n "$(awk -v m="$metric" '$4 == m { print; exit }' "$RESULTS")" ] || continue
+			printf '%-46s %-5s' "$label" "$unit"
+			for fs in "${FSES[@]}"; do
+				awk -v v="$(stat_val "$BK" "$fs" "$metric")" -v u="$unit" 'BEGIN {
+					if (v == "-") printf " %14s", "-"; else printf((u == "s") ? " %14.2f" : (u == "IOPS" ? " %14.0f" : " %14.1f"), v) }'
+			done
+			for fs in "${FSES[@]}"; do [ "$fs" = pt ] || printf ' %19s' "$(ratio "$BK" "$fs" "$metric")"; done
+			echo
+		done
 	done
-	echo "MB/s = 10^6 bytes/s. umount rows: passthrough_ll/gocryptfs = fusermount3 -u until the daemon exits;"
+	echo
+	echo "MB/s = 10^6 bytes/s. umount rows: passthrough_ll/gocryptfs/securefs = fusermount3 -u until the daemon exits;"
 	echo "coffer = coffer umount (final commit, wait until the vault folder holds the final root, daemon exits)."
-	echo "sync -f does not commit a coffer (no FUSE syncfs in libfuse 3.14) nor reach gocryptfs; durability cost is in the umount rows."
-	if [ "$REPS" -gt 1 ]; then
-		echo "all runs (fs metric value):"
-		sed 's/^/  /' "$RESULTS"
-	fi
+	echo "sync -f does not commit a coffer (no FUSE syncfs in libfuse 3.14) nor reach the overlays; durability cost is in the umount rows."
+	[ -z "$SF_NOTE" ] || echo "$SF_NOTE"
+	[ -z "$NOTES" ] || printf '%s' "$NOTES"
+	echo "all runs (backing rep fs metric value):"
+	sed 's/^/  /' "$RESULTS"
 	echo "load avg at start: see above; at end: $LOAD_END"
 )
 echo

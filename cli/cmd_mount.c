@@ -246,7 +246,7 @@ static int start(struct opts *o, struct remote *r, struct store *st, struct vaul
 		 const char *cache, const char *mp)
 {
 	struct sync_opts so = {.keep = o->keep,
-			       .uploaders = 4,
+			       .uploaders = 8,
 			       .cache_size = o->cache_size,
 			       .lease_ttl = 120,
 			       .drain_limit = o->drain_timeout,

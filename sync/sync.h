@@ -15,7 +15,7 @@
 
 struct sync_opts {
 	unsigned keep;	      /* retained roots (default 16) */
-	unsigned uploaders;   /* parallel transfers (default 4) */
+	unsigned uploaders;   /* parallel transfers (default 8) */
 	uint64_t cache_size;  /* bytes; 0: no cap */
 	unsigned lease_ttl;   /* seconds (default 120) */
 	unsigned drain_limit; /* seconds without progress before unmount gives up (default 60) */

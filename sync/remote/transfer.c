@@ -13,7 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define POOL_MAX 8
+#define POOL_MAX 16 /* idle handles kept: the uploads and fetches in flight */
 #define TRIES	 4
 #define BODY_MAX ((size_t)1 << 30)
 
