@@ -120,6 +120,11 @@ int fdcache_get(struct fdcache *c, struct store *st, const struct oname *n, bool
 	if (err)
 		return err;
 	int fd = out->fd;
+	/* A held descriptor's readahead state learns the random pattern and stops reading ahead
+	 * (a fresh open per request read ahead every time): read the whole object (one chunk, the
+	 * unit it was fetched in) into the page cache now, so the next small reads find it. */
+	if (!writable)
+		posix_fadvise(fd, 0, 0, POSIX_FADV_WILLNEED);
 	pthread_mutex_lock(&c->mu);
 	if (find(c, n, writable) < 0 && (k = victim(c)) >= 0) {
 		if (c->s[k].fd >= 0)
