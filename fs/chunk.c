@@ -7,6 +7,7 @@
  * -EAGAIN, and chunk_needs tells the caller beforehand what to fetch with no lock held.
  * Must never return bytes from a block that failed to open, and never modify a sealed object. */
 #include "fs/fs.h"
+#include "fs/fdcache.h"
 #include "lib/array.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -124,6 +125,7 @@ static int integrity_error(struct fs *fs, struct inode *i, const struct chunk *c
 
 void chunk_note_damaged(struct fs *fs, const struct oname *n)
 {
+	fdcache_forget(fs->fdc, n); /* the retry must open the copy that replaces it */
 	pthread_mutex_lock(&fs->mu);
 	if (fs->damaged.n < DAMAGED_MAX)
 		namelist_add(&fs->damaged, n);
@@ -281,12 +283,23 @@ static int read_chunk(struct fs *fs, struct inode *i, const struct chunk *c, uin
 	uint32_t covered = (last + 1) * DATA_BLOCK - in;
 	if (covered < n)
 		memset(dst + covered, 0, n - covered);
-	int fd = open_sealed(fs, c, O_RDONLY | (n >= DIRECT_MIN ? O_DIRECT : 0));
-	if (fd == -EINVAL) /* a filesystem without O_DIRECT (tmpfs) */
-		fd = open_sealed(fs, c, O_RDONLY);
-	int err = fd < 0 ? fd : read_split(fs, fd, c, b0, last, in, covered < n ? covered : n, dst);
-	if (fd >= 0)
-		close(fd);
+	struct fdref r = {.fd = -1, .slot = -1};
+	int err = 0;
+	if (n >= DIRECT_MIN) { /* its own descriptor, O_DIRECT */
+		r.fd = open_sealed(fs, c, O_RDONLY | O_DIRECT);
+		if (r.fd == -EINVAL) /* a filesystem without O_DIRECT (tmpfs) */
+			r.fd = open_sealed(fs, c, O_RDONLY);
+		err = r.fd < 0 ? r.fd : 0;
+	}
+	if (n < DIRECT_MIN || err == -EAGAIN) { /* a cached descriptor holds it even if evicted */
+		err = fdcache_get(fs->fdc, fs->st, &c->name, false, &r);
+		if (err == -ENOENT)
+			err = -EAGAIN; /* left the cache since the fetch: fetch it again */
+	}
+	if (!err)
+		err = read_split(fs, r.fd, c, b0, last, in, covered < n ? covered : n, dst);
+	if (r.fd >= 0)
+		fdcache_put(fs->fdc, &r);
 	return integrity_error(fs, i, c, err);
 }
 
@@ -324,24 +337,66 @@ ssize_t chunk_read(struct fs *fs, struct inode *i, char *buf, size_t size, uint6
 	return (ssize_t)size;
 }
 
-/* Copies blocks [from, to) of a sealed chunk into a new object, re-sealed under its name. */
+struct reseal_job {
+	struct job job;
+	struct fs *fs;
+	const struct oname *old, *nn;
+	unsigned char *buf; /* sealed blocks from block first on, re-sealed in place */
+	uint32_t first, from, to;
+	int err;
+};
+
+/* Opens blocks [from, to) of buf under the old name and seals each again in its place under the
+ * new one; the plaintext never leaves this function's stack block. */
+static void reseal_run(void *arg)
+{
+	struct reseal_job *j = arg;
+	unsigned char plain[DATA_BLOCK];
+	j->err = 0;
+	for (uint32_t k = j->from; !j->err && k < j->to; k++) {
+		unsigned char *b = j->buf + (size_t)(k - j->first) * SEALED_BLOCK;
+		if (!(j->err = open_block(j->fs, j->old, k, b, plain)))
+			seal_block(j->fs, j->nn, k, plain, b);
+	}
+	wipe(plain, sizeof(plain));
+}
+
+/* Copies blocks [from, to) of a sealed chunk into a new object, re-sealed under its name: one
+ * read and one write for the range, the crypto split with a helper when the range is large
+ * (fio 4 KiB random write copies a whole chunk on its first write to it after each commit). */
 static int copy_blocks(struct fs *fs, int src, const struct chunk *old, int dst,
 		       const struct oname *nn, uint32_t from, uint32_t to)
 {
-	unsigned char *plain = malloc(DATA_BLOCK), *out = malloc(SEALED_BLOCK);
-	int err = plain && out ? 0 : -ENOMEM;
-	for (uint32_t k = from; !err && k < to; k++) {
-		err = load_block(fs, src, &old->name, k, plain);
-		if (!err) {
-			seal_block(fs, nn, k, plain, out);
-			err = pwrite_full(dst, out, SEALED_BLOCK, (uint64_t)k * SEALED_BLOCK);
-		}
+	if (from >= to)
+		return 0;
+	unsigned char *buf = scratch();
+	if (!buf)
+		return -ENOMEM;
+	size_t len = (size_t)(to - from) * SEALED_BLOCK;
+	uint64_t at = (uint64_t)from * SEALED_BLOCK;
+	int err = pread_full(src, buf, len, at);
+	if (err)
+		return err;
+	struct reseal_job a = {.job = {.fn = reseal_run},
+			       .fs = fs,
+			       .old = &old->name,
+			       .nn = nn,
+			       .buf = buf,
+			       .first = from,
+			       .from = from,
+			       .to = to},
+			  h = a;
+	bool split = to - from >= SPLIT_BLOCKS;
+	if (split) {
+		h.job.arg = &h;
+		h.to = a.from = from + (to - from) / 2;
+		workers_submit(fs->workers, &h.job);
 	}
-	if (plain)
-		wipe(plain, DATA_BLOCK);
-	free(plain);
-	free(out);
-	return err;
+	reseal_run(&a);
+	if (split)
+		workers_wait(fs->workers, &h.job);
+	err = a.err ? a.err : h.err;
+	return err ? err : pwrite_full(dst, buf, len, at);
 }
 
 /* The blocks of a sealed chunk that a write of [in, in + n) does not cover entirely, which its
@@ -378,20 +433,23 @@ static int cow(struct fs *fs, struct inode *i, struct chunk *c, uint32_t in, uin
 	if (cow_reads(c, in, n)) {
 		uint32_t head, tail;
 		kept_blocks(c, in, n, &head, &tail);
-		int src = open_sealed(fs, c, O_RDONLY);
-		err = src < 0 ? src : 0;
+		struct fdref src = {.fd = -1, .slot = -1};
+		err = fdcache_get(fs->fdc, fs->st, &c->name, false, &src);
+		if (err == -ENOENT)
+			err = -EAGAIN; /* left the cache since the fetch: fetch it again */
 		if (!err)
-			err = copy_blocks(fs, src, c, dst, &nw.name, 0, head);
+			err = copy_blocks(fs, src.fd, c, dst, &nw.name, 0, head);
 		if (!err && tail < c->nblocks)
-			err = copy_blocks(fs, src, c, dst, &nw.name, tail, c->nblocks);
-		if (src >= 0)
-			close(src);
+			err = copy_blocks(fs, src.fd, c, dst, &nw.name, tail, c->nblocks);
+		if (src.fd >= 0)
+			fdcache_put(fs->fdc, &src);
 	}
-	close(dst);
 	if (err) {
+		close(dst);
 		store_obj_unlink(fs->st, &nw.name);
 		return integrity_error(fs, i, c, err);
 	}
+	fdcache_adopt(fs->fdc, &nw.name, dst); /* the write that follows uses it */
 	pthread_mutex_lock(&fs->mu);
 	fs_release_object(fs, c);
 	*c = nw;
@@ -458,9 +516,10 @@ static int write_staging(struct fs *fs, struct inode *i, struct chunk *c, uint32
 	unsigned char *out = scratch();
 	if (!out)
 		return -ENOMEM;
-	int fd = store_obj_open(fs->st, &c->name, O_RDWR);
-	if (fd < 0)
-		return fd;
+	struct fdref r;
+	int err = fdcache_get(fs->fdc, fs->st, &c->name, true, &r), fd = r.fd;
+	if (err)
+		return err;
 	unsigned char nonces[CHUNK_BLOCKS * NONCE_BYTES];
 	random_bytes(nonces, (size_t)count * NONCE_BYTES);
 	for (uint32_t k = 0; k < count; k++)
@@ -486,7 +545,7 @@ static int write_staging(struct fs *fs, struct inode *i, struct chunk *c, uint32
 	seal_run(&a);
 	if (count >= SPLIT_BLOCKS)
 		workers_wait(fs->workers, &h.job);
-	int err = a.err ? a.err : h.err;
+	err = a.err ? a.err : h.err;
 	if (!err)
 		err = pwrite_full(fd, out, (size_t)count * SEALED_BLOCK,
 				  (uint64_t)start * SEALED_BLOCK);
@@ -496,7 +555,7 @@ static int write_staging(struct fs *fs, struct inode *i, struct chunk *c, uint32
 	 * durable. */
 	if (!err && b1 == CHUNK_BLOCKS - 1)
 		sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
-	close(fd);
+	fdcache_put(fs->fdc, &r);
 	if (!err && b1 + 1 > c->nblocks)
 		c->nblocks = b1 + 1;
 	return err ? integrity_error(fs, i, c, err) : 0;
@@ -510,14 +569,16 @@ static int new_staging(struct fs *fs, struct inode *i, uint64_t ci, struct chunk
 	int fd = store_obj_open(fs->st, &nw.name, O_RDWR | O_CREAT | O_EXCL);
 	if (fd < 0)
 		return fd;
-	close(fd);
+	fdcache_adopt(fs->fdc, &nw.name, fd); /* the write that follows uses it */
 	pthread_mutex_lock(&fs->mu);
 	*out = chunk_insert(i, &nw);
 	if (*out)
 		inode_touch_page(fs, i->ino);
 	pthread_mutex_unlock(&fs->mu);
-	if (!*out)
+	if (!*out) {
+		fdcache_forget(fs->fdc, &nw.name);
 		store_obj_unlink(fs->st, &nw.name);
+	}
 	return *out ? 0 : -ENOMEM;
 }
 

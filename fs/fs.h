@@ -84,10 +84,12 @@ struct needlist {
 
 struct workers;
 struct committer;
+struct fdcache;
 
 struct fs {
 	struct store *st;
 	struct workers *workers;     /* lent by the caller for large reads and writes; NULL: none */
+	struct fdcache *fdc;	     /* chunk.c: open chunk objects (NULL: open per request) */
 	struct committer *committer; /* mount.c: the periodic commit thread; NULL when none runs */
 	struct keyring *keys;
 	uint8_t vault_id[16];

@@ -4,6 +4,7 @@
  * unknown), and never run a commit on a read-only mount. */
 #include "fs/core.h"
 #include "fs/fs.h"
+#include "fs/fdcache.h"
 #include "cache/reserve.h"
 #include <errno.h>
 #include <stdlib.h>
@@ -29,6 +30,7 @@ int fs_open(struct fs **out, struct store *st, struct keyring *keys, const uint8
 		return -ENOMEM;
 	}
 	fs->st = st;
+	fs->fdc = fdcache_new(); /* NULL only out of memory: then every request opens its own */
 	fs->keys = keys;
 	fs->readonly = readonly;
 	memcpy(fs->vault_id, vault_id, 16);
@@ -49,6 +51,7 @@ void fs_close(struct fs *fs)
 	if (!fs)
 		return;
 	fs_stop_committer(fs);
+	fdcache_free(fs->fdc);
 	inode_table_free(fs->inodes);
 	free(fs->pages);
 	namelist_free(&fs->pending_free);

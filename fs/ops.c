@@ -7,6 +7,7 @@
 #include "fs/core.h"
 #include "fs/fs.h"
 #include "fs/acl.h"
+#include "fs/fdcache.h"
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -185,7 +186,9 @@ static int fetch_for(struct fs *fs, uint64_t ino, const struct data_req *rq,
 	pthread_mutex_unlock(&fs->mu);
 	for (size_t k = 0; !err && !*fetch_err && k < need.n; k++) {
 		struct obj_want w = {.kind = OBJ_CHUNK, .nblocks = need.nblocks[k]};
+		bool held = fdcache_has(fs->fdc, &need.v[k]); /* its bytes are at hand */
 		int e = listed(heal, &need.v[k]) ? store_obj_refetch(fs->st, &need.v[k], &w)
+			: held			 ? 0
 						 : store_obj_ensure(fs->st, &need.v[k], &w);
 		*fetch_err = chunk_integrity_error(fs, ino, &need.v[k], e);
 	}

@@ -100,21 +100,30 @@ static void unmount_fs(struct fs *fs)
 }
 
 /* Moves every object of the cache into the vault folder: a fresh cache on another device. */
+/* Moves every cached object to the fake vault: a copy there, and the cache's file unlinked as
+ * the cache's eviction does (a descriptor the filesystem holds then no longer serves it). */
 static int evict_all(void)
 {
-	char objects[64], from[400], to[400];
+	char objects[64];
 	snprintf(objects, sizeof(objects), "%s/objects", dir);
 	DIR *d = opendir(objects);
-	int n = 0;
-	for (struct dirent *e; d && (e = readdir(d));) {
-		if (e->d_name[0] == '.')
+	int n = 0, ofd = open(objects, O_RDONLY | O_DIRECTORY),
+	    vfd = open(vault, O_RDONLY | O_DIRECTORY);
+	for (struct dirent *e; d && ofd >= 0 && vfd >= 0 && (e = readdir(d));) {
+		struct buf b = {0};
+		if (e->d_name[0] == '.' || file_read_at(ofd, e->d_name, &b, (size_t)1 << 30))
 			continue;
-		snprintf(from, sizeof(from), "%s/%s", objects, e->d_name);
-		snprintf(to, sizeof(to), "%s/%s", vault, e->d_name);
-		n += rename(from, to) == 0;
+		if (file_replace_at(vfd, e->d_name, b.data, b.len, 0) == 0 &&
+		    unlinkat(ofd, e->d_name, 0) == 0)
+			n++;
+		buf_free(&b);
 	}
 	if (d)
 		closedir(d);
+	if (ofd >= 0)
+		close(ofd);
+	if (vfd >= 0)
+		close(vfd);
 	return n;
 }
 

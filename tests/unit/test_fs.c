@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include "fs/core.h"
 #include "fs/fs.h"
+#include "fs/fdcache.h"
 #include "lib/buf.h"
 #include "lib/workers.h"
 
@@ -347,6 +348,74 @@ static void namespace(void)
 	unmount_fs(fs, true);
 }
 
+static int open_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+	for (struct dirent *e; d && (e = readdir(d));)
+		n += e->d_name[0] != '.';
+	if (d)
+		closedir(d);
+	return n;
+}
+
+/* The descriptor cache hands out one descriptor per object, never closes one in use, serves
+ * reads from a writable one, forgets on request, and holds no more than its slots. */
+static void fd_cache(void)
+{
+	struct store *s;
+	CHECK(store_open(&s, dir) == 0);
+	struct oname n[FDCACHE_SLOTS + 2];
+	for (int k = 0; k < FDCACHE_SLOTS + 2; k++) {
+		oname_new(&n[k]);
+		CHECK(store_obj_write(s, &n[k], "x", 1) == 0);
+	}
+	int fds = open_fds();
+	struct fdcache *c = fdcache_new();
+	struct fdref a, b, r[FDCACHE_SLOTS + 2];
+	CHECK(fdcache_get(c, s, &n[0], true, &a) == 0 && a.slot >= 0);
+	CHECK(fdcache_get(c, s, &n[0], false, &b) == 0 && b.fd == a.fd); /* RDWR serves reads */
+	CHECK(fdcache_has(c, &n[0]) && !fdcache_has(c, &n[1]));
+	fdcache_forget(c, &n[0]);
+	CHECK(!fdcache_has(c, &n[0]));
+	char x = 0;
+	CHECK(pread(a.fd, &x, 1, 0) == 1 && x == 'x'); /* still open: both refs are held */
+	fdcache_put(c, &a);
+	CHECK(pread(b.fd, &x, 1, 0) == 1);
+	fdcache_put(c, &b);
+	CHECK(open_fds() == fds); /* the forgotten descriptor is closed by its last put */
+	for (int k = 0; k < FDCACHE_SLOTS + 2; k++) /* more held than slots: the rest uncached */
+		CHECK(fdcache_get(c, s, &n[k], false, &r[k]) == 0 && r[k].fd >= 0);
+	int uncached = 0;
+	for (int k = 0; k < FDCACHE_SLOTS + 2; k++) {
+		uncached += r[k].slot < 0;
+		CHECK(pread(r[k].fd, &x, 1, 0) == 1);
+	}
+	CHECK(uncached >= 2);
+	for (int k = 0; k < FDCACHE_SLOTS + 2; k++)
+		fdcache_put(c, &r[k]);
+	CHECK(open_fds() == fds + FDCACHE_SLOTS); /* idle slots stay open, the rest closed */
+	CHECK(fdcache_get(c, s, &n[1], false, &a) == 0 && a.slot >= 0);
+	fdcache_put(c, &a);
+	CHECK(store_obj_unlink(s, &n[1]) == 0 && store_obj_write(s, &n[1], "x", 1) == 0);
+	CHECK(!fdcache_has(c, &n[1])); /* the replaced copy is not served */
+	CHECK(fdcache_get(c, s, &n[1], false, &a) == 0 && a.slot >= 0); /* the new one, by name */
+	fdcache_put(c, &a);
+	CHECK(store_obj_unlink(s, &n[1]) == 0);
+	CHECK(!fdcache_has(c, &n[1]) && fdcache_get(c, s, &n[1], false, &a) == -ENOENT);
+	CHECK(store_obj_write(s, &n[1], "x", 1) == 0);
+	struct oname gone;
+	oname_new(&gone);
+	CHECK(fdcache_get(c, s, &gone, false, &a) == -ENOENT);
+	CHECK(fdcache_get(NULL, s, &n[1], true, &a) == 0 && a.slot < 0);
+	fdcache_put(NULL, &a);
+	fdcache_free(c);
+	CHECK(open_fds() == fds);
+	for (int k = 0; k < FDCACHE_SLOTS + 2; k++)
+		CHECK(store_obj_unlink(s, &n[k]) == 0);
+	store_close(s);
+}
+
 int main(void)
 {
 	unit_setup();
@@ -357,6 +426,7 @@ int main(void)
 	data_paths();
 	crash_and_gc();
 	tamper();
+	fd_cache();
 	holes();
 	old_page();
 	namespace();
