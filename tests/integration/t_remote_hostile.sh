@@ -8,7 +8,8 @@
 # 2. S3 listings that never end: init on an honest fake S3 store, then with every listing
 #    IsTruncated=true and the same token, fresh tokens with the same keys, fresh tokens with no
 #    keys, or one 32 MiB page: mount, snapshots and fsck finish within 20 s (snapshots fails
-#    with a line saying why; the mount serves the cache and logs the failed listing; fsck does
+#    with a line saying why; a mount of a fresh cache does not list; a mount of a cache that
+#    lost its known journal lists once, serves the cache and logs the failed listing; fsck does
 #    not list), coffer's peak memory stays under 100 MiB.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -95,13 +96,22 @@ for mode in same-token fresh-same fresh-empty huge; do
 	[ "$TIMED_RC" -ne 0 ] || fail "$mode: snapshots succeeded"
 	assert_contains "$(cat "$T/timed.out")" "listing of roots/ was refused" "$mode: snapshots says why"
 	timed "$mode: fsck" "$COFFER" fsck --passfile "$PASSFILE" --cache "$CACHE" "$VAULT"
+	# A fresh cache does not list the vault: the mount works whatever the listings do.
 	rm -rf "$T/cache-$mode"
 	mkdir -p "$T/mnt-$mode"
 	timed "$mode: mount (fresh cache)" "$COFFER" mount --passfile "$PASSFILE" --cache "$T/cache-$mode" \
 		-o "logfile=$LOG" "$VAULT" "$T/mnt-$mode"
 	_COFFER_MOUNTS+=("$T/mnt-$mode")
+	assert_eq "$TIMED_RC" 0 "$mode: mount of a fresh cache"
+	assert_eq "$(cat "$T/mnt-$mode/file")" "some data" "$mode: the file through the mount"
+	umount_at "$T/cache-$mode" "$T/mnt-$mode"
+	# A cache that lost its known journal lists objects/ once at mount: bounded, and said.
+	rm -f "$T/cache-$mode/known"
+	: >"$LOG"
+	timed "$mode: mount (journal lost)" "$COFFER" mount --passfile "$PASSFILE" --cache "$T/cache-$mode" \
+		-o "logfile=$LOG" "$VAULT" "$T/mnt-$mode"
 	if [ "$TIMED_RC" -eq 0 ]; then
-		assert_eq "$(cat "$T/mnt-$mode/file")" "some data" "$mode: the file through the mount"
+		assert_eq "$(cat "$T/mnt-$mode/file")" "some data" "$mode: the file, journal lost"
 		umount_at "$T/cache-$mode" "$T/mnt-$mode"
 	fi
 	grep -qE "was refused|listing the remote: Protocol error" "$T/timed.out" "$LOG" ||
