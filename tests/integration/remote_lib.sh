@@ -208,6 +208,21 @@ fault_midupload() {
 	ok "after the outage a fresh cache restores generation $gen exactly"
 }
 
+# start_sshd: OpenSSH sshd (internal-sftp) on a free port of 127.0.0.1 (stopped by the EXIT trap),
+# and HOME=$T/home whose ~/.ssh holds the test's client key, its .pub and the server's host key;
+# sets SSHD_PORT and SSHD_DIR.
+start_sshd() {
+	export SSHD_DIR=$T/sshd SSHD_PORT
+	SSHD_PORT=$(free_port)
+	server_cleanup() { "$SERVERS/stop-sshd.sh"; }
+	start_server sshd "sshd"
+	export HOME=$T/home
+	mkdir -p "$HOME/.ssh"
+	cp "$SSHD_DIR/client_ed25519" "$HOME/.ssh/id_ed25519"
+	cp "$SSHD_DIR/client_ed25519.pub" "$HOME/.ssh/id_ed25519.pub"
+	cp "$SSHD_DIR/known_hosts" "$HOME/.ssh/known_hosts"
+}
+
 # start_rgw: Ceph RGW on free ports of 127.0.0.1 (stopped by the EXIT trap), with the test's S3
 # credentials exported; sets RGW_PORT.
 start_rgw() {
