@@ -29,7 +29,6 @@ SIZE_MB=${AB_SIZE_MB:-512}
 FIO_MB=${AB_FIO_MB:-256}
 FIO_RT=${AB_FIO_RT:-20}
 TESTS=${AB_TESTS:-seq tree fio}
-EXAMPLES=/usr/share/doc/libfuse3-dev/examples
 OUT=$REPO/build/bench
 
 die() {
@@ -48,25 +47,17 @@ done
 T=$(mktemp -d "${AB_DIR:-/var/tmp}/coffer-ab.XXXXXXXX")
 PIDS=() # foreground passthrough_ll daemons we started
 
-mounts_under() { awk -v p="$1/" 'index($2, p) == 1 { print $2 }' /proc/mounts | sort -r; }
-is_mounted() { awk -v m="$1" '$2 == m { f = 1 } END { exit !f }' /proc/mounts; }
+. "$REPO/bench/lib.sh"
 ours() { pgrep -f -- "^$T/bin/" || true; } # daemons run from our own copies only
 
 cleanup() {
-	local rc=$? m pid i
+	local rc=$? m pid
 	set +e
 	trap - EXIT INT TERM
 	for m in $(mounts_under "$T"); do
 		case $m in */mnt) fusermount3 -u "$m" 2>/dev/null || fusermount3 -uz "$m" 2>/dev/null ;; esac
 	done
-	for pid in "${PIDS[@]}" $(ours); do
-		for i in $(seq 50); do
-			kill -0 "$pid" 2>/dev/null || break
-			[ "$i" -eq 10 ] && kill "$pid" 2>/dev/null
-			sleep 0.1
-		done
-		kill -0 "$pid" 2>/dev/null && kill -9 "$pid" 2>/dev/null
-	done
+	for pid in "${PIDS[@]}" $(ours); do stop_pid "$pid"; done
 	for m in $(mounts_under "$T"); do umount "$m" 2>/dev/null || umount -l "$m"; done
 	if [ -z "$(mounts_under "$T")" ]; then rm -rf "$T"; else echo "still mounted under $T" >&2; fi
 	exit "$rc"
@@ -77,40 +68,14 @@ trap 'exit 143' TERM
 
 # ---- tools and inputs ----
 mkdir -p "$OUT" "$T/bin" "$T/logs" "$T/src"
-for f in passthrough_ll.c passthrough_helpers.h; do
-	if [ -f "$EXAMPLES/$f" ]; then cp "$EXAMPLES/$f" "$OUT/"; elif [ -f "$EXAMPLES/$f.gz" ]; then
-		gzip -dc "$EXAMPLES/$f.gz" >"$OUT/$f"
-	fi
-done
-[ -f "$OUT/passthrough_ll.c" ] || die "passthrough_ll.c is not shipped (install libfuse3-dev)"
-# shellcheck disable=SC2046
-gcc -Wall -O2 "$OUT/passthrough_ll.c" $(pkg-config fuse3 --cflags --libs) -o "$T/bin/passthrough_ll" ||
-	die "building passthrough_ll failed"
+build_passthrough_ll "$T/bin/passthrough_ll"
 cp "$BASE" "$T/bin/coffer-base"
 cp "$NEW" "$T/bin/coffer-new"
 command -v fio >/dev/null || die "fio is missing"
 SRC_MB=$((SIZE_MB > FIO_MB ? SIZE_MB : FIO_MB))
-mount -t tmpfs -o "size=$((SRC_MB + 512))m,mode=700" ab-src "$T/src"
-head -c $((SRC_MB * 1048576)) /dev/urandom >"$T/src/rand"
-tar cf "$T/src/include.tar" -C /usr include 2>/dev/null || die "tar of /usr/include failed"
-TAR_FILES=$(tar tvf "$T/src/include.tar" | grep -c '^-')
-PASS=$T/pass
-printf 'bench passphrase %s\n' "$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')" >"$PASS"
-chmod 600 "$PASS"
+make_inputs ab-src "$SRC_MB"
 export XDG_CACHE_HOME=$T/xdg
 
-drop_caches() {
-	sync
-	echo 3 >/proc/sys/vm/drop_caches
-}
-secs() { # secs VAR CMD...: wall time of CMD in seconds
-	local __v=$1 __t0
-	shift
-	__t0=$EPOCHREALTIME
-	"$@"
-	printf -v "$__v" '%s' "$(awk -v a="$__t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.3f", b - a }')"
-}
-mbps() { awk -v mb="$1" -v s="$2" 'BEGIN { printf "%.1f", mb * 1048576 / 1e6 / s }'; }
 RESULTS=$T/results
 : >"$RESULTS"
 record() { echo "$BK $1 $2 $3" >>"$RESULTS"; }
@@ -166,28 +131,18 @@ fs_fresh() {
 	esac
 	fs_mount "$fs"
 }
-fio_run() { # prints IOPS (writes include the end_fsync)
-	local rw=$1 m=$2 out
-	out=$(cd "$T" && fio --name="$rw" --filename="$m/fio.dat" --rw="$rw" --bs=4k --size="${FIO_MB}m" \
-		--ioengine=psync --direct=0 --end_fsync=1 --fallocate=none --randrepeat=1 \
-		--runtime="$FIO_RT" --minimal 2>"$T/logs/fio.err") || die "fio $rw failed"
-	[ "$(cut -d';' -f5 <<<"$out")" = 0 ] || die "fio $rw reports an error"
-	if [ "$rw" = randread ]; then cut -d';' -f8 <<<"$out"; else cut -d';' -f49 <<<"$out"; fi
-}
-untar() { tar xf "$T/src/include.tar" -C "$1" && sync -f "$1"; }
-rmtree() { rm -rf "$1/include" && sync -f "$1"; }
 
 suite() {
 	local fs=$1 M=$B/$1/mnt t n
 	fs_fresh "$fs"
 	if [[ " $TESTS " == *" seq "* ]]; then
 		drop_caches
-		secs t dd if="$T/src/rand" of="$M/seq" bs=1M count="$SIZE_MB" conv=fsync status=none
+		timed t dd if="$T/src/rand" of="$M/seq" bs=1M count="$SIZE_MB" conv=fsync status=none
 		record "$fs" seqwrite "$(mbps "$SIZE_MB" "$t")"
 		fs_umount "$fs"
 		fs_mount "$fs"
 		drop_caches
-		secs t dd if="$M/seq" of=/dev/null bs=1M status=none
+		timed t dd if="$M/seq" of=/dev/null bs=1M status=none
 		record "$fs" seqread "$(mbps "$SIZE_MB" "$t")"
 		cmp -n $((SIZE_MB * 1048576)) "$T/src/rand" "$M/seq" || die "$fs: seq file reads back wrong"
 		rm -f "$M/seq"
@@ -195,11 +150,11 @@ suite() {
 	fi
 	if [[ " $TESTS " == *" tree "* ]]; then
 		drop_caches
-		secs t untar "$M"
+		timed t untar "$M"
 		record "$fs" untar "$t"
 		n=$(find "$M/include" -type f | wc -l)
 		[ "$n" -eq "$TAR_FILES" ] || die "$fs: $n files after untar, the tar holds $TAR_FILES"
-		secs t rmtree "$M"
+		timed t rmtree "$M"
 		record "$fs" rmtree "$t"
 	fi
 	if [[ " $TESTS " == *" fio "* ]]; then

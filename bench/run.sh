@@ -49,7 +49,6 @@ REPS=${BENCH_REPS:-3}
 FIO_MB=${BENCH_FIO_MB:-256}
 FIO_RT=${BENCH_FIO_RUNTIME:-60}
 COFFER_SRC=${COFFER:-$REPO/coffer}
-EXAMPLES=/usr/share/doc/libfuse3-dev/examples
 OUT=$REPO/build/bench
 declare -A FSNAME=([pt]=passthrough_ll [gc]=gocryptfs [sf]=securefs [cf]=coffer)
 FSES=()
@@ -92,28 +91,18 @@ done
 T=$(mktemp -d "$BENCH_DIR/coffer-bench.XXXXXXXX")
 CUR_PID= # the foreground daemon we started and that still runs (passthrough_ll, gocryptfs)
 
-mounts_under() { # mount points under $1, deepest first (\040 etc. stay escaped: our paths have none)
-	awk -v p="$1/" 'index($2, p) == 1 { print $2 }' /proc/mounts | sort -r
-}
-is_mounted() { awk -v m="$1" '$2 == m { f = 1 } END { exit !f }' /proc/mounts; }
+. "$REPO/bench/lib.sh"
 coffer_pids() { pgrep -f -- "^$T/bin/coffer mount " || true; } # only daemons of our own copy
 
 cleanup() {
-	local rc=$? m pid i
+	local rc=$? m pid
 	set +e
 	trap - EXIT INT TERM
 	for m in $(mounts_under "$T"); do
 		[ "$m" = "$T/src" ] || [ "$m" = "$T/tmpfs" ] && continue
 		fusermount3 -u "$m" 2>/dev/null || fusermount3 -uz "$m" 2>/dev/null || umount -l "$m" 2>/dev/null
 	done
-	for pid in $CUR_PID $(coffer_pids); do
-		for i in $(seq 50); do
-			kill -0 "$pid" 2>/dev/null || break
-			[ "$i" -eq 10 ] && kill "$pid" 2>/dev/null
-			sleep 0.1
-		done
-		kill -0 "$pid" 2>/dev/null && kill -9 "$pid" 2>/dev/null
-	done
+	for pid in $CUR_PID $(coffer_pids); do stop_pid "$pid"; done
 	for m in $(mounts_under "$T"); do # anything left (stacked or the tmpfs)
 		umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null
 	done
@@ -130,34 +119,10 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-fail_logs() { # die with the last lines of a daemon log
-	local f=$1
-	shift
-	[ -s "$f" ] && {
-		echo "--- last lines of $f:" >&2
-		tail -n 20 "$f" >&2
-	}
-	die "$*"
-}
-
 # ---- tools ----
 mkdir -p "$OUT" "$T/bin" "$T/logs"
 PT_BIN=$OUT/passthrough_ll
-if [ -f "$EXAMPLES/passthrough_ll.c" ]; then
-	cp "$EXAMPLES/passthrough_ll.c" "$OUT/"
-elif [ -f "$EXAMPLES/passthrough_ll.c.gz" ]; then
-	gzip -dc "$EXAMPLES/passthrough_ll.c.gz" >"$OUT/passthrough_ll.c"
-else
-	die "libfuse's passthrough_ll example source is not shipped here ($EXAMPLES/passthrough_ll.c[.gz] missing; install libfuse3-dev) -- no reference, no benchmark"
-fi
-if [ -f "$EXAMPLES/passthrough_helpers.h" ]; then
-	cp "$EXAMPLES/passthrough_helpers.h" "$OUT/"
-elif [ -f "$EXAMPLES/passthrough_helpers.h.gz" ]; then
-	gzip -dc "$EXAMPLES/passthrough_helpers.h.gz" >"$OUT/passthrough_helpers.h"
-fi
-# shellcheck disable=SC2046
-gcc -Wall -O2 "$OUT/passthrough_ll.c" $(pkg-config fuse3 --cflags --libs) -o "$PT_BIN" ||
-	die "building passthrough_ll failed (gcc + pkg-config fuse3)"
+build_passthrough_ll "$PT_BIN"
 
 for tool in gocryptfs securefs fio; do
 	command -v "$tool" >/dev/null && continue
@@ -178,36 +143,14 @@ tmpfs_mb=$((SRC_MB * 6 + 1024))
 mem_mb=$(awk '/MemAvailable/ { print int($2 / 1024) }' /proc/meminfo)
 [[ " ${BACKINGS[*]} " != *" tmpfs "* ]] || [ "$mem_mb" -ge $((tmpfs_mb + SRC_MB * 2 + 2048)) ] ||
 	die "$mem_mb MiB of memory available; the tmpfs backing needs about $((tmpfs_mb + SRC_MB * 2 + 2048)) MiB"
-mkdir -p "$T/src" "$T/disk" "$T/tmpfs"
-mount -t tmpfs -o "size=$((SRC_MB + 512))m,mode=700" bench-src "$T/src"
-[[ " ${BACKINGS[*]} " != *" tmpfs "* ]] || mount -t tmpfs -o "size=${tmpfs_mb}m,mode=700" bench-backing "$T/tmpfs"
+mkdir -p "$T/disk" "$T/tmpfs"
 note "inputs: $SRC_MB MiB random file and a tar of /usr/include in a tmpfs"
-head -c $((SRC_MB * 1048576)) /dev/urandom >"$T/src/rand"
-tar cf "$T/src/include.tar" -C /usr include 2>"$T/logs/tar-c.log" || fail_logs "$T/logs/tar-c.log" "tar of /usr/include failed"
-TAR_FILES=$(tar tvf "$T/src/include.tar" | grep -c '^-')
-TAR_MB=$(($(stat -c %s "$T/src/include.tar") / 1048576))
-PASS=$T/pass
-printf 'bench passphrase %s\n' "$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')" >"$PASS"
-chmod 600 "$PASS"
+make_inputs bench-src "$SRC_MB"
+[[ " ${BACKINGS[*]} " != *" tmpfs "* ]] || mount -t tmpfs -o "size=${tmpfs_mb}m,mode=700" bench-backing "$T/tmpfs"
 
 # ---- helpers ----
-drop_caches() {
-	sync
-	echo 3 >/proc/sys/vm/drop_caches
-}
-# timed VAR CMD...: runs CMD, stores its wall time in seconds in VAR
-timed() { # returns CMD's status
-	local __v=$1 __t0 __t1 __rc=0
-	shift
-	__t0=$EPOCHREALTIME
-	"$@" || __rc=$?
-	__t1=$EPOCHREALTIME
-	printf -v "$__v" '%s' "$(awk -v a="$__t0" -v b="$__t1" 'BEGIN { printf "%.3f", b - a }')"
-	return "$__rc"
-}
 RESULTS=$T/results # lines: backing rep fs metric value
 record() { printf '%s %s %s %s %s\n' "$BK" "$REP" "$1" "$2" "$3" >>"$RESULTS"; }
-mbps() { awk -v mb="$1" -v s="$2" 'BEGIN { printf "%.1f", mb * 1048576 / 1e6 / s }'; } # decimal MB/s
 
 wait_mounted() { # wait_mounted MNT PID LOG
 	local i
@@ -302,20 +245,6 @@ remount() {
 	fs_umount "$1"
 	fs_mount "$1"
 }
-
-fio_run() { # fio_run RW MNT: prints IOPS (fio's, which includes the end_fsync of writes)
-	local rw=$1 m=$2 out field
-	out=$(cd "$T" && fio --name="$rw" --filename="$m/fio.dat" --rw="$rw" --bs=4k --size="${FIO_MB}m" \
-		--ioengine=psync --direct=0 --end_fsync=1 --fallocate=none --randrepeat=1 \
-		--runtime="$FIO_RT" --minimal 2>"$T/logs/fio.err") || fail_logs "$T/logs/fio.err" "fio $rw on $m failed"
-	[ "$(cut -d';' -f5 <<<"$out")" = 0 ] || die "fio $rw on $m reports error $(cut -d';' -f5 <<<"$out")"
-	if [ "$rw" = randread ]; then field=8; else field=49; fi
-	cut -d';' -f"$field" <<<"$out"
-}
-
-untar() { tar xf "$T/src/include.tar" -C "$1" && sync -f "$1"; }
-statwalk() { (cd "$1" && find . -type f -print0 | xargs -0 stat >/dev/null); }
-rmtree() { rm -rf "$1/include" && sync -f "$1"; }
 
 has() { [[ $WORKLOADS == *" $1 "* ]]; }
 

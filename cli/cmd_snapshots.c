@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include "sync/sync.h"
 
 static const char usage[] = "usage: coffer snapshots [--passfile FILE | --passcmd CMD] VAULT\n"
@@ -31,10 +30,8 @@ int cmd_snapshots(int argc, char **argv)
 	else
 		printf("%-12s  %-25s  %10s  %15s\n", "GENERATION", "COMMITTED", "INODES", "BYTES");
 	for (size_t k = 0; !err && k < n; k++) {
-		time_t t = (time_t)(snaps[k].info.time_ns / 1000000000);
-		struct tm tm;
 		char when[64];
-		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S %Z", localtime_r(&t, &tm));
+		sync_format_time(snaps[k].info.time_ns, when, sizeof(when));
 		printf("%-12" PRIu64 "  %-25s  %10" PRIu64 "  %15" PRIu64 "\n", snaps[k].gen, when,
 		       snaps[k].info.inodes, snaps[k].info.bytes);
 	}

@@ -3,6 +3,7 @@
  * Must never print anything from inside the vault: names, sizes of files. */
 #include "cli/cli.h"
 #include "cache/status.h"
+#include "sync/sync.h"
 #include <inttypes.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -23,10 +24,10 @@ static const char usage[] =
 static void print_time(int64_t t, const char *label)
 {
 	char when[64] = "never";
-	struct tm tm;
-	time_t tt = (time_t)t;
-	if (tt > 0)
-		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S %Z", localtime_r(&tt, &tm));
+	if (t > 0 && t <= INT64_MAX / 1000000000)
+		sync_format_time(t * 1000000000, when, sizeof(when));
+	else if (t > 0) /* beyond what a time in ns holds: the status file was not the daemon's */
+		snprintf(when, sizeof(when), "%" PRId64 " s since the epoch", t);
 	printf("%s: %s\n", label, when);
 }
 

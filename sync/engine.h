@@ -81,8 +81,6 @@ void sync_error(struct sync *s, int err, const char *what);
 void sync_write_status(struct sync *s);
 /* Takes mu, records the error, rewrites the status. */
 void sync_report(struct sync *s, int err, const char *what);
-/* Formats a commit time (ns) for messages. */
-void sync_format_time(int64_t ns, char *out, size_t cap);
 
 /* attach.c: reads and authenticates the vault's root (rp and hash as chain_open gives them);
  * tag receives its version. Prints why when it fails authentication. */

@@ -46,4 +46,8 @@ struct snapshot {
 int sync_list_snapshots(struct remote *r, const struct keyring *keys, const uint8_t vault_id[16],
 			struct snapshot **out, size_t *n);
 
+/* Formats a time (ns since the epoch) for messages and listings, as local time
+ * ("2026-12-03 15:44:16 UTC"). */
+void sync_format_time(int64_t ns, char *out, size_t cap);
+
 #endif

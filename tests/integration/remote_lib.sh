@@ -15,9 +15,10 @@ free_port() {
 # The test defines server_cleanup; it runs before lib.sh's _cleanup (which exits with our status).
 server_cleanup() { :; }
 _remote_cleanup() {
-	local rc=$?
+	local rc=$? p
 	set +e
 	server_cleanup >/dev/null 2>&1
+	for p in "${PROXY_PIDS[@]}"; do kill "$p" 2>/dev/null; done
 	(exit "$rc")
 	_cleanup
 }
@@ -30,6 +31,28 @@ start_server() {
 		cat "$T/$1-start.log" >&2
 		fail "$2 did not start"
 	}
+}
+
+# set_mode FILE MODE: writes a faultproxy mode file atomically, so that the proxy never reads a
+# half-written one.
+set_mode() { printf '%s\n' "$2" >"$1.tmp" && mv -f "$1.tmp" "$1"; }
+
+# start_proxy NAME BACKEND_PORT: starts tests/servers/faultproxy.py in front of
+# 127.0.0.1:BACKEND_PORT, passing everything through; its mode file is $T/NAME.mode (set_mode),
+# its log $T/NAME.proxy.log; the EXIT trap stops it (after server_cleanup). Sets PROXY_PORT.
+PROXY_PIDS=()
+start_proxy() {
+	local name=$1 bport=$2
+	set_mode "$T/$name.mode" pass
+	python3 "$SERVERS/faultproxy.py" --port 0 --backend "$bport" --mode-file "$T/$name.mode" \
+		--log "$T/$name.proxy.log" >"$T/$name.proxy.port" 2>"$T/$name.proxy.err" &
+	PROXY_PIDS+=($!)
+	for _ in $(seq 100); do
+		[ -s "$T/$name.proxy.port" ] && break
+		sleep 0.05
+	done
+	PROXY_PORT=$(cat "$T/$name.proxy.port")
+	[ -n "$PROXY_PORT" ] || fail "faultproxy for $name did not start: $(cat "$T/$name.proxy.err")"
 }
 
 # with_insecure_http_auth: from here on $COFFER adds -o insecure_http_auth to every command, for
@@ -183,6 +206,21 @@ fault_midupload() {
 	assert_eq "$(cat "$T/mnt-fault/during.txt")" "written while the server is down" "fresh cache: the file written while down"
 	umount_at "$T/cache-fault" "$T/mnt-fault"
 	ok "after the outage a fresh cache restores generation $gen exactly"
+}
+
+# start_sshd: OpenSSH sshd (internal-sftp) on a free port of 127.0.0.1 (stopped by the EXIT trap),
+# and HOME=$T/home whose ~/.ssh holds the test's client key, its .pub and the server's host key;
+# sets SSHD_PORT and SSHD_DIR.
+start_sshd() {
+	export SSHD_DIR=$T/sshd SSHD_PORT
+	SSHD_PORT=$(free_port)
+	server_cleanup() { "$SERVERS/stop-sshd.sh"; }
+	start_server sshd "sshd"
+	export HOME=$T/home
+	mkdir -p "$HOME/.ssh"
+	cp "$SSHD_DIR/client_ed25519" "$HOME/.ssh/id_ed25519"
+	cp "$SSHD_DIR/client_ed25519.pub" "$HOME/.ssh/id_ed25519.pub"
+	cp "$SSHD_DIR/known_hosts" "$HOME/.ssh/known_hosts"
 }
 
 # start_rgw: Ceph RGW on free ports of 127.0.0.1 (stopped by the EXIT trap), with the test's S3

@@ -9,20 +9,15 @@ set -euo pipefail
 . "$(dirname "$0")/sync_lib.sh"
 . "$(dirname "$0")/remote_lib.sh"
 
-export SSHD_DIR=$T/sshd SSHD_PORT
-SSHD_PORT=$(free_port)
 AGENT_PID=
+start_sshd
 server_cleanup() {
 	[ -z "$AGENT_PID" ] || kill "$AGENT_PID"
 	"$SERVERS/stop-sshd.sh"
 }
-start_server sshd "sshd"
 ok "sshd on port $SSHD_PORT"
-export HOME=$T/home
 unset SSH_AUTH_SOCK SSH_AGENT_PID
-mkdir -p "$HOME/.ssh"
-cp "$SSHD_DIR/client_ed25519" "$HOME/.ssh/id_ed25519"
-cp "$SSHD_DIR/known_hosts" "$HOME/.ssh/known_hosts"
+rm "$HOME/.ssh/id_ed25519.pub" # case 1: a key without its .pub file
 SV=$T/served/vaults
 mkdir -p "$SV"
 U=sftp://root@127.0.0.1:$SSHD_PORT$SV

@@ -26,10 +26,9 @@ CHUNK_OBJECT=$((256 * 4136)) # bytes of a full chunk object: 256 sealed 4 KiB bl
 command -v python3 >/dev/null || fail "python3 is needed for tests/servers/faultproxy.py"
 
 FIFO=""
-PROXY_PID=""
 CAT_PID=""
 LEFT_PIDS=()
-MODE=$T/proxy.mode
+MODE=$T/webdav.mode # start_proxy webdav
 export DAV_DIR=$T/apache DAV_PORT
 DAV_PORT=$(free_port)
 
@@ -41,17 +40,15 @@ release_fifo() {
 }
 server_cleanup() {
 	release_fifo
-	[ -n "$PROXY_PID" ] && set_mode "$MODE" pass # releases a hung request
+	[ "${#PROXY_PIDS[@]}" -eq 0 ] || set_mode "$MODE" pass # releases a hung request
 	[ -n "$CAT_PID" ] && kill "$CAT_PID" 2>/dev/null
 	[ "${#LEFT_PIDS[@]}" -eq 0 ] || kill "${LEFT_PIDS[@]}" 2>/dev/null
-	[ -n "$PROXY_PID" ] && kill "$PROXY_PID" 2>/dev/null
 	"$SERVERS/stop-apache-dav.sh"
 	true
 }
 
 now() { date +%s.%N; }
 secs_since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
-set_mode() { printf '%s\n' "$2" >"$1.tmp" && mv -f "$1.tmp" "$1"; }
 
 # start_cat FILE OUT: cat FILE into OUT in the background (CAT_PID).
 start_cat() {
@@ -182,19 +179,11 @@ case_webdav() {
 	printf 'machine 127.0.0.1\n  login davuser\n  password davpass\n' >"$HOME/.netrc"
 	chmod 600 "$HOME/.netrc"
 	mkdir -p "$DAV_DIR/dav/vaults" && chown www-data:www-data "$DAV_DIR/dav/vaults"
-	PLOG=$T/proxy.log
-	set_mode "$MODE" pass
-	python3 "$SERVERS/faultproxy.py" --port 0 --backend "$DAV_PORT" --mode-file "$MODE" --log "$PLOG" \
-		>"$T/proxy.port" 2>"$T/proxy.err" &
-	PROXY_PID=$!
-	for _ in $(seq 100); do
-		[ -s "$T/proxy.port" ] && break
-		sleep 0.05
-	done
-	[ -s "$T/proxy.port" ] || fail "faultproxy did not start: $(cat "$T/proxy.err")"
-	ok "Apache WebDAV on port $DAV_PORT, faultproxy on port $(cat "$T/proxy.port") in front of it"
+	PLOG=$T/webdav.proxy.log
+	start_proxy webdav "$DAV_PORT"
+	ok "Apache WebDAV on port $DAV_PORT, faultproxy on port $PROXY_PORT in front of it"
 
-	VAULT=webdav://127.0.0.1:$(cat "$T/proxy.port")/vaults/stall
+	VAULT=webdav://127.0.0.1:$PROXY_PORT/vaults/stall
 	CACHE=$T/cache-dav
 	remote_init
 	coffer_mount

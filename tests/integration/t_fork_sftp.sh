@@ -7,15 +7,7 @@ set -euo pipefail
 . "$(dirname "$0")/remote_lib.sh"
 . "$(dirname "$0")/fork_remote_lib.sh"
 
-export SSHD_DIR=$T/sshd SSHD_PORT
-SSHD_PORT=$(free_port)
-server_cleanup() { "$SERVERS/stop-sshd.sh"; }
-start_server sshd "sshd"
-export HOME=$T/home
-mkdir -p "$HOME/.ssh"
-cp "$SSHD_DIR/client_ed25519" "$HOME/.ssh/id_ed25519"
-cp "$SSHD_DIR/client_ed25519.pub" "$HOME/.ssh/id_ed25519.pub"
-cp "$SSHD_DIR/known_hosts" "$HOME/.ssh/known_hosts"
+start_sshd
 SV=$T/served/vaults
 mkdir -p "$SV"
 VAULT=sftp://root@127.0.0.1:$SSHD_PORT$SV/v1

@@ -13,25 +13,14 @@ set -euo pipefail
 
 command -v python3 >/dev/null || fail "python3 is needed for tests/servers/faultproxy.py"
 start_rgw
-PROXY_PID=""
-server_cleanup() {
-	[ -z "$PROXY_PID" ] || kill "$PROXY_PID" 2>/dev/null
-	"$SERVERS/stop-ceph-rgw.sh"
-}
+server_cleanup() { "$SERVERS/stop-ceph-rgw.sh"; }
 curl -sS -X PUT --aws-sigv4 "aws:amz:us-east-1:s3" --user "TESTACCESS:TESTSECRET" \
 	-H "x-amz-content-sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" \
 	"http://127.0.0.1:$RGW_PORT/coffer-nolist" >/dev/null || fail "cannot create the bucket"
-PLOG=$T/proxy.log
-python3 "$SERVERS/faultproxy.py" --port 0 --backend "$RGW_PORT" --mode-file "$T/proxy.mode" \
-	--log "$PLOG" >"$T/proxy.port" 2>"$T/proxy.err" &
-PROXY_PID=$!
-for _ in $(seq 100); do
-	[ -s "$T/proxy.port" ] && break
-	sleep 0.05
-done
-[ -s "$T/proxy.port" ] || fail "faultproxy did not start: $(cat "$T/proxy.err")"
-ok "Ceph RGW on port $RGW_PORT behind faultproxy on port $(cat "$T/proxy.port")"
-VAULT=s3+http://127.0.0.1:$(cat "$T/proxy.port")/coffer-nolist/vault
+start_proxy s3 "$RGW_PORT"
+PLOG=$T/s3.proxy.log
+ok "Ceph RGW on port $RGW_PORT behind faultproxy on port $PROXY_PORT"
+VAULT=s3+http://127.0.0.1:$PROXY_PORT/coffer-nolist/vault
 
 # object_lists: LIST requests of the vault's objects/ prefix so far (one line per request).
 object_lists() {

@@ -44,7 +44,6 @@ BACKENDS=${FAULT_BACKENDS:-webdav s3 sftp} # to debug one alone; all three other
 # backoff, and WebDAV retries the clean-up of its temporary name too). A status older than this
 # many seconds after a commit, still saying idle, is wrong.
 STALE_GRACE=12
-PROXY=$SERVERS/faultproxy.py
 with_insecure_http_auth # webdav:// here is basic auth over plain HTTP
 command -v python3 >/dev/null || fail "python3 is needed for tests/servers/faultproxy.py"
 
@@ -55,7 +54,6 @@ MON_PORT=$(free_port)
 MON1_PORT=$(free_port)
 SSHD_PORT=$(free_port)
 
-PROXY_PIDS=()
 JOB_PIDS=()
 CEPH_START_PID=""
 server_cleanup() {
@@ -64,32 +62,12 @@ server_cleanup() {
 	[ -z "${tree// /}" ] || kill $tree 2>/dev/null
 	# anything the SFTP stall stopped must run again, or it could never be stopped
 	[ -s "$T/stopped.pids" ] && kill -CONT $(cat "$T/stopped.pids") 2>/dev/null
-	for p in "${PROXY_PIDS[@]}"; do kill "$p" 2>/dev/null; done
 	[ -n "$CEPH_START_PID" ] && kill "$CEPH_START_PID" 2>/dev/null && wait "$CEPH_START_PID"
 	"$SERVERS/stop-apache-dav.sh"
 	"$SERVERS/stop-sshd.sh"
 	"$SERVERS/stop-ceph-rgw.sh"
 	true
 }
-
-# start_proxy NAME BACKEND_PORT: starts faultproxy in front of 127.0.0.1:BACKEND_PORT; its mode
-# file is $T/NAME.mode, its log $T/NAME.proxy.log; sets PROXY_PORT.
-start_proxy() {
-	local name=$1 bport=$2
-	set_mode "$T/$name.mode" pass
-	python3 "$PROXY" --port 0 --backend "$bport" --mode-file "$T/$name.mode" \
-		--log "$T/$name.proxy.log" >"$T/$name.proxy.port" 2>"$T/$name.proxy.err" &
-	PROXY_PIDS+=($!)
-	for _ in $(seq 100); do
-		[ -s "$T/$name.proxy.port" ] && break
-		sleep 0.05
-	done
-	PROXY_PORT=$(cat "$T/$name.proxy.port")
-	[ -n "$PROXY_PORT" ] || fail "faultproxy for $name did not start: $(cat "$T/$name.proxy.err")"
-}
-
-# set_mode FILE MODE: atomically, so that the proxy never reads a half-written file.
-set_mode() { printf '%s\n' "$2" >"$1.tmp" && mv -f "$1.tmp" "$1"; }
 
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }

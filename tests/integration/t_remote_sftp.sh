@@ -14,16 +14,8 @@ set -euo pipefail
 . "$(dirname "$0")/sync_lib.sh"
 . "$(dirname "$0")/remote_lib.sh"
 
-export SSHD_DIR=$T/sshd SSHD_PORT
-SSHD_PORT=$(free_port)
-server_cleanup() { "$SERVERS/stop-sshd.sh"; }
-start_server sshd "sshd"
+start_sshd
 ok "sshd on port $SSHD_PORT"
-export HOME=$T/home
-mkdir -p "$HOME/.ssh"
-cp "$SSHD_DIR/client_ed25519" "$HOME/.ssh/id_ed25519"
-cp "$SSHD_DIR/client_ed25519.pub" "$HOME/.ssh/id_ed25519.pub"
-cp "$SSHD_DIR/known_hosts" "$HOME/.ssh/known_hosts"
 SV=$T/served/vaults
 mkdir -p "$SV"
 count_objects() { find "$SV/v1/objects" -maxdepth 1 -type f ! -name '.*' 2>/dev/null | wc -l; }
