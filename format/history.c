@@ -70,7 +70,7 @@ int chain_decode(struct rd *rd, struct root_chain *c)
 	c->nlevels = rd_u8(rd);
 	const void *pad = rd_take(rd, sizeof(zero));
 	if (rd->err || memcmp(pad, zero, sizeof(zero)) || c->ntail >= HIST_ENTRIES ||
-	    c->nlevels != hist_levels(c->nsegs))
+	    c->nlevels != hist_levels(c->nsegs) || c->nlevels > HIST_LEVELS)
 		return -EINVAL;
 	for (unsigned k = 0; k < c->ntail; k++) {
 		get_link(rd, &c->tail[k]);

@@ -203,7 +203,8 @@ static void explain_lost_swap(struct sync *s)
 	if (!told)
 		log_msg(LOG_ERR,
 			"sync: the remote root was replaced by someone else (generation %" PRIu64
-			"); uploads stop, local data is kept",
+			"); uploads stop, local data is kept; unmount and mount again to merge "
+			"this device's changes with it",
 			rp.gen);
 	root_plain_free(&rp);
 	buf_free(&R);
