@@ -38,14 +38,7 @@ fork_remote_main() {
 
 	local up=$VAULT
 	VAULT=$DOWN
-	mount_at "$CA" "$MA" -o drain_timeout=1
-	echo "A's a" >"$MA/a.txt"
-	commit_now "$MA"
-	echo "A's shared" >"$MA/shared.txt"
-	commit_now "$MA"
-	"$COFFER" umount "$MA" >/dev/null 2>&1 || true # nothing could upload
-	is_mounted "$MA" && fail "coffer umount left $MA mounted"
-	wait_daemon_exit "$CA"
+	edit_unreachable "$CA" "$MA"
 	VAULT=$up
 	ok "A committed a.txt and an edit of shared.txt while the vault was unreachable"
 	mount_at "$CB" "$MB"

@@ -71,6 +71,20 @@ sfield() { sj "${2:-$MNT}" | jq -r ".$1"; }
 # commit_now [MNT]: fsync of the mount's root directory (fsyncdir), which makes a commit.
 commit_now() { sync "${1:-$MNT}" || fail "fsync of ${1:-$MNT} failed"; }
 
+# edit_unreachable CACHE MNT: the offline half of the lost update (issue 10): mounts CACHE on
+# MNT while $VAULT is unreachable (the caller made it so), commits a new a.txt and an edit of
+# shared.txt, and unmounts (nothing could upload).
+edit_unreachable() {
+	mount_at "$1" "$2" -o drain_timeout=1
+	echo "A's a" >"$2/a.txt"
+	commit_now "$2"
+	echo "A's shared" >"$2/shared.txt"
+	commit_now "$2"
+	"$COFFER" umount "$2" >/dev/null 2>&1 || true # nothing could upload
+	is_mounted "$2" && fail "coffer umount left $2 mounted"
+	wait_daemon_exit "$1"
+}
+
 # synced_now [MNT]: true when status says idle, nothing waiting, vault generation == local.
 synced_now() {
 	local s
