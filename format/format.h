@@ -7,7 +7,6 @@
 #include <stdint.h>
 #include "crypto/crypto.h"
 
-#define FORMAT_VERSION 1u /* roots and the config's first line */
 #define PAGE_VERSION   2u /* inode pages: a file's chunks as runs of stored chunks */
 #define PAGE_VERSION_1 1u /* inode pages: one reference per chunk, holes included (still read) */
 
@@ -55,8 +54,9 @@
 #define ROOT_VERSION_1	  1u  /* roots without parent: "parent unknown" */
 #define ROOT_HASH_BYTES	  32u /* BLAKE2b-256 of a root's (or history segment's) sealed bytes */
 #define ROOT_LINK_BYTES	  (8u + ROOT_HASH_BYTES) /* u64 generation, hash */
-#define ROOT_CHAIN_FIXED  16u /* after the parent link: u64 segments, u8 tail, u8 levels, 6 zeros  \
-			       */
+#define ROOT_CHAIN_FIXED                                                                           \
+	16u /* after the parent link: u64 segments, u8 tail, u8 levels, 6 zeros                    \
+	     */
 
 /* History segments: the published chain, 16 (generation, root hash) pairs per sealed object */
 #define HIST_MAGIC	  "CFHS"

@@ -3,6 +3,7 @@
  * Must never accept counts beyond the bounds of format.h, unordered generations or bytes left
  * over, and never loop: every step of a lookup moves to an older segment. */
 #include "format/history.h"
+#include "format/meta.h"
 #include <errno.h>
 #include <string.h>
 
@@ -84,8 +85,7 @@ int chain_decode(struct rd *rd, struct root_chain *c)
 
 void hist_aad(const uint8_t vault_id[VAULT_ID_BYTES], uint8_t aad[HIST_AAD_BYTES])
 {
-	memcpy(aad, HIST_MAGIC, 4);
-	memcpy(aad + 4, vault_id, VAULT_ID_BYTES);
+	meta_vault_aad(HIST_MAGIC, vault_id, aad);
 }
 
 void hist_encode(const struct hist_seg *s, struct buf *out)

@@ -1,13 +1,13 @@
 /* lease: the writer lease as bytes (see lease.h).
  * Must never produce a lease in plaintext, nor one whose size depends on the host name. */
 #include "format/lease.h"
+#include "format/meta.h"
 #include <errno.h>
 #include <string.h>
 
 static void lease_aad(const uint8_t vault_id[VAULT_ID_BYTES], uint8_t aad[LEASE_AAD_BYTES])
 {
-	memcpy(aad, LEASE_MAGIC, 4);
-	memcpy(aad + 4, vault_id, VAULT_ID_BYTES);
+	meta_vault_aad(LEASE_MAGIC, vault_id, aad);
 }
 
 int lease_encode(const struct lease *l, struct buf *out)

@@ -5,19 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-void meta_put_header(struct buf *out, const char magic[4])
+void meta_vault_aad(const char magic[4], const uint8_t vault_id[VAULT_ID_BYTES],
+		    uint8_t aad[4 + VAULT_ID_BYTES])
 {
-	buf_put(out, magic, 4);
-	buf_u32(out, FORMAT_VERSION);
-}
-
-int meta_get_header(struct rd *r, const char magic[4])
-{
-	const void *m = rd_take(r, 4);
-	uint32_t version = rd_u32(r);
-	if (r->err || memcmp(m, magic, 4) != 0 || version != FORMAT_VERSION)
-		r->err = 1;
-	return r->err ? -EINVAL : 0;
+	memcpy(aad, magic, 4);
+	memcpy(aad + 4, vault_id, VAULT_ID_BYTES);
 }
 
 /* Powers of two from 512 bytes to 64 KiB, then multiples of 64 KiB. */

@@ -7,10 +7,10 @@
 #include "format/format.h"
 #include "lib/buf.h"
 
-/* Payloads of pages start with their 4-byte magic and u32 FORMAT_VERSION (roots: root.c): */
-void meta_put_header(struct buf *out, const char magic[4]);
-/* reads that header: 0, or -EINVAL (r->err set) for a short input, other magic or version. */
-int meta_get_header(struct rd *r, const char magic[4]);
+/* The additional data of a vault-wide object (roots, history segments, the lease): its 4-byte
+ * magic || the vault id. */
+void meta_vault_aad(const char magic[4], const uint8_t vault_id[VAULT_ID_BYTES],
+		    uint8_t aad[4 + VAULT_ID_BYTES]);
 /* The padded plaintext size for len bytes (L's 4 bytes included). */
 size_t meta_bucket(size_t len);
 /* Appends the sealed, padded plain to out: 0 or -ENOMEM (also when plain->err is set). */

@@ -8,8 +8,7 @@
 
 void root_aad(const uint8_t vault_id[VAULT_ID_BYTES], uint8_t aad[ROOT_AAD_BYTES])
 {
-	memcpy(aad, ROOT_MAGIC, 4);
-	memcpy(aad + 4, vault_id, VAULT_ID_BYTES);
+	meta_vault_aad(ROOT_MAGIC, vault_id, aad);
 }
 
 void root_encode(const struct root_plain *r, struct buf *out)
