@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cache/files.h"
+#include <syslog.h>
+#include "lib/log.h"
 
 int attach_read_root(struct sync *s, struct buf *b, struct root_plain *rp,
 		     uint8_t hash[ROOT_HASH_BYTES], char tag[TAG_MAX])
@@ -112,24 +114,13 @@ static int reconcile(struct sync *s, const struct buf *R, const struct root_plai
 static int take_lease(struct sync *s)
 {
 	struct lease l;
-	char tag[TAG_MAX];
-	int err = lease_get(s->r, s->keys, s->vid, &l, tag);
-	if (!err && memcmp(l.device, s->state.device, 16) != 0 && l.expiry > time(NULL)) {
-		char when[64];
-		sync_format_time((int64_t)l.expiry * 1000000000, when, sizeof(when));
+	int err = sync_lease_take(s, &l);
+	if (err == -EBUSY) {
+		char who[LEASE_HOST_MAX + 96];
+		sync_lease_holder(&l, who, sizeof(who));
 		fprintf(stderr,
-			"coffer: the vault is being written by %s (its lease expires %s); mount with "
-			"-o ro, or wait\n",
-			l.host[0] ? l.host : "another device", when);
-		return -EBUSY;
-	}
-	if (err && err != -ENOENT && err != -EBADMSG)
-		return err;
-	err = lease_put(s->r, s->keys, s->vid, s->state.device, s->o.lease_ttl,
-			err == -ENOENT ? NULL : tag, s->v.lease_tag);
-	if (!err) {
-		s->v.has_lease = true;
-		s->v.lease_renewed = time(NULL);
+			"coffer: the vault is being written by %s; mount with -o ro, or wait\n",
+			who);
 	}
 	return err;
 }
@@ -205,7 +196,83 @@ static int attach_offline(struct sync *s, int err)
 		"coffer: cannot reach %s: working from the cache; changes will upload when it is "
 		"back\n",
 		s->r->url);
+	s->v.offline = true; /* attach_late catches up at the first round that reaches it */
 	return 0;
+}
+
+/* What the first round that reaches the vault after an offline attach found: the vault's
+ * root (or none) becomes the base of the next publish when this cache was the last to sync with
+ * it; otherwise uploads stop, with the reason in the log and the status. */
+static int adopt_late(struct sync *s, const struct buf *R, const struct root_plain *rp,
+		      const uint8_t rh[ROOT_HASH_BYTES], const char *tag)
+{
+	struct buf L = {0};
+	struct root_info li = {0};
+	int lerr = cache_root_read(s->st, &L);
+	if (!lerr && root_peek(s->keys, s->vid, L.data, L.len, &li))
+		lerr = -EBADMSG;
+	bool same =
+		!lerr && ((L.len == R->len && memcmp(L.data, R->data, L.len) == 0) ||
+			  chain_same_commit(s, &L, rp) || vault_unchanged(s, &L, &li, rh, rp->gen));
+	buf_free(&L);
+	pthread_mutex_lock(&s->mu);
+	chain_seen(s, rp, rh);
+	if (same)
+		snprintf(s->v.root_tag, sizeof(s->v.root_tag), "%s", tag);
+	else
+		s->v.conflict = true;
+	pthread_mutex_unlock(&s->mu);
+	int err = state_save(s->st, s->vid, &s->state);
+	if (same)
+		return err;
+	log_msg(LOG_ERR,
+		"sync: %s moved on to generation %" PRIu64 " while this device was offline; "
+		"uploads stop, local data is kept; unmount and mount again to merge this device's "
+		"changes with it",
+		s->r->url, rp->gen);
+	sync_report(s, -ESTALE, "the vault changed while this device was offline");
+	return -ESTALE;
+}
+
+int attach_late(struct sync *s)
+{
+	struct buf R = {0};
+	struct root_plain rp = {0};
+	uint8_t rh[ROOT_HASH_BYTES];
+	char tag[TAG_MAX];
+	int err = s->r->ops->get(s->r, remote_key_root(), REMOTE_ROOT_MAX, &R, tag);
+	if (err == -ENOENT && s->state.seen > 0) {
+		log_msg(LOG_ERR,
+			"sync: %s has no root, but this cache has seen generation %" PRIu64
+			" there: the remote lost or deleted the vault; uploads stop",
+			s->r->url, s->state.seen);
+		err = -ESTALE;
+	} else if (!err && chain_open(s, R.data, R.len, &rp, rh)) {
+		log_msg(LOG_ERR,
+			"sync: the root on %s failed authentication: it was altered or belongs to "
+			"another vault; uploads stop",
+			s->r->url);
+		err = -EBADMSG;
+	} else if (!err) {
+		err = chain_check(s, &rp, rh, true);
+	}
+	if (err == -ENOENT)
+		err = 0; /* no root yet, and none seen: the first publish creates it */
+	else if (!err)
+		err = adopt_late(s, &R, &rp, rh, tag);
+	else if (err == -ESTALE || err == -EBADMSG)
+		sync_report(s, err, "checking the vault's root");
+	else
+		sync_report(s, err, "reading the vault's root");
+	pthread_mutex_lock(&s->mu);
+	if (err == -ESTALE || err == -EBADMSG)
+		s->v.conflict = true;
+	if (err == 0 || s->v.conflict)
+		s->v.offline = false;
+	pthread_mutex_unlock(&s->mu);
+	root_plain_free(&rp);
+	buf_free(&R);
+	return err;
 }
 
 /* Whether the cache holds no root yet (before attach fetches one). */

@@ -27,6 +27,7 @@ struct vault_view {
 	bool listed;	      /* the vault's listing (for messages only) worked */
 	bool known_lost; /* the known journal was missing or damaged at start: the mount lists */
 	bool has_root, has_lease;
+	bool offline;  /* attached without reaching the vault: attach_late has not caught up yet */
 	bool conflict; /* someone else replaced the root or took the lease: uploads stop */
 	uint64_t gen;  /* generation of the vault's root */
 	int64_t time;  /* its commit time, ns */
@@ -120,6 +121,22 @@ void chain_short_hash(const uint8_t hash[ROOT_HASH_BYTES], char out[9]);
 int sync_merge(struct sync *s, const struct buf *L, const struct buf *R);
 /* Logs (once the daemon's log is open) what that merge did, and forgets it. */
 void sync_merge_log(struct sync *s);
+
+/* attach.c: the catching up of a writer that attached while the vault was unreachable, at the
+ * first round that reaches it (sync thread): checks the vault's root like attach does (fork,
+ * rollback, authentication) and adopts it as the base of the next publish when this cache was
+ * the last to sync with it; else sets v.conflict (uploads stop; the next mount merges). 0, a
+ * transient error (tried again next round), -ESTALE or -EBADMSG. */
+int attach_late(struct sync *s);
+
+/* lease.c: the writer lease (see the file). take: 0 (v.has_lease set), -EBUSY while another
+ * device holds a live lease (*holder says who), or the remote's error. renew: each round; takes
+ * the lease when this device has none (an offline attach). release: at stop. */
+int sync_lease_take(struct sync *s, struct lease *holder);
+int sync_lease_renew(struct sync *s);
+void sync_lease_release(struct sync *s);
+/* "HOST (its lease expires WHEN)" of a lease. */
+void sync_lease_holder(const struct lease *l, char *out, size_t cap);
 
 /* mirror.c: one round of a writer's work: lease renewal, uploads, publish, clean-up, eviction.
  * Called by the sync thread without mu held. Returns 0 when idle, 1 when it uploaded objects

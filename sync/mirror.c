@@ -307,31 +307,6 @@ static int publish(struct sync *s)
 	return 2;
 }
 
-static int renew_lease(struct sync *s)
-{
-	if (!s->v.has_lease || time(NULL) - s->v.lease_renewed < (time_t)s->o.lease_ttl / 3)
-		return 0;
-	char tag[TAG_MAX];
-	int err = lease_put(s->r, s->keys, s->vid, s->state.device, s->o.lease_ttl, s->v.lease_tag,
-			    tag);
-	pthread_mutex_lock(&s->mu);
-	if (!err) {
-		snprintf(s->v.lease_tag, sizeof(s->v.lease_tag), "%s", tag);
-		s->v.lease_renewed = time(NULL);
-	} else {
-		if (err == -ESTALE) {
-			s->v.conflict = true;
-			log_msg(LOG_ERR,
-				"sync: another device took the writer lease; uploads stop, "
-				"local data is kept");
-		}
-		sync_error(s, err, "renewing the lease");
-		sync_write_status(s);
-	}
-	pthread_mutex_unlock(&s->mu);
-	return err;
-}
-
 /* The eviction predicate: only objects this device uploaded or verified in the vault (durably
  * known, never because a listing says so) that no root waits to upload may go. */
 static bool uploaded(const struct oname *n, void *arg)
@@ -378,7 +353,9 @@ int mirror_round(struct sync *s)
 	pthread_mutex_unlock(&s->mu);
 	if (conflict)
 		return 0;
-	int err = renew_lease(s);
+	int err = s->v.offline ? attach_late(s) : 0;
+	if (!err)
+		err = sync_lease_renew(s);
 	if (err)
 		return err;
 	measure_waiting(s);

@@ -219,20 +219,6 @@ int sync_drain(struct sync *s)
 	return err;
 }
 
-/* The lease may be released only while it is still this device's own version: after another
- * device took it (a renewal lost, or an expired lease replaced), deleting it would let a third
- * writer in beside that device. The vault has no conditional delete, so this check narrows the
- * window to one request. */
-static bool lease_still_ours(struct sync *s)
-{
-	struct lease l;
-	char tag[TAG_MAX];
-	if (s->v.conflict || lease_get(s->r, s->keys, s->vid, &l, tag))
-		return false;
-	return memcmp(l.device, s->state.device, sizeof(l.device)) == 0 &&
-	       strcmp(tag, s->v.lease_tag) == 0;
-}
-
 void sync_stop(struct sync *s)
 {
 	if (!s)
@@ -247,8 +233,7 @@ void sync_stop(struct sync *s)
 	if (s->running && !s->o.readonly)
 		mirror_evict(s, true); /* the cap holds between mounts too */
 	cache_known_sync(s->st);
-	if (s->v.has_lease && lease_still_ours(s) && s->r->ops->del(s->r, remote_key_lease()) == 0)
-		s->v.has_lease = false;
+	sync_lease_release(s);
 	/* The merge's summary names paths: fine while mounted, never in the cache at rest. */
 	s->stats.last_merge[0] = 0;
 	if (s->running)
