@@ -11,7 +11,7 @@
 #include "sync/sync.h"
 
 static const char usage[] =
-	"usage: coffer fsck [--passfile FILE | --passcmd CMD] [--cache DIR] VAULT\n"
+	"usage: coffer fsck [--passfile FILE | --passcmd CMD] [--cache DIR] [-o OPTIONS] VAULT\n"
 	"\n"
 	"Checks the local cache of an unmounted vault: opens every object (fetching missing\n"
 	"ones from the vault) and checks every directory entry and link count.\n"

@@ -10,7 +10,7 @@
 
 static const char usage[] =
 	"usage: coffer init [--passfile FILE | --passcmd CMD] [--kdf-level LEVEL]\n"
-	"                   [--cipher aes256gcm|xchacha20] VAULT\n"
+	"                   [--cipher aes256gcm|xchacha20] [-o OPTIONS] VAULT\n"
 	"\n"
 	"Creates a vault in VAULT. Asks twice for the passphrase with echo off unless\n"
 	"--passfile or --passcmd is given.\n"

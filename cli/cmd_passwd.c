@@ -14,7 +14,7 @@
 static const char usage[] =
 	"usage: coffer passwd [--passfile FILE | --passcmd CMD]\n"
 	"                     [--new-passfile FILE | --new-passcmd CMD] [--kdf-level LEVEL]\n"
-	"                     [--cache DIR] VAULT\n"
+	"                     [--cache DIR] [-o OPTIONS] VAULT\n"
 	"\n"
 	"Changes the passphrase of the vault in VAULT without re-encrypting anything. Asks for\n"
 	"the current passphrase, then twice for the new one, with echo off unless the options\n"

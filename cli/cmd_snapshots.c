@@ -9,7 +9,7 @@
 #include <string.h>
 #include "sync/sync.h"
 
-static const char usage[] = "usage: coffer snapshots [--passfile FILE | --passcmd CMD] VAULT\n"
+static const char usage[] = "usage: coffer snapshots [--passfile FILE | --passcmd CMD] [-o OPTIONS] VAULT\n"
 			    "\n"
 			    "Lists the generations the vault retains, oldest first.\n" VAULT_HELP;
 

@@ -14,7 +14,7 @@
 
 static const char usage[] =
 	"usage: coffer verify [--passfile FILE | --passcmd CMD] [--cache DIR] [--repair]\n"
-	"                     [--snapshots] [--json] VAULT\n"
+	"                     [--snapshots] [--json] [-o OPTIONS] VAULT\n"
 	"\n"
 	"Fetches every object the vault's current root names (with --snapshots, every retained\n"
 	"root's too), opens it and reports each one that is missing or damaged, with the paths\n"

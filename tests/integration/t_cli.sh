@@ -22,6 +22,14 @@ for c in init mount umount fsck; do
 	assert_contains "$out" "usage: coffer $c" "coffer $c --help"
 done
 ok "COMMAND --help for init mount umount fsck"
+# every command that takes a VAULT takes the remote's -o OPTIONS, and its usage line says so
+for c in init mount fsck snapshots passwd verify; do
+	out=$("$COFFER" "$c" --help) || fail "coffer $c --help exited non-zero"
+	usage=$(sed -n '/^usage:/,/^$/p' <<<"$out")
+	assert_contains "$usage" "[-o OPTIONS]" "the usage of coffer $c"
+	assert_contains "$out" "-o region=R" "coffer $c --help lists the remote options"
+done
+ok "the usage of every command that takes a VAULT shows -o OPTIONS"
 
 if out=$("$COFFER" frobnicate 2>&1); then fail "unknown command exited 0"; fi
 [ -n "$out" ] || fail "unknown command printed nothing"
