@@ -33,6 +33,13 @@ vault_down() { umount "$VA" && rmdir "$VA" || fail "removing the bind mount fail
 a_mount() { VAULT=$VA coffer_mount "$@"; }
 # b_mount CACHE MNT ARGS: another device, on the vault folder itself
 b_mount() { mount_at "$@"; }
+# a_offline NAME TEXT: device A mounts with the vault unreachable and commits NAME
+a_offline() {
+	vault_down
+	a_mount -o drain_timeout=1
+	echo "$2" >"$MNT/$1"
+	commit_now
+}
 # wait_json MNT JQ-CONDITION WHAT: polls the status (30 s) until the condition holds
 wait_json() {
 	for _ in $(seq 150); do
@@ -50,10 +57,7 @@ wait_synced
 coffer_umount
 
 # 1. offline attach, the vault returns, nobody else wrote
-vault_down
-a_mount -o drain_timeout=1
-echo "offline one" >"$MNT/one.txt"
-commit_now
+a_offline one.txt "offline one"
 wait_json "$MNT" '.state == "retrying"' "A retries while the vault is away"
 vault_up
 wait_synced "$MNT" 60
@@ -67,10 +71,7 @@ ok "a second writer is refused while A is mounted"
 coffer_umount
 
 # 2. offline attach while B holds the lease (and publishes nothing)
-vault_down
-a_mount -o drain_timeout=1
-echo "offline two" >"$MNT/two.txt"
-commit_now
+a_offline two.txt "offline two"
 b_mount "$CACHE_B" "$MNT_B"
 G=$(vault_gen)
 vault_up
@@ -85,10 +86,7 @@ ok "B unmounted: A took the lease and published generation $(sfield remote_gener
 coffer_umount
 
 # 3. B publishes while A is offline
-vault_down
-a_mount -o drain_timeout=1
-echo "offline three" >"$MNT/three.txt"
-commit_now
+a_offline three.txt "offline three"
 b_mount "$CACHE_B" "$MNT_B"
 echo "from B" >"$MNT_B/b.txt"
 wait_synced "$MNT_B"
