@@ -68,6 +68,17 @@
 #define HIST_PLAIN_MAX	  (HIST_HEADER_BYTES + (HIST_ENTRIES + HIST_LEVELS) * ROOT_LINK_BYTES)
 #define HIST_MAX_HOPS	  256u /* segments one proof of descent may read */
 
+/* Name tables: the names of up to NAMETAB_MAX objects of one list (the root's inode pages, a
+ * split directory's buckets), sealed like pages */
+#define NAMETAB_MAGIC	     "CFNT"
+#define NAMETAB_AAD_BYTES    (4 + NAME_BYTES) /* magic || the table's object name */
+#define NAMETAB_VERSION	     1u
+#define NAMETAB_MAX	     252u /* names per table: a full table seals into one 4 KiB bucket */
+#define NAMETAB_HEADER_BYTES 32u  /* magic, u32 version, u32 kind, u64 owner, u64 first, u32 count \
+				   */
+#define NAMETAB_PLAIN_MAX  (NAMETAB_HEADER_BYTES + NAMETAB_MAX * NAME_BYTES)
+#define NAMETAB_SEALED_MAX (4096u + SEAL_OVERHEAD) /* the one bucket a table ever takes */
+
 /* Leases */
 #define LEASE_MAGIC	"CFLS"
 #define LEASE_AAD_BYTES (4 + VAULT_ID_BYTES)

@@ -11,6 +11,7 @@
 #include "format/config.h"
 #include "format/freed.h"
 #include "format/lease.h"
+#include "format/nametab.h"
 #include "format/page.h"
 #include "format/history.h"
 #include "format/root.h"
@@ -152,6 +153,24 @@ static void seed_page(void)
 	put_buf("page", 2, &b);
 }
 
+static void seed_nametab(void)
+{
+	static struct nametab_plain t = {.kind = NAMETAB_PAGES, .count = 3};
+	t.names[0].b[0] = 1;
+	t.names[2].b[0] = 3; /* names[1] zero: a page with no live inode */
+	struct buf b = {0};
+	nametab_encode(&t, &b);
+	put_buf("nametab", 1, &b);
+	t.kind = NAMETAB_BUCKETS;
+	t.owner = 42;
+	t.first = NAMETAB_MAX;
+	t.count = NAMETAB_MAX;
+	for (unsigned k = 0; k < NAMETAB_MAX; k++)
+		t.names[k].b[1] = (uint8_t)k;
+	nametab_encode(&t, &b);
+	put_buf("nametab", 2, &b);
+}
+
 static void seed_small(void)
 {
 	struct lease l = {.expiry = 1700000000, .host = "laptop"};
@@ -245,6 +264,7 @@ int main(int argc, char **argv)
 	seed_root();
 	seed_history();
 	seed_page();
+	seed_nametab();
 	seed_small();
 	seed_remote();
 	return 0;

@@ -14,6 +14,7 @@
 #include "format/history.h"
 #include "format/lease.h"
 #include "format/meta.h"
+#include "format/nametab.h"
 #include "format/page.h"
 #include "format/root.h"
 #include "format/state.h"
@@ -770,6 +771,90 @@ static void root_chain(void)
 	buf_free(&b);
 }
 
+/* --- name tables --- */
+
+static int dec_nametab(const unsigned char *b, size_t len)
+{
+	struct nametab_plain t;
+	return nametab_decode(b, len, &t);
+}
+
+/* Header 32 bytes (magic, version, kind, owner, first, count), then count names; every field
+ * is bounded, and a full table seals into one 4 KiB bucket. */
+static void nametab(void)
+{
+	static struct nametab_plain t, d;
+	memset(&t, 0, sizeof(t));
+	t.kind = NAMETAB_BUCKETS;
+	t.owner = 0x1122334455667788u;
+	t.first = 2 * NAMETAB_MAX;
+	t.count = 3;
+	t.names[0].b[0] = 0xa1;
+	t.names[2].b[15] = 0xc3; /* names[1] zero: no object there */
+	struct buf b = {0};
+	nametab_encode(&t, &b);
+	CHECK(!b.err && b.len == NAMETAB_HEADER_BYTES + 3 * NAME_BYTES && b.len == 80);
+	CHECK(memcmp(b.data, "CFNT", 4) == 0 && le(b.data + 4, 4) == 1 && le(b.data + 8, 4) == 2);
+	CHECK(le(b.data + 12, 8) == t.owner && le(b.data + 20, 8) == 504 &&
+	      le(b.data + 28, 4) == 3);
+	CHECK(b.data[32] == 0xa1 && b.data[79] == 0xc3);
+	memset(&d, 0xee, sizeof(d));
+	CHECK(nametab_decode(b.data, b.len, &d) == 0);
+	CHECK(memcmp(&d, &t, sizeof(d)) == 0); /* names past count zeroed */
+	CHECK(refuses_truncations(dec_nametab, b.data, b.len));
+	CHECK(survives_mutations(dec_nametab, b.data, b.len, 3000));
+	/* field by field: each bad value is damage */
+	struct {
+		size_t at, n;
+		uint64_t v;
+	} bad[] = {{0, 1, 'X'},
+		   {4, 4, 2},
+		   {4, 4, 0},
+		   {8, 4, 0},
+		   {8, 4, 3},
+		   {20, 8, 1},
+		   {20, 8, 251},
+		   {28, 4, 0},
+		   {28, 4, 253},
+		   {28, 4, 2},
+		   {20, 8, UINT64_MAX / 252 * 252}};
+	for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+		unsigned char c[80];
+		memcpy(c, b.data, sizeof(c));
+		for (size_t j = 0; j < bad[k].n; j++)
+			c[bad[k].at + j] = (unsigned char)(bad[k].v >> (8 * j));
+		CHECK(nametab_decode(c, sizeof(c), &d) == -EINVAL);
+	}
+	/* a page table has no owner */
+	b.data[8] = NAMETAB_PAGES;
+	CHECK(nametab_decode(b.data, b.len, &d) == -EINVAL);
+	memset(b.data + 12, 0, 8);
+	CHECK(nametab_decode(b.data, b.len, &d) == 0 && d.kind == NAMETAB_PAGES && d.owner == 0);
+	buf_free(&b);
+	/* a full table: 4064 bytes, sealed into the 4 KiB bucket */
+	t.count = NAMETAB_MAX;
+	for (unsigned k = 0; k < NAMETAB_MAX; k++)
+		memset(t.names[k].b, (int)k + 1, NAME_BYTES);
+	nametab_encode(&t, &b);
+	CHECK(b.len == NAMETAB_PLAIN_MAX && b.len == 4064);
+	CHECK(nametab_decode(b.data, b.len, &d) == 0 && memcmp(&d, &t, sizeof(d)) == 0);
+	struct aead_key key[1] = {{.cipher = CIPHER_XCHACHA20}};
+	random_bytes(key->k, KEY_BYTES);
+	struct oname n = {.b = {7, 7}}, m = {.b = {7, 8}};
+	uint8_t aad[NAMETAB_AAD_BYTES], other[NAMETAB_AAD_BYTES];
+	nametab_aad(&n, aad);
+	nametab_aad(&m, other);
+	CHECK(memcmp(aad, "CFNT", 4) == 0 && memcmp(aad + 4, n.b, NAME_BYTES) == 0);
+	struct buf s = {0}, p = {0}, q = {0};
+	CHECK(meta_seal(key, aad, sizeof(aad), &b, &s) == 0 && s.len == NAMETAB_SEALED_MAX);
+	CHECK(meta_open(key, aad, sizeof(aad), s.data, s.len, &p) == 0 && p.len == b.len);
+	CHECK(meta_open(key, other, sizeof(other), s.data, s.len, &q) == -EBADMSG); /* swapped */
+	buf_free(&s);
+	buf_free(&p);
+	buf_free(&q);
+	buf_free(&b);
+}
+
 /* --- history segments --- */
 
 static int dec_hist(const unsigned char *b, size_t len)
@@ -969,6 +1054,7 @@ int main(void)
 	root();
 	root_chain();
 	history();
+	nametab();
 	lease();
 	state();
 	oname();

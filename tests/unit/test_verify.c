@@ -12,6 +12,10 @@
 #include <string.h>
 #include "fs/core.h"
 #include "fs/fs.h"
+#include "format/meta.h"
+#include "format/nametab.h"
+#include "format/page.h"
+#include "sync/engine.h"
 #include "sync/remote/keys.h"
 #include "sync/sync.h"
 #include "sync/verify.h"
@@ -92,12 +96,36 @@ static void walk(struct mem_remote *m, struct store *repair, struct verify_repor
 	CHECK(vault_verify(&m->r, keys, vid, &o, rep) == 0);
 }
 
+/* fetch_check opens a name table only under its own AAD ("CFNT" || name) and meta key: the same
+ * bytes are no page, and a table under another name or one byte short is damage. */
+static void fetch_kinds(void)
+{
+	static struct nametab_plain t = {.kind = NAMETAB_PAGES, .count = 1};
+	struct oname n = {.b = {1, 2}}, other = {.b = {1, 3}};
+	uint8_t aad[NAMETAB_AAD_BYTES];
+	struct buf b = {0}, sealed = {0}, plain = {0};
+	nametab_encode(&t, &b);
+	nametab_aad(&n, aad);
+	CHECK(meta_seal(keys->meta, aad, sizeof(aad), &b, &sealed) == 0);
+	const struct obj_want table = {.kind = OBJ_TABLE}, page = {.kind = OBJ_PAGE};
+	CHECK(fetch_check(keys, &n, &table, &sealed, &plain) == 0 && plain.len == b.len &&
+	      memcmp(plain.data, b.data, b.len) == 0);
+	CHECK(fetch_check(keys, &n, &page, &sealed, NULL) == -EBADMSG);
+	CHECK(fetch_check(keys, &other, &table, &sealed, NULL) == -EBADMSG);
+	sealed.len--;
+	CHECK(fetch_check(keys, &n, &table, &sealed, NULL) == -EBADMSG);
+	buf_free(&b);
+	buf_free(&sealed);
+	buf_free(&plain);
+}
+
 int main(void)
 {
 	unit_setup();
 	if (!mkdtemp(dir))
 		return 1;
 	keys = unit_keyring();
+	fetch_kinds();
 	struct mem_remote *m = mem_remote_new();
 	struct verify_report rep;
 
