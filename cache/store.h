@@ -29,9 +29,9 @@ int store_check_owner(const struct store *s);
 /* Closes the folder (and the mount lock, when held) and frees s; NULL is fine. */
 void store_close(struct store *s);
 /* What the caller knows an object must be, so that the fetch hook can authenticate the bytes
- * before it installs them: a chunk of exactly nblocks sealed blocks, an inode page or a name
- * table. */
-enum obj_kind { OBJ_CHUNK, OBJ_PAGE, OBJ_TABLE };
+ * before it installs them: a chunk of exactly nblocks sealed blocks, an inode page, a name
+ * table or a split directory's bucket. */
+enum obj_kind { OBJ_CHUNK, OBJ_PAGE, OBJ_TABLE, OBJ_BUCKET };
 struct obj_want {
 	enum obj_kind kind;
 	uint32_t nblocks; /* OBJ_CHUNK */

@@ -1,5 +1,6 @@
-/* page: inode pages as bytes (see page.h). Writes version 2 (a file's chunks as runs of stored
- * chunks, holes taking no byte); reads versions 2 and 1 (one reference per chunk, holes too).
+/* page: inode pages as bytes (see page.h). Writes version 3 (a file's chunks as runs of stored
+ * chunks, holes taking no byte; a directory's entries inline or, split, the names of its bucket
+ * tables); reads versions 3, 2 (inline entries only) and 1 (one reference per chunk, holes too).
  * Must never accept a record it cannot fully validate, never allocate by a count that the
  * remaining bytes cannot hold, and never let a page's size follow a file's size instead of its
  * data. */
@@ -64,14 +65,26 @@ static void put_body(struct buf *b, const struct page_record *r)
 		buf_put(b, r->target, r->target_len);
 	} else if (S_ISREG(r->mode)) {
 		put_runs(b, r);
+	} else if (S_ISDIR(r->mode) && r->split) {
+		buf_u8(b, PAGE_DIR_SPLIT);
+		buf_u32(b, r->nbuckets);
+		buf_u64(b, r->nentries);
+		for (uint32_t k = 0; k < r->ntables; k++)
+			buf_put(b, r->tables[k].b, NAME_BYTES);
 	} else if (S_ISDIR(r->mode)) {
-		buf_u32(b, r->ndent);
-		for (uint32_t k = 0; k < r->ndent; k++) {
-			buf_u64(b, r->dent[k].ino);
-			buf_u8(b, r->dent[k].type);
-			buf_u16(b, r->dent[k].len);
-			buf_put(b, r->dent[k].name, r->dent[k].len);
-		}
+		buf_u8(b, PAGE_DIR_INLINE);
+		page_dents_put(b, r->dent, r->ndent);
+	}
+}
+
+void page_dents_put(struct buf *b, const struct page_dent *d, uint32_t n)
+{
+	buf_u32(b, n);
+	for (uint32_t k = 0; k < n; k++) {
+		buf_u64(b, d[k].ino);
+		buf_u8(b, d[k].type);
+		buf_u16(b, d[k].len);
+		buf_put(b, d[k].name, d[k].len);
 	}
 }
 
@@ -233,15 +246,15 @@ static int get_runs(struct rd *r, struct page_record *rec)
 	return r->err ? -EINVAL : 0;
 }
 
-static int get_dents(struct rd *r, struct page_record *rec)
+int page_dents_get(struct rd *r, struct page_dent **out, uint32_t *count)
 {
 	int err = 0;
 	uint32_t n = rd_u32(r);
-	if (!(rec->dent = get_array(r, n, DENT_MIN, sizeof(*rec->dent), &err)))
+	if (!(*out = get_array(r, n, DENT_MIN, sizeof(**out), &err)))
 		return err ? err : -EINVAL;
-	rec->ndent = n;
+	*count = n;
 	for (uint32_t k = 0; k < n && !r->err; k++) {
-		struct page_dent *e = &rec->dent[k];
+		struct page_dent *e = &(*out)[k];
 		e->ino = rd_u64(r);
 		e->type = rd_u8(r);
 		e->len = rd_u16(r);
@@ -250,6 +263,32 @@ static int get_dents(struct rd *r, struct page_record *rec)
 			r->err = 1;
 	}
 	return r->err ? -EINVAL : 0;
+}
+
+/* Version 3 split: u32 nbuckets (1..DIR_BUCKETS_MAX), u64 entries, the table names. */
+static int get_split(struct rd *r, struct page_record *rec)
+{
+	int err = 0;
+	rec->split = 1;
+	rec->nbuckets = rd_u32(r);
+	rec->nentries = rd_u64(r);
+	if (r->err || rec->nbuckets == 0 || rec->nbuckets > DIR_BUCKETS_MAX)
+		return -EINVAL;
+	rec->ntables = (rec->nbuckets + NAMETAB_MAX - 1) / NAMETAB_MAX;
+	if (!(rec->tables = get_array(r, rec->ntables, NAME_BYTES, sizeof(*rec->tables), &err)))
+		return err ? err : -EINVAL;
+	for (uint32_t k = 0; k < rec->ntables; k++)
+		memcpy(rec->tables[k].b, rd_take(r, NAME_BYTES), NAME_BYTES);
+	return 0;
+}
+
+static int get_dir(struct rd *r, uint32_t version, struct page_record *rec)
+{
+	uint8_t form = version == PAGE_VERSION ? rd_u8(r) : PAGE_DIR_INLINE;
+	if (r->err || form > PAGE_DIR_SPLIT)
+		return -EINVAL;
+	return form == PAGE_DIR_SPLIT ? get_split(r, rec)
+				      : page_dents_get(r, &rec->dent, &rec->ndent);
 }
 
 static int get_body(struct rd *r, uint32_t version, struct page_record *rec)
@@ -262,7 +301,7 @@ static int get_body(struct rd *r, uint32_t version, struct page_record *rec)
 	if (S_ISREG(rec->mode))
 		return version == PAGE_VERSION_1 ? get_chunks_v1(r, rec) : get_runs(r, rec);
 	if (S_ISDIR(rec->mode))
-		return get_dents(r, rec);
+		return get_dir(r, version, rec);
 	return 0;
 }
 
@@ -292,8 +331,8 @@ int page_decode(const unsigned char *b, size_t len, struct page_plain *p)
 	uint32_t version = rd_u32(&r);
 	p->index = rd_u64(&r);
 	uint32_t count = rd_u32(&r);
-	if (r.err || memcmp(magic, PAGE_MAGIC, 4) != 0 ||
-	    (version != PAGE_VERSION && version != PAGE_VERSION_1) || count > PAGE_INODES)
+	if (r.err || memcmp(magic, PAGE_MAGIC, 4) != 0 || version < PAGE_VERSION_1 ||
+	    version > PAGE_VERSION || count > PAGE_INODES)
 		return -EINVAL;
 	p->count = count;
 	int err = 0;
@@ -312,6 +351,7 @@ void page_plain_free(struct page_plain *p)
 		free(p->rec[k].xa);
 		free(p->rec[k].ch);
 		free(p->rec[k].dent);
+		free(p->rec[k].tables);
 	}
 	memset(p, 0, sizeof(*p));
 }

@@ -4,6 +4,7 @@
  * Must never delete an object that the durable root names, never write a root whose objects
  * are not all durable, and never free a page's or root's plaintext unwiped. */
 #include "fs/fs.h"
+#include "fs/dirsplit.h"
 #include "cache/files.h"
 #include "cache/freed.h"
 #include "cache/reserve.h"
@@ -33,6 +34,7 @@ struct commit {
 	struct namelist sync; /* staging chunks frozen by this commit */
 	struct namelist free; /* objects the new root no longer names: deleted once it is durable */
 	struct namelist added; /* objects the new root names and the old one did not */
+	struct dsplit_commit dirs; /* split directories' buckets and tables (dirsplit.c) */
 	struct buf root;       /* root plaintext, then the sealed root */
 	size_t nolds;	       /* replaced page names at the end of free */
 };
@@ -86,9 +88,10 @@ static int capture(struct fs *fs, struct commit *c)
 		n += fs->pages[p].dirty;
 	struct oname *names = calloc(fs->npages ? fs->npages : 1, sizeof(*names));
 	c->pages = calloc(n ? n : 1, sizeof(*c->pages));
-	if (!names || !c->pages) {
+	int err = names && c->pages ? dirsplit_capture(fs, &c->dirs) : -ENOMEM;
+	if (err) {
 		free(names);
-		return -ENOMEM;
+		return err;
 	}
 	for (size_t p = 0; p < fs->npages; p++) {
 		names[p] = fs->pages[p].name;
@@ -149,6 +152,8 @@ static int collect_lists(struct commit *c)
 	int err = 0;
 	for (size_t k = 0; !err && k < c->sync.n; k++)
 		err = namelist_add(&c->added, &c->sync.v[k]);
+	if (!err)
+		err = dirsplit_lists(&c->dirs, &c->added, &c->free, &c->nolds);
 	for (size_t k = 0; !err && k < c->npages; k++) {
 		if (!oname_is_zero(&c->pages[k].name))
 			err = namelist_add(&c->added, &c->pages[k].name);
@@ -168,6 +173,8 @@ static int write_commit(struct fs *fs, struct commit *c)
 		err = store_obj_sync(fs->st, &c->sync.v[k]);
 	if (!err)
 		err = write_pages(fs, c);
+	if (!err)
+		err = dirsplit_write(fs, &c->dirs);
 	if (!err)
 		err = store_sync_objects(fs->st);
 	if (!err)
@@ -200,6 +207,7 @@ static void finish(struct fs *fs, struct commit *c, int err)
 			pg->name = c->pages[k].name;
 		}
 	}
+	dirsplit_finish(fs, &c->dirs, err);
 	if (err) {
 		fs->dirty = true;
 		c->free.n -= c->nolds; /* the replaced pages are still the durable ones */

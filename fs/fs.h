@@ -30,13 +30,36 @@ struct dent {
 	char *name; /* NULL marks a removed entry (a hole in the readdir order) */
 	uint64_t ino;
 	uint16_t len;
-	uint8_t type; /* DT_* */
+	uint8_t type;  /* DT_* */
+	uint32_t hash; /* the low bits of dirbucket_hash(name) while the directory is split */
+};
+
+/* One object of a split directory (a bucket or a bucket table): the name the durable root
+ * reaches it by, and while a commit is writing it (inflight) the name it will have after. */
+struct dobj {
+	struct oname name, next;
+	uint8_t dirty, inflight;
+};
+
+/* A split directory (fs/dirsplit.c): its entries are in n buckets by linear hashing
+ * (format/dirbucket.h) listed by ceil(n / NAMETAB_MAX) tables. Never shrinks while the
+ * directory has entries; an empty one goes back inline at the next commit. */
+struct dsplit {
+	struct dobj *b, *t; /* n buckets, ceil(n / NAMETAB_MAX) tables */
+	uint32_t n, cap;
+	uint32_t ndirty; /* dirty buckets and tables */
+	uint32_t epoch;	 /* which split of this directory (a commit's capture remembers it) */
+	uint64_t nentries; /* a bad directory's entry count, from its record */
+	bool bad;	   /* its tables or buckets failed to load: EIO, record kept as it is */
 };
 
 struct dir {
 	struct dent *v;
 	size_t n, cap, live;
-	struct htab *idx; /* name -> (index + 1) */
+	struct htab *idx;     /* name -> (index + 1) */
+	uint64_t bytes;	      /* the live entries' encoded size (DIR_DENT_BYTES each) */
+	struct dsplit *split; /* NULL: the entries are kept inline in the inode's record */
+	uint32_t splits;      /* how many times it split (the epochs) */
 };
 
 struct xattr {
@@ -123,8 +146,24 @@ void needlist_free(struct needlist *l);
 struct dir *dir_new(void);
 void dir_free(struct dir *d);
 struct dent *dir_find(struct dir *d, const char *name, size_t len);
+/* dir_add and dir_remove mark the entry's bucket dirty when split (the caller marks the page),
+ * and dir_add splits a directory (or one more bucket) whose entries outgrow it. */
 int dir_add(struct dir *d, const char *name, size_t len, uint64_t ino, uint8_t type);
 void dir_remove(struct dir *d, const char *name, size_t len);
+/* An entry changed in place (rename exchange): its bucket is rewritten at the next commit. */
+void dir_touch(struct dir *d, const struct dent *e);
+/* Adds an entry while loading: no bucket is marked, nothing splits; hash as for struct dent. */
+int dir_load_add(struct dir *d, const char *name, size_t len, uint64_t ino, uint8_t type,
+		 uint32_t hash);
+/* Makes d split into n buckets (1..DIR_BUCKETS_MAX) with no names known (loading). */
+int dir_split_init(struct dir *d, uint32_t n);
+/* Forgets d's split state (the entries stay, to be kept inline). */
+void dir_split_drop(struct dir *d);
+/* Drops every entry (a split directory that failed to load). */
+void dir_clear(struct dir *d);
+/* A split directory whose objects failed to load: every operation on it is EIO. */
+bool dir_bad(const struct dir *d);
+uint32_t dir_bucket(const struct dir *d, const struct dent *e);
 /* The next live entry at index >= *pos; advances *pos past it; NULL at the end. */
 struct dent *dir_next(struct dir *d, size_t *pos);
 

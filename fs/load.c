@@ -4,6 +4,7 @@
  * Must never install a tree whose root failed authentication, nor half a page. */
 #include "fs/core.h"
 #include "fs/fs.h"
+#include "fs/dirsplit.h"
 #include "cache/files.h"
 #include "cache/freed.h"
 #include "format/meta.h"
@@ -127,6 +128,7 @@ static int load_sealed(struct fs *fs, const void *sealed, size_t len)
 		return err;
 	load_pages(fs);
 	htab_each(fs->inodes, set_parents, fs);
+	dirsplit_load(fs); /* after the parents: a bad directory is logged with its path */
 	return inode_get(fs, ROOT_INO) ? 0 : -EBADMSG;
 }
 

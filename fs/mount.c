@@ -4,6 +4,7 @@
  * unknown), and never run a commit on a read-only mount. */
 #include "fs/core.h"
 #include "fs/fs.h"
+#include "fs/dirsplit.h"
 #include "fs/fdcache.h"
 #include "cache/reserve.h"
 #include <errno.h>
@@ -88,6 +89,12 @@ static void add_chunks(void *val, void *arg)
 			r->err = -ENOMEM;
 }
 
+static int reach_add(const struct oname *n, void *arg)
+{
+	struct reach *r = arg;
+	return htab_put(r->names, n->b, NAME_BYTES, r) ? -ENOMEM : 0;
+}
+
 static int reach_build(struct fs *fs, struct reach *r)
 {
 	*r = (struct reach){.names = htab_new(), .fs = fs};
@@ -98,6 +105,8 @@ static int reach_build(struct fs *fs, struct reach *r)
 		    htab_put(r->names, fs->pages[p].name.b, NAME_BYTES, &fs->pages[p]))
 			r->err = -ENOMEM;
 	htab_each(fs->inodes, add_chunks, r);
+	if (!r->err)
+		r->err = dirsplit_each_object(fs, reach_add, r);
 	return r->err;
 }
 
@@ -115,6 +124,8 @@ static int collect_garbage(struct fs *fs)
 	for (size_t p = 0; p < fs->npages; p++)
 		if (fs->pages[p].bad)
 			return 0;
+	if (dirsplit_bad_count(fs))
+		return 0; /* the buckets of a directory whose table failed are unknown */
 	store_clean_temp(fs->st);
 	struct reach r;
 	int err = reach_build(fs, &r);
@@ -227,6 +238,8 @@ int fs_each_object(struct fs *fs, int (*fn)(const struct oname *n, void *arg), v
 			e.err = fn(&fs->pages[p].name, arg);
 	if (!e.err)
 		htab_each(fs->inodes, each_chunk, &e);
+	if (!e.err)
+		e.err = dirsplit_each_object(fs, fn, arg);
 	pthread_mutex_unlock(&fs->mu);
 	return e.err;
 }

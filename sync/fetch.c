@@ -10,6 +10,7 @@
 #include "format/block.h"
 #include "format/meta.h"
 #include "format/nametab.h"
+#include "format/dirbucket.h"
 #include "format/page.h"
 #include <errno.h>
 #include <stdio.h>
@@ -50,8 +51,11 @@ static size_t meta_kind_aad(const struct oname *n, const struct obj_want *w,
 			    uint8_t aad[PAGE_AAD_BYTES])
 {
 	_Static_assert(PAGE_AAD_BYTES == NAMETAB_AAD_BYTES, "one AAD buffer fits both");
+	_Static_assert(PAGE_AAD_BYTES == DIRBUCKET_AAD_BYTES, "and buckets");
 	if (w->kind == OBJ_TABLE)
 		nametab_aad(n, aad);
+	else if (w->kind == OBJ_BUCKET)
+		dirbucket_aad(n, aad);
 	else
 		page_aad(n, aad);
 	return PAGE_AAD_BYTES;

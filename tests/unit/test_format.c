@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include "format/block.h"
 #include "format/config.h"
+#include "format/dirbucket.h"
 #include "format/format.h"
 #include "format/history.h"
 #include "format/lease.h"
@@ -333,7 +334,10 @@ static bool same_record(const struct page_record *a, const struct page_record *b
 		  a->nlink == b->nlink && a->size == b->size && a->rdev == b->rdev &&
 		  a->ctime.tv_sec == b->ctime.tv_sec && a->ctime.tv_nsec == b->ctime.tv_nsec &&
 		  a->nxa == b->nxa && a->nch == b->nch && a->ndent == b->ndent &&
-		  a->target_len == b->target_len;
+		  a->target_len == b->target_len && a->split == b->split &&
+		  a->nbuckets == b->nbuckets && a->nentries == b->nentries &&
+		  a->ntables == b->ntables &&
+		  (!a->ntables || !memcmp(a->tables, b->tables, a->ntables * sizeof(*a->tables)));
 	for (uint32_t k = 0; ok && k < a->nxa; k++)
 		ok = a->xa[k].name_len == b->xa[k].name_len && a->xa[k].len == b->xa[k].len &&
 		     !memcmp(a->xa[k].name, b->xa[k].name, a->xa[k].name_len) &&
@@ -473,7 +477,7 @@ static void page(void)
 	sample_page(&p);
 	page_encode(&p, &b);
 	/* header: "CFPG", u32 version, u64 page index, u32 record count; then the records */
-	CHECK(memcmp(b.data, "CFPG", 4) == 0 && le(b.data + 4, 4) == 2 && le(b.data + 8, 8) == 2);
+	CHECK(memcmp(b.data, "CFPG", 4) == 0 && le(b.data + 4, 4) == 3 && le(b.data + 8, 8) == 2);
 	CHECK(le(b.data + 16, 4) == 4 && page_record_count(b.data, b.len) == 4);
 	const unsigned char *r = b.data + PAGE_HEADER_BYTES;
 	CHECK(le(r, 8) == 128 && le(r + 8, 4) == (S_IFDIR | 0755) && le(r + 12, 4) == 1000);
@@ -484,6 +488,8 @@ static void page(void)
 	CHECK(le(r + 76, 4) == 2 && le(r + 80, 2) == 6 && memcmp(r + 82, "user.a", 6) == 0);
 	CHECK(le(r + 88, 4) == 1 && r[92] == 'v' && le(r + 93, 2) == 10);
 	r += 93 + 2 + 10 + 4; /* the empty value */
+	CHECK(r[0] == PAGE_DIR_INLINE); /* version 3: the directory's form */
+	r++;
 	CHECK(le(r, 4) == 2 && le(r + 4, 8) == 129 && r[12] == DT_REG && le(r + 13, 2) == 4);
 	CHECK(memcmp(r + 15, "file", 4) == 0);
 	CHECK(page_decode(b.data, b.len, d) == 0 && d->index == 2 && d->count == 4);
@@ -497,7 +503,7 @@ static void page(void)
 	CHECK(refuses_truncations(dec_page, b.data, b.len));
 	CHECK(survives_mutations(dec_page, b.data, b.len, 5000));
 	CHECK(page_record_count(b.data, PAGE_HEADER_BYTES - 1) == -EINVAL);
-	b.data[4] = 3;
+	b.data[4] = 4;
 	CHECK(dec_page(b.data, b.len) == -EINVAL); /* another version */
 	b.data[4] = 0;
 	CHECK(dec_page(b.data, b.len) == -EINVAL);
@@ -514,7 +520,7 @@ static void page(void)
 	}
 	CHECK(page_with(ch_version) == 0);
 	huge_count(PAGE_HEADER_BYTES + 76);		 /* the directory's xattr count */
-	huge_count(PAGE_HEADER_BYTES + 93 + 2 + 10 + 4); /* its entry count */
+	huge_count(PAGE_HEADER_BYTES + 93 + 2 + 10 + 4 + 1); /* its entry count */
 	/* an empty page: no record, nothing to store */
 	struct page_plain e = {.index = 9};
 	struct buf eb = {0};
@@ -769,6 +775,171 @@ static void root_chain(void)
 	b.data[112] = HIST_ENTRIES; /* a full tail is never stored */
 	CHECK(dec_root(b.data, b.len) == -EINVAL);
 	buf_free(&b);
+}
+
+/* --- split directories: page version 3 records, buckets, linear hashing --- */
+
+/* A split directory record: form byte 1, u32 nbuckets, u64 entries, ceil(n / 252) table names
+ * (page version 3), round trip, bounds. */
+static void page_split(void)
+{
+	struct page_plain p, *d = malloc(sizeof(*d));
+	struct oname tabs[2];
+	memset(tabs[0].b, 0x41, NAME_BYTES);
+	memset(tabs[1].b, 0, NAME_BYTES); /* a table whose buckets are all empty */
+	memset(&p, 0, sizeof(p));
+	p.index = 0;
+	p.count = 1;
+	p.rec[0] = (struct page_record){.ino = 5, .mode = S_IFDIR | 0700, .nlink = 2, .split = 1,
+					.nbuckets = NAMETAB_MAX + 1, .nentries = 70000,
+					.ntables = 2, .tables = tabs};
+	struct buf b = {0};
+	page_encode(&p, &b);
+	const unsigned char *r = b.data + PAGE_HEADER_BYTES + 76 + 4; /* after the xattr count */
+	CHECK(b.len == PAGE_HEADER_BYTES + 80 + 1 + 4 + 8 + 2 * NAME_BYTES);
+	CHECK(r[0] == PAGE_DIR_SPLIT && le(r + 1, 4) == NAMETAB_MAX + 1 && le(r + 5, 8) == 70000);
+	CHECK(r[13] == 0x41 && r[13 + NAME_BYTES] == 0);
+	CHECK(page_decode(b.data, b.len, d) == 0 && same_record(&p.rec[0], &d->rec[0]));
+	CHECK(d->rec[0].ndent == 0 && !d->rec[0].dent);
+	page_plain_free(d);
+	CHECK(refuses_truncations(dec_page, b.data, b.len));
+	CHECK(survives_mutations(dec_page, b.data, b.len, 3000));
+	unsigned char *w = b.data + (r - b.data);
+	w[0] = 2; /* no such form */
+	CHECK(dec_page(b.data, b.len) == -EINVAL);
+	w[0] = PAGE_DIR_SPLIT;
+	memset(w + 1, 0, 4); /* no bucket */
+	CHECK(dec_page(b.data, b.len) == -EINVAL);
+	w[1] = 1; /* one bucket: one table name, and 16 bytes too many */
+	CHECK(dec_page(b.data, b.len) == -EINVAL);
+	w[1] = 0, w[4] = 0x01; /* 2^24 buckets: 66,576 table names that the bytes cannot hold */
+	CHECK(dec_page(b.data, b.len) == -EINVAL);
+	w[3] = 0x02, w[4] = 0; /* 2^25: past DIR_BUCKETS_MAX */
+	CHECK(dec_page(b.data, b.len) == -EINVAL);
+	buf_free(&b);
+	free(d);
+}
+
+/* A version 2 page's directory has no form byte: its entries follow the xattrs directly. */
+static void page_v2_dir(void)
+{
+	struct buf b = {0};
+	buf_put(&b, "CFPG", 4);
+	buf_u32(&b, 2);
+	buf_u64(&b, 0);
+	buf_u32(&b, 1);
+	buf_u64(&b, 1);
+	buf_u32(&b, S_IFDIR | 0755);
+	buf_u32(&b, 0);
+	buf_u32(&b, 0);
+	buf_u32(&b, 2);
+	for (int k = 0; k < 2 + 3; k++) /* size, rdev, three times (u64 + u32 each) */
+		k < 2 ? buf_u64(&b, 0) : (buf_u64(&b, 0), buf_u32(&b, 0));
+	buf_u32(&b, 0); /* no xattr */
+	buf_u32(&b, 1);
+	buf_u64(&b, 7);
+	buf_u8(&b, DT_REG);
+	buf_u16(&b, 3);
+	buf_put(&b, "abc", 3);
+	struct page_plain *d = malloc(sizeof(*d));
+	CHECK(page_decode(b.data, b.len, d) == 0 && d->rec[0].ndent == 1 && !d->rec[0].split);
+	CHECK(d->rec[0].dent[0].ino == 7 && memcmp(d->rec[0].dent[0].name, "abc", 3) == 0);
+	struct buf again = {0};
+	page_encode(d, &again); /* written as version 3: one form byte more */
+	CHECK(le(again.data + 4, 4) == PAGE_VERSION && again.len == b.len + 1);
+	page_plain_free(d);
+	CHECK(page_decode(again.data, again.len, d) == 0 && d->rec[0].ndent == 1);
+	page_plain_free(d);
+	buf_free(&again);
+	buf_free(&b);
+	free(d);
+}
+
+static int dec_bucket(const unsigned char *b, size_t len)
+{
+	struct dirbucket_plain p;
+	int err = dirbucket_decode(b, len, &p);
+	if (!err)
+		dirbucket_plain_free(&p);
+	return err;
+}
+
+static struct page_dent bde[3] = {{.ino = 10, .name = "alpha", .len = 5, .type = DT_REG},
+				  {.ino = 11, .name = "beta", .len = 4, .type = DT_DIR},
+				  {.ino = 12, .name = "gamma", .len = 5, .type = DT_LNK}};
+
+/* Header 28 bytes (magic, version, dir, index, nbuckets, count), then entries as in a page. */
+static void dirbucket(void)
+{
+	struct dirbucket_plain p = {.dir = 77, .index = 2, .nbuckets = 5, .count = 3, .dent = bde},
+			       d;
+	struct buf b = {0};
+	dirbucket_encode(&p, &b);
+	CHECK(memcmp(b.data, "CFDB", 4) == 0 && le(b.data + 4, 4) == 1 && le(b.data + 8, 8) == 77);
+	CHECK(le(b.data + 16, 4) == 2 && le(b.data + 20, 4) == 5 && le(b.data + 24, 4) == 3);
+	CHECK(DIRBUCKET_HEADER == 28 && le(b.data + 28, 8) == 10 && b.data[36] == DT_REG);
+	CHECK(le(b.data + 37, 2) == 5 && memcmp(b.data + 39, "alpha", 5) == 0);
+	CHECK(b.len == 28 + 3 * 11 + 14);
+	CHECK(dirbucket_decode(b.data, b.len, &d) == 0 && d.dir == 77 && d.index == 2 &&
+	      d.nbuckets == 5 && d.count == 3);
+	for (int k = 0; k < 3; k++)
+		CHECK(d.dent[k].ino == bde[k].ino && d.dent[k].len == bde[k].len &&
+		      !memcmp(d.dent[k].name, bde[k].name, bde[k].len));
+	dirbucket_plain_free(&d);
+	CHECK(refuses_truncations(dec_bucket, b.data, b.len));
+	CHECK(survives_mutations(dec_bucket, b.data, b.len, 3000));
+	struct {
+		size_t at;
+		uint8_t v;
+	} bad[] = {{0, 'X'}, {4, 2}, {8, 0}, {16, 5}, {23, 0x02}, {37, 0}, {39, 0x2f}};
+	uint8_t save;
+	for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+		if (bad[k].at == 8)
+			memset(b.data + 8, 0, 8); /* directory 0 */
+		save = b.data[bad[k].at];
+		b.data[bad[k].at] = bad[k].v;
+		CHECK(dec_bucket(b.data, b.len) == -EINVAL);
+		b.data[bad[k].at] = save;
+		if (bad[k].at == 8)
+			b.data[8] = 77;
+	}
+	CHECK(dec_bucket(b.data, b.len) == 0);
+	buf_free(&b);
+	bde[2] = (struct page_dent){.ino = 12, .name = "alpha", .len = 5, .type = DT_LNK};
+	dirbucket_encode(&p, &b); /* a name twice */
+	CHECK(dec_bucket(b.data, b.len) == -EINVAL);
+	buf_free(&b);
+	bde[2] = (struct page_dent){.ino = 12, .name = "gamma", .len = 5, .type = DT_LNK};
+	p.count = 0; /* an empty bucket decodes (it is never written: a zero name instead) */
+	dirbucket_encode(&p, &b);
+	CHECK(dec_bucket(b.data, b.len) == 0);
+	for (int k = 0; k < 4; k++)
+		b.data[24 + k] = 0xff; /* a count the bytes cannot hold */
+	CHECK(dec_bucket(b.data, b.len) == -EINVAL);
+	buf_free(&b);
+}
+
+/* The rule: n = 5 (L = 2, s = 1): h mod 4, or h mod 8 when h mod 4 is 0. Growing n by one
+ * moves entries from bucket s to bucket n only, and every hash lands below n. */
+static void linear_hashing(void)
+{
+	CHECK(dirbucket_of(12345, 1) == 0);
+	CHECK(dirbucket_of(0x13, 5) == 3 && dirbucket_of(0x14, 5) == 4 && dirbucket_of(0x18, 5) == 0);
+	CHECK(dirbucket_of(0x1f, 8) == 7 && dirbucket_of((uint64_t)1 << 40, 3) == 0);
+	CHECK(dirbucket_of(~0ull, DIR_BUCKETS_MAX) == DIR_BUCKETS_MAX - 1);
+	bool ok = true;
+	for (int r = 0; r < 2000; r++) {
+		uint64_t h = (uint64_t)random_u32() << 32 | random_u32();
+		for (uint32_t n = 1; n < 300; n++) {
+			uint32_t a = dirbucket_of(h, n), b = dirbucket_of(h, n + 1);
+			uint32_t s = n - (1u << (31 - __builtin_clz(n)));
+			ok &= a < n && b < n + 1 && (a == b || (a == s && b == n));
+			ok &= dirbucket_of(h & 0xffffffffu, n) == a; /* 32 bits suffice */
+		}
+	}
+	CHECK(ok);
+	CHECK(dirbucket_hash("a", 1) == dirbucket_hash("a", 1) &&
+	      dirbucket_hash("a", 1) != dirbucket_hash("b", 1));
 }
 
 /* --- name tables --- */
@@ -1051,6 +1222,10 @@ int main(void)
 	page();
 	page_v1();
 	page_runs();
+	page_split();
+	page_v2_dir();
+	dirbucket();
+	linear_hashing();
 	root();
 	root_chain();
 	history();
