@@ -134,7 +134,8 @@ static int load_sealed(struct fs *fs, const void *sealed, size_t len)
 
 int fs_load_root(struct fs *fs, const void *sealed, size_t len)
 {
-	return load_sealed(fs, sealed, len);
+	int err = load_sealed(fs, sealed, len);
+	return !err && dirsplit_bad_count(fs) ? -EIO : err; /* never merge half a directory */
 }
 
 int fs_load(struct fs *fs, uid_t uid, gid_t gid)

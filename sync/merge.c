@@ -22,34 +22,47 @@
 #include <unistd.h>
 #include "lib/log.h"
 
+/* The fetch hook while the merge loads its trees (the sync's own is set only once attach is
+ * done): an object the cache lacks is fetched and authenticated as fetch.c does; a cached copy
+ * is never replaced here. */
+static int merge_fetch(void *arg, const struct oname *n, const struct obj_want *w, bool replace)
+{
+	struct sync *s = arg;
+	if (replace)
+		return -EBADMSG;
+	struct buf b = {0};
+	int err = fetch_get_checked(s->r, s->keys, n, w, &b, NULL);
+	if (!err)
+		err = store_obj_install(s->st, n, b.data, b.len);
+	buf_free(&b);
+	return err;
+}
+
 /* Brings every inode page the sealed root names into the cache, verified. */
 static int fetch_pages(struct sync *s, const struct buf *sealed)
 {
 	struct root_plain rp = {0};
 	int err = root_unseal(s->keys->root, s->vid, sealed->data, sealed->len, &rp);
 	const struct obj_want w = {.kind = OBJ_PAGE};
-	for (uint32_t p = 0; !err && p < rp.npages; p++) {
-		if (oname_is_zero(&rp.pages[p]) || store_obj_cached(s->st, &rp.pages[p]))
-			continue;
-		struct buf b = {0};
-		err = fetch_get_checked(s->r, s->keys, &rp.pages[p], &w, &b, NULL);
-		if (!err)
-			err = store_obj_install(s->st, &rp.pages[p], b.data, b.len);
-		buf_free(&b);
-	}
+	for (uint32_t p = 0; !err && p < rp.npages; p++)
+		if (!oname_is_zero(&rp.pages[p]) && !store_obj_cached(s->st, &rp.pages[p]))
+			err = merge_fetch(s, &rp.pages[p], &w, false);
 	root_plain_free(&rp);
 	return err;
 }
 
-/* A tree of its own loaded from sealed root bytes (pages fetched first). */
+/* A tree of its own loaded from sealed root bytes (pages fetched first; what the pages name,
+ * split directories' buckets and tables, through merge_fetch as the load asks for it). */
 static int load_tree(struct sync *s, const struct buf *sealed, struct fs **out)
 {
 	*out = NULL;
 	int err = fetch_pages(s, sealed);
 	if (!err)
 		err = fs_open(out, s->st, (struct keyring *)s->keys, s->vid, false);
+	store_set_fetch(s->st, merge_fetch, s);
 	if (!err)
 		err = fs_load_root(*out, sealed->data, sealed->len);
+	store_set_fetch(s->st, NULL, NULL);
 	return err;
 }
 

@@ -11,6 +11,7 @@
 #include "format/config.h"
 #include "format/freed.h"
 #include "format/lease.h"
+#include "format/dirbucket.h"
 #include "format/nametab.h"
 #include "format/page.h"
 #include "format/history.h"
@@ -151,6 +152,32 @@ static void seed_page(void)
 	p.count = 0;
 	page_encode(&p, &b);
 	put_buf("page", 2, &b);
+	struct oname tables[2] = {{.b = {5}}, {{0}}}; /* a split directory, its second table empty */
+	p.count = 1;
+	p.rec[0].ndent = 0;
+	p.rec[0].split = 1;
+	p.rec[0].nbuckets = NAMETAB_MAX + 3;
+	p.rec[0].nentries = 9000;
+	p.rec[0].ntables = 2;
+	p.rec[0].tables = tables;
+	page_encode(&p, &b);
+	put_buf("page", 3, &b);
+}
+
+static void seed_dirbucket(void)
+{
+	struct page_dent dents[3] = {{.ino = 70, .name = "a.txt", .len = 5, .type = DT_REG},
+				     {.ino = 71, .name = "sub", .len = 3, .type = DT_DIR},
+				     {.ino = 72, .name = "l", .len = 1, .type = DT_LNK}};
+	struct dirbucket_plain d = {.dir = 9, .index = 4, .nbuckets = 7, .count = 3, .dent = dents};
+	struct buf b = {0};
+	dirbucket_encode(&d, &b);
+	put_buf("dirbucket", 1, &b);
+	d.count = 1;
+	d.index = 0;
+	d.nbuckets = 1;
+	dirbucket_encode(&d, &b);
+	put_buf("dirbucket", 2, &b);
 }
 
 static void seed_nametab(void)
@@ -265,6 +292,7 @@ int main(int argc, char **argv)
 	seed_history();
 	seed_page();
 	seed_nametab();
+	seed_dirbucket();
 	seed_small();
 	seed_remote();
 	return 0;
