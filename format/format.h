@@ -92,6 +92,13 @@
 #define NAMETAB_PLAIN_MAX  (NAMETAB_HEADER_BYTES + NAMETAB_MAX * NAME_BYTES)
 #define NAMETAB_SEALED_MAX (4096u + SEAL_OVERHEAD) /* the one bucket a table ever takes */
 
+/* Packs: the sealed blocks of many small files' chunks back to back, each block sealed as in its
+ * chunk's own object (AAD "CFBK" || chunk name || block index); no header of their own */
+#define PACK_MAX_BLOCKS	  1024u /* sealed blocks per pack (4,235,264 bytes) */
+#define PACK_MAX_BYTES	  ((size_t)PACK_MAX_BLOCKS * SEALED_BLOCK)
+#define PACK_FILE_BLOCKS  16u	      /* a file of one chunk of at most 16 blocks is packed */
+#define PAGE_CHUNK_PACKED 0x80000000u /* version 3 chunk reference: nblocks flag, pack follows */
+
 /* Leases */
 #define LEASE_MAGIC	"CFLS"
 #define LEASE_AAD_BYTES (4 + VAULT_ID_BYTES)

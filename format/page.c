@@ -7,14 +7,16 @@
 #include "format/page.h"
 #include <dirent.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 /* The fewest bytes one xattr, chunk reference and directory entry take. */
-#define XATTR_MIN 6u
-#define CHREF_MIN (NAME_BYTES + 4u)
-#define DENT_MIN  11u
+#define XATTR_MIN      6u
+#define CHREF_MIN      (NAME_BYTES + 4u)
+#define DENT_MIN       11u
+#define PACK_REF_EXTRA (NAME_BYTES + 4u) /* a packed reference's pack name and first block */
 
 static const unsigned char zero_ref[CHREF_MIN]; /* a version 1 hole */
 
@@ -39,6 +41,19 @@ static uint32_t run_length(const struct page_record *r, uint32_t k)
 	return n;
 }
 
+/* One chunk reference: name, u32 nblocks; a packed chunk's nblocks carries PAGE_CHUNK_PACKED and
+ * is followed by the pack's name and u32 first block. */
+static void put_ref(struct buf *b, const struct page_chunk *c)
+{
+	bool packed = !oname_is_zero(&c->pack);
+	buf_put(b, c->name.b, NAME_BYTES);
+	buf_u32(b, c->nblocks | (packed ? PAGE_CHUNK_PACKED : 0));
+	if (packed) {
+		buf_put(b, c->pack.b, NAME_BYTES);
+		buf_u32(b, c->first);
+	}
+}
+
 /* A file's stored chunks as runs: u32 run count, then per run u32 first index, u32 length and
  * that many references (name, u32 nblocks). Holes take no byte. */
 static void put_runs(struct buf *b, const struct page_record *r)
@@ -51,10 +66,8 @@ static void put_runs(struct buf *b, const struct page_record *r)
 		n = run_length(r, k);
 		buf_u32(b, r->ch[k].index);
 		buf_u32(b, n);
-		for (uint32_t j = k; j < k + n; j++) {
-			buf_put(b, r->ch[j].name.b, NAME_BYTES);
-			buf_u32(b, r->ch[j].nblocks);
-		}
+		for (uint32_t j = k; j < k + n; j++)
+			put_ref(b, &r->ch[j]);
 	}
 }
 
@@ -175,15 +188,35 @@ static uint64_t span_of(uint64_t size)
 	return size / CHUNK_SIZE + (size % CHUNK_SIZE != 0);
 }
 
-/* One chunk reference into c: a name that is not zero and 1 to CHUNK_BLOCKS blocks. */
-static void get_ref(struct rd *r, struct page_chunk *c)
+static void get_name(struct rd *r, struct oname *n)
 {
 	const void *nm = rd_take(r, NAME_BYTES);
 	if (nm)
-		memcpy(c->name.b, nm, NAME_BYTES);
+		memcpy(n->b, nm, NAME_BYTES);
+}
+
+/* The pack location of a version 3 reference: a name that is not zero, and the chunk's blocks
+ * within the pack's PACK_MAX_BLOCKS. */
+static void get_pack(struct rd *r, struct page_chunk *c)
+{
+	get_name(r, &c->pack);
+	c->first = rd_u32(r);
+	if (oname_is_zero(&c->pack) || (uint64_t)c->first + c->nblocks > PACK_MAX_BLOCKS)
+		r->err = 1;
+}
+
+/* One chunk reference into c: a name that is not zero and 1 to CHUNK_BLOCKS blocks; in
+ * version 3, a pack location when nblocks carries PAGE_CHUNK_PACKED. */
+static void get_ref(struct rd *r, uint32_t version, struct page_chunk *c)
+{
+	get_name(r, &c->name);
 	c->nblocks = rd_u32(r);
+	bool packed = version == PAGE_VERSION && (c->nblocks & PAGE_CHUNK_PACKED);
+	c->nblocks &= packed ? ~PAGE_CHUNK_PACKED : ~0u;
 	if (oname_is_zero(&c->name) || c->nblocks == 0 || c->nblocks > CHUNK_BLOCKS)
 		r->err = 1;
+	else if (packed)
+		get_pack(r, c);
 }
 
 /* Version 1: u32 count (at most the span), then one reference per chunk, a hole being the zero
@@ -202,17 +235,28 @@ static int get_chunks_v1(struct rd *r, struct page_record *rec)
 			rd_take(r, CHREF_MIN);
 			continue;
 		}
-		get_ref(r, c);
+		get_ref(r, PAGE_VERSION_1, c);
 		c->index = k;
 		rec->nch++;
 	}
 	return r->err ? -EINVAL : 0;
 }
 
-/* Version 2 (see put_runs): runs of at least one chunk, in increasing order with at least one
- * hole between two, within the size's span. A first pass checks the runs and counts the chunks
+/* Skips len references (a packed one is PACK_REF_EXTRA bytes longer). */
+static void skip_refs(struct rd *r, uint32_t version, uint64_t len)
+{
+	for (uint64_t j = 0; j < len && !r->err; j++) {
+		rd_take(r, NAME_BYTES);
+		bool packed = version == PAGE_VERSION && (rd_u32(r) & PAGE_CHUNK_PACKED);
+		if (packed)
+			rd_take(r, PACK_REF_EXTRA);
+	}
+}
+
+/* Versions 2 and 3 (see put_runs): runs of at least one chunk, in increasing order with at least
+ * one hole between two, within the size's span. A first pass checks the runs and counts the chunks
  * before anything is allocated. */
-static int scan_runs(struct rd r, uint32_t nruns, uint64_t span, uint32_t *total)
+static int scan_runs(struct rd r, uint32_t version, uint32_t nruns, uint64_t span, uint32_t *total)
 {
 	uint64_t end = 0, sum = 0;
 	for (uint32_t k = 0; k < nruns && !r.err; k++) {
@@ -220,7 +264,7 @@ static int scan_runs(struct rd r, uint32_t nruns, uint64_t span, uint32_t *total
 		if (r.err || len == 0 || (k && first <= end) || first + len > span ||
 		    first + len > UINT32_MAX || len * CHREF_MIN > r.left)
 			return -EINVAL;
-		rd_take(&r, (size_t)len * CHREF_MIN);
+		skip_refs(&r, version, len);
 		end = first + len;
 		sum += len;
 	}
@@ -228,11 +272,11 @@ static int scan_runs(struct rd r, uint32_t nruns, uint64_t span, uint32_t *total
 	return r.err ? -EINVAL : 0;
 }
 
-static int get_runs(struct rd *r, struct page_record *rec)
+static int get_runs(struct rd *r, uint32_t version, struct page_record *rec)
 {
 	int err = 0;
 	uint32_t nruns = rd_u32(r), total = 0;
-	if (r->err || scan_runs(*r, nruns, span_of(rec->size), &total) ||
+	if (r->err || scan_runs(*r, version, nruns, span_of(rec->size), &total) ||
 	    !(rec->ch = get_array(r, total, CHREF_MIN, sizeof(*rec->ch), &err)))
 		return err ? err : -EINVAL;
 	for (uint32_t k = 0; k < nruns && !r->err; k++) {
@@ -240,7 +284,7 @@ static int get_runs(struct rd *r, struct page_record *rec)
 		for (uint32_t j = 0; j < len && !r->err; j++) {
 			struct page_chunk *c = &rec->ch[rec->nch++];
 			c->index = first + j;
-			get_ref(r, c);
+			get_ref(r, version, c);
 		}
 	}
 	return r->err ? -EINVAL : 0;
@@ -299,7 +343,8 @@ static int get_body(struct rd *r, uint32_t version, struct page_record *rec)
 		return r->err ? -EINVAL : 0;
 	}
 	if (S_ISREG(rec->mode))
-		return version == PAGE_VERSION_1 ? get_chunks_v1(r, rec) : get_runs(r, rec);
+		return version == PAGE_VERSION_1 ? get_chunks_v1(r, rec)
+						 : get_runs(r, version, rec);
 	if (S_ISDIR(rec->mode))
 		return get_dir(r, version, rec);
 	return 0;

@@ -24,6 +24,10 @@ struct page_chunk {
 	uint32_t index;	   /* the chunk's position in the file (bytes from index * CHUNK_SIZE) */
 	struct oname name; /* never zero */
 	uint32_t nblocks;  /* 1 to CHUNK_BLOCKS */
+	/* Version 3: the chunk's blocks are blocks [first, first + nblocks) of this pack object
+	 * (within PACK_MAX_BLOCKS); zero: the chunk is an object of its own. */
+	struct oname pack;
+	uint32_t first;
 };
 
 struct page_dent {

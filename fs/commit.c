@@ -5,6 +5,7 @@
  * are not all durable, and never free a page's or root's plaintext unwiped. */
 #include "fs/fs.h"
 #include "fs/dirsplit.h"
+#include "fs/pack.h"
 #include "cache/files.h"
 #include "cache/freed.h"
 #include "cache/reserve.h"
@@ -35,6 +36,7 @@ struct commit {
 	struct namelist free; /* objects the new root no longer names: deleted once it is durable */
 	struct namelist added; /* objects the new root names and the old one did not */
 	struct dsplit_commit dirs; /* split directories' buckets and tables (dirsplit.c) */
+	struct pack_commit packs;  /* small files packed, sparse packs repacked (pack.c) */
 	struct buf root;       /* root plaintext, then the sealed root */
 	size_t nolds;	       /* replaced page names at the end of free */
 };
@@ -61,7 +63,9 @@ static int freeze_page_chunks(struct fs *fs, size_t page, struct commit *c)
 		struct inode *i = inode_get(fs, ino);
 		for (size_t k = 0; i && i->nlink && k < i->nch; k++)
 			if (i->ch[k].state == CH_STAGING) {
-				if (namelist_add(&c->sync, &i->ch[k].name))
+				/* a chunk going into a pack: the pack is synced instead */
+				bool packed = !oname_is_zero(&i->ch[k].pack);
+				if (!packed && namelist_add(&c->sync, &i->ch[k].name))
 					return -ENOMEM;
 				i->ch[k].state = CH_SEALED;
 			}
@@ -80,8 +84,7 @@ static void count_live(void *val, void *arg)
 		fs->live_bytes += i->size;
 }
 
-/* Captures the dirty state; called with freeze held exclusively and mu held. */
-static int capture(struct fs *fs, struct commit *c)
+static int capture_tree(struct fs *fs, struct commit *c)
 {
 	size_t n = 0;
 	for (size_t p = 0; p < fs->npages; p++)
@@ -127,6 +130,18 @@ static int capture(struct fs *fs, struct commit *c)
 	return 0;
 }
 
+/* Captures the dirty state; called with freeze held exclusively and mu held. The pages record
+ * the packs planned for their small files; in memory the chunks stay where they are until the
+ * commit is durable (finish). */
+static int capture(struct fs *fs, struct commit *c)
+{
+	int err = pack_capture(fs, &c->packs);
+	if (!err)
+		err = capture_tree(fs, c);
+	pack_capture_done(&c->packs);
+	return err;
+}
+
 static int write_pages(struct fs *fs, struct commit *c)
 {
 	for (size_t k = 0; k < c->npages; k++) {
@@ -154,6 +169,8 @@ static int collect_lists(struct commit *c)
 		err = namelist_add(&c->added, &c->sync.v[k]);
 	if (!err)
 		err = dirsplit_lists(&c->dirs, &c->added, &c->free, &c->nolds);
+	if (!err)
+		err = pack_lists(&c->packs, &c->added, &c->free, &c->nolds);
 	for (size_t k = 0; !err && k < c->npages; k++) {
 		if (!oname_is_zero(&c->pages[k].name))
 			err = namelist_add(&c->added, &c->pages[k].name);
@@ -171,6 +188,8 @@ static int write_commit(struct fs *fs, struct commit *c)
 		err = store_sync_all(fs->st); /* one syncfs beats hundreds of fdatasyncs */
 	for (size_t k = 0; !err && c->sync.n <= SYNC_ONE_BY_ONE && k < c->sync.n; k++)
 		err = store_obj_sync(fs->st, &c->sync.v[k]);
+	if (!err)
+		err = pack_write(fs, &c->packs);
 	if (!err)
 		err = write_pages(fs, c);
 	if (!err)
@@ -196,7 +215,9 @@ static int write_commit(struct fs *fs, struct commit *c)
 
 static void finish(struct fs *fs, struct commit *c, int err)
 {
+	pthread_rwlock_wrlock(&fs->freeze); /* no data request while chunks move to their packs */
 	pthread_mutex_lock(&fs->mu);
+	pack_finish(fs, &c->packs, err);
 	for (size_t k = 0; k < c->npages; k++) {
 		struct page *pg = &fs->pages[c->pages[k].idx];
 		if (err) {
@@ -215,6 +236,7 @@ static void finish(struct fs *fs, struct commit *c, int err)
 		move_list(&fs->unsynced, &c->sync);
 	}
 	pthread_mutex_unlock(&fs->mu);
+	pthread_rwlock_unlock(&fs->freeze);
 	if (!err && fs->on_commit) {
 		struct fs_commit_info info = {.gen = c->gen,
 					      .root = c->root.data,
@@ -227,6 +249,7 @@ static void finish(struct fs *fs, struct commit *c, int err)
 	}
 	for (size_t k = 0; !err && k < c->free.n; k++)
 		store_obj_unlink(fs->st, &c->free.v[k]);
+	pack_cleanup(fs, &c->packs, err);
 	for (size_t k = 0; k < c->npages; k++)
 		wipe_buf(&c->pages[k].plain);
 	free(c->pages);

@@ -24,6 +24,10 @@ struct chunk {
 	struct oname name;
 	uint32_t nblocks;
 	uint8_t state; /* enum chunk_state; STAGING may still change, SEALED never does */
+	/* A packed chunk (fs/pack.c): its blocks are blocks [first, first + nblocks) of the pack
+	 * object of this name, sealed under the chunk's name; zero: an object of its own. */
+	struct oname pack;
+	uint32_t first;
 };
 
 struct dent {
@@ -98,7 +102,7 @@ struct namelist {
 /* The sealed objects a request opens, each with what it must be (for the fetch hook). */
 struct needlist {
 	struct oname *v;
-	uint32_t *nblocks;
+	struct obj_want *want;
 	size_t n, cap;
 };
 
@@ -107,6 +111,7 @@ struct needlist {
 
 struct workers;
 struct committer;
+struct packs;
 struct fdcache;
 
 struct fs {
@@ -134,12 +139,13 @@ struct fs {
 	struct namelist pending_free; /* sealed objects replaced since the last capture */
 	struct namelist unsynced;     /* sealed chunks whose commit failed: fsync them next time */
 	struct namelist damaged; /* cached objects that failed to open, for a request to heal */
+	struct packs *packs;	 /* pack.c: every pack's live blocks (NULL: no pack yet) */
 };
 
 /* lib-like helpers local to fs */
 int namelist_add(struct namelist *l, const struct oname *n);
 void namelist_free(struct namelist *l);
-int needlist_add(struct needlist *l, const struct oname *n, uint32_t nblocks);
+int needlist_add(struct needlist *l, const struct oname *n, const struct obj_want *w);
 void needlist_free(struct needlist *l);
 
 /* dir.c */

@@ -4,6 +4,7 @@
  * Must never install a tree whose root failed authentication, nor half a page. */
 #include "fs/core.h"
 #include "fs/fs.h"
+#include "fs/pack.h"
 #include "fs/dirsplit.h"
 #include "cache/files.h"
 #include "cache/freed.h"
@@ -127,6 +128,8 @@ static int load_sealed(struct fs *fs, const void *sealed, size_t len)
 	if (err)
 		return err;
 	load_pages(fs);
+	if (pack_load(fs))
+		return -ENOMEM;
 	htab_each(fs->inodes, set_parents, fs);
 	dirsplit_load(fs); /* after the parents: a bad directory is logged with its path */
 	return inode_get(fs, ROOT_INO) ? 0 : -EBADMSG;
@@ -169,6 +172,9 @@ static void swap_tree(struct fs *dst, struct fs *src)
 	dst->next_ino = src->next_ino;
 	dst->live_inodes = src->live_inodes;
 	dst->live_bytes = src->live_bytes;
+	struct packs *packs = dst->packs;
+	dst->packs = src->packs;
+	src->packs = packs;
 	src->inodes = inodes;
 	src->pages = pages;
 	src->npages = npages;
@@ -192,5 +198,6 @@ int fs_reload(struct fs *fs)
 	}
 	inode_table_free(next.inodes); /* the old tree, or the one that failed to load */
 	free(next.pages);
+	pack_table_free(next.packs);
 	return err;
 }

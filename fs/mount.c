@@ -5,6 +5,7 @@
 #include "fs/core.h"
 #include "fs/fs.h"
 #include "fs/dirsplit.h"
+#include "fs/pack.h"
 #include "fs/fdcache.h"
 #include "cache/reserve.h"
 #include <errno.h>
@@ -58,6 +59,7 @@ void fs_close(struct fs *fs)
 	namelist_free(&fs->pending_free);
 	namelist_free(&fs->unsynced);
 	namelist_free(&fs->damaged);
+	pack_table_free(fs->packs);
 	pthread_rwlock_destroy(&fs->freeze);
 	pthread_mutex_destroy(&fs->mu);
 	pthread_mutex_destroy(&fs->commit_mu);
@@ -84,9 +86,12 @@ static void add_chunks(void *val, void *arg)
 {
 	struct inode *i = val;
 	struct reach *r = arg;
-	for (size_t k = 0; k < i->nch; k++)
-		if (i->ch[k].state != CH_HOLE && htab_put(r->names, i->ch[k].name.b, NAME_BYTES, i))
+	for (size_t k = 0; k < i->nch; k++) {
+		const struct chunk *c = &i->ch[k];
+		const struct oname *n = oname_is_zero(&c->pack) ? &c->name : &c->pack;
+		if (c->state != CH_HOLE && htab_put(r->names, n->b, NAME_BYTES, i))
 			r->err = -ENOMEM;
+	}
 }
 
 static int reach_add(const struct oname *n, void *arg)
@@ -225,7 +230,7 @@ static void each_chunk(void *val, void *arg)
 	struct inode *i = val;
 	struct each *e = arg;
 	for (size_t k = 0; !e->err && i->nlink && k < i->nch; k++)
-		if (i->ch[k].state == CH_SEALED)
+		if (i->ch[k].state == CH_SEALED && oname_is_zero(&i->ch[k].pack)) /* packs: below */
 			e->err = e->fn(&i->ch[k].name, e->arg);
 }
 
@@ -240,6 +245,8 @@ int fs_each_object(struct fs *fs, int (*fn)(const struct oname *n, void *arg), v
 		htab_each(fs->inodes, each_chunk, &e);
 	if (!e.err)
 		e.err = dirsplit_each_object(fs, fn, arg);
+	if (!e.err)
+		e.err = pack_each(fs, fn, arg);
 	pthread_mutex_unlock(&fs->mu);
 	return e.err;
 }

@@ -190,7 +190,7 @@ static int fetch_for(struct fs *fs, uint64_t ino, const struct data_req *rq,
 				      : chunk_needs(i, rq->op, rq->off, rq->size, &need);
 	pthread_mutex_unlock(&fs->mu);
 	for (size_t k = 0; !err && !*fetch_err && k < need.n; k++) {
-		struct obj_want w = {.kind = OBJ_CHUNK, .nblocks = need.nblocks[k]};
+		struct obj_want w = need.want[k];
 		bool held = fdcache_has(fs->fdc, &need.v[k]); /* its bytes are at hand */
 		int e = listed(heal, &need.v[k]) ? store_obj_refetch(fs->st, &need.v[k], &w)
 			: held			 ? 0

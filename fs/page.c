@@ -37,6 +37,16 @@ static int split_of(const struct dir *d, struct page_record *r)
 	return 0;
 }
 
+/* A chunk's reference in a page, with its pack location (if packed). */
+static struct page_chunk chunk_ref(const struct chunk *c)
+{
+	return (struct page_chunk){.index = c->index,
+				   .name = c->name,
+				   .nblocks = c->nblocks,
+				   .pack = c->pack,
+				   .first = c->first};
+}
+
 static int record_of(const struct inode *i, struct page_record *r)
 {
 	*r = (struct page_record){.ino = i->ino,
@@ -65,8 +75,7 @@ static int record_of(const struct inode *i, struct page_record *r)
 			return -ENOMEM;
 		for (size_t k = 0; k < i->nch; k++) /* an empty chunk reads as a hole: none */
 			if (i->ch[k].nblocks)
-				r->ch[r->nch++] = (struct page_chunk){i->ch[k].index, i->ch[k].name,
-								      i->ch[k].nblocks};
+				r->ch[r->nch++] = chunk_ref(&i->ch[k]);
 	} else if (S_ISDIR(i->mode)) {
 		return i->dir->split ? split_of(i->dir, r) : dents_of(i->dir, r);
 	}
@@ -126,6 +135,17 @@ static int fill_split(struct dir *d, const struct page_record *r)
 	return 0;
 }
 
+/* A stored chunk as the page holds it, with its pack location (if packed). */
+static struct chunk chunk_of_ref(const struct page_chunk *r)
+{
+	return (struct chunk){.index = r->index,
+			      .name = r->name,
+			      .nblocks = r->nblocks,
+			      .state = CH_SEALED,
+			      .pack = r->pack,
+			      .first = r->first};
+}
+
 static int fill_body(struct inode *i, const struct page_record *r)
 {
 	if (S_ISLNK(i->mode))
@@ -136,10 +156,7 @@ static int fill_body(struct inode *i, const struct page_record *r)
 		i->chcap = r->nch ? r->nch : 1;
 		i->nch = r->nch;
 		for (uint32_t k = 0; k < r->nch; k++)
-			i->ch[k] = (struct chunk){.index = r->ch[k].index,
-						  .name = r->ch[k].name,
-						  .nblocks = r->ch[k].nblocks,
-						  .state = CH_SEALED};
+			i->ch[k] = chunk_of_ref(&r->ch[k]);
 		return 0;
 	}
 	if (S_ISDIR(i->mode) && r->split)

@@ -29,6 +29,24 @@ static int verify_chunk(const struct keyring *k, const struct oname *n, const st
 	return err;
 }
 
+/* 0 when a pack (whole blocks, at most PACK_MAX_BYTES) holds the blocks w asks for and they
+ * open as blocks 0.. of w->chunk: what the request needs is authentic; the pack's other blocks
+ * are checked when they are read. */
+static int verify_pack(const struct keyring *k, const struct obj_want *w, const struct buf *b)
+{
+	unsigned char plain[DATA_BLOCK];
+	uint64_t end = ((uint64_t)w->first + w->nblocks) * SEALED_BLOCK;
+	int err = b->len % SEALED_BLOCK == 0 && b->len <= PACK_MAX_BYTES && end <= b->len &&
+				  w->nblocks
+			  ? 0
+			  : -EBADMSG;
+	for (uint32_t i = 0; !err && i < w->nblocks; i++)
+		err = block_open(k->data, &w->chunk, i,
+				 b->data + ((size_t)w->first + i) * SEALED_BLOCK, plain);
+	wipe(plain, sizeof(plain));
+	return err;
+}
+
 /* 0 when a sealed metadata object opens under the meta key with aad; its payload to *out
  * (when out) for the caller to free. */
 static int verify_meta(const struct keyring *k, const uint8_t *aad, size_t aadlen,
@@ -67,6 +85,8 @@ static size_t want_max(const struct obj_want *w)
 	switch (w->kind) {
 	case OBJ_CHUNK:
 		return (size_t)w->nblocks * SEALED_BLOCK;
+	case OBJ_PACK:
+		return PACK_MAX_BYTES;
 	case OBJ_TABLE:
 		return NAMETAB_SEALED_MAX;
 	default:
@@ -79,6 +99,8 @@ int fetch_check(const struct keyring *k, const struct oname *n, const struct obj
 {
 	if (w->kind == OBJ_CHUNK)
 		return verify_chunk(k, n, w, b);
+	if (w->kind == OBJ_PACK)
+		return verify_pack(k, w, b);
 	uint8_t aad[PAGE_AAD_BYTES];
 	size_t aadlen = meta_kind_aad(n, w, aad);
 	return verify_meta(k, aad, aadlen, b, plain);

@@ -35,6 +35,13 @@ struct link {
 	uint16_t len;
 };
 
+/* A further packed chunk that a pack job checks in the same fetch. */
+struct pack_ref {
+	struct obj_want want;
+	uint64_t ino;
+	bool failed;
+};
+
 /* One object to fetch and open. */
 struct job {
 	struct oname name;
@@ -46,6 +53,8 @@ struct job {
 	int repair_err;
 	struct buf plain;	 /* pages: the payload */
 	struct page_plain *page; /* pages: decoded, pointing into plain */
+	struct pack_ref *refs;	 /* packs: the other chunks in it this root names */
+	size_t nrefs, cap;
 };
 
 struct walk {
@@ -100,11 +109,26 @@ static int decode_page(struct job *j)
 	return err;
 }
 
+/* A pack's other chunks, checked in the bytes its first chunk's fetch brought (a pack that
+ * did not come fails for all of them). */
+static void check_refs(struct walk *w, struct job *j, const struct buf *b)
+{
+	for (size_t k = 0; k < j->nrefs; k++) {
+		struct pack_ref *r = &j->refs[k];
+		int err = j->err ? j->err : fetch_check(w->k, &j->name, &r->want, b, NULL);
+		r->failed = err != 0;
+		if (err && !j->err)
+			j->err = err;
+	}
+}
+
 static void check_job(struct walk *w, struct job *j, size_t *len)
 {
 	struct buf b = {0};
 	bool page = j->want.kind == OBJ_PAGE;
 	j->err = fetch_get_checked(w->r, w->k, &j->name, &j->want, &b, page ? &j->plain : NULL);
+	if (j->want.kind == OBJ_PACK)
+		check_refs(w, j, &b);
 	*len = b.len;
 	buf_free(&b);
 	if ((j->err == -ENOENT || j->err == -EBADMSG) && w->o->repair_from)
@@ -281,8 +305,11 @@ static int note_failure(struct walk *w, struct job *j, struct seen *s)
 		s->problem = w->rep->n;
 	}
 	struct verify_problem *p = &w->rep->v[s->problem - 1];
-	if (j->want.kind == OBJ_CHUNK) {
+	if (j->want.kind == OBJ_CHUNK || j->want.kind == OBJ_PACK) {
 		add_path_of(w, p, j->ino);
+		for (size_t k = 0; k < j->nrefs; k++)
+			if (j->refs[k].failed)
+				add_path_of(w, p, j->refs[k].ino);
 		return 0;
 	}
 	uint64_t first =
@@ -316,6 +343,53 @@ static int learn_links(struct walk *w, struct job *jobs, size_t n)
 	return 0;
 }
 
+/* What fetching chunk c's object must bring, and its name (a pack, when packed). */
+static const struct oname *chunk_want(const struct page_chunk *c, struct obj_want *w)
+{
+	bool packed = !oname_is_zero(&c->pack);
+	*w = (struct obj_want){.kind = packed ? OBJ_PACK : OBJ_CHUNK,
+			       .nblocks = c->nblocks,
+			       .first = c->first,
+			       .chunk = c->name};
+	return packed ? &c->pack : &c->name;
+}
+
+/* A packed chunk of a pack this run fetches already: checked by that job too. */
+static int add_ref(struct job *j, const struct obj_want *want, uint64_t ino)
+{
+	void *grown = array_reserve(j->refs, j->nrefs, &j->cap, sizeof(*j->refs), 16);
+	if (!grown)
+		return -ENOMEM;
+	j->refs = grown;
+	j->refs[j->nrefs++] = (struct pack_ref){.want = *want, .ino = ino};
+	return 0;
+}
+
+/* One chunk reference of a record: a job when no root checked its object yet (a pack's other
+ * chunks join its job, found through packs); a path for an object already known bad. */
+static int chunk_job(struct walk *w, const struct page_chunk *c, uint64_t ino, struct job *v,
+		     size_t *cap, struct htab *packs)
+{
+	struct obj_want want;
+	const struct oname *n = chunk_want(c, &want);
+	bool fresh;
+	struct seen *s = seen_get(w, n, &fresh);
+	if (!s)
+		return -ENOMEM;
+	if (!fresh && s->problem)
+		add_path_of(w, &w->rep->v[s->problem - 1], ino);
+	struct job *pj = want.kind == OBJ_PACK ? htab_get(packs, n->b, NAME_BYTES) : NULL;
+	if (pj)
+		return add_ref(pj, &want, ino);
+	if (!fresh)
+		return 0;
+	v[*cap] = (struct job){.name = *n, .want = want, .ino = ino, .fresh = true};
+	if (want.kind == OBJ_PACK && htab_put(packs, v[*cap].name.b, NAME_BYTES, &v[*cap]))
+		return -ENOMEM;
+	(*cap)++;
+	return 0;
+}
+
 /* The chunks of the decoded pages that no root checked yet, as jobs in *out; a chunk already
  * known to be bad gets this root's path. */
 static int chunk_jobs(struct walk *w, struct job *pages, size_t np, struct job **out, size_t *n)
@@ -325,28 +399,21 @@ static int chunk_jobs(struct walk *w, struct job *pages, size_t np, struct job *
 		for (uint32_t r = 0; pages[k].page && r < pages[k].page->count; r++)
 			total += pages[k].page->rec[r].nch;
 	struct job *v = calloc(total ? total : 1, sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	for (size_t k = 0; k < np; k++)
-		for (uint32_t r = 0; pages[k].page && r < pages[k].page->count; r++) {
+	struct htab *packs = htab_new();
+	int err = v && packs ? 0 : -ENOMEM;
+	for (size_t k = 0; !err && k < np; k++)
+		for (uint32_t r = 0; !err && pages[k].page && r < pages[k].page->count; r++) {
 			const struct page_record *rec = &pages[k].page->rec[r];
-			for (uint32_t c = 0; c < rec->nch; c++) {
-				bool fresh;
-				struct seen *s = seen_get(w, &rec->ch[c].name, &fresh);
-				if (!s) {
-					free(v);
-					return -ENOMEM;
-				}
-				if (!fresh && s->problem)
-					add_path_of(w, &w->rep->v[s->problem - 1], rec->ino);
-				if (fresh)
-					v[cap++] = (struct job){.name = rec->ch[c].name,
-								.want = {OBJ_CHUNK,
-									 rec->ch[c].nblocks},
-								.ino = rec->ino,
-								.fresh = true};
-			}
+			for (uint32_t c = 0; !err && c < rec->nch; c++)
+				err = chunk_job(w, &rec->ch[c], rec->ino, v, &cap, packs);
 		}
+	htab_free(packs);
+	if (err) {
+		for (size_t k = 0; k < cap; k++)
+			free(v[k].refs);
+		free(v);
+		return err;
+	}
 	*out = v;
 	*n = cap;
 	return 0;
@@ -405,6 +472,8 @@ static int walk_root(struct walk *w, const struct root_plain *rp)
 	for (size_t k = 0; pages && k < np; k++)
 		job_free(&pages[k]);
 	free(pages);
+	for (size_t k = 0; chunks && k < nc; k++)
+		free(chunks[k].refs);
 	free(chunks);
 	if (w->links)
 		htab_each(w->links, link_free, NULL);
