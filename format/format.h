@@ -62,9 +62,12 @@
 /* Roots */
 #define ROOT_MAGIC	  "CFRT"
 #define ROOT_AAD_BYTES	  (4 + VAULT_ID_BYTES)
-#define ROOT_HEADER_BYTES 64u /* everything before the page names */
-#define ROOT_VERSION	  2u  /* roots naming their parent and history (version 1 still read) */
-#define ROOT_VERSION_1	  1u  /* roots without parent: "parent unknown" */
+#define ROOT_HEADER_BYTES    64u /* versions 1 and 2: everything before the page names */
+#define ROOT_HEADER_V3_BYTES 68u /* version 3: everything before the table names (u64 pages) */
+#define ROOT_VERSION	     3u	 /* roots naming page tables (versions 2 and 1 still read) */
+#define ROOT_VERSION_2	     2u	 /* roots naming their pages inline, parent and history */
+#define ROOT_VERSION_1	     1u	 /* roots without parent: "parent unknown" */
+#define ROOT_PAGES_MAX	     (1u << 26) /* inode pages a root may name: 2^32 inodes */
 #define ROOT_HASH_BYTES	  32u /* BLAKE2b-256 of a root's (or history segment's) sealed bytes */
 #define ROOT_LINK_BYTES	  (8u + ROOT_HASH_BYTES) /* u64 generation, hash */
 #define ROOT_CHAIN_FIXED                                                                           \

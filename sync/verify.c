@@ -1,5 +1,6 @@
 /* verify: the deep check of a vault, root by root (the current one, then with snapshots every
- * retained one, newest first): fetch and open its inode pages, learn from their directory
+ * retained one, newest first): fetch and open its page tables (version 3 roots) for the names
+ * of its inode pages, fetch and open those pages, learn from their directory
  * entries the path of each inode, then fetch and open every chunk they name that no root checked
  * before; several objects at once. Fetched bytes are checked by sync/fetch.c's fetch_check,
  * held in memory only, and discarded (a page's payload wiped).
@@ -8,6 +9,7 @@
 #include "sync/verify.h"
 #include "lib/array.h"
 #include "sync/engine.h"
+#include "format/nametab.h"
 #include "format/page.h"
 #include "format/root.h"
 #include <errno.h>
@@ -39,13 +41,14 @@ struct link {
 struct job {
 	struct oname name;
 	struct obj_want want;
-	uint64_t ino; /* chunks: the file that holds it; pages: the page index */
+	uint64_t ino; /* chunks: the file that holds it; pages, tables: the page or table index */
 	bool fresh;   /* no root checked it before: counted */
 	int err;
 	enum verify_repair repair;
 	int repair_err;
-	struct buf plain;	 /* pages: the payload */
-	struct page_plain *page; /* pages: decoded, pointing into plain */
+	struct buf plain;	     /* pages, tables: the payload */
+	struct page_plain *page;     /* pages: decoded, pointing into plain */
+	struct nametab_plain *table; /* tables: decoded */
 };
 
 struct walk {
@@ -78,7 +81,7 @@ static enum verify_repair repair(struct walk *w, struct job *j)
 	if (!err) {
 		res = REPAIR_RECHECK_FAILED;
 		err = fetch_get_checked(w->r, w->k, &j->name, &j->want, &b,
-					j->want.kind == OBJ_PAGE ? &j->plain : NULL);
+					j->want.kind != OBJ_CHUNK ? &j->plain : NULL);
 	}
 	buf_free(&c);
 	buf_free(&b);
@@ -100,17 +103,26 @@ static int decode_page(struct job *j)
 	return err;
 }
 
+/* A table's payload must decode (whether it is the table at its position, walk_root checks). */
+static int decode_table(struct job *j)
+{
+	if (!(j->table = calloc(1, sizeof(*j->table))))
+		return -ENOMEM;
+	int err = nametab_decode(j->plain.data, j->plain.len, j->table);
+	return err == -EINVAL ? -EBADMSG : err;
+}
+
 static void check_job(struct walk *w, struct job *j, size_t *len)
 {
 	struct buf b = {0};
-	bool page = j->want.kind == OBJ_PAGE;
-	j->err = fetch_get_checked(w->r, w->k, &j->name, &j->want, &b, page ? &j->plain : NULL);
+	bool meta = j->want.kind != OBJ_CHUNK;
+	j->err = fetch_get_checked(w->r, w->k, &j->name, &j->want, &b, meta ? &j->plain : NULL);
 	*len = b.len;
 	buf_free(&b);
 	if ((j->err == -ENOENT || j->err == -EBADMSG) && w->o->repair_from)
 		j->repair = repair(w, j);
-	if (page && (!j->err || j->repair == REPAIR_DONE)) {
-		int err = decode_page(j);
+	if (meta && (!j->err || j->repair == REPAIR_DONE)) {
+		int err = j->want.kind == OBJ_PAGE ? decode_page(j) : decode_table(j);
 		if (err) {
 			j->err = err;
 			j->repair = REPAIR_NONE; /* it opens: the cache's copy would be the same */
@@ -161,6 +173,7 @@ static void job_free(struct job *j)
 	if (j->page)
 		page_plain_free(j->page);
 	free(j->page);
+	free(j->table);
 	if (j->plain.data)
 		wipe(j->plain.data, j->plain.len);
 	buf_free(&j->plain);
@@ -262,6 +275,13 @@ static void add_path_of(struct walk *w, struct verify_problem *p, uint64_t ino)
 	add_path(p, path);
 }
 
+static enum verify_kind kind_of(const struct job *j)
+{
+	return j->want.kind == OBJ_PAGE	   ? VERIFY_PAGE
+	       : j->want.kind == OBJ_TABLE ? VERIFY_TABLE
+					   : VERIFY_CHUNK;
+}
+
 /* Records a failed job (a problem the first time its object fails) with the paths it belongs
  * to in this root; -ENOMEM when out of memory. */
 static int note_failure(struct walk *w, struct job *j, struct seen *s)
@@ -269,10 +289,7 @@ static int note_failure(struct walk *w, struct job *j, struct seen *s)
 	char key[REMOTE_KEY_MAX];
 	remote_key_object(key, &j->name);
 	if (!s->problem) {
-		struct verify_problem *p =
-			add_problem(w->rep, key,
-				    j->want.kind == OBJ_PAGE ? VERIFY_PAGE : VERIFY_CHUNK, j->err,
-				    w->gen);
+		struct verify_problem *p = add_problem(w->rep, key, kind_of(j), j->err, w->gen);
 		if (!p)
 			return -ENOMEM;
 		p->repair = j->repair;
@@ -285,9 +302,10 @@ static int note_failure(struct walk *w, struct job *j, struct seen *s)
 		add_path_of(w, p, j->ino);
 		return 0;
 	}
-	uint64_t first =
-		j->ino * PAGE_INODES; /* the page's inodes, as far as other pages name them */
-	for (uint64_t ino = first; ino < first + PAGE_INODES; ino++)
+	/* the page's (or table's pages') inodes, as far as other pages name them */
+	uint64_t span = j->want.kind == OBJ_TABLE ? (uint64_t)NAMETAB_MAX * PAGE_INODES : PAGE_INODES;
+	uint64_t first = j->ino * span;
+	for (uint64_t ino = first; ino < first + span; ino++)
 		if (ino == ROOT_INO || htab_get(w->links, &ino, sizeof(ino)))
 			add_path_of(w, p, ino);
 	return 0;
@@ -373,27 +391,61 @@ static int note_failures(struct walk *w, struct job *jobs, size_t n)
 	return err;
 }
 
-static int walk_root(struct walk *w, const struct root_plain *rp)
+/* Jobs in *out for the objects of names[0..n) that are not zero, of kind kind; -ENOMEM. */
+static int name_jobs(struct walk *w, const struct oname *names, uint32_t n, enum obj_kind kind,
+		     struct job **out, size_t *nj)
 {
-	w->gen = rp->gen;
-	struct job *pages = calloc(rp->npages ? rp->npages : 1, sizeof(*pages)), *chunks = NULL;
-	size_t np = 0, nc = 0;
-	int err = pages && (w->links = htab_new()) ? 0 : -ENOMEM;
-	for (uint32_t k = 0; !err && k < rp->npages; k++) {
-		if (oname_is_zero(&rp->pages[k]))
+	struct job *v = calloc(n ? n : 1, sizeof(*v));
+	*out = v;
+	*nj = 0;
+	for (uint32_t k = 0; v && k < n; k++) {
+		if (oname_is_zero(&names[k]))
 			continue;
 		bool fresh;
-		if (!seen_get(w, &rp->pages[k], &fresh))
-			err = -ENOMEM;
-		pages[np++] = (struct job){.name = rp->pages[k],
-					   .want = {OBJ_PAGE, 0},
-					   .ino = k,
-					   .fresh = fresh};
+		if (!seen_get(w, &names[k], &fresh))
+			return -ENOMEM;
+		v[(*nj)++] = (struct job){.name = names[k], .want = {kind, 0}, .ino = k, .fresh = fresh};
+	}
+	return v ? 0 : -ENOMEM;
+}
+
+/* The page names of version 3 root rp from its tables' jobs; a table that opens but is not the
+ * one at its position is damaged. */
+static void fill_pages(struct root_plain *rp, struct job *tables, size_t nt)
+{
+	for (size_t k = 0; k < nt; k++)
+		if (tables[k].table && root_fill_table(rp, (uint32_t)tables[k].ino, tables[k].table)) {
+			tables[k].err = -EBADMSG;
+			tables[k].repair = REPAIR_NONE; /* it opens: the cache's copy would be the same */
+		}
+}
+
+static void jobs_free(struct job *jobs, size_t n)
+{
+	for (size_t k = 0; jobs && k < n; k++)
+		job_free(&jobs[k]);
+	free(jobs);
+}
+
+static int walk_root(struct walk *w, struct root_plain *rp)
+{
+	w->gen = rp->gen;
+	struct job *tables = NULL, *pages = NULL, *chunks = NULL;
+	size_t nt = 0, np = 0, nc = 0;
+	int err = (w->links = htab_new()) ? 0 : -ENOMEM;
+	if (!err)
+		err = name_jobs(w, rp->tables, rp->ntables, OBJ_TABLE, &tables, &nt);
+	if (!err) {
+		run_jobs(w, tables, nt);
+		fill_pages(rp, tables, nt);
+		err = name_jobs(w, rp->pages, rp->npages, OBJ_PAGE, &pages, &np);
 	}
 	if (!err)
 		run_jobs(w, pages, np);
 	if (!err)
 		err = learn_links(w, pages, np);
+	if (!err)
+		err = note_failures(w, tables, nt);
 	if (!err)
 		err = note_failures(w, pages, np);
 	if (!err)
@@ -402,9 +454,8 @@ static int walk_root(struct walk *w, const struct root_plain *rp)
 		run_jobs(w, chunks, nc);
 	if (!err)
 		err = note_failures(w, chunks, nc);
-	for (size_t k = 0; pages && k < np; k++)
-		job_free(&pages[k]);
-	free(pages);
+	jobs_free(tables, nt);
+	jobs_free(pages, np);
 	free(chunks);
 	if (w->links)
 		htab_each(w->links, link_free, NULL);

@@ -23,7 +23,7 @@ struct verify_opts {
 	void *arg;
 };
 
-enum verify_kind { VERIFY_ROOT, VERIFY_PAGE, VERIFY_CHUNK };
+enum verify_kind { VERIFY_ROOT, VERIFY_PAGE, VERIFY_CHUNK, VERIFY_TABLE };
 
 /* Why a repair did not happen (err says more for the last two). */
 enum verify_repair {
