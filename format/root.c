@@ -71,7 +71,8 @@ static int take_names(struct rd *rd, struct root_plain *r, uint32_t n)
 	const void *names = rd_take(rd, (size_t)n * NAME_BYTES);
 	struct oname **dst = r->version == ROOT_VERSION ? &r->tables : &r->pages;
 	if (!(*dst = calloc(n ? n : 1, sizeof(**dst))) ||
-	    !(r->pages = r->pages ? r->pages : calloc(r->npages ? r->npages : 1, sizeof(*r->pages))))
+	    !(r->pages =
+		      r->pages ? r->pages : calloc(r->npages ? r->npages : 1, sizeof(*r->pages))))
 		return -ENOMEM;
 	if (n)
 		memcpy(*dst, names, (size_t)n * NAME_BYTES);
@@ -140,7 +141,7 @@ int root_fill_table(struct root_plain *r, uint32_t t, const struct nametab_plain
 	uint64_t first = (uint64_t)t * NAMETAB_MAX;
 	if (r->version != ROOT_VERSION || t >= r->ntables || tab->kind != NAMETAB_PAGES ||
 	    tab->owner != 0 || tab->first != first ||
-	    tab->count != (r->npages - first < NAMETAB_MAX ? r->npages - first : NAMETAB_MAX))
+	    tab->count > (r->npages - first < NAMETAB_MAX ? r->npages - first : NAMETAB_MAX))
 		return -EINVAL;
 	memcpy(r->pages + first, tab->names, (size_t)tab->count * sizeof(*r->pages));
 	return 0;

@@ -49,7 +49,9 @@ int root_unseal(const struct aead_key *key, const uint8_t vault_id[VAULT_ID_BYTE
 void root_plain_free(struct root_plain *r);
 /* Fills the names of the pages that the decoded table t of version 3 root r lists: 0, or
  * -EINVAL when t is no table of r or the table is not the one at that position (another kind,
- * an owner, another first index or count), which leaves r unchanged. */
+ * an owner, another first index, more names than the root has pages there), which leaves r
+ * unchanged. A table may list fewer (the rest stay zero): the root's page count grew past a
+ * table that could not be read when the commit was made, which therefore kept it as it was. */
 int root_fill_table(struct root_plain *r, uint32_t t, const struct nametab_plain *tab);
 
 #endif

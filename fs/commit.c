@@ -316,7 +316,8 @@ static void finish(struct fs *fs, struct commit *c, int err)
 	dirsplit_finish(fs, &c->dirs, err);
 	if (err) {
 		fs->dirty = true;
-		c->free.n -= c->nolds; /* the replaced pages and tables are still the durable ones */
+		c->free.n -=
+			c->nolds; /* the replaced pages and tables are still the durable ones */
 		move_list(&fs->pending_free, &c->free);
 		move_list(&fs->unsynced, &c->sync);
 	}

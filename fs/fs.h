@@ -132,7 +132,8 @@ struct fs {
 	struct htab *inodes; /* ino -> struct inode */
 	struct page *pages;
 	size_t npages;
-	struct ptable *tables; /* ptable.c: root_tables_for(npages) of them as of the last capture */
+	struct ptable
+		*tables; /* ptable.c: root_tables_for(npages) of them as of the last capture */
 	size_t ntables;
 	uint64_t gen, next_ino;
 	uint64_t live_inodes, live_bytes; /* as of the last capture */
@@ -221,7 +222,8 @@ void ptables_root_encode(struct fs *fs, const struct oname *tables, struct buf *
  * tables dirty, with no object, so that the next commit writes version 3): 0, -EINVAL, -ENOMEM.
  * The pages come from ptables_set_pages once the tables are read into r. */
 int ptables_root_decode(struct fs *fs, const unsigned char *p, size_t len, struct root_plain *r);
-/* fs->pages from r's page names; the pages of a bad table are bad. 0 or -ENOMEM. */
+/* fs->pages from r's page names; the pages of a bad table are bad, up to the table's end (no
+ * new inode may land there: the table cannot be rewritten). 0 or -ENOMEM. */
 int ptables_set_pages(struct fs *fs, const struct root_plain *r);
 
 /* chunk.c: file data; callers hold freeze (shared) and inode->io. These never fetch: a sealed

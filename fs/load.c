@@ -56,7 +56,8 @@ static int load_page(struct fs *fs, size_t p, size_t *size)
 {
 	struct buf plain = {0};
 	const struct obj_want w = {.kind = OBJ_PAGE};
-	_Static_assert(PAGE_AAD_BYTES == NAMETAB_AAD_BYTES, "one AAD size for every metadata object");
+	_Static_assert(PAGE_AAD_BYTES == NAMETAB_AAD_BYTES,
+		       "one AAD size for every metadata object");
 	int err = load_meta(fs, &fs->pages[p].name, &w, page_aad, &plain, size);
 	if (!err)
 		err = page_deserialize(fs, p, plain.data, plain.len);

@@ -50,7 +50,8 @@ size_t ptable_encode(struct fs *fs, size_t t, const struct oname *names, struct 
 	}
 	tab->kind = NAMETAB_PAGES;
 	tab->first = first;
-	tab->count = (uint32_t)(fs->npages - first < NAMETAB_MAX ? fs->npages - first : NAMETAB_MAX);
+	tab->count =
+		(uint32_t)(fs->npages - first < NAMETAB_MAX ? fs->npages - first : NAMETAB_MAX);
 	for (uint32_t k = 0; k < tab->count; k++) {
 		tab->names[k] = names[first + k];
 		live += !oname_is_zero(&names[first + k]);
@@ -86,7 +87,7 @@ int ptables_root_decode(struct fs *fs, const unsigned char *p, size_t len, struc
 	}
 	for (size_t t = 0; t < n; t++)
 		v[t] = r->version == ROOT_VERSION ? (struct ptable){.name = r->tables[t]}
-						   : (struct ptable){.dirty = true};
+						  : (struct ptable){.dirty = true};
 	free(fs->tables);
 	fs->tables = v;
 	fs->ntables = n;
@@ -98,15 +99,28 @@ int ptables_root_decode(struct fs *fs, const unsigned char *p, size_t len, struc
 	return 0;
 }
 
+/* The pages fs must have: r's, and every page of a table that could not be read (bad), so that
+ * no new inode lands in a page whose table cannot be rewritten. */
+static size_t pages_needed(const struct fs *fs, const struct root_plain *r)
+{
+	size_t n = r->npages;
+	for (size_t t = 0; t < fs->ntables; t++)
+		if (fs->tables[t].bad && n < (t + 1) * NAMETAB_MAX)
+			n = (t + 1) * NAMETAB_MAX;
+	return n;
+}
+
 int ptables_set_pages(struct fs *fs, const struct root_plain *r)
 {
-	struct page *pages = calloc(r->npages ? r->npages : 1, sizeof(*pages));
+	size_t n = pages_needed(fs, r);
+	struct page *pages = calloc(n ? n : 1, sizeof(*pages));
 	if (!pages)
 		return -ENOMEM;
-	for (uint32_t k = 0; k < r->npages; k++)
-		pages[k] = (struct page){.name = r->pages[k], .bad = fs->tables[k / NAMETAB_MAX].bad};
+	for (size_t k = 0; k < n; k++)
+		pages[k] = (struct page){.name = k < r->npages ? r->pages[k] : (struct oname){{0}},
+					 .bad = fs->tables[k / NAMETAB_MAX].bad};
 	free(fs->pages);
 	fs->pages = pages;
-	fs->npages = r->npages;
+	fs->npages = n;
 	return 0;
 }

@@ -1,11 +1,11 @@
 /* merge (sync side): when attach finds that this cache holds commits never uploaded while the
  * vault moved on, builds the three trees (the vault's root, the cache's, and their common
  * ancestor: the last root this cache uploaded or adopted, `roots/GEN` on the vault), fetching
- * the page tables and inode pages the cache lacks (authenticated as fetch.c does), merges them (fs/merge.c) and
- * commits the result as the cache's root, on top of the vault's: the sync then uploads and
- * publishes it. Without a readable ancestor the merge is two-way.
- * Must never change the cache's root unless the merge committed, nor install an object that
- * does not open as what the root says it is. */
+ * the page tables and inode pages the cache lacks (authenticated as fetch.c does), merges them
+ * (fs/merge.c) and commits the result as the cache's root, on top of the vault's: the sync then
+ * uploads and publishes it. Without a readable ancestor the merge is two-way. Must never change the
+ * cache's root unless the merge committed, nor install an object that does not open as what the
+ * root says it is. */
 #include "sync/engine.h"
 #include "sync/remote/keys.h"
 #include "cache/files.h"
@@ -62,7 +62,8 @@ static int fetch_tables(struct sync *s, struct root_plain *rp)
 		if (oname_is_zero(&rp->tables[t]))
 			continue;
 		err = fetch_into_cache(s, &rp->tables[t], &w, &plain);
-		if (!err && (nametab_decode(plain.data, plain.len, tab) || root_fill_table(rp, t, tab)))
+		if (!err &&
+		    (nametab_decode(plain.data, plain.len, tab) || root_fill_table(rp, t, tab)))
 			err = -EBADMSG;
 		buf_free(&plain);
 	}

@@ -303,7 +303,8 @@ static int note_failure(struct walk *w, struct job *j, struct seen *s)
 		return 0;
 	}
 	/* the page's (or table's pages') inodes, as far as other pages name them */
-	uint64_t span = j->want.kind == OBJ_TABLE ? (uint64_t)NAMETAB_MAX * PAGE_INODES : PAGE_INODES;
+	uint64_t span =
+		j->want.kind == OBJ_TABLE ? (uint64_t)NAMETAB_MAX * PAGE_INODES : PAGE_INODES;
 	uint64_t first = j->ino * span;
 	for (uint64_t ino = first; ino < first + span; ino++)
 		if (ino == ROOT_INO || htab_get(w->links, &ino, sizeof(ino)))
@@ -404,7 +405,8 @@ static int name_jobs(struct walk *w, const struct oname *names, uint32_t n, enum
 		bool fresh;
 		if (!seen_get(w, &names[k], &fresh))
 			return -ENOMEM;
-		v[(*nj)++] = (struct job){.name = names[k], .want = {kind, 0}, .ino = k, .fresh = fresh};
+		v[(*nj)++] =
+			(struct job){.name = names[k], .want = {kind, 0}, .ino = k, .fresh = fresh};
 	}
 	return v ? 0 : -ENOMEM;
 }
@@ -414,9 +416,11 @@ static int name_jobs(struct walk *w, const struct oname *names, uint32_t n, enum
 static void fill_pages(struct root_plain *rp, struct job *tables, size_t nt)
 {
 	for (size_t k = 0; k < nt; k++)
-		if (tables[k].table && root_fill_table(rp, (uint32_t)tables[k].ino, tables[k].table)) {
+		if (tables[k].table &&
+		    root_fill_table(rp, (uint32_t)tables[k].ino, tables[k].table)) {
 			tables[k].err = -EBADMSG;
-			tables[k].repair = REPAIR_NONE; /* it opens: the cache's copy would be the same */
+			tables[k].repair =
+				REPAIR_NONE; /* it opens: the cache's copy would be the same */
 		}
 }
 

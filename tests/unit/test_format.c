@@ -789,8 +789,12 @@ static void root_chain(void)
 static void root_v3(void)
 {
 	struct oname tables[2] = {{.b = {0x71}}, {{0}}};
-	struct root_plain r = {.gen = 9, .next_ino = 300 * 64, .npages = 300, .ntables = 2,
-			       .tables = tables}, d;
+	struct root_plain r = {.gen = 9,
+			       .next_ino = 300 * 64,
+			       .npages = 300,
+			       .ntables = 2,
+			       .tables = tables},
+			  d;
 	struct buf b = {0};
 	root_encode(&r, &b);
 	CHECK(!b.err && b.len == ROOT_HEADER_V3_BYTES + 2 * NAME_BYTES + 56 && b.len == 156);
@@ -809,20 +813,22 @@ static void root_v3(void)
 	static struct nametab_plain t;
 	t = (struct nametab_plain){.kind = NAMETAB_PAGES, .first = 252, .count = 48};
 	t.names[47].b[0] = 0x99;
-	struct nametab_plain bad[5];
-	for (int k = 0; k < 5; k++)
+	struct nametab_plain bad[4];
+	for (int k = 0; k < 4; k++)
 		bad[k] = t;
 	bad[0].kind = NAMETAB_BUCKETS;
 	bad[1].owner = 1;
 	bad[2].first = 0;
-	bad[3].count = 47;
-	bad[4].count = 49;
-	for (int k = 0; k < 5; k++)
+	bad[3].count = 49;
+	for (int k = 0; k < 4; k++)
 		CHECK(root_fill_table(&d, 1, &bad[k]) == -EINVAL);
+	bad[3].count = 47; /* fewer names: the pages past them stay zero */
+	CHECK(root_fill_table(&d, 1, &bad[3]) == 0 && d.pages[298].b[0] == 0);
 	CHECK(root_fill_table(&d, 2, &t) == -EINVAL); /* no table 2 */
 	CHECK(root_fill_table(&d, 0, &t) == -EINVAL); /* table 0 is another position */
 	CHECK(d.pages[299].b[0] == 0);
-	CHECK(root_fill_table(&d, 1, &t) == 0 && d.pages[299].b[0] == 0x99 && d.pages[251].b[0] == 0);
+	CHECK(root_fill_table(&d, 1, &t) == 0 && d.pages[299].b[0] == 0x99 &&
+	      d.pages[251].b[0] == 0);
 	root_plain_free(&d);
 	/* a page count the table names cannot hold */
 	b.data[60] = (uint8_t)(505 & 0xff);
