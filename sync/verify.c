@@ -1,15 +1,16 @@
 /* verify: the deep check of a vault, root by root (the current one, then with snapshots every
  * retained one, newest first): fetch and open its page tables (version 3 roots) for the names
- * of its inode pages, fetch and open those pages, learn from their directory
- * entries the path of each inode, then fetch and open every chunk they name that no root checked
- * before; several objects at once. Fetched bytes are checked by sync/fetch.c's fetch_check,
- * held in memory only, and discarded (a page's payload wiped).
- * Must never write to a cache, and never upload anything but a cached copy that opens as the
- * object it replaces. */
+ * of its inode pages, fetch and open those pages and the bucket tables and buckets of split
+ * directories, learn from their directory entries the path of each inode, then fetch and open every
+ * chunk they name that no root checked before; several objects at once. Fetched bytes are checked
+ * by sync/fetch.c's fetch_check, held in memory only, and discarded (a page's payload wiped). Must
+ * never write to a cache, and never upload anything but a cached copy that opens as the object it
+ * replaces. */
 #include "sync/verify.h"
 #include "lib/array.h"
 #include "sync/engine.h"
 #include "format/nametab.h"
+#include "format/dirbucket.h"
 #include "format/page.h"
 #include "format/root.h"
 #include <errno.h>
@@ -46,9 +47,12 @@ struct job {
 	int err;
 	enum verify_repair repair;
 	int repair_err;
-	struct buf plain;	     /* pages, tables: the payload */
-	struct page_plain *page;     /* pages: decoded, pointing into plain */
-	struct nametab_plain *table; /* tables: decoded */
+	struct buf plain;		/* pages, tables: the payload */
+	struct page_plain *page;	/* pages: decoded, pointing into plain */
+	struct nametab_plain *table;	/* tables: decoded */
+	struct dirbucket_plain *bucket; /* buckets: decoded, pointing into plain */
+	uint64_t dir;			/* a split directory's table or bucket: its inode */
+	uint32_t pos, nbuckets;		/* its position, and the directory's bucket count */
 };
 
 struct walk {
@@ -112,6 +116,31 @@ static int decode_table(struct job *j)
 	return err == -EINVAL ? -EBADMSG : err;
 }
 
+/* A bucket's payload must decode, and be bucket pos of its directory holding only the names
+ * that hash to it. */
+static int decode_bucket(struct job *j)
+{
+	if (!(j->bucket = calloc(1, sizeof(*j->bucket))))
+		return -ENOMEM;
+	int err = dirbucket_decode(j->plain.data, j->plain.len, j->bucket);
+	const struct dirbucket_plain *b = j->bucket;
+	if (err == -EINVAL ||
+	    (!err && (b->dir != j->dir || b->index != j->pos || b->nbuckets > j->nbuckets)))
+		err = -EBADMSG;
+	for (uint32_t k = 0; !err && k < b->count; k++)
+		if (dirbucket_of(dirbucket_hash(b->dent[k].name, b->dent[k].len), j->nbuckets) !=
+		    j->pos)
+			err = -EBADMSG;
+	return err;
+}
+
+static int decode_meta(struct job *j)
+{
+	return j->want.kind == OBJ_PAGE	    ? decode_page(j)
+	       : j->want.kind == OBJ_BUCKET ? decode_bucket(j)
+					    : decode_table(j);
+}
+
 static void check_job(struct walk *w, struct job *j, size_t *len)
 {
 	struct buf b = {0};
@@ -122,7 +151,7 @@ static void check_job(struct walk *w, struct job *j, size_t *len)
 	if ((j->err == -ENOENT || j->err == -EBADMSG) && w->o->repair_from)
 		j->repair = repair(w, j);
 	if (meta && (!j->err || j->repair == REPAIR_DONE)) {
-		int err = j->want.kind == OBJ_PAGE ? decode_page(j) : decode_table(j);
+		int err = decode_meta(j);
 		if (err) {
 			j->err = err;
 			j->repair = REPAIR_NONE; /* it opens: the cache's copy would be the same */
@@ -174,6 +203,9 @@ static void job_free(struct job *j)
 		page_plain_free(j->page);
 	free(j->page);
 	free(j->table);
+	if (j->bucket)
+		dirbucket_plain_free(j->bucket);
+	free(j->bucket);
 	if (j->plain.data)
 		wipe(j->plain.data, j->plain.len);
 	buf_free(&j->plain);
@@ -277,6 +309,8 @@ static void add_path_of(struct walk *w, struct verify_problem *p, uint64_t ino)
 
 static enum verify_kind kind_of(const struct job *j)
 {
+	if (j->dir)
+		return j->want.kind == OBJ_BUCKET ? VERIFY_BUCKET : VERIFY_BUCKET_TABLE;
 	return j->want.kind == OBJ_PAGE	   ? VERIFY_PAGE
 	       : j->want.kind == OBJ_TABLE ? VERIFY_TABLE
 					   : VERIFY_CHUNK;
@@ -298,8 +332,8 @@ static int note_failure(struct walk *w, struct job *j, struct seen *s)
 		s->problem = w->rep->n;
 	}
 	struct verify_problem *p = &w->rep->v[s->problem - 1];
-	if (j->want.kind == OBJ_CHUNK) {
-		add_path_of(w, p, j->ino);
+	if (j->want.kind == OBJ_CHUNK || j->dir) {
+		add_path_of(w, p, j->dir ? j->dir : j->ino);
 		return 0;
 	}
 	/* the page's (or table's pages') inodes, as far as other pages name them */
@@ -312,27 +346,39 @@ static int note_failure(struct walk *w, struct job *j, struct seen *s)
 	return 0;
 }
 
-/* Learns the entries of the decoded pages; -ENOMEM when out of memory. */
+/* Learns the entries dent[0..n) of directory parent; -ENOMEM when out of memory. */
+static int learn_dents(struct walk *w, uint64_t parent, const struct page_dent *dent, uint32_t n)
+{
+	for (uint32_t d = 0; d < n; d++) {
+		const struct page_dent *e = &dent[d];
+		if (htab_get(w->links, &e->ino, sizeof(e->ino)))
+			continue;
+		struct link *l = malloc(sizeof(*l));
+		if (!l)
+			return -ENOMEM;
+		*l = (struct link){e->ino, parent, e->name, e->len};
+		if (htab_put(w->links, &l->ino, sizeof(l->ino), l)) {
+			free(l);
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+/* Learns the entries of the decoded pages and buckets; -ENOMEM when out of memory. */
 static int learn_links(struct walk *w, struct job *jobs, size_t n)
 {
-	for (size_t k = 0; k < n; k++)
-		for (uint32_t r = 0; jobs[k].page && r < jobs[k].page->count; r++) {
+	int err = 0;
+	for (size_t k = 0; !err && k < n; k++) {
+		for (uint32_t r = 0; !err && jobs[k].page && r < jobs[k].page->count; r++) {
 			const struct page_record *rec = &jobs[k].page->rec[r];
-			for (uint32_t d = 0; d < rec->ndent; d++) {
-				const struct page_dent *e = &rec->dent[d];
-				if (htab_get(w->links, &e->ino, sizeof(e->ino)))
-					continue;
-				struct link *l = malloc(sizeof(*l));
-				if (!l)
-					return -ENOMEM;
-				*l = (struct link){e->ino, rec->ino, e->name, e->len};
-				if (htab_put(w->links, &l->ino, sizeof(l->ino), l)) {
-					free(l);
-					return -ENOMEM;
-				}
-			}
+			err = learn_dents(w, rec->ino, rec->dent, rec->ndent);
 		}
-	return 0;
+		if (!err && jobs[k].bucket)
+			err = learn_dents(w, jobs[k].dir, jobs[k].bucket->dent,
+					  jobs[k].bucket->count);
+	}
+	return err;
 }
 
 /* The chunks of the decoded pages that no root checked yet, as jobs in *out; a chunk already
@@ -431,11 +477,103 @@ static void jobs_free(struct job *jobs, size_t n)
 	free(jobs);
 }
 
+/* Jobs for the bucket tables of every split directory the decoded pages hold. */
+static int dirtable_jobs(struct walk *w, const struct job *pages, size_t np, struct job **out,
+			 size_t *n)
+{
+	size_t total = 0;
+	for (size_t k = 0; k < np; k++)
+		for (uint32_t r = 0; pages[k].page && r < pages[k].page->count; r++)
+			total += pages[k].page->rec[r].ntables;
+	struct job *v = *out = calloc(total ? total : 1, sizeof(*v));
+	*n = 0;
+	for (size_t k = 0; v && k < np; k++)
+		for (uint32_t r = 0; pages[k].page && r < pages[k].page->count; r++) {
+			const struct page_record *rec = &pages[k].page->rec[r];
+			for (uint32_t t = 0; t < rec->ntables; t++) {
+				bool fresh;
+				if (oname_is_zero(&rec->tables[t]))
+					continue;
+				if (!seen_get(w, &rec->tables[t], &fresh))
+					return -ENOMEM;
+				v[(*n)++] = (struct job){.name = rec->tables[t],
+							 .want = {OBJ_TABLE, 0},
+							 .ino = t,
+							 .fresh = fresh,
+							 .dir = rec->ino,
+							 .pos = t,
+							 .nbuckets = rec->nbuckets};
+			}
+		}
+	return v ? 0 : -ENOMEM;
+}
+
+/* The number of buckets a directory's table j lists, once it is the table at its position. */
+static uint32_t dirtable_count(struct job *j)
+{
+	const struct nametab_plain *t = j->table;
+	uint64_t first = (uint64_t)j->pos * NAMETAB_MAX;
+	uint64_t want = j->nbuckets - first < NAMETAB_MAX ? j->nbuckets - first : NAMETAB_MAX;
+	if (!t || t->kind != NAMETAB_BUCKETS || t->owner != j->dir || t->first != first ||
+	    t->count != want) {
+		if (t) {
+			j->err = -EBADMSG;
+			j->repair = REPAIR_NONE; /* it opens: the cache's copy would be the same */
+		}
+		return 0;
+	}
+	return t->count;
+}
+
+/* Jobs for the buckets the good tables list. */
+static int bucket_jobs(struct walk *w, struct job *tabs, size_t nt, struct job **out, size_t *n)
+{
+	size_t total = 0;
+	for (size_t k = 0; k < nt; k++)
+		total += dirtable_count(&tabs[k]);
+	struct job *v = *out = calloc(total ? total : 1, sizeof(*v));
+	*n = 0;
+	for (size_t k = 0; v && k < nt; k++)
+		for (uint32_t j = 0; !tabs[k].err && tabs[k].table && j < tabs[k].table->count;
+		     j++) {
+			const struct oname *b = &tabs[k].table->names[j];
+			bool fresh;
+			if (oname_is_zero(b))
+				continue;
+			if (!seen_get(w, b, &fresh))
+				return -ENOMEM;
+			v[(*n)++] = (struct job){.name = *b,
+						 .want = {OBJ_BUCKET, 0},
+						 .ino = tabs[k].dir,
+						 .fresh = fresh,
+						 .dir = tabs[k].dir,
+						 .pos = (uint32_t)tabs[k].table->first + j,
+						 .nbuckets = tabs[k].nbuckets};
+		}
+	return v ? 0 : -ENOMEM;
+}
+
+/* Split directories: their tables, then their buckets, whose entries are learned as links. */
+static int walk_split(struct walk *w, const struct job *pages, size_t np, struct job **tabs,
+		      size_t *nt, struct job **buckets, size_t *nb)
+{
+	int err = dirtable_jobs(w, pages, np, tabs, nt);
+	if (!err) {
+		run_jobs(w, *tabs, *nt);
+		err = bucket_jobs(w, *tabs, *nt, buckets, nb);
+	}
+	if (!err) {
+		run_jobs(w, *buckets, *nb);
+		err = learn_links(w, *buckets, *nb);
+	}
+	return err;
+}
+
 static int walk_root(struct walk *w, struct root_plain *rp)
 {
 	w->gen = rp->gen;
-	struct job *tables = NULL, *pages = NULL, *chunks = NULL;
-	size_t nt = 0, np = 0, nc = 0;
+	struct job *tables = NULL, *pages = NULL, *chunks = NULL, *dtabs = NULL, *buckets = NULL;
+	size_t nt = 0, np = 0, nc = 0, ndt = 0, nb = 0;
 	int err = (w->links = htab_new()) ? 0 : -ENOMEM;
 	if (!err)
 		err = name_jobs(w, rp->tables, rp->ntables, OBJ_TABLE, &tables, &nt);
@@ -449,9 +587,15 @@ static int walk_root(struct walk *w, struct root_plain *rp)
 	if (!err)
 		err = learn_links(w, pages, np);
 	if (!err)
+		err = walk_split(w, pages, np, &dtabs, &ndt, &buckets, &nb);
+	if (!err)
 		err = note_failures(w, tables, nt);
 	if (!err)
 		err = note_failures(w, pages, np);
+	if (!err)
+		err = note_failures(w, dtabs, ndt);
+	if (!err)
+		err = note_failures(w, buckets, nb);
 	if (!err)
 		err = chunk_jobs(w, pages, np, &chunks, &nc);
 	if (!err)
@@ -460,6 +604,8 @@ static int walk_root(struct walk *w, struct root_plain *rp)
 		err = note_failures(w, chunks, nc);
 	jobs_free(tables, nt);
 	jobs_free(pages, np);
+	jobs_free(dtabs, ndt);
+	jobs_free(buckets, nb);
 	free(chunks);
 	if (w->links)
 		htab_each(w->links, link_free, NULL);

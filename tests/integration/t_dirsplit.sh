@@ -10,7 +10,7 @@
 # 3. Tampering with one bucket (vault, then also cache copy): the mount logs "integrity error: /flat
 #    (inode N): this directory cannot be read: its bucket K ... is damaged"; listing it, creating
 #    or looking up in it and removing it give EIO, other directories still work, coffer fsck
-#    reports it; with the byte restored, a fresh cache lists every name again (the directory's
+#    and coffer verify report it; with the byte restored, a fresh cache lists every name again (the directory's
 #    record was kept as it was, never rewritten half).
 # 4. A vault of the previous release (tests/fixtures/vault-v2: version 2 pages, directories
 #    inline) opens; its 80-entry directory "many", grown past 4 KiB, splits at the next commit;
@@ -126,7 +126,14 @@ if out=$("$COFFER" fsck --passfile "$PASSFILE" --cache "$CACHE" "$VAULT" 2>&1); 
 fi
 assert_contains "$out" "its buckets cannot be read" "fsck's report"
 ok "a damaged bucket: the mount names /flat and the bucket, EIO for list/create/lookup/rmdir, fsck reports it"
+rc=0
+out=$("$COFFER" verify --passfile "$PASSFILE" "$VAULT" 2>&1) || rc=$?
+assert_eq "$rc" 1 "exit status of verify with a damaged bucket"
+assert_contains "$out" "damaged directory bucket objects/$BUCKET" "verify's report"
+assert_contains "$out" "/flat" "verify's report names the directory"
+ok "coffer verify reports the damaged bucket and /flat"
 flip_byte "$VAULT/objects/$BUCKET" 200 # undo in the vault (the cache's copy may be moved aside)
+out=$("$COFFER" verify --passfile "$PASSFILE" "$VAULT" 2>&1) || fail "verify after the repair: $out"
 CACHE=$T/cache-fresh
 coffer_mount -o ro
 assert_eq "$(listing "$MNT/flat" | sha256sum)" "$(sha256sum <"$T/expect")" "listing once the bucket is repaired"
