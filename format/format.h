@@ -60,13 +60,16 @@
 #define PAGE_DIR_SPLIT	    1u	  /* a version 3 directory record: bucket tables follow */
 
 /* Roots */
-#define ROOT_MAGIC	  "CFRT"
-#define ROOT_AAD_BYTES	  (4 + VAULT_ID_BYTES)
-#define ROOT_HEADER_BYTES 64u /* everything before the page names */
-#define ROOT_VERSION	  2u  /* roots naming their parent and history (version 1 still read) */
-#define ROOT_VERSION_1	  1u  /* roots without parent: "parent unknown" */
-#define ROOT_HASH_BYTES	  32u /* BLAKE2b-256 of a root's (or history segment's) sealed bytes */
-#define ROOT_LINK_BYTES	  (8u + ROOT_HASH_BYTES) /* u64 generation, hash */
+#define ROOT_MAGIC	     "CFRT"
+#define ROOT_AAD_BYTES	     (4 + VAULT_ID_BYTES)
+#define ROOT_HEADER_BYTES    64u /* versions 1 and 2: everything before the page names */
+#define ROOT_HEADER_V3_BYTES 68u /* version 3: everything before the table names (u64 pages) */
+#define ROOT_VERSION	     3u	 /* roots naming page tables (versions 2 and 1 still read) */
+#define ROOT_VERSION_2	     2u	 /* roots naming their pages inline, parent and history */
+#define ROOT_VERSION_1	     1u	 /* roots without parent: "parent unknown" */
+#define ROOT_PAGES_MAX	     (1u << 26) /* inode pages a root may name: 2^32 inodes */
+#define ROOT_HASH_BYTES	     32u /* BLAKE2b-256 of a root's (or history segment's) sealed bytes */
+#define ROOT_LINK_BYTES	     (8u + ROOT_HASH_BYTES) /* u64 generation, hash */
 #define ROOT_CHAIN_FIXED                                                                           \
 	16u /* after the parent link: u64 segments, u8 tail, u8 levels, 6 zeros                    \
 	     */
@@ -83,12 +86,13 @@
 
 /* Name tables: the names of up to NAMETAB_MAX objects of one list (the root's inode pages, a
  * split directory's buckets), sealed like pages */
-#define NAMETAB_MAGIC	     "CFNT"
-#define NAMETAB_AAD_BYTES    (4 + NAME_BYTES) /* magic || the table's object name */
-#define NAMETAB_VERSION	     1u
-#define NAMETAB_MAX	     252u /* names per table: a full table seals into one 4 KiB bucket */
-#define NAMETAB_HEADER_BYTES 32u  /* magic, u32 version, u32 kind, u64 owner, u64 first, u32 count \
-				   */
+#define NAMETAB_MAGIC	  "CFNT"
+#define NAMETAB_AAD_BYTES (4 + NAME_BYTES) /* magic || the table's object name */
+#define NAMETAB_VERSION	  1u
+#define NAMETAB_MAX	  252u /* names per table: a full table seals into one 4 KiB bucket */
+#define NAMETAB_HEADER_BYTES                                                                       \
+	32u /* magic, u32 version, u32 kind, u64 owner, u64 first, u32 count                       \
+	     */
 #define NAMETAB_PLAIN_MAX  (NAMETAB_HEADER_BYTES + NAMETAB_MAX * NAME_BYTES)
 #define NAMETAB_SEALED_MAX (4096u + SEAL_OVERHEAD) /* the one bucket a table ever takes */
 

@@ -94,6 +94,15 @@ struct page {
 	bool dirty, bad;
 };
 
+/* A name table of the root's page list (format/nametab.h): table t names pages
+ * t * NAMETAB_MAX on. dirty: one of its pages changed since the last commit (or the root that
+ * was loaded listed its pages inline); bad: it could not be read at load, so its pages are
+ * unknown (and marked bad): it is never rewritten. */
+struct ptable {
+	struct oname name; /* zero: all of its pages are zero, no object */
+	bool dirty, bad;
+};
+
 struct namelist {
 	struct oname *v;
 	size_t n, cap;
@@ -128,6 +137,9 @@ struct fs {
 	struct htab *inodes; /* ino -> struct inode */
 	struct page *pages;
 	size_t npages;
+	struct ptable
+		*tables; /* ptable.c: root_tables_for(npages) of them as of the last capture */
+	size_t ntables;
 	uint64_t gen, next_ino;
 	uint64_t live_inodes, live_bytes; /* as of the last capture */
 	int64_t root_time;
@@ -200,6 +212,25 @@ void page_serialize(struct fs *fs, size_t page, struct buf *out);
 int page_deserialize(struct fs *fs, size_t page, const unsigned char *p, size_t len);
 void root_serialize(struct fs *fs, const struct oname *names, struct buf *out);
 int root_deserialize(struct fs *fs, const unsigned char *p, size_t len);
+
+/* ptable.c: the root's page list as name tables (format/nametab.h), in memory */
+struct root_plain;
+/* Gives fs a table for every page (new ones dirty, with no object) and marks the table of every
+ * dirty page dirty; called by the commit's capture with mu held. -ENOMEM, or -EIO when a dirty
+ * page belongs to a table that could not be read (never commit a tree that would lose it). */
+int ptables_capture(struct fs *fs);
+/* Encodes table t's slice of names (the page names as they will be after the commit); returns
+ * how many of them are not zero (0: the table needs no object). */
+size_t ptable_encode(struct fs *fs, size_t t, const struct oname *names, struct buf *out);
+/* Encodes the root with table names tables[0..fs->ntables) and fs's header fields. */
+void ptables_root_encode(struct fs *fs, const struct oname *tables, struct buf *out);
+/* Decodes a root payload into r and fs's header fields and tables (a version 1 or 2 root: all
+ * tables dirty, with no object, so that the next commit writes version 3): 0, -EINVAL, -ENOMEM.
+ * The pages come from ptables_set_pages once the tables are read into r. */
+int ptables_root_decode(struct fs *fs, const unsigned char *p, size_t len, struct root_plain *r);
+/* fs->pages from r's page names; the pages of a bad table are bad, up to the table's end (no
+ * new inode may land there: the table cannot be rewritten). 0 or -ENOMEM. */
+int ptables_set_pages(struct fs *fs, const struct root_plain *r);
 
 /* chunk.c: file data; callers hold freeze (shared) and inode->io. These never fetch: a sealed
  * object that is not in the cache makes them return -EAGAIN (nothing logged), and the caller

@@ -1,7 +1,8 @@
 /* mount: the life of a mounted filesystem: open, load and clean the cache, the periodic
  * committer thread (one per fs), the hooks the sync uses, and teardown.
- * Must never delete an object while any page of the root could not be read (its chunks are
- * unknown), and never run a commit on a read-only mount. */
+ * Must never delete an object while any page or page table of the root could not be read (its
+ * chunks are unknown: a bad table's pages are bad), and never run a commit on a read-only
+ * mount. */
 #include "fs/core.h"
 #include "fs/fs.h"
 #include "fs/dirsplit.h"
@@ -56,6 +57,7 @@ void fs_close(struct fs *fs)
 	fdcache_free(fs->fdc);
 	inode_table_free(fs->inodes);
 	free(fs->pages);
+	free(fs->tables);
 	namelist_free(&fs->pending_free);
 	namelist_free(&fs->unsynced);
 	namelist_free(&fs->damaged);
@@ -94,10 +96,17 @@ static void add_chunks(void *val, void *arg)
 	}
 }
 
-static int reach_add(const struct oname *n, void *arg)
+static void reach_add(struct reach *r, const struct oname *n, void *val)
+{
+	if (!oname_is_zero(n) && htab_put(r->names, n->b, NAME_BYTES, val))
+		r->err = -ENOMEM;
+}
+
+static int reach_name(const struct oname *n, void *arg)
 {
 	struct reach *r = arg;
-	return htab_put(r->names, n->b, NAME_BYTES, r) ? -ENOMEM : 0;
+	reach_add(r, n, r);
+	return r->err;
 }
 
 static int reach_build(struct fs *fs, struct reach *r)
@@ -106,12 +115,12 @@ static int reach_build(struct fs *fs, struct reach *r)
 	if (!r->names)
 		return -ENOMEM;
 	for (size_t p = 0; p < fs->npages; p++)
-		if (!oname_is_zero(&fs->pages[p].name) &&
-		    htab_put(r->names, fs->pages[p].name.b, NAME_BYTES, &fs->pages[p]))
-			r->err = -ENOMEM;
+		reach_add(r, &fs->pages[p].name, &fs->pages[p]);
+	for (size_t t = 0; t < fs->ntables; t++)
+		reach_add(r, &fs->tables[t].name, &fs->tables[t]);
 	htab_each(fs->inodes, add_chunks, r);
 	if (!r->err)
-		r->err = dirsplit_each_object(fs, reach_add, r);
+		r->err = dirsplit_each_object(fs, reach_name, r);
 	return r->err;
 }
 
@@ -241,6 +250,9 @@ int fs_each_object(struct fs *fs, int (*fn)(const struct oname *n, void *arg), v
 	for (size_t p = 0; !e.err && p < fs->npages; p++)
 		if (!oname_is_zero(&fs->pages[p].name))
 			e.err = fn(&fs->pages[p].name, arg);
+	for (size_t t = 0; !e.err && t < fs->ntables; t++)
+		if (!oname_is_zero(&fs->tables[t].name))
+			e.err = fn(&fs->tables[t].name, arg);
 	if (!e.err)
 		htab_each(fs->inodes, each_chunk, &e);
 	if (!e.err)

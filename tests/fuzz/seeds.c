@@ -73,6 +73,7 @@ static void seed_root(void)
 			       .npages = 3,
 			       .pages = pages};
 	struct buf b = {0};
+	r.version = ROOT_VERSION_2; /* pages inline (still read) */
 	root_encode(&r, &b);
 	put_buf("root", 1, &b);
 	r.npages = 0;
@@ -89,6 +90,16 @@ static void seed_root(void)
 		r.chain.level[j].gen = 4 - j;
 	root_encode(&r, &b);
 	put_buf("root", 3, &b);
+	struct oname tables[2] = {{.b = {5}}, {{0}}}; /* version 3: 300 pages in two tables */
+	r.version = 0;
+	r.npages = 300;
+	r.ntables = 2;
+	r.tables = tables;
+	root_encode(&r, &b);
+	put_buf("root", 4, &b);
+	r.npages = 0;
+	root_encode(&r, &b);
+	put_buf("root", 5, &b);
 }
 
 static void seed_history(void)

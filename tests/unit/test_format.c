@@ -673,6 +673,7 @@ static int dec_root(const unsigned char *b, size_t len)
 	return err;
 }
 
+/* Version 2 (pages inline), as a root decoded from version 2 re-encodes. */
 static void root(void)
 {
 	struct oname names[3] = {0};
@@ -684,7 +685,8 @@ static void root(void)
 			       .live_inodes = 7,
 			       .live_bytes = 123456,
 			       .npages = 3,
-			       .pages = names},
+			       .pages = names,
+			       .version = ROOT_VERSION_2},
 			  d;
 	struct buf b = {0};
 	root_encode(&r, &b);
@@ -713,9 +715,14 @@ static void root(void)
 	b.data[4] = 1;
 	CHECK(dec_root(b.data, b.len) == -EINVAL);
 	CHECK(root_decode(b.data, b.len - 56, &d) == 0 && d.version == 1 && d.npages == 3 &&
-	      link_is_zero(&d.chain.parent) && d.chain.nsegs == 0);
+	      link_is_zero(&d.chain.parent) && d.chain.nsegs == 0 && d.ntables == 0);
+	struct buf again = {0}; /* re-encoded (a re-sealing): version 2, the pages inline */
+	root_encode(&d, &again);
+	CHECK(again.len == b.len && le(again.data + 4, 4) == 2 &&
+	      memcmp(again.data + 8, b.data + 8, b.len - 8) == 0);
+	buf_free(&again);
 	root_plain_free(&d);
-	b.data[4] = 3;
+	b.data[4] = 4;
 	CHECK(dec_root(b.data, b.len) == -EINVAL);
 	b.data[4] = 2;
 	/* more segments than 2^63 would need a 65th level link: refused, nothing written past
@@ -749,7 +756,7 @@ static void root(void)
 /* A root with a parent, a tail of 2 and 3 segments (levels 0..2): every field round-trips. */
 static void root_chain(void)
 {
-	struct root_plain r = {.gen = 50, .npages = 0}, d;
+	struct root_plain r = {.gen = 50, .npages = 0, .version = ROOT_VERSION_2}, d;
 	r.chain.parent.gen = 49;
 	memset(r.chain.parent.hash, 0x49, ROOT_HASH_BYTES);
 	r.chain.nsegs = 3;
@@ -774,6 +781,74 @@ static void root_chain(void)
 	b.data[113] = 3;
 	b.data[112] = HIST_ENTRIES; /* a full tail is never stored */
 	CHECK(dec_root(b.data, b.len) == -EINVAL);
+	buf_free(&b);
+}
+
+/* Version 3: u64 page count at 60, then ceil(n / 252) table names, then the chain section;
+ * decoded pages stay zero until root_fill_table checks each table against its position. */
+static void root_v3(void)
+{
+	struct oname tables[2] = {{.b = {0x71}}, {{0}}};
+	struct root_plain r = {.gen = 9,
+			       .next_ino = 300 * 64,
+			       .npages = 300,
+			       .ntables = 2,
+			       .tables = tables},
+			  d;
+	struct buf b = {0};
+	root_encode(&r, &b);
+	CHECK(!b.err && b.len == ROOT_HEADER_V3_BYTES + 2 * NAME_BYTES + 56 && b.len == 156);
+	CHECK(le(b.data + 4, 4) == 3 && le(b.data + 56, 4) == 64 && le(b.data + 60, 8) == 300);
+	CHECK(b.data[68] == 0x71 && b.data[84] == 0 && le(b.data + 100, 8) == 0);
+	CHECK(root_decode(b.data, b.len, &d) == 0 && d.version == 3 && d.npages == 300 &&
+	      d.ntables == 2 && memcmp(d.tables, tables, sizeof(tables)) == 0);
+	static const struct oname zero;
+	bool all_zero = true;
+	for (uint32_t k = 0; k < d.npages; k++)
+		all_zero &= memcmp(&d.pages[k], &zero, sizeof(zero)) == 0;
+	CHECK(all_zero);
+	CHECK(refuses_truncations(dec_root, b.data, b.len));
+	CHECK(survives_mutations(dec_root, b.data, b.len, 3000));
+	/* table 1 holds pages 252..299: 48 names; anything else is not that table */
+	static struct nametab_plain t;
+	t = (struct nametab_plain){.kind = NAMETAB_PAGES, .first = 252, .count = 48};
+	t.names[47].b[0] = 0x99;
+	struct nametab_plain bad[4];
+	for (int k = 0; k < 4; k++)
+		bad[k] = t;
+	bad[0].kind = NAMETAB_BUCKETS;
+	bad[1].owner = 1;
+	bad[2].first = 0;
+	bad[3].count = 49;
+	for (int k = 0; k < 4; k++)
+		CHECK(root_fill_table(&d, 1, &bad[k]) == -EINVAL);
+	bad[3].count = 47; /* fewer names: the pages past them stay zero */
+	CHECK(root_fill_table(&d, 1, &bad[3]) == 0 && d.pages[298].b[0] == 0);
+	CHECK(root_fill_table(&d, 2, &t) == -EINVAL); /* no table 2 */
+	CHECK(root_fill_table(&d, 0, &t) == -EINVAL); /* table 0 is another position */
+	CHECK(d.pages[299].b[0] == 0);
+	CHECK(root_fill_table(&d, 1, &t) == 0 && d.pages[299].b[0] == 0x99 &&
+	      d.pages[251].b[0] == 0);
+	root_plain_free(&d);
+	/* a page count the table names cannot hold */
+	b.data[60] = (uint8_t)(505 & 0xff);
+	b.data[61] = (uint8_t)(505 >> 8); /* 3 tables */
+	CHECK(dec_root(b.data, b.len) == -EINVAL);
+	b.data[60] = (uint8_t)(504 & 0xff); /* 2 tables: fine */
+	CHECK(root_decode(b.data, b.len, &d) == 0 && d.npages == 504 && d.ntables == 2);
+	root_plain_free(&d);
+	buf_free(&b);
+	r.npages = ROOT_PAGES_MAX + 1; /* past the bound, with every table name there */
+	root_encode(&r, &b);
+	CHECK(!b.err && b.len == ROOT_HEADER_V3_BYTES + 266306 * NAME_BYTES + 56);
+	CHECK(dec_root(b.data, b.len) == -EINVAL);
+	buf_free(&b);
+	/* no pages: no tables */
+	r.npages = 0;
+	root_encode(&r, &b);
+	CHECK(b.len == ROOT_HEADER_V3_BYTES + 56 && root_decode(b.data, b.len, &d) == 0 &&
+	      d.npages == 0 && d.ntables == 0);
+	root_plain_free(&d);
 	buf_free(&b);
 }
 
@@ -1228,6 +1303,7 @@ int main(void)
 	linear_hashing();
 	root();
 	root_chain();
+	root_v3();
 	history();
 	nametab();
 	lease();

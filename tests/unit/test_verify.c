@@ -21,7 +21,7 @@
 #include "sync/verify.h"
 
 #define NFILES 75 /* the root directory, then files over two inode pages */
-#define NOBJS  4  /* two pages, and two packs: f0 and f1 (the first commit), the others */
+#define NOBJS  5  /* two pages, their table, two packs: f0 and f1 (the first commit), the rest */
 
 static struct keyring *keys;
 static const uint8_t vid[16] = {7, 7};
