@@ -20,6 +20,14 @@ small_chunks_in() {
 one_block_in() { find "$1/objects" -type f -size ${SEALED}c | wc -l; }
 packs_in() { find "$1/objects" -type f -size +$((16 * SEALED))c | wc -l; }
 sums() { (cd "$MNT/s" && find . -type f -print0 | sort -z | xargs -0 sha256sum); }
+read_back() { # read_back CACHE SUMS WHAT: a read-only mount with CACHE reads every file of SUMS
+	local keep=$CACHE
+	CACHE=$1
+	coffer_mount -o ro
+	(cd "$MNT/s" && sha256sum --quiet -c "$2") || fail "files read $3 are wrong"
+	coffer_umount
+	CACHE=$keep
+}
 
 coffer_init
 coffer_mount -o keep=1
@@ -42,12 +50,7 @@ assert_le 1 "$(packs_in "$VAULT")" "packs in the vault"
 ok "$N small files are $nobj objects in the vault ($(packs_in "$VAULT") packs), none of a small file's size"
 
 # A new device: a fresh cache fetches the packs and reads every file.
-ACACHE=$CACHE
-CACHE=$T/cache-fresh
-coffer_mount -o ro
-(cd "$MNT/s" && sha256sum --quiet -c "$T/sums") || fail "files read through a fresh cache are wrong"
-coffer_umount
-CACHE=$ACACHE
+read_back "$T/cache-fresh" "$T/sums" "through a fresh cache"
 ok "a fresh cache reads all $N files back"
 
 # Edit one packed file in place, delete three files in four: the packs become sparse.
@@ -73,11 +76,7 @@ coffer_mount -o ro
 (cd "$MNT/s" && sha256sum --quiet -c "$T/sums2") || fail "files after the edit and repack are wrong"
 assert_eq "$(head -c 26 "$MNT/s/f7" | tail -c 6)" "EDITED" "the edited bytes of f7"
 coffer_umount
-CACHE=$T/cache-fresh2
-coffer_mount -o ro
-(cd "$MNT/s" && sha256sum --quiet -c "$T/sums2") || fail "files after the repack read through a fresh cache are wrong"
-coffer_umount
-CACHE=$ACACHE
+read_back "$T/cache-fresh2" "$T/sums2" "after the repack through a fresh cache"
 ok "after the repack every file reads back (same cache and a fresh one)"
 coffer_fsck >/dev/null
 

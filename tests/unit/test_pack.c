@@ -2,7 +2,8 @@
  * location byte for byte and its bounds; a commit packs small files into one object and deletes
  * their staging objects; they read back after a remount; a write to a packed file copies it out
  * (COW); deleting every file of a pack frees it, deleting most of one repacks its live files;
- * a changed or swapped block in a pack gives EIO, never data. */
+ * a changed or swapped block in a pack gives EIO, never data; the fetch hook installs a pack
+ * only when the blocks asked for open. */
 #include "tests/unit/unit.h"
 #include <dirent.h>
 #include <errno.h>
@@ -11,10 +12,12 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "format/block.h"
 #include "format/page.h"
 #include "fs/core.h"
 #include "fs/fs.h"
 #include "lib/buf.h"
+#include "sync/engine.h"
 
 static char dir[] = "/tmp/coffer-pack-XXXXXX";
 static struct store *st;
@@ -105,6 +108,39 @@ static void codec(void)
 	b.data[4] = 3;
 	for (size_t cut = 0; cut < b.len; cut++)
 		CHECK(decode(&(struct buf){.data = b.data, .len = cut}) != 0);
+	buf_free(&b);
+}
+
+/* The fetch hook installs a pack only when the blocks asked for open as the chunk's, and only
+ * a pack of whole blocks within PACK_MAX_BYTES. */
+static void fetch_pack(void)
+{
+	struct oname chunk = {.b = {4, 2}}, other = {.b = {4, 3}}, pack = {.b = {5}};
+	struct buf b = {0};
+	unsigned char plain[DATA_BLOCK] = {1, 2, 3};
+	CHECK(buf_reserve(&b, 6 * SEALED_BLOCK) == 0);
+	b.len = 6 * SEALED_BLOCK;
+	for (uint32_t k = 0; k < 6; k++) /* blocks 2..4: chunk's 0..2; around them, another's */
+		block_seal(keys->data, k >= 2 && k <= 4 ? &chunk : &other, k >= 2 ? k - 2 : k,
+			   plain, b.data + (size_t)k * SEALED_BLOCK);
+	struct obj_want w = {.kind = OBJ_PACK, .nblocks = 3, .first = 2, .chunk = chunk};
+	CHECK(fetch_check(keys, &pack, &w, &b, NULL) == 0);
+	w.first = 1;
+	CHECK(fetch_check(keys, &pack, &w, &b, NULL) == -EBADMSG); /* another position */
+	w.first = 2;
+	w.chunk = other;
+	CHECK(fetch_check(keys, &pack, &w, &b, NULL) == -EBADMSG); /* another chunk's name */
+	w.chunk = chunk;
+	w.nblocks = 5;
+	CHECK(fetch_check(keys, &pack, &w, &b, NULL) == -EBADMSG); /* past the pack's end */
+	w.nblocks = 3;
+	b.len--;
+	CHECK(fetch_check(keys, &pack, &w, &b, NULL) == -EBADMSG); /* not whole blocks */
+	b.len++;
+	struct buf big = {.data = b.data, .len = PACK_MAX_BYTES + SEALED_BLOCK};
+	CHECK(fetch_check(keys, &pack, &w, &big, NULL) == -EBADMSG); /* longer than a pack */
+	b.data[2 * SEALED_BLOCK + 50] ^= 1;
+	CHECK(fetch_check(keys, &pack, &w, &b, NULL) == -EBADMSG);
 	buf_free(&b);
 }
 
@@ -338,6 +374,7 @@ int main(void)
 		return 1;
 	keys = unit_keyring();
 	codec();
+	fetch_pack();
 	pack_and_read();
 	cow_packed();
 	repack();
