@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # bench/small_files.sh: what SMALL_N small files (100-3,000 bytes, the same sizes every run)
-# cost in the vault (issue 13, packs): on a fresh folder vault, with periodic commits off, the
-# files are written, then one commit and its upload are timed (commit_now + wait until the sync
-# says everything is uploaded, less its 1.2 s settling check); reported: the vault's objects and
-# bytes, and the commit+upload seconds as median and spread (min-max) of SMALL_REPS runs.
-# Give COFFER_REF (another build, e.g. the previous commit's) to run it too in the same run and
-# print the ratios new/ref.
+# cost in the vault (issue 13, packs): on a fresh vault, with periodic commits off, the files
+# are written, then one commit and its upload are timed (commit_now, then until the sync says
+# everything is uploaded, less wait_synced's 1.2 s settling check). Reported: the objects and
+# bytes that upload carried (the daemon's objects_uploaded and bytes_uploaded), and the
+# commit+upload seconds as median and spread (min-max) of SMALL_REPS runs.
+# SMALL_VAULT=folder (default) or s3 (a loopback Ceph RGW of tests/servers, started once).
+# Give COFFER_REF (another build, e.g. the previous commit's) to run it too, alternating with
+# this one, and print the ratios new/ref.
 # Usage (root, /dev/fuse): bash bench/small_files.sh        (run `make` first)
-# Environment: SMALL_N (default 2000), SMALL_REPS (default 3), COFFER (default ./coffer),
-#   COFFER_REF (none by default).
+# Environment: SMALL_N (default 2000), SMALL_REPS (default 3), SMALL_VAULT, COFFER_REF.
 # Must never touch anything outside the temp dir of tests/integration/lib.sh.
 set -euo pipefail
 . "$(dirname "$0")/../tests/integration/lib.sh"
@@ -16,18 +17,32 @@ set -euo pipefail
 
 N=${SMALL_N:-2000}
 REPS=${SMALL_REPS:-3}
+KIND=${SMALL_VAULT:-folder}
 now() { date +%s.%N; }
 stats() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
 	m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; print m, v[1], v[NR] }'; }
 
+BASE=
+if [ "$KIND" = s3 ]; then
+	. "$(dirname "$0")/../tests/integration/remote_lib.sh"
+	start_rgw
+	curl -sS -f -X PUT --aws-sigv4 "aws:amz:us-east-1:s3" --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" \
+		-H "x-amz-content-sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" \
+		"http://127.0.0.1:$RGW_PORT/bench" >/dev/null || fail "cannot create the bucket"
+	BASE=s3+http://127.0.0.1:$RGW_PORT/bench
+fi
+
 one_run() { # one_run BINARY TAG REP: prints "objects bytes seconds"
-	local bin=$1 t0 t1
-	COFFER=$bin
-	VAULT=$T/vault-$2-$3
+	local t0 t1 o0 b0
+	COFFER=$1
+	VAULT=${BASE:-$T}/vault-$2-$3
 	CACHE=$T/cache-$2-$3
-	coffer_init
+	"$COFFER" init --passfile "$PASSFILE" --kdf-level min "$VAULT" >/dev/null || fail "init $VAULT"
 	mount_at "$CACHE" "$MNT" -o commit=3600
 	mkdir "$MNT/s"
+	wait_synced "$MNT" 600
+	o0=$(sfield objects_uploaded)
+	b0=$(sfield bytes_uploaded)
 	python3 - "$MNT/s" "$N" <<'EOF'
 import os, random, sys
 random.seed(13)
@@ -38,27 +53,34 @@ EOF
 	t0=$(now)
 	wait_synced "$MNT" 600
 	t1=$(now)
+	echo "$(($(sfield objects_uploaded) - o0)) $(($(sfield bytes_uploaded) - b0))" \
+		"$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a - 1.2 }')"
 	umount_at "$CACHE" "$MNT"
-	echo "$(find "$VAULT/objects" -type f | wc -l) $(find "$VAULT/objects" -type f -printf '%s\n' |
-		awk '{ s += $1 } END { print s + 0 }') $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a - 1.2 }')"
+	rm -rf "$CACHE"
 }
 
-declare -A SECS OBJS BYTES
-for tag in new ${COFFER_REF:+ref}; do
-	bin=$REPO_ROOT/coffer
-	[ "$tag" = ref ] && bin=$COFFER_REF
-	s=()
-	for r in $(seq "$REPS"); do
+tags=(new ${COFFER_REF:+ref})
+declare -A S O B
+for r in $(seq "$REPS"); do
+	for tag in "${tags[@]}"; do
+		bin=$REPO_ROOT/coffer
+		[ "$tag" = ref ] && bin=$COFFER_REF
 		read -r o b sec < <(one_run "$bin" "$tag" "$r")
-		s+=("$sec")
+		S[$tag]="${S[$tag]:-} $sec"
+		O[$tag]=$o
+		B[$tag]=$b
 	done
-	OBJS[$tag]=$o
-	BYTES[$tag]=$b
-	SECS[$tag]=$(stats "${s[@]}")
-	printf '%-4s %s small files: %s objects, %s bytes; commit+upload %s s (median, min, max)\n' \
-		"$tag" "$N" "$o" "$b" "${SECS[$tag]}"
+done
+declare -A MED
+for tag in "${tags[@]}"; do
+	# shellcheck disable=SC2086
+	read -r med lo hi < <(stats ${S[$tag]})
+	MED[$tag]=$med
+	printf '%-3s %s small files, %s vault: %s objects, %s bytes uploaded; commit+upload %s s (%s-%s)\n' \
+		"$tag" "$N" "$KIND" "${O[$tag]}" "${B[$tag]}" "$med" "$lo" "$hi"
 done
 if [ -n "${COFFER_REF:-}" ]; then
-	awk -v a="${OBJS[new]}" -v b="${OBJS[ref]}" -v c="${SECS[new]%% *}" -v d="${SECS[ref]%% *}" \
+	awk -v a="${O[new]}" -v b="${O[ref]}" -v c="${MED[new]}" -v d="${MED[ref]}" \
 		'BEGIN { printf "ratio new/ref: objects %.3f, commit+upload seconds %.3f\n", a / b, c / d }'
 fi
+echo "command: SMALL_N=$N SMALL_REPS=$REPS SMALL_VAULT=$KIND ${COFFER_REF:+COFFER_REF=$COFFER_REF }bash bench/small_files.sh"

@@ -400,14 +400,15 @@ static void unpend(struct fs *fs, const struct oname *n)
 		}
 }
 
+/* A failed commit: a small file's chunk that no root names is a staging chunk again (the next
+ * commit packs it); a repacked pack is kept, and counted as before. */
 static void give_up(struct fs *fs, struct pack_commit *pc)
 {
 	for (size_t k = 0; k < pc->n; k++) {
 		struct chunk *c = moved_chunk(fs, &pc->v[k]);
 		bool own = oname_is_zero(&pc->v[k].src_pack);
-		if (own && c && c->state == CH_SEALED && oname_is_zero(&c->pack) &&
-		    namelist_add(&fs->unsynced, &c->name))
-			log_msg(LOG_WARNING, "out of memory: a chunk may not be fsynced");
+		if (own && c && c->state == CH_SEALED && oname_is_zero(&c->pack))
+			c->state = CH_STAGING;
 	}
 	for (size_t k = 0; k < pc->olds.n; k++) {
 		struct pack_info *pi = info_get(fs->packs, &pc->olds.v[k]);

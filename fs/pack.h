@@ -59,8 +59,8 @@ int pack_write(struct fs *fs, struct pack_commit *pc);
 int pack_lists(struct pack_commit *pc, struct namelist *added, struct namelist *free,
 	       size_t *nolds);
 /* Under freeze (exclusive) and mu, once the commit is durable (err 0) or failed: points the
- * moved chunks at their packs and counts them, or gives the packing up (the chunks stay own
- * objects, to be fsynced by the next commit). */
+ * moved chunks at their packs and counts them, or gives the packing up (the small files'
+ * chunks are staging chunks again, for the next commit to pack). */
 void pack_finish(struct fs *fs, struct pack_commit *pc, int err);
 /* With no lock held, after pack_finish: deletes the packed staging objects (err 0) or the new
  * packs (err), and frees pc. */

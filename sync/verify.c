@@ -529,8 +529,10 @@ static int name_jobs(struct walk *w, const struct oname *names, uint32_t n, enum
 		bool fresh;
 		if (!seen_get(w, &names[k], &fresh))
 			return -ENOMEM;
-		v[(*nj)++] =
-			(struct job){.name = names[k], .want = {kind, 0}, .ino = k, .fresh = fresh};
+		v[(*nj)++] = (struct job){.name = names[k],
+					  .want = {.kind = kind},
+					  .ino = k,
+					  .fresh = fresh};
 	}
 	return v ? 0 : -ENOMEM;
 }
@@ -575,7 +577,7 @@ static int dirtable_jobs(struct walk *w, const struct job *pages, size_t np, str
 				if (!seen_get(w, &rec->tables[t], &fresh))
 					return -ENOMEM;
 				v[(*n)++] = (struct job){.name = rec->tables[t],
-							 .want = {OBJ_TABLE, 0},
+							 .want = {.kind = OBJ_TABLE},
 							 .ino = t,
 							 .fresh = fresh,
 							 .dir = rec->ino,
@@ -621,7 +623,7 @@ static int bucket_jobs(struct walk *w, struct job *tabs, size_t nt, struct job *
 			if (!seen_get(w, b, &fresh))
 				return -ENOMEM;
 			v[(*n)++] = (struct job){.name = *b,
-						 .want = {OBJ_BUCKET, 0},
+						 .want = {.kind = OBJ_BUCKET},
 						 .ino = tabs[k].dir,
 						 .fresh = fresh,
 						 .dir = tabs[k].dir,

@@ -1,21 +1,25 @@
 /* Proves packs (fs/pack.c, coffer-format(5) "Packs"): the version 3 chunk reference with a pack
  * location byte for byte and its bounds; a commit packs small files into one object and deletes
  * their staging objects; they read back after a remount; a write to a packed file copies it out
- * (COW); deleting every file of a pack frees it, deleting most of one repacks its live files;
+ * (COW); deleting every file of a pack frees it, deleting most of one repacks its live files; a
+ * commit that fails writing a pack leaves everything as it was and the next one packs;
  * a changed or swapped block in a pack gives EIO, never data; the fetch hook installs a pack
  * only when the blocks asked for open. */
 #include "tests/unit/unit.h"
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "format/block.h"
 #include "format/page.h"
 #include "fs/core.h"
 #include "fs/fs.h"
+#include "cache/files.h"
 #include "lib/buf.h"
 #include "sync/engine.h"
 
@@ -326,6 +330,48 @@ static void repack(void)
 	unmount_fs(fs);
 }
 
+/* A commit that fails writing its pack (a file size limit below the pack's size) leaves the
+ * durable root, the objects and the files as they were; the next commit packs them. */
+static void failed_commit(void)
+{
+	struct fs *fs = mount_fs();
+	struct oname staging[NFILES];
+	make_files(fs, staging);
+	struct buf before = {0}, after = {0};
+	CHECK(cache_root_read(st, &before) == 0);
+	int objects = count_objects();
+	struct rlimit old, lim = {.rlim_cur = 100000, .rlim_max = RLIM_INFINITY};
+	signal(SIGXFSZ, SIG_IGN);
+	CHECK(getrlimit(RLIMIT_FSIZE, &old) == 0 && setrlimit(RLIMIT_FSIZE, &lim) == 0);
+	CHECK(fs_commit(fs) == -EFBIG); /* 40 blocks: 165,440 bytes */
+	CHECK(setrlimit(RLIMIT_FSIZE, &old) == 0);
+	CHECK(cache_root_read(st, &after) == 0 && after.len == before.len &&
+	      memcmp(after.data, before.data, before.len) == 0);
+	CHECK(count_objects() == objects); /* no pack left behind, every staging object kept */
+	bool staged = true;
+	for (int k = 0; k < NFILES; k++) {
+		const struct chunk *c = chunk_of(fs, k);
+		staged &= oname_is_zero(&c->pack) && c->state == CH_STAGING &&
+			  object_exists(&staging[k]) && reads_back(fs, k);
+	}
+	CHECK(staged);
+	CHECK(fs_commit(fs) == 0);
+	CHECK(!oname_is_zero(&chunk_of(fs, 9)->pack) && !object_exists(&staging[9]));
+	fs_close(fs);
+	store_close(st);
+	fs = mount_fs();
+	for (int k = 0; k < NFILES; k++)
+		CHECK(reads_back(fs, k));
+	for (int k = 0; k < NFILES; k++) {
+		char name[16];
+		snprintf(name, sizeof(name), "f%d", k);
+		CHECK(fs_unlink(fs, ROOT_INO, name, false) == 0);
+	}
+	unmount_fs(fs);
+	buf_free(&before);
+	buf_free(&after);
+}
+
 /* Flips a byte in block `block` of file k's blocks inside its pack, or swaps the first blocks of
  * files k and j there (j >= 0). */
 static void damage(struct fs *fs, int k, int j)
@@ -378,6 +424,7 @@ int main(void)
 	pack_and_read();
 	cow_packed();
 	repack();
+	failed_commit();
 	tamper();
 	keyring_free(keys);
 	char cmd[128];
