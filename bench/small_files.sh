@@ -37,6 +37,7 @@ one_run() { # one_run BINARY TAG REP: prints "objects bytes seconds"
 	COFFER=$1
 	VAULT=${BASE:-$T}/vault-$2-$3
 	CACHE=$T/cache-$2-$3
+	MNT=$T/mnt-$2-$3 # a mount point per run: the last one's may linger a moment after umount
 	"$COFFER" init --passfile "$PASSFILE" --kdf-level min "$VAULT" >/dev/null || fail "init $VAULT"
 	mount_at "$CACHE" "$MNT" -o commit=3600
 	mkdir "$MNT/s"
