@@ -485,7 +485,8 @@ static void split_dirs(void)
 		create(fs, d, name, S_IFREG | 0644);
 	}
 	struct dsplit *sp = split_of(fs, d);
-	CHECK(sp && sp->n == (SPLIT_N * DIR_DENT_BYTES(10) + DIR_BUCKET_TARGET - 1) / DIR_BUCKET_TARGET);
+	CHECK(sp &&
+	      sp->n == (SPLIT_N * DIR_DENT_BYTES(10) + DIR_BUCKET_TARGET - 1) / DIR_BUCKET_TARGET);
 	CHECK(fs_commit(fs) == 0 && sp->ndirty == 0);
 	for (uint32_t k = 0; k < sp->n; k++)
 		CHECK(!oname_is_zero(&sp->b[k].name) && store_obj_cached(st, &sp->b[k].name));
@@ -569,7 +570,7 @@ static void split_tamper(void)
 	CHECK(fs_lookup(fs, ok, "x", &s) == 0);
 	uint64_t files, objects;
 	CHECK(fs_check(fs, stderr, &files, &objects) >= 1);
-	unmount_fs(fs, true); /* the record of hurt is written as it was */
+	unmount_fs(fs, true);		/* the record of hurt is written as it was */
 	CHECK(access(path, F_OK) == 0); /* kept: never collected while its directory is bad */
 	CHECK(pread(fd = open(path, O_RDWR), &byte, 1, 100) == 1);
 	byte ^= 1;
@@ -630,7 +631,8 @@ static void split_failed_commit(void)
 	fs = mount_fs();
 	CHECK(entries(fs, d) == 2499 && split_of(fs, d) && !split_of(fs, d)->bad);
 	struct stat s;
-	CHECK(fs_lookup(fs, d, "file-02499", &s) == 0 && fs_lookup(fs, d, "file-00000", &s) == -ENOENT);
+	CHECK(fs_lookup(fs, d, "file-02499", &s) == 0 &&
+	      fs_lookup(fs, d, "file-00000", &s) == -ENOENT);
 	unmount_fs(fs, true);
 	buf_free(&before);
 	buf_free(&after);
