@@ -44,11 +44,11 @@ struct commit {
 	struct objset tables; /* page tables */
 	struct namelist sync; /* staging chunks frozen by this commit */
 	struct namelist free; /* objects the new root no longer names: deleted once it is durable */
-	struct namelist added; /* objects the new root names and the old one did not */
+	struct namelist added;	   /* objects the new root names and the old one did not */
 	struct dsplit_commit dirs; /* split directories' buckets and tables (dirsplit.c) */
 	struct pack_commit packs;  /* small files packed, sparse packs repacked (pack.c) */
-	struct buf root;       /* root plaintext, then the sealed root */
-	size_t nolds;	       /* replaced page and table names at the end of free */
+	struct buf root;	   /* root plaintext, then the sealed root */
+	size_t nolds;		   /* replaced page and table names at the end of free */
 };
 
 _Static_assert(PAGE_AAD_BYTES == NAMETAB_AAD_BYTES, "one AAD size for every metadata object");
@@ -209,24 +209,28 @@ static int capture(struct fs *fs, struct commit *c)
 	return err;
 }
 
+int commit_write_meta(struct fs *fs, const struct oname *n,
+		      void (*aadfn)(const struct oname *n, uint8_t aad[PAGE_AAD_BYTES]),
+		      const struct buf *plain)
+{
+	struct buf sealed = {0};
+	uint8_t aad[PAGE_AAD_BYTES];
+	aadfn(n, aad);
+	int err = meta_seal(fs->keys->meta, aad, sizeof(aad), plain, &sealed);
+	if (!err)
+		err = store_obj_write(fs->st, n, sealed.data, sealed.len);
+	buf_free(&sealed);
+	return err;
+}
+
 /* Seals and writes every new object of s (not yet durable: the caller syncs). */
 static int write_objs(struct fs *fs, const struct objset *s)
 {
-	for (size_t k = 0; k < s->n; k++) {
-		const struct new_obj *no = &s->v[k];
-		if (oname_is_zero(&no->name))
-			continue;
-		struct buf sealed = {0};
-		uint8_t aad[PAGE_AAD_BYTES];
-		s->aad(&no->name, aad);
-		int err = meta_seal(fs->keys->meta, aad, sizeof(aad), &no->plain, &sealed);
-		if (!err)
-			err = store_obj_write(fs->st, &no->name, sealed.data, sealed.len);
-		buf_free(&sealed);
-		if (err)
-			return err;
-	}
-	return 0;
+	int err = 0;
+	for (size_t k = 0; !err && k < s->n; k++)
+		if (!oname_is_zero(&s->v[k].name))
+			err = commit_write_meta(fs, &s->v[k].name, s->aad, &s->v[k].plain);
+	return err;
 }
 
 /* The new objects of s to added, the ones they replace to the end of free (nolds). */

@@ -225,6 +225,8 @@ void dir_remove(struct dir *d, const char *name, size_t len)
 	free(e->name);
 	e->name = NULL;
 	d->live--;
+	if (!d->split)
+		rebalance(d); /* an inline directory read from an old page may be past the limit */
 }
 
 struct dent *dir_next(struct dir *d, size_t *pos)

@@ -13,6 +13,7 @@
 #include "format/dirbucket.h"
 #include "format/meta.h"
 #include "format/nametab.h"
+#include "lib/array.h"
 #include "lib/log.h"
 
 static uint32_t ntables(uint32_t n)
@@ -34,14 +35,10 @@ struct oname dirsplit_table_name(const struct dsplit *s, uint32_t t)
 static struct dsplit_item *item_add(struct dsplit_commit *dc, const struct inode *i, uint32_t k,
 				    uint8_t table, const struct oname *old)
 {
-	if (dc->n == dc->cap) {
-		size_t cap = dc->cap ? dc->cap * 2 : 16;
-		struct dsplit_item *v = realloc(dc->v, cap * sizeof(*v));
-		if (!v)
-			return NULL;
-		dc->v = v;
-		dc->cap = cap;
-	}
+	struct dsplit_item *v = array_reserve(dc->v, dc->n, &dc->cap, sizeof(*v), 16);
+	if (!v)
+		return NULL;
+	dc->v = v;
 	struct dsplit_item *it = &dc->v[dc->n++];
 	*it = (struct dsplit_item){.ino = i->ino,
 				   .epoch = i->dir->split->epoch,
@@ -79,19 +76,15 @@ static int capture_unsplit(struct dsplit_commit *dc, struct inode *i)
 
 struct blist {
 	struct page_dent *v;
-	uint32_t n, cap;
+	size_t n, cap;
 };
 
 static int blist_add(struct blist *l, const struct dent *e)
 {
-	if (l->n == l->cap) {
-		uint32_t cap = l->cap ? l->cap * 2 : 64;
-		struct page_dent *v = realloc(l->v, cap * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		l->v = v;
-		l->cap = cap;
-	}
+	struct page_dent *v = array_reserve(l->v, l->n, &l->cap, sizeof(*v), 64);
+	if (!v)
+		return -ENOMEM;
+	l->v = v;
 	l->v[l->n++] = (struct page_dent){e->ino, e->name, e->len, e->type};
 	return 0;
 }
@@ -124,7 +117,7 @@ static int encode_buckets(struct dsplit_commit *dc, struct inode *i, const uint3
 		struct dirbucket_plain p = {.dir = i->ino,
 					    .index = k,
 					    .nbuckets = s->n,
-					    .count = b->n,
+					    .count = (uint32_t)b->n,
 					    .dent = b->v};
 		if (b->n)
 			dirbucket_encode(&p, &it->plain);
@@ -210,25 +203,17 @@ int dirsplit_capture(struct fs *fs, struct dsplit_commit *dc)
 
 int dirsplit_write(struct fs *fs, struct dsplit_commit *dc)
 {
-	for (size_t k = 0; k < dc->n; k++) {
-		struct dsplit_item *it = &dc->v[k];
-		if (oname_is_zero(&it->name))
-			continue;
-		uint8_t aad[DIRBUCKET_AAD_BYTES];
-		_Static_assert(DIRBUCKET_AAD_BYTES == NAMETAB_AAD_BYTES, "one AAD buffer");
-		if (it->table)
-			nametab_aad(&it->name, aad);
-		else
-			dirbucket_aad(&it->name, aad);
-		struct buf sealed = {0};
-		int err = meta_seal(fs->keys->meta, aad, sizeof(aad), &it->plain, &sealed);
-		if (!err)
-			err = store_obj_write(fs->st, &it->name, sealed.data, sealed.len);
-		buf_free(&sealed);
-		if (err)
-			return err;
+	_Static_assert(DIRBUCKET_AAD_BYTES == PAGE_AAD_BYTES && NAMETAB_AAD_BYTES == PAGE_AAD_BYTES,
+		       "one AAD size for every metadata object");
+	int err = 0;
+	for (size_t k = 0; !err && k < dc->n; k++) {
+		const struct dsplit_item *it = &dc->v[k];
+		if (!oname_is_zero(&it->name))
+			err = commit_write_meta(fs, &it->name,
+						it->table ? nametab_aad : dirbucket_aad,
+						&it->plain);
 	}
-	return 0;
+	return err;
 }
 
 int dirsplit_lists(const struct dsplit_commit *dc, struct namelist *added, struct namelist *freed,
@@ -423,16 +408,12 @@ static void collect_split(void *val, void *arg)
 	struct dirs *l = arg;
 	if (!i->dir || !i->dir->split || l->err)
 		return;
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 16;
-		struct inode **v = realloc(l->v, cap * sizeof(*v));
-		if (!v) {
-			l->err = -ENOMEM;
-			return;
-		}
-		l->v = v;
-		l->cap = cap;
+	struct inode **v = array_reserve(l->v, l->n, &l->cap, sizeof(*v), 16);
+	if (!v) {
+		l->err = -ENOMEM;
+		return;
 	}
+	l->v = v;
 	l->v[l->n++] = i;
 }
 

@@ -51,8 +51,8 @@ struct dobj {
 struct dsplit {
 	struct dobj *b, *t; /* n buckets, ceil(n / NAMETAB_MAX) tables */
 	uint32_t n, cap;
-	uint32_t ndirty; /* dirty buckets and tables */
-	uint32_t epoch;	 /* which split of this directory (a commit's capture remembers it) */
+	uint32_t ndirty;   /* dirty buckets and tables */
+	uint32_t epoch;	   /* which split of this directory (a commit's capture remembers it) */
 	uint64_t nentries; /* a bad directory's entry count, from its record */
 	bool bad;	   /* its tables or buckets failed to load: EIO, record kept as it is */
 };
@@ -254,6 +254,10 @@ int chunk_verify(struct fs *fs, const struct chunk *c);
 
 /* commit.c */
 int fs_commit(struct fs *fs);
+/* Seals plain under the meta key with aadfn(n) and writes it as object n (not yet durable). */
+int commit_write_meta(struct fs *fs, const struct oname *n,
+		      void (*aadfn)(const struct oname *n, uint8_t aad[PAGE_AAD_BYTES]),
+		      const struct buf *plain);
 
 /* load.c: reads the cache's root and the pages it names into fs, fetching missing pages; called
  * with no lock held, on a tree that nobody else uses yet. */

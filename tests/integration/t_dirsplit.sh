@@ -28,6 +28,16 @@ obj_bytes() { # obj_bytes NAME...: the sum of their sizes in the vault
 }
 new_objects() { vault_objects | comm -13 "$1" -; } # new_objects BEFORE_LIST
 listing() { ls -A "$1" | LC_ALL=C sort; }	     # listing DIR: its names, sorted
+fresh_check() { # fresh_check FILE CONTENT WHAT: on a fresh cache, /flat lists $T/expect exactly
+	local keep=$CACHE
+	CACHE=$T/cache-fresh
+	coffer_mount -o ro
+	assert_eq "$(listing "$MNT/flat" | sha256sum)" "$(sha256sum <"$T/expect")" "listing $3"
+	assert_eq "$(cat "$MNT/$1")" "$2" "$1 $3"
+	coffer_umount
+	rm -rf "$CACHE"
+	CACHE=$keep
+}
 
 # --- 1. one new file in a directory of N entries ---
 coffer_init
@@ -72,14 +82,7 @@ assert_eq "$(cat "$MNT/flat/sub/x")" "inside" "a file in a subdirectory of the s
 assert_eq "$(stat -c %h "$MNT/other/hard")" 2 "link count of the hard link"
 assert_eq "$(listing "$MNT/other" | tr '\n' ' ')" "hard moved " "the other directory"
 coffer_umount
-MAIN_CACHE=$CACHE
-CACHE=$T/cache-fresh
-coffer_mount -o ro
-assert_eq "$(listing "$MNT/flat" | sha256sum)" "$(sha256sum <"$T/expect")" "listing on a fresh cache"
-assert_eq "$(cat "$MNT/flat/zz-renamed")" "content of f1" "the renamed file on a fresh cache"
-coffer_umount
-rm -rf "$CACHE"
-CACHE=$MAIN_CACHE
+fresh_check flat/zz-renamed "content of f1" "on a fresh cache"
 ok "renames, unlinks, a link and a subdirectory: the listing is exact after a remount and on a fresh cache"
 
 # --- 3. a damaged bucket ---
@@ -134,12 +137,7 @@ assert_contains "$out" "/flat" "verify's report names the directory"
 ok "coffer verify reports the damaged bucket and /flat"
 flip_byte "$VAULT/objects/$BUCKET" 200 # undo in the vault (the cache's copy may be moved aside)
 out=$("$COFFER" verify --passfile "$PASSFILE" "$VAULT" 2>&1) || fail "verify after the repair: $out"
-CACHE=$T/cache-fresh
-coffer_mount -o ro
-assert_eq "$(listing "$MNT/flat" | sha256sum)" "$(sha256sum <"$T/expect")" "listing once the bucket is repaired"
-assert_eq "$(cat "$MNT/other/still-writable")" "fine" "the file written meanwhile"
-coffer_umount
-rm -rf "$CACHE"
+fresh_check other/still-writable fine "once the bucket is repaired"
 ok "repaired: a fresh cache lists every name (the record was kept as it was)"
 
 # --- 4. a vault of the previous release ---

@@ -3,7 +3,8 @@
 # "Name tables"), so that a commit uploads what changed, not a list of every page.
 # 1. With 20,000 empty files in 20 directories (313 inode pages, 2 tables), one new file in the
 #    last directory (its directory's page, the new inode's page and both their table in table 1)
-#    uploads exactly 3 new objects (that table and the 2 pages) plus a root of at most 1 KiB
+#    uploads exactly 3 new objects (that table and the 2 pages; with its chunk, and the bucket of
+#    the split directory and its bucket table, 6) plus a root of at most 1 KiB
 #    (a version 2 root would list 313 pages: 8 KiB), well under 64 KiB in all.
 # 2. Tampering with that table (cache and vault copies): the mount says "integrity error: page
 #    table 1" with its inode range; the entries its pages hold give EIO, with an "integrity
@@ -44,12 +45,13 @@ mapfile -t NEW <"$T/new"
 root_b=$(stat -c %s "$VAULT/root")
 new_b=$(obj_bytes "${NEW[@]}")
 log "one new file: ${#NEW[@]} new objects, $new_b bytes, root $root_b bytes"
-assert_eq "${#NEW[@]}" 4 "new vault objects for one new file (its chunk, 2 pages, 1 table)"
+# (each directory of 1,000 entries is split: its bucket and bucket table are new too)
+assert_eq "${#NEW[@]}" 6 "new vault objects for one new file (its chunk, 2 pages, 1 table, 1 bucket and its table)"
 assert_le "$root_b" 1064 "the root's size (bytes)"
 assert_le $((new_b + root_b)) 65536 "bytes uploaded for one new file"
-ok "one new file among 20,000: 4 new objects (chunk, 2 pages, 1 table), $((new_b + root_b)) bytes with the root"
-# table 1 (61 page names) is the smallest new object
-TAB=$(for o in "${NEW[@]}"; do echo "$(stat -c %s "$VAULT/objects/$o") $o"; done | sort -n | awk 'NR == 1 { print $2 }')
+ok "one new file among 20,000: 6 new objects (chunk, 2 pages, 1 table, a bucket and its table), $((new_b + root_b)) bytes with the root"
+# table 1 (61 page names) is the new object of 1064 bytes (a bucket table of 5 names: 552)
+TAB=$(for o in "${NEW[@]}"; do echo "$(stat -c %s "$VAULT/objects/$o") $o"; done | awk '$1 == 1064 { print $2; exit }')
 assert_eq "$(stat -c %s "$VAULT/objects/$TAB")" 1064 "size of page table 1 (61 names: bucket 1024 + 40)"
 coffer_umount
 

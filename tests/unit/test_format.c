@@ -487,7 +487,7 @@ static void page(void)
 	CHECK(le(r + 64, 8) == 5 && le(r + 72, 4) == 999999999);
 	CHECK(le(r + 76, 4) == 2 && le(r + 80, 2) == 6 && memcmp(r + 82, "user.a", 6) == 0);
 	CHECK(le(r + 88, 4) == 1 && r[92] == 'v' && le(r + 93, 2) == 10);
-	r += 93 + 2 + 10 + 4; /* the empty value */
+	r += 93 + 2 + 10 + 4;		/* the empty value */
 	CHECK(r[0] == PAGE_DIR_INLINE); /* version 3: the directory's form */
 	r++;
 	CHECK(le(r, 4) == 2 && le(r + 4, 8) == 129 && r[12] == DT_REG && le(r + 13, 2) == 4);
@@ -519,7 +519,7 @@ static void page(void)
 		restore_sample();
 	}
 	CHECK(page_with(ch_version) == 0);
-	huge_count(PAGE_HEADER_BYTES + 76);		 /* the directory's xattr count */
+	huge_count(PAGE_HEADER_BYTES + 76);		     /* the directory's xattr count */
 	huge_count(PAGE_HEADER_BYTES + 93 + 2 + 10 + 4 + 1); /* its entry count */
 	/* an empty page: no record, nothing to store */
 	struct page_plain e = {.index = 9};
@@ -865,9 +865,14 @@ static void page_split(void)
 	memset(&p, 0, sizeof(p));
 	p.index = 0;
 	p.count = 1;
-	p.rec[0] = (struct page_record){.ino = 5, .mode = S_IFDIR | 0700, .nlink = 2, .split = 1,
-					.nbuckets = NAMETAB_MAX + 1, .nentries = 70000,
-					.ntables = 2, .tables = tabs};
+	p.rec[0] = (struct page_record){.ino = 5,
+					.mode = S_IFDIR | 0700,
+					.nlink = 2,
+					.split = 1,
+					.nbuckets = NAMETAB_MAX + 1,
+					.nentries = 70000,
+					.ntables = 2,
+					.tables = tabs};
 	struct buf b = {0};
 	page_encode(&p, &b);
 	const unsigned char *r = b.data + PAGE_HEADER_BYTES + 76 + 4; /* after the xattr count */
@@ -999,7 +1004,8 @@ static void dirbucket(void)
 static void linear_hashing(void)
 {
 	CHECK(dirbucket_of(12345, 1) == 0);
-	CHECK(dirbucket_of(0x13, 5) == 3 && dirbucket_of(0x14, 5) == 4 && dirbucket_of(0x18, 5) == 0);
+	CHECK(dirbucket_of(0x13, 5) == 3 && dirbucket_of(0x14, 5) == 4 &&
+	      dirbucket_of(0x18, 5) == 0);
 	CHECK(dirbucket_of(0x1f, 8) == 7 && dirbucket_of((uint64_t)1 << 40, 3) == 0);
 	CHECK(dirbucket_of(~0ull, DIR_BUCKETS_MAX) == DIR_BUCKETS_MAX - 1);
 	bool ok = true;

@@ -8,11 +8,14 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 #include "fs/core.h"
 #include "fs/fs.h"
 #include "fs/fdcache.h"
+#include "cache/files.h"
 #include "lib/buf.h"
 #include "lib/workers.h"
 
@@ -485,7 +488,8 @@ static void split_dirs(void)
 		create(fs, d, name, S_IFREG | 0644);
 	}
 	struct dsplit *sp = split_of(fs, d);
-	CHECK(sp && sp->n == (SPLIT_N * DIR_DENT_BYTES(10) + DIR_BUCKET_TARGET - 1) / DIR_BUCKET_TARGET);
+	CHECK(sp &&
+	      sp->n == (SPLIT_N * DIR_DENT_BYTES(10) + DIR_BUCKET_TARGET - 1) / DIR_BUCKET_TARGET);
 	CHECK(fs_commit(fs) == 0 && sp->ndirty == 0);
 	for (uint32_t k = 0; k < sp->n; k++)
 		CHECK(!oname_is_zero(&sp->b[k].name) && store_obj_cached(st, &sp->b[k].name));
@@ -569,7 +573,7 @@ static void split_tamper(void)
 	CHECK(fs_lookup(fs, ok, "x", &s) == 0);
 	uint64_t files, objects;
 	CHECK(fs_check(fs, stderr, &files, &objects) >= 1);
-	unmount_fs(fs, true); /* the record of hurt is written as it was */
+	unmount_fs(fs, true);		/* the record of hurt is written as it was */
 	CHECK(access(path, F_OK) == 0); /* kept: never collected while its directory is bad */
 	CHECK(pread(fd = open(path, O_RDWR), &byte, 1, 100) == 1);
 	byte ^= 1;
@@ -579,6 +583,63 @@ static void split_tamper(void)
 	CHECK(split_of(fs, d) && !split_of(fs, d)->bad && entries(fs, d) == 1000);
 	CHECK(fs_check(fs, stderr, &files, &objects) == 0);
 	unmount_fs(fs, true);
+}
+
+/* A commit that fails (objects past 4096 bytes refused) while buckets are dirty leaves the root,
+ * the bucket names and the cache as they were, and the buckets dirty; the next commit writes
+ * them, frees the replaced ones, and every name reads back after a reload. */
+static void split_failed_commit(void)
+{
+	struct fs *fs = mount_fs();
+	char name[32];
+	uint64_t d = create(fs, ROOT_INO, "failing", S_IFDIR | 0755);
+	for (int k = 0; k < 1500; k++) {
+		snprintf(name, sizeof(name), "file-%05d", k);
+		create(fs, d, name, S_IFREG | 0644);
+	}
+	CHECK(fs_commit(fs) == 0);
+	struct dsplit *sp = split_of(fs, d);
+	uint32_t n0 = sp->n;
+	struct dobj *snap = malloc(n0 * sizeof(*snap));
+	memcpy(snap, sp->b, n0 * sizeof(*snap));
+	struct buf before = {0}, after = {0};
+	CHECK(cache_root_read(st, &before) == 0);
+	int objects = count_objects();
+	for (int k = 1500; k < 2500; k++) {
+		snprintf(name, sizeof(name), "file-%05d", k);
+		create(fs, d, name, S_IFREG | 0644);
+	}
+	CHECK(fs_unlink(fs, d, "file-00000", false) == 0);
+	struct rlimit old, lim = {.rlim_cur = 4096, .rlim_max = RLIM_INFINITY};
+	signal(SIGXFSZ, SIG_IGN);
+	CHECK(getrlimit(RLIMIT_FSIZE, &old) == 0 && setrlimit(RLIMIT_FSIZE, &lim) == 0);
+	CHECK(fs_commit(fs) == -EFBIG);
+	CHECK(setrlimit(RLIMIT_FSIZE, &old) == 0);
+	CHECK(cache_root_read(st, &after) == 0 && after.len == before.len &&
+	      memcmp(after.data, before.data, before.len) == 0);
+	CHECK(count_objects() == objects); /* what it wrote is gone again */
+	sp = split_of(fs, d);
+	CHECK(sp->n > n0 && sp->ndirty > 0);
+	bool kept = true;
+	for (uint32_t k = 0; k < n0; k++)
+		kept &= !memcmp(&sp->b[k].name, &snap[k].name, NAME_BYTES) && !sp->b[k].inflight &&
+			store_obj_cached(st, &snap[k].name);
+	CHECK(kept);
+	CHECK(fs_commit(fs) == 0 && sp->ndirty == 0);
+	int gone = 0;
+	for (uint32_t k = 0; k < n0; k++)
+		gone += !store_obj_cached(st, &snap[k].name);
+	CHECK(gone > 0); /* the replaced buckets are freed */
+	unmount_fs(fs, true);
+	fs = mount_fs();
+	CHECK(entries(fs, d) == 2499 && split_of(fs, d) && !split_of(fs, d)->bad);
+	struct stat s;
+	CHECK(fs_lookup(fs, d, "file-02499", &s) == 0 &&
+	      fs_lookup(fs, d, "file-00000", &s) == -ENOENT);
+	unmount_fs(fs, true);
+	buf_free(&before);
+	buf_free(&after);
+	free(snap);
 }
 
 int main(void)
@@ -597,6 +658,7 @@ int main(void)
 	namespace();
 	split_dirs();
 	split_tamper();
+	split_failed_commit();
 	keyring_free(keys);
 	workers_free(pool);
 	char cmd[128];

@@ -7,12 +7,14 @@
  * one fetch at a time: mem_remote is not thread-safe. */
 #include "tests/unit/unit.h"
 #include "tests/unit/mem_remote.h"
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include "fs/core.h"
 #include "fs/fs.h"
 #include "format/meta.h"
+#include "format/dirbucket.h"
 #include "format/nametab.h"
 #include "format/page.h"
 #include "sync/engine.h"
@@ -98,6 +100,28 @@ static void walk(struct mem_remote *m, struct store *repair, struct verify_repor
 	CHECK(vault_verify(&m->r, keys, vid, &o, rep) == 0);
 }
 
+/* A split directory's bucket opens only as OBJ_BUCKET ("CFDB" || name): as a page or a table
+ * (the other AADs) the same bytes are damage. */
+static void fetch_bucket_kind(void)
+{
+	struct page_dent e = {.ino = 9, .name = "x", .len = 1, .type = DT_REG};
+	struct dirbucket_plain d = {.dir = 3, .index = 0, .nbuckets = 1, .count = 1, .dent = &e};
+	struct oname n = {.b = {7, 7}};
+	uint8_t aad[DIRBUCKET_AAD_BYTES];
+	struct buf b = {0}, sealed = {0}, plain = {0};
+	dirbucket_encode(&d, &b);
+	dirbucket_aad(&n, aad);
+	CHECK(meta_seal(keys->meta, aad, sizeof(aad), &b, &sealed) == 0);
+	const struct obj_want bucket = {.kind = OBJ_BUCKET}, page = {.kind = OBJ_PAGE},
+			      table = {.kind = OBJ_TABLE};
+	CHECK(fetch_check(keys, &n, &bucket, &sealed, &plain) == 0 && plain.len == b.len);
+	CHECK(fetch_check(keys, &n, &page, &sealed, NULL) == -EBADMSG);
+	CHECK(fetch_check(keys, &n, &table, &sealed, NULL) == -EBADMSG);
+	buf_free(&b);
+	buf_free(&sealed);
+	buf_free(&plain);
+}
+
 /* fetch_check opens a name table only under its own AAD ("CFNT" || name) and meta key: the same
  * bytes are no page, and a table under another name or one byte short is damage. */
 static void fetch_kinds(void)
@@ -119,6 +143,7 @@ static void fetch_kinds(void)
 	buf_free(&b);
 	buf_free(&sealed);
 	buf_free(&plain);
+	fetch_bucket_kind();
 }
 
 int main(void)
