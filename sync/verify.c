@@ -84,6 +84,15 @@ struct walk {
 	size_t njobs, next;
 };
 
+/* Whether bytes b open as j's object: for a pack, as every packed chunk of j. */
+static int check_bytes(struct walk *w, const struct job *j, const struct buf *b)
+{
+	int err = fetch_check(w->k, &j->name, &j->want, b, NULL);
+	for (size_t k = 0; !err && k < j->nrefs; k++)
+		err = fetch_check(w->k, &j->name, &j->refs[k].want, b, NULL);
+	return err;
+}
+
 /* The cached copy of j's object, if it opens, replaces the vault's; then the vault's is checked
  * again (a page's payload then comes from that check). */
 static enum verify_repair repair(struct walk *w, struct job *j)
@@ -93,7 +102,7 @@ static enum verify_repair repair(struct walk *w, struct job *j)
 	remote_key_object(key, &j->name);
 	int err = store_obj_read(w->o->repair_from, &j->name, &c);
 	enum verify_repair res = err == -ENOENT ? REPAIR_NOT_CACHED : REPAIR_CACHE_DAMAGED;
-	if (!err && (err = fetch_check(w->k, &j->name, &j->want, &c, NULL)) == 0) {
+	if (!err && (err = check_bytes(w, j, &c)) == 0) {
 		res = REPAIR_UPLOAD_FAILED;
 		err = w->r->ops->put(w->r, key, c.data, c.len);
 	}
@@ -101,6 +110,8 @@ static enum verify_repair repair(struct walk *w, struct job *j)
 		res = REPAIR_RECHECK_FAILED;
 		err = fetch_get_checked(w->r, w->k, &j->name, &j->want, &b,
 					!data_job(j) ? &j->plain : NULL);
+		if (!err && j->nrefs)
+			err = check_bytes(w, j, &b);
 	}
 	buf_free(&c);
 	buf_free(&b);
@@ -156,13 +167,15 @@ static int decode_meta(struct job *j)
 					    : decode_table(j);
 }
 
-/* A pack's other chunks, checked in the bytes its first chunk's fetch brought (a pack that
- * did not come fails for all of them). */
+/* A pack's chunks (the first one's fetch brought its bytes), each checked in those bytes; a
+ * pack that did not come fails for all of them. The job fails with the first failure. */
 static void check_refs(struct walk *w, struct job *j, const struct buf *b)
 {
+	int fetch_err = j->err;
+	j->err = 0;
 	for (size_t k = 0; k < j->nrefs; k++) {
 		struct pack_ref *r = &j->refs[k];
-		int err = j->err ? j->err : fetch_check(w->k, &j->name, &r->want, b, NULL);
+		int err = b->len ? fetch_check(w->k, &j->name, &r->want, b, NULL) : fetch_err;
 		r->failed = err != 0;
 		if (err && !j->err)
 			j->err = err;
@@ -362,11 +375,13 @@ static int note_failure(struct walk *w, struct job *j, struct seen *s)
 		s->problem = w->rep->n;
 	}
 	struct verify_problem *p = &w->rep->v[s->problem - 1];
+	for (size_t k = 0; k < j->nrefs; k++) /* a pack: the files whose chunks fail */
+		if (j->refs[k].failed)
+			add_path_of(w, p, j->refs[k].ino);
+	if (j->want.kind == OBJ_PACK)
+		return 0;
 	if (data_job(j) || j->dir) {
 		add_path_of(w, p, j->dir ? j->dir : j->ino);
-		for (size_t k = 0; k < j->nrefs; k++)
-			if (j->refs[k].failed)
-				add_path_of(w, p, j->refs[k].ino);
 		return 0;
 	}
 	/* the page's (or table's pages') inodes, as far as other pages name them */
@@ -425,7 +440,7 @@ static const struct oname *chunk_want(const struct page_chunk *c, struct obj_wan
 	return packed ? &c->pack : &c->name;
 }
 
-/* A packed chunk of a pack this run fetches already: checked by that job too. */
+/* A packed chunk of a pack this run fetches: checked by its job (the first one too). */
 static int add_ref(struct job *j, const struct obj_want *want, uint64_t ino)
 {
 	void *grown = array_reserve(j->refs, j->nrefs, &j->cap, sizeof(*j->refs), 16);
@@ -454,11 +469,11 @@ static int chunk_job(struct walk *w, const struct page_chunk *c, uint64_t ino, s
 		return add_ref(pj, &want, ino);
 	if (!fresh)
 		return 0;
-	v[*cap] = (struct job){.name = *n, .want = want, .ino = ino, .fresh = true};
-	if (want.kind == OBJ_PACK && htab_put(packs, v[*cap].name.b, NAME_BYTES, &v[*cap]))
-		return -ENOMEM;
-	(*cap)++;
-	return 0;
+	struct job *j = &v[(*cap)++];
+	*j = (struct job){.name = *n, .want = want, .ino = ino, .fresh = true};
+	if (want.kind != OBJ_PACK)
+		return 0;
+	return htab_put(packs, j->name.b, NAME_BYTES, j) ? -ENOMEM : add_ref(j, &want, ino);
 }
 
 static void chunk_jobs_free(struct job *v, size_t n)

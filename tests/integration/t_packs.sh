@@ -4,7 +4,8 @@
 # cache (a new device) reads every file back; an in-place edit of a packed file and the deletion
 # of three files in four give the space back (the sparse packs are repacked and freed, in the
 # cache and in the vault); a byte flipped in a pack makes the file that holds it fail with EIO
-# and a log line naming it, while every other file reads correctly.
+# and a log line naming it, while every other file reads correctly, and `coffer verify` reports
+# the pack with that file only.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -103,3 +104,13 @@ grep -v "/$(basename "$bad")\$" "$T/sums2" | (cd "$MNT/s" && sha256sum --quiet -
 	fail "an untouched packed file reads wrong"
 coffer_umount
 ok "a flipped byte in a pack: EIO for $(basename "$bad") only, logged with its path; the others read correctly"
+
+# coffer verify fetches the pack once and checks every packed chunk in it: the damaged one is
+# reported with the file whose blocks fail.
+rc=0
+out=$("$COFFER" verify --passfile "$PASSFILE" "$VAULT" 2>&1) || rc=$?
+assert_eq "$rc" 1 "exit status of verify with a damaged pack"
+assert_contains "$out" "damaged chunk objects/$pack" "verify's report of the pack"
+assert_contains "$out" "/s/$(basename "$bad")" "the file verify names"
+[ "$(echo "$out" | grep -c '^    /')" -eq 1 ] || fail "verify named other files than $(basename "$bad"): $out"
+ok "verify reports the damaged pack with /s/$(basename "$bad") only"
