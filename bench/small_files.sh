@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# bench/small_files.sh: what SMALL_N small files (100-3,000 bytes, the same sizes every run)
+# bench/small_files.sh: what SMALL_N small files (100 to SMALL_MAX bytes, default 3,000, the same
+# sizes every run)
 # cost in the vault (issue 13, packs): on a fresh vault, with periodic commits off, the files
 # are written, then one commit and its upload are timed (commit_now, then until the sync says
 # everything is uploaded, less wait_synced's 1.2 s settling check). Reported: the objects and
@@ -9,13 +10,15 @@
 # Give COFFER_REF (another build, e.g. the previous commit's) to run it too, alternating with
 # this one, and print the ratios new/ref.
 # Usage (root, /dev/fuse): bash bench/small_files.sh        (run `make` first)
-# Environment: SMALL_N (default 2000), SMALL_REPS (default 3), SMALL_VAULT, COFFER_REF.
+# Environment: SMALL_N (default 2000), SMALL_MAX, SMALL_REPS (default 3), SMALL_VAULT,
+#   COFFER_REF.
 # Must never touch anything outside the temp dir of tests/integration/lib.sh.
 set -euo pipefail
 . "$(dirname "$0")/../tests/integration/lib.sh"
 . "$(dirname "$0")/../tests/integration/sync_lib.sh"
 
 N=${SMALL_N:-2000}
+MAX=${SMALL_MAX:-3000}
 REPS=${SMALL_REPS:-3}
 KIND=${SMALL_VAULT:-folder}
 now() { date +%s.%N; }
@@ -44,12 +47,12 @@ one_run() { # one_run BINARY TAG REP: prints "objects bytes seconds"
 	wait_synced "$MNT" 600
 	o0=$(sfield objects_uploaded)
 	b0=$(sfield bytes_uploaded)
-	python3 - "$MNT/s" "$N" <<'EOF'
+	python3 - "$MNT/s" "$N" "$MAX" <<'EOF'
 import os, random, sys
 random.seed(13)
 for i in range(int(sys.argv[2])):
     with open(os.path.join(sys.argv[1], "f%d" % i), "wb") as f:
-        f.write(os.urandom(random.randint(100, 3000)))
+        f.write(os.urandom(random.randint(100, int(sys.argv[3]))))
 EOF
 	t0=$(now)
 	wait_synced "$MNT" 600
@@ -77,11 +80,11 @@ for tag in "${tags[@]}"; do
 	# shellcheck disable=SC2086
 	read -r med lo hi < <(stats ${S[$tag]})
 	MED[$tag]=$med
-	printf '%-3s %s small files, %s vault: %s objects, %s bytes uploaded; commit+upload %s s (%s-%s)\n' \
-		"$tag" "$N" "$KIND" "${O[$tag]}" "${B[$tag]}" "$med" "$lo" "$hi"
+	printf '%-3s %s files of 100-%s bytes, %s vault: %s objects, %s bytes uploaded; commit+upload %s s (%s-%s)\n' \
+		"$tag" "$N" "$MAX" "$KIND" "${O[$tag]}" "${B[$tag]}" "$med" "$lo" "$hi"
 done
 if [ -n "${COFFER_REF:-}" ]; then
 	awk -v a="${O[new]}" -v b="${O[ref]}" -v c="${MED[new]}" -v d="${MED[ref]}" \
 		'BEGIN { printf "ratio new/ref: objects %.3f, commit+upload seconds %.3f\n", a / b, c / d }'
 fi
-echo "command: SMALL_N=$N SMALL_REPS=$REPS SMALL_VAULT=$KIND ${COFFER_REF:+COFFER_REF=$COFFER_REF }bash bench/small_files.sh"
+echo "command: SMALL_N=$N SMALL_MAX=$MAX SMALL_REPS=$REPS SMALL_VAULT=$KIND ${COFFER_REF:+COFFER_REF=$COFFER_REF }bash bench/small_files.sh"
