@@ -51,13 +51,13 @@
 #define DIRBUCKET_MAGIC	    "CFDB"
 #define DIRBUCKET_VERSION   1u
 #define DIRBUCKET_AAD_BYTES (4 + NAME_BYTES)
-#define DIRBUCKET_HEADER    28u	    /* magic, u32 version, u64 dir, u32 index, nbuckets, count */
+#define DIRBUCKET_HEADER    28u	       /* magic, u32 version, u64 dir, u32 index, nbuckets, count */
 #define DIR_BUCKETS_MAX	    (1u << 24) /* buckets of one directory */
 #define DIR_DENT_BYTES(len) (11u + (len)) /* one entry: u64 ino, u8 type, u16 len, name */
-#define DIR_INLINE_MAX	    4096u /* entry bytes beyond which a directory splits */
-#define DIR_BUCKET_TARGET   4096u /* entry bytes per bucket on average: past it, one more */
-#define PAGE_DIR_INLINE	    0u	  /* a version 3 directory record: entries follow */
-#define PAGE_DIR_SPLIT	    1u	  /* a version 3 directory record: bucket tables follow */
+#define DIR_INLINE_MAX	    4096u	  /* entry bytes beyond which a directory splits */
+#define DIR_BUCKET_TARGET   4096u	  /* entry bytes per bucket on average: past it, one more */
+#define PAGE_DIR_INLINE	    0u		  /* a version 3 directory record: entries follow */
+#define PAGE_DIR_SPLIT	    1u		  /* a version 3 directory record: bucket tables follow */
 
 /* Roots */
 #define ROOT_MAGIC	     "CFRT"

@@ -38,6 +38,18 @@ static int header_ok(const struct nametab_plain *t)
 	       t->first <= UINT64_MAX - NAMETAB_MAX;
 }
 
+int nametab_bind(const struct nametab_plain *t, uint32_t kind, uint64_t owner, uint64_t index,
+		 uint64_t total)
+{
+	if (index > (UINT64_MAX - NAMETAB_MAX) / NAMETAB_MAX)
+		return -EINVAL;
+	uint64_t first = index * NAMETAB_MAX;
+	if (t->kind != kind || t->owner != owner || t->first != first || first >= total)
+		return -EINVAL;
+	uint64_t room = total - first < NAMETAB_MAX ? total - first : NAMETAB_MAX;
+	return t->count <= room ? 0 : -EINVAL;
+}
+
 int nametab_decode(const unsigned char *b, size_t len, struct nametab_plain *t)
 {
 	struct rd rd = {.p = b, .left = len};

@@ -27,5 +27,10 @@ void nametab_encode(const struct nametab_plain *t, struct buf *out);
  * magic/version/kind, an owner other than 0 in a page table, count 0 or > NAMETAB_MAX, first not
  * a multiple of NAMETAB_MAX or so large that first + count overflows, trailing bytes). */
 int nametab_decode(const unsigned char *b, size_t len, struct nametab_plain *t);
+/* Whether decoded table t is table number index of a list of total names with that kind and
+ * owner: first = index * NAMETAB_MAX, and no more names than the list has from there (fewer are
+ * fine: the rest are zero). 0 or -EINVAL. */
+int nametab_bind(const struct nametab_plain *t, uint32_t kind, uint64_t owner, uint64_t index,
+		 uint64_t total);
 
 #endif

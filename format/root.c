@@ -138,11 +138,9 @@ void root_plain_free(struct root_plain *r)
 
 int root_fill_table(struct root_plain *r, uint32_t t, const struct nametab_plain *tab)
 {
-	uint64_t first = (uint64_t)t * NAMETAB_MAX;
-	if (r->version != ROOT_VERSION || t >= r->ntables || tab->kind != NAMETAB_PAGES ||
-	    tab->owner != 0 || tab->first != first ||
-	    tab->count > (r->npages - first < NAMETAB_MAX ? r->npages - first : NAMETAB_MAX))
+	if (r->version != ROOT_VERSION || t >= r->ntables ||
+	    nametab_bind(tab, NAMETAB_PAGES, 0, t, r->npages))
 		return -EINVAL;
-	memcpy(r->pages + first, tab->names, (size_t)tab->count * sizeof(*r->pages));
+	memcpy(r->pages + tab->first, tab->names, (size_t)tab->count * sizeof(*r->pages));
 	return 0;
 }

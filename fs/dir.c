@@ -113,8 +113,10 @@ static int grow(struct dsplit *s, uint32_t n)
 
 int dir_split_init(struct dir *d, uint32_t n)
 {
+	if (n == 0 || n > DIR_BUCKETS_MAX)
+		return -EINVAL;
 	struct dsplit *s = calloc(1, sizeof(*s));
-	if (!s || n == 0 || n > DIR_BUCKETS_MAX || grow(s, n)) {
+	if (!s || grow(s, n)) {
 		if (s)
 			free(s->b);
 		free(s);

@@ -324,18 +324,15 @@ static int load_table(struct fs *fs, struct inode *i, uint32_t t, char *why, siz
 	struct dsplit *s = i->dir->split;
 	struct buf plain = {0};
 	struct nametab_plain tp;
-	uint64_t first = (uint64_t)t * NAMETAB_MAX;
-	uint32_t count = s->n - first < NAMETAB_MAX ? (uint32_t)(s->n - first) : NAMETAB_MAX;
 	int err = open_obj(fs, &s->t[t].name, OBJ_TABLE, &plain);
-	if (!err && (nametab_decode(plain.data, plain.len, &tp) || tp.kind != NAMETAB_BUCKETS ||
-		     tp.owner != i->ino || tp.first != first || tp.count != count))
+	if (!err && (nametab_decode(plain.data, plain.len, &tp) ||
+		     nametab_bind(&tp, NAMETAB_BUCKETS, i->ino, t, s->n)))
 		err = -EINVAL;
-	for (uint32_t j = 0; !err && j < count; j++)
-		s->b[first + j].name = tp.names[j];
+	for (uint32_t j = 0; !err && j < tp.count; j++)
+		s->b[tp.first + j].name = tp.names[j];
 	free_plain(&plain);
 	if (err)
-		snprintf(why, cap, "its bucket table %u is %s", t,
-			 err == -ENOENT ? "missing" : "damaged");
+		snprintf(why, cap, "its bucket table %u is %s", t, err == -ENOENT ? "missing" : "damaged");
 	return err;
 }
 

@@ -127,8 +127,9 @@ static int fill_xattrs(struct inode *i, const struct page_record *r)
 /* A split record: the bucket count and table names; dirsplit_load fills the entries. */
 static int fill_split(struct dir *d, const struct page_record *r)
 {
-	if (dir_split_init(d, r->nbuckets))
-		return -ENOMEM;
+	int err = dir_split_init(d, r->nbuckets);
+	if (err)
+		return err;
 	d->split->nentries = r->nentries;
 	for (uint32_t t = 0; t < r->ntables; t++)
 		d->split->t[t].name = r->tables[t];

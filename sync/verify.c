@@ -606,18 +606,14 @@ static int dirtable_jobs(struct walk *w, const struct job *pages, size_t np, str
 /* The number of buckets a directory's table j lists, once it is the table at its position. */
 static uint32_t dirtable_count(struct job *j)
 {
-	const struct nametab_plain *t = j->table;
-	uint64_t first = (uint64_t)j->pos * NAMETAB_MAX;
-	uint64_t want = j->nbuckets - first < NAMETAB_MAX ? j->nbuckets - first : NAMETAB_MAX;
-	if (!t || t->kind != NAMETAB_BUCKETS || t->owner != j->dir || t->first != first ||
-	    t->count != want) {
-		if (t) {
-			j->err = -EBADMSG;
-			j->repair = REPAIR_NONE; /* it opens: the cache's copy would be the same */
-		}
+	if (!j->table)
+		return 0;
+	if (nametab_bind(j->table, NAMETAB_BUCKETS, j->dir, j->pos, j->nbuckets)) {
+		j->err = -EBADMSG;
+		j->repair = REPAIR_NONE; /* it opens: the cache's copy would be the same */
 		return 0;
 	}
-	return t->count;
+	return j->table->count;
 }
 
 /* Jobs for the buckets the good tables list. */

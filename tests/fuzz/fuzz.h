@@ -52,8 +52,8 @@ static inline void fuzz_seal_raw(const void *aad, size_t aadlen, const uint8_t *
 
 /* The payload of sealed bytes b (under aad) through decode, which must see no more bytes than
  * were sealed; -EBADMSG when they do not open. */
-static inline int fuzz_open_meta(const void *aad, size_t aadlen, const unsigned char *b,
-				 size_t len, int (*decode)(const unsigned char *b, size_t len))
+static inline int fuzz_open_meta(const void *aad, size_t aadlen, const unsigned char *b, size_t len,
+				 int (*decode)(const unsigned char *b, size_t len))
 {
 	struct buf plain = {0};
 	int err = meta_open(fuzz_key, aad, aadlen, b, len, &plain);
@@ -68,8 +68,8 @@ static inline int fuzz_open_meta(const void *aad, size_t aadlen, const unsigned 
 /* The three ways a sealed metadata object reaches its decoder: the input as the sealed object,
  * an authentic envelope around the input as arbitrary padded plaintext, and the input sealed as
  * a payload, which must decode exactly as the input itself does. */
-static inline void fuzz_meta_paths(const void *aad, size_t aadlen, const uint8_t *data,
-				   size_t size, int (*decode)(const unsigned char *b, size_t len))
+static inline void fuzz_meta_paths(const void *aad, size_t aadlen, const uint8_t *data, size_t size,
+				   int (*decode)(const unsigned char *b, size_t len))
 {
 	fuzz_open_meta(aad, aadlen, data, size, decode);
 	struct buf raw = {0}, sealed = {0};

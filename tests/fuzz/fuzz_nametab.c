@@ -1,7 +1,8 @@
 /* fuzz_nametab: name tables (format/nametab.c, format/meta.c) along the path fs/load.c reads
  * them: the sealed object as fetched, an authentic envelope around arbitrary padded plaintext,
  * and the opened body (the input sealed under the test key), which must decode as
- * nametab_decode decodes the input. A decoded table re-encodes to the same bytes. */
+ * nametab_decode decodes the input. A decoded table re-encodes to the same bytes, and binds to
+ * the place its header names (and not to a shorter list). */
 #include "tests/fuzz/fuzz.h"
 #include <string.h>
 #include "format/meta.h"
@@ -14,6 +15,9 @@ static int decode(const unsigned char *b, size_t len, int exact)
 	int err = nametab_decode(b, len, &t);
 	if (!err) {
 		FUZZ_CHECK(t.count >= 1 && t.count <= NAMETAB_MAX && t.first % NAMETAB_MAX == 0);
+		uint64_t at = t.first / NAMETAB_MAX; /* the place it says it has binds */
+		FUZZ_CHECK(nametab_bind(&t, t.kind, t.owner, at, t.first + t.count) == 0);
+		FUZZ_CHECK(nametab_bind(&t, t.kind, t.owner, at, t.first + t.count - 1) == -EINVAL);
 		struct buf again = {0};
 		nametab_encode(&t, &again);
 		FUZZ_CHECK(!again.err && again.len <= NAMETAB_PLAIN_MAX);

@@ -163,7 +163,8 @@ static void seed_page(void)
 	p.count = 0;
 	page_encode(&p, &b);
 	put_buf("page", 2, &b);
-	struct oname tables[2] = {{.b = {5}}, {{0}}}; /* a split directory, its second table empty */
+	struct oname tables[2] = {{.b = {5}},
+				  {{0}}}; /* a split directory, its second table empty */
 	p.count = 1;
 	p.rec[0].ndent = 0;
 	p.rec[0].split = 1;

@@ -15,6 +15,8 @@
 # 4. A vault of the previous release (tests/fixtures/vault-v2: version 2 pages, directories
 #    inline) opens; its 80-entry directory "many", grown past 4 KiB, splits at the next commit;
 #    the old and new files read back on the same and on a fresh cache.
+# 5. A divergence in a split directory (an entry committed offline on one device, an entry and
+#    an unlink published by another) merges both sides, the vault's new buckets fetched.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/sync_lib.sh"
@@ -160,3 +162,43 @@ coffer_mount -o ro
 assert_eq "$(ls "$MNT/many" | wc -l)" $((old + 300)) "entries of many on a fresh cache"
 coffer_umount
 ok "a version 2 vault opens; its directory grown past 4 KiB splits; same and fresh cache read back"
+
+# --- 5. a divergence in a split directory is merged ---
+# A commits an entry offline while B publishes another (and an unlink) in the same split
+# directory; A's merge loads the vault's tree, whose new buckets A's cache never held (fetched
+# and checked by the merge's own fetch hook), and keeps both sides.
+VAULT=$T/vault-merge
+CA=$T/cache-a CB=$T/cache-b
+coffer_init
+mount_at "$CA" "$MNT"
+mkdir "$MNT/big"
+python3 -c "
+import os, sys
+for i in range(3000): os.close(os.open(os.path.join(sys.argv[1], 'f%07d' % i), os.O_CREAT | os.O_WRONLY, 0o644))" "$MNT/big"
+umount_at "$CA" "$MNT"
+mount_at "$CB" "$MNT"
+echo "B's" >"$MNT/big/b-new"
+rm "$MNT/big/f0000005"
+umount_at "$CB" "$MNT"
+mv "$VAULT" "$VAULT.away"
+mount_at "$CA" "$MNT" -o drain_timeout=1
+echo "A's" >"$MNT/big/a-new"
+commit_now "$MNT"
+"$COFFER" umount "$MNT" >/dev/null 2>&1 || true # nothing could upload
+wait_daemon_exit "$CA"
+mv "$VAULT.away" "$VAULT"
+mount_at "$CA" "$MNT"
+grep -q "merge: merged /big/a-new" "$LOG" || fail "the log does not name the merged /big/a-new: $(tail -n 5 "$LOG")"
+python3 -c "
+for i in range(3000):
+    if i != 5: print('f%07d' % i)
+print('a-new'); print('b-new')" | LC_ALL=C sort >"$T/expect-merge"
+assert_eq "$(listing "$MNT/big" | sha256sum)" "$(sha256sum <"$T/expect-merge")" "the merged listing"
+assert_eq "$(cat "$MNT/big/a-new") $(cat "$MNT/big/b-new")" "A's B's" "both new files"
+wait_synced "$MNT"
+umount_at "$CA" "$MNT"
+CACHE=$T/cache-c
+coffer_mount -o ro
+assert_eq "$(listing "$MNT/big" | sha256sum)" "$(sha256sum <"$T/expect-merge")" "the merged listing on a fresh cache"
+coffer_umount
+ok "a divergence in a split directory: both sides' entries merged, B's unlink kept, a fresh cache agrees"

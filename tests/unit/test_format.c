@@ -1077,6 +1077,17 @@ static void nametab(void)
 			c[bad[k].at + j] = (unsigned char)(bad[k].v >> (8 * j));
 		CHECK(nametab_decode(c, sizeof(c), &d) == -EINVAL);
 	}
+	/* bound to its place: table 2 of directory 0x1122334455667788's 506 bucket names (2 left)
+	 */
+	CHECK(nametab_decode(b.data, b.len, &d) == 0);
+	CHECK(nametab_bind(&d, NAMETAB_BUCKETS, t.owner, 2, 504 + 3) == 0);
+	CHECK(nametab_bind(&d, NAMETAB_BUCKETS, t.owner, 2, 504 + 2) == -EINVAL); /* 3 > 2 left */
+	CHECK(nametab_bind(&d, NAMETAB_BUCKETS, t.owner, 2, 504 + 300) == 0);	  /* fewer: fine */
+	CHECK(nametab_bind(&d, NAMETAB_BUCKETS, t.owner, 2, 504) == -EINVAL);	  /* past the end */
+	CHECK(nametab_bind(&d, NAMETAB_BUCKETS, t.owner, 1, 10000) == -EINVAL);
+	CHECK(nametab_bind(&d, NAMETAB_BUCKETS, t.owner + 1, 2, 10000) == -EINVAL);
+	CHECK(nametab_bind(&d, NAMETAB_PAGES, t.owner, 2, 10000) == -EINVAL);
+	CHECK(nametab_bind(&d, NAMETAB_BUCKETS, t.owner, UINT64_MAX / 252, UINT64_MAX) == -EINVAL);
 	/* a page table has no owner */
 	b.data[8] = NAMETAB_PAGES;
 	CHECK(nametab_decode(b.data, b.len, &d) == -EINVAL);
