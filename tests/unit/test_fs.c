@@ -8,8 +8,6 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <signal.h>
-#include <sys/resource.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 #include "fs/core.h"
@@ -610,11 +608,9 @@ static void split_failed_commit(void)
 		create(fs, d, name, S_IFREG | 0644);
 	}
 	CHECK(fs_unlink(fs, d, "file-00000", false) == 0);
-	struct rlimit old, lim = {.rlim_cur = 4096, .rlim_max = RLIM_INFINITY};
-	signal(SIGXFSZ, SIG_IGN);
-	CHECK(getrlimit(RLIMIT_FSIZE, &old) == 0 && setrlimit(RLIMIT_FSIZE, &lim) == 0);
+	unit_small_files(true);
 	CHECK(fs_commit(fs) == -EFBIG);
-	CHECK(setrlimit(RLIMIT_FSIZE, &old) == 0);
+	unit_small_files(false);
 	CHECK(cache_root_read(st, &after) == 0 && after.len == before.len &&
 	      memcmp(after.data, before.data, before.len) == 0);
 	CHECK(count_objects() == objects); /* what it wrote is gone again */

@@ -9,10 +9,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <unistd.h>
 #include "cache/files.h"
 #include "format/meta.h"
@@ -128,11 +126,9 @@ static void failed_commit(void)
 	int objects = count_objects();
 	uint64_t gen = fs_generation(fs);
 	CHECK(chmod_to(fs, 2, 0640) == 0 && chmod_to(fs, FAR_INO, 0604) == 0);
-	struct rlimit old, lim = {.rlim_cur = 4096, .rlim_max = RLIM_INFINITY};
-	signal(SIGXFSZ, SIG_IGN);
-	CHECK(getrlimit(RLIMIT_FSIZE, &old) == 0 && setrlimit(RLIMIT_FSIZE, &lim) == 0);
+	unit_small_files(true);
 	CHECK(fs_commit(fs) == -EFBIG);
-	CHECK(setrlimit(RLIMIT_FSIZE, &old) == 0);
+	unit_small_files(false);
 	CHECK(cache_root_read(st, &after) == 0 && after.len == before.len &&
 	      memcmp(after.data, before.data, before.len) == 0);
 	CHECK(count_objects() == objects); /* the pages it wrote are gone again */
