@@ -29,11 +29,15 @@ int store_check_owner(const struct store *s);
 /* Closes the folder (and the mount lock, when held) and frees s; NULL is fine. */
 void store_close(struct store *s);
 /* What the caller knows an object must be, so that the fetch hook can authenticate the bytes
- * before it installs them: a chunk of exactly nblocks sealed blocks, or an inode page. */
-enum obj_kind { OBJ_CHUNK, OBJ_PAGE };
+ * before it installs them: a chunk of exactly nblocks sealed blocks, an inode page, a name
+ * table, a split directory's bucket, or a pack (at most PACK_MAX_BYTES) in which blocks
+ * [first, first + nblocks) open as the blocks of chunk. */
+enum obj_kind { OBJ_CHUNK, OBJ_PAGE, OBJ_TABLE, OBJ_BUCKET, OBJ_PACK };
 struct obj_want {
 	enum obj_kind kind;
-	uint32_t nblocks; /* OBJ_CHUNK */
+	uint32_t nblocks;   /* OBJ_CHUNK, OBJ_PACK */
+	uint32_t first;	    /* OBJ_PACK */
+	struct oname chunk; /* OBJ_PACK: the name the blocks are sealed under */
 };
 /* The hook that brings an object into the cache from the remote (set by the sync); NULL: none.
  * It installs only bytes that open as w says (else -EBADMSG). replace: the cached copy failed

@@ -53,7 +53,12 @@ static void show_progress(void *arg, uint64_t objects, uint64_t bytes)
 
 static const char *kind_name(enum verify_kind k)
 {
-	return k == VERIFY_ROOT ? "root" : k == VERIFY_PAGE ? "inode page" : "chunk";
+	return k == VERIFY_ROOT		  ? "root"
+	       : k == VERIFY_PAGE	  ? "inode page"
+	       : k == VERIFY_TABLE	  ? "page table"
+	       : k == VERIFY_BUCKET	  ? "directory bucket"
+	       : k == VERIFY_BUCKET_TABLE ? "directory bucket table"
+					  : "chunk";
 }
 
 static const char *state_name(int err)
@@ -124,9 +129,12 @@ static void json_problem(const struct verify_problem *p)
 	json_str(strncmp(p->key, "objects/", 8) == 0 ? p->key + 8 : p->key);
 	printf(",\"kind\":\"%s\",\"state\":\"%s\",\"generation\":%" PRIu64
 	       ",\"repaired\":%s,\"repair\":",
-	       p->kind == VERIFY_ROOT	? "root"
-	       : p->kind == VERIFY_PAGE ? "page"
-					: "chunk",
+	       p->kind == VERIFY_ROOT		? "root"
+	       : p->kind == VERIFY_PAGE		? "page"
+	       : p->kind == VERIFY_TABLE	? "table"
+	       : p->kind == VERIFY_BUCKET	? "bucket"
+	       : p->kind == VERIFY_BUCKET_TABLE ? "bucket_table"
+						: "chunk",
 	       state_name(p->err), p->gen, p->repair == REPAIR_DONE ? "true" : "false");
 	json_str(note);
 	printf(",\"paths\":[");

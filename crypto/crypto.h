@@ -80,6 +80,9 @@ void hash_hex(const void *data, size_t len, char out[33]);
  * (collision resistance chains them to a root that the root key authenticates). */
 #define HASH32_BYTES 32
 void hash32(const void *data, size_t len, uint8_t out[HASH32_BYTES]);
+/* Unkeyed BLAKE2b with an 8-byte digest, read little-endian: which bucket of a split directory
+ * holds a name (coffer-format(5), "Directory buckets"); public, so never for secrets. */
+uint64_t hash64(const void *data, size_t len);
 /* SHA-256 of data as 64 lowercase hex digits (S3 payload hashes, not secrets). */
 void sha256_hex(const void *data, size_t len, char out[65]);
 /* Keyed 64-bit hash (SipHash-2-4) for hash tables: unpredictable without the key. */

@@ -7,7 +7,8 @@
 #include <stdint.h>
 #include "crypto/crypto.h"
 
-#define PAGE_VERSION   2u /* inode pages: a file's chunks as runs of stored chunks */
+#define PAGE_VERSION   3u /* inode pages: a directory's entries inline or split into buckets */
+#define PAGE_VERSION_2 2u /* inode pages: a file's chunks as runs of stored chunks (still read) */
 #define PAGE_VERSION_1 1u /* inode pages: one reference per chunk, holes included (still read) */
 
 /* Object names and ids */
@@ -46,14 +47,29 @@
 #define XATTR_MAX_COUNT	     65536u /* per inode */
 #define TARGET_MAX_BYTES     4095u  /* a symlink's target */
 
+/* Split directories: entries in bucket objects by linear hashing (coffer-format(5)) */
+#define DIRBUCKET_MAGIC	    "CFDB"
+#define DIRBUCKET_VERSION   1u
+#define DIRBUCKET_AAD_BYTES (4 + NAME_BYTES)
+#define DIRBUCKET_HEADER    28u	       /* magic, u32 version, u64 dir, u32 index, nbuckets, count */
+#define DIR_BUCKETS_MAX	    (1u << 24) /* buckets of one directory */
+#define DIR_DENT_BYTES(len) (11u + (len)) /* one entry: u64 ino, u8 type, u16 len, name */
+#define DIR_INLINE_MAX	    4096u	  /* entry bytes beyond which a directory splits */
+#define DIR_BUCKET_TARGET   4096u	  /* entry bytes per bucket on average: past it, one more */
+#define PAGE_DIR_INLINE	    0u		  /* a version 3 directory record: entries follow */
+#define PAGE_DIR_SPLIT	    1u		  /* a version 3 directory record: bucket tables follow */
+
 /* Roots */
-#define ROOT_MAGIC	  "CFRT"
-#define ROOT_AAD_BYTES	  (4 + VAULT_ID_BYTES)
-#define ROOT_HEADER_BYTES 64u /* everything before the page names */
-#define ROOT_VERSION	  2u  /* roots naming their parent and history (version 1 still read) */
-#define ROOT_VERSION_1	  1u  /* roots without parent: "parent unknown" */
-#define ROOT_HASH_BYTES	  32u /* BLAKE2b-256 of a root's (or history segment's) sealed bytes */
-#define ROOT_LINK_BYTES	  (8u + ROOT_HASH_BYTES) /* u64 generation, hash */
+#define ROOT_MAGIC	     "CFRT"
+#define ROOT_AAD_BYTES	     (4 + VAULT_ID_BYTES)
+#define ROOT_HEADER_BYTES    64u /* versions 1 and 2: everything before the page names */
+#define ROOT_HEADER_V3_BYTES 68u /* version 3: everything before the table names (u64 pages) */
+#define ROOT_VERSION	     3u	 /* roots naming page tables (versions 2 and 1 still read) */
+#define ROOT_VERSION_2	     2u	 /* roots naming their pages inline, parent and history */
+#define ROOT_VERSION_1	     1u	 /* roots without parent: "parent unknown" */
+#define ROOT_PAGES_MAX	     (1u << 26) /* inode pages a root may name: 2^32 inodes */
+#define ROOT_HASH_BYTES	     32u /* BLAKE2b-256 of a root's (or history segment's) sealed bytes */
+#define ROOT_LINK_BYTES	     (8u + ROOT_HASH_BYTES) /* u64 generation, hash */
 #define ROOT_CHAIN_FIXED                                                                           \
 	16u /* after the parent link: u64 segments, u8 tail, u8 levels, 6 zeros                    \
 	     */
@@ -67,6 +83,25 @@
 #define HIST_HEADER_BYTES 24u /* magic, version, u64 index, u32 entries, u32 pointers */
 #define HIST_PLAIN_MAX	  (HIST_HEADER_BYTES + (HIST_ENTRIES + HIST_LEVELS) * ROOT_LINK_BYTES)
 #define HIST_MAX_HOPS	  256u /* segments one proof of descent may read */
+
+/* Name tables: the names of up to NAMETAB_MAX objects of one list (the root's inode pages, a
+ * split directory's buckets), sealed like pages */
+#define NAMETAB_MAGIC	  "CFNT"
+#define NAMETAB_AAD_BYTES (4 + NAME_BYTES) /* magic || the table's object name */
+#define NAMETAB_VERSION	  1u
+#define NAMETAB_MAX	  252u /* names per table: a full table seals into one 4 KiB bucket */
+#define NAMETAB_HEADER_BYTES                                                                       \
+	32u /* magic, u32 version, u32 kind, u64 owner, u64 first, u32 count                       \
+	     */
+#define NAMETAB_PLAIN_MAX  (NAMETAB_HEADER_BYTES + NAMETAB_MAX * NAME_BYTES)
+#define NAMETAB_SEALED_MAX (4096u + SEAL_OVERHEAD) /* the one bucket a table ever takes */
+
+/* Packs: the sealed blocks of many small files' chunks back to back, each block sealed as in its
+ * chunk's own object (AAD "CFBK" || chunk name || block index); no header of their own */
+#define PACK_MAX_BLOCKS	  1024u /* sealed blocks per pack (4,235,264 bytes) */
+#define PACK_MAX_BYTES	  ((size_t)PACK_MAX_BLOCKS * SEALED_BLOCK)
+#define PACK_FILE_BLOCKS  16u	      /* a file of one chunk of at most 16 blocks is packed */
+#define PAGE_CHUNK_PACKED 0x80000000u /* version 3 chunk reference: nblocks flag, pack follows */
 
 /* Leases */
 #define LEASE_MAGIC	"CFLS"

@@ -1,19 +1,22 @@
-/* page: inode pages as bytes (see page.h). Writes version 2 (a file's chunks as runs of stored
- * chunks, holes taking no byte); reads versions 2 and 1 (one reference per chunk, holes too).
+/* page: inode pages as bytes (see page.h). Writes version 3 (a file's chunks as runs of stored
+ * chunks, holes taking no byte; a directory's entries inline or, split, the names of its bucket
+ * tables); reads versions 3, 2 (inline entries only) and 1 (one reference per chunk, holes too).
  * Must never accept a record it cannot fully validate, never allocate by a count that the
  * remaining bytes cannot hold, and never let a page's size follow a file's size instead of its
  * data. */
 #include "format/page.h"
 #include <dirent.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 /* The fewest bytes one xattr, chunk reference and directory entry take. */
-#define XATTR_MIN 6u
-#define CHREF_MIN (NAME_BYTES + 4u)
-#define DENT_MIN  11u
+#define XATTR_MIN      6u
+#define CHREF_MIN      (NAME_BYTES + 4u)
+#define DENT_MIN       11u
+#define PACK_REF_EXTRA (NAME_BYTES + 4u) /* a packed reference's pack name and first block */
 
 static const unsigned char zero_ref[CHREF_MIN]; /* a version 1 hole */
 
@@ -38,6 +41,19 @@ static uint32_t run_length(const struct page_record *r, uint32_t k)
 	return n;
 }
 
+/* One chunk reference: name, u32 nblocks; a packed chunk's nblocks carries PAGE_CHUNK_PACKED and
+ * is followed by the pack's name and u32 first block. */
+static void put_ref(struct buf *b, const struct page_chunk *c)
+{
+	bool packed = !oname_is_zero(&c->pack);
+	buf_put(b, c->name.b, NAME_BYTES);
+	buf_u32(b, c->nblocks | (packed ? PAGE_CHUNK_PACKED : 0));
+	if (packed) {
+		buf_put(b, c->pack.b, NAME_BYTES);
+		buf_u32(b, c->first);
+	}
+}
+
 /* A file's stored chunks as runs: u32 run count, then per run u32 first index, u32 length and
  * that many references (name, u32 nblocks). Holes take no byte. */
 static void put_runs(struct buf *b, const struct page_record *r)
@@ -50,10 +66,8 @@ static void put_runs(struct buf *b, const struct page_record *r)
 		n = run_length(r, k);
 		buf_u32(b, r->ch[k].index);
 		buf_u32(b, n);
-		for (uint32_t j = k; j < k + n; j++) {
-			buf_put(b, r->ch[j].name.b, NAME_BYTES);
-			buf_u32(b, r->ch[j].nblocks);
-		}
+		for (uint32_t j = k; j < k + n; j++)
+			put_ref(b, &r->ch[j]);
 	}
 }
 
@@ -64,14 +78,26 @@ static void put_body(struct buf *b, const struct page_record *r)
 		buf_put(b, r->target, r->target_len);
 	} else if (S_ISREG(r->mode)) {
 		put_runs(b, r);
+	} else if (S_ISDIR(r->mode) && r->split) {
+		buf_u8(b, PAGE_DIR_SPLIT);
+		buf_u32(b, r->nbuckets);
+		buf_u64(b, r->nentries);
+		for (uint32_t k = 0; k < r->ntables; k++)
+			buf_put(b, r->tables[k].b, NAME_BYTES);
 	} else if (S_ISDIR(r->mode)) {
-		buf_u32(b, r->ndent);
-		for (uint32_t k = 0; k < r->ndent; k++) {
-			buf_u64(b, r->dent[k].ino);
-			buf_u8(b, r->dent[k].type);
-			buf_u16(b, r->dent[k].len);
-			buf_put(b, r->dent[k].name, r->dent[k].len);
-		}
+		buf_u8(b, PAGE_DIR_INLINE);
+		page_dents_put(b, r->dent, r->ndent);
+	}
+}
+
+void page_dents_put(struct buf *b, const struct page_dent *d, uint32_t n)
+{
+	buf_u32(b, n);
+	for (uint32_t k = 0; k < n; k++) {
+		buf_u64(b, d[k].ino);
+		buf_u8(b, d[k].type);
+		buf_u16(b, d[k].len);
+		buf_put(b, d[k].name, d[k].len);
 	}
 }
 
@@ -162,15 +188,35 @@ static uint64_t span_of(uint64_t size)
 	return size / CHUNK_SIZE + (size % CHUNK_SIZE != 0);
 }
 
-/* One chunk reference into c: a name that is not zero and 1 to CHUNK_BLOCKS blocks. */
-static void get_ref(struct rd *r, struct page_chunk *c)
+static void get_name(struct rd *r, struct oname *n)
 {
 	const void *nm = rd_take(r, NAME_BYTES);
 	if (nm)
-		memcpy(c->name.b, nm, NAME_BYTES);
+		memcpy(n->b, nm, NAME_BYTES);
+}
+
+/* The pack location of a version 3 reference: a name that is not zero, and the chunk's blocks
+ * within the pack's PACK_MAX_BLOCKS. */
+static void get_pack(struct rd *r, struct page_chunk *c)
+{
+	get_name(r, &c->pack);
+	c->first = rd_u32(r);
+	if (oname_is_zero(&c->pack) || (uint64_t)c->first + c->nblocks > PACK_MAX_BLOCKS)
+		r->err = 1;
+}
+
+/* One chunk reference into c: a name that is not zero and 1 to CHUNK_BLOCKS blocks; in
+ * version 3, a pack location when nblocks carries PAGE_CHUNK_PACKED. */
+static void get_ref(struct rd *r, uint32_t version, struct page_chunk *c)
+{
+	get_name(r, &c->name);
 	c->nblocks = rd_u32(r);
+	bool packed = version == PAGE_VERSION && (c->nblocks & PAGE_CHUNK_PACKED);
+	c->nblocks &= packed ? ~PAGE_CHUNK_PACKED : ~0u;
 	if (oname_is_zero(&c->name) || c->nblocks == 0 || c->nblocks > CHUNK_BLOCKS)
 		r->err = 1;
+	else if (packed)
+		get_pack(r, c);
 }
 
 /* Version 1: u32 count (at most the span), then one reference per chunk, a hole being the zero
@@ -189,17 +235,28 @@ static int get_chunks_v1(struct rd *r, struct page_record *rec)
 			rd_take(r, CHREF_MIN);
 			continue;
 		}
-		get_ref(r, c);
+		get_ref(r, PAGE_VERSION_1, c);
 		c->index = k;
 		rec->nch++;
 	}
 	return r->err ? -EINVAL : 0;
 }
 
-/* Version 2 (see put_runs): runs of at least one chunk, in increasing order with at least one
- * hole between two, within the size's span. A first pass checks the runs and counts the chunks
+/* Skips len references (a packed one is PACK_REF_EXTRA bytes longer). */
+static void skip_refs(struct rd *r, uint32_t version, uint64_t len)
+{
+	for (uint64_t j = 0; j < len && !r->err; j++) {
+		rd_take(r, NAME_BYTES);
+		bool packed = version == PAGE_VERSION && (rd_u32(r) & PAGE_CHUNK_PACKED);
+		if (packed)
+			rd_take(r, PACK_REF_EXTRA);
+	}
+}
+
+/* Versions 2 and 3 (see put_runs): runs of at least one chunk, in increasing order with at least
+ * one hole between two, within the size's span. A first pass checks the runs and counts the chunks
  * before anything is allocated. */
-static int scan_runs(struct rd r, uint32_t nruns, uint64_t span, uint32_t *total)
+static int scan_runs(struct rd r, uint32_t version, uint32_t nruns, uint64_t span, uint32_t *total)
 {
 	uint64_t end = 0, sum = 0;
 	for (uint32_t k = 0; k < nruns && !r.err; k++) {
@@ -207,7 +264,7 @@ static int scan_runs(struct rd r, uint32_t nruns, uint64_t span, uint32_t *total
 		if (r.err || len == 0 || (k && first <= end) || first + len > span ||
 		    first + len > UINT32_MAX || len * CHREF_MIN > r.left)
 			return -EINVAL;
-		rd_take(&r, (size_t)len * CHREF_MIN);
+		skip_refs(&r, version, len);
 		end = first + len;
 		sum += len;
 	}
@@ -215,11 +272,11 @@ static int scan_runs(struct rd r, uint32_t nruns, uint64_t span, uint32_t *total
 	return r.err ? -EINVAL : 0;
 }
 
-static int get_runs(struct rd *r, struct page_record *rec)
+static int get_runs(struct rd *r, uint32_t version, struct page_record *rec)
 {
 	int err = 0;
 	uint32_t nruns = rd_u32(r), total = 0;
-	if (r->err || scan_runs(*r, nruns, span_of(rec->size), &total) ||
+	if (r->err || scan_runs(*r, version, nruns, span_of(rec->size), &total) ||
 	    !(rec->ch = get_array(r, total, CHREF_MIN, sizeof(*rec->ch), &err)))
 		return err ? err : -EINVAL;
 	for (uint32_t k = 0; k < nruns && !r->err; k++) {
@@ -227,21 +284,21 @@ static int get_runs(struct rd *r, struct page_record *rec)
 		for (uint32_t j = 0; j < len && !r->err; j++) {
 			struct page_chunk *c = &rec->ch[rec->nch++];
 			c->index = first + j;
-			get_ref(r, c);
+			get_ref(r, version, c);
 		}
 	}
 	return r->err ? -EINVAL : 0;
 }
 
-static int get_dents(struct rd *r, struct page_record *rec)
+int page_dents_get(struct rd *r, struct page_dent **out, uint32_t *count)
 {
 	int err = 0;
 	uint32_t n = rd_u32(r);
-	if (!(rec->dent = get_array(r, n, DENT_MIN, sizeof(*rec->dent), &err)))
+	if (!(*out = get_array(r, n, DENT_MIN, sizeof(**out), &err)))
 		return err ? err : -EINVAL;
-	rec->ndent = n;
+	*count = n;
 	for (uint32_t k = 0; k < n && !r->err; k++) {
-		struct page_dent *e = &rec->dent[k];
+		struct page_dent *e = &(*out)[k];
 		e->ino = rd_u64(r);
 		e->type = rd_u8(r);
 		e->len = rd_u16(r);
@@ -252,6 +309,32 @@ static int get_dents(struct rd *r, struct page_record *rec)
 	return r->err ? -EINVAL : 0;
 }
 
+/* Version 3 split: u32 nbuckets (1..DIR_BUCKETS_MAX), u64 entries, the table names. */
+static int get_split(struct rd *r, struct page_record *rec)
+{
+	int err = 0;
+	rec->split = 1;
+	rec->nbuckets = rd_u32(r);
+	rec->nentries = rd_u64(r);
+	if (r->err || rec->nbuckets == 0 || rec->nbuckets > DIR_BUCKETS_MAX)
+		return -EINVAL;
+	rec->ntables = (rec->nbuckets + NAMETAB_MAX - 1) / NAMETAB_MAX;
+	if (!(rec->tables = get_array(r, rec->ntables, NAME_BYTES, sizeof(*rec->tables), &err)))
+		return err ? err : -EINVAL;
+	for (uint32_t k = 0; k < rec->ntables; k++)
+		memcpy(rec->tables[k].b, rd_take(r, NAME_BYTES), NAME_BYTES);
+	return 0;
+}
+
+static int get_dir(struct rd *r, uint32_t version, struct page_record *rec)
+{
+	uint8_t form = version == PAGE_VERSION ? rd_u8(r) : PAGE_DIR_INLINE;
+	if (r->err || form > PAGE_DIR_SPLIT)
+		return -EINVAL;
+	return form == PAGE_DIR_SPLIT ? get_split(r, rec)
+				      : page_dents_get(r, &rec->dent, &rec->ndent);
+}
+
 static int get_body(struct rd *r, uint32_t version, struct page_record *rec)
 {
 	if (S_ISLNK(rec->mode)) {
@@ -260,9 +343,10 @@ static int get_body(struct rd *r, uint32_t version, struct page_record *rec)
 		return r->err ? -EINVAL : 0;
 	}
 	if (S_ISREG(rec->mode))
-		return version == PAGE_VERSION_1 ? get_chunks_v1(r, rec) : get_runs(r, rec);
+		return version == PAGE_VERSION_1 ? get_chunks_v1(r, rec)
+						 : get_runs(r, version, rec);
 	if (S_ISDIR(rec->mode))
-		return get_dents(r, rec);
+		return get_dir(r, version, rec);
 	return 0;
 }
 
@@ -292,8 +376,8 @@ int page_decode(const unsigned char *b, size_t len, struct page_plain *p)
 	uint32_t version = rd_u32(&r);
 	p->index = rd_u64(&r);
 	uint32_t count = rd_u32(&r);
-	if (r.err || memcmp(magic, PAGE_MAGIC, 4) != 0 ||
-	    (version != PAGE_VERSION && version != PAGE_VERSION_1) || count > PAGE_INODES)
+	if (r.err || memcmp(magic, PAGE_MAGIC, 4) != 0 || version < PAGE_VERSION_1 ||
+	    version > PAGE_VERSION || count > PAGE_INODES)
 		return -EINVAL;
 	p->count = count;
 	int err = 0;
@@ -312,6 +396,7 @@ void page_plain_free(struct page_plain *p)
 		free(p->rec[k].xa);
 		free(p->rec[k].ch);
 		free(p->rec[k].dent);
+		free(p->rec[k].tables);
 	}
 	memset(p, 0, sizeof(*p));
 }

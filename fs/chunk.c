@@ -116,11 +116,34 @@ static int load_block(struct fs *fs, int fd, const struct oname *n, uint32_t k,
 	return err ? err : open_block(fs, n, k, sealed, plain);
 }
 
+/* Where a chunk's sealed blocks are: its own object, or its pack (fs/pack.c) from block first
+ * on (base bytes in); either way each block opens under the chunk's name and index. */
+static const struct oname *chunk_object(const struct chunk *c)
+{
+	return oname_is_zero(&c->pack) ? &c->name : &c->pack;
+}
+
+static uint64_t chunk_base(const struct chunk *c)
+{
+	return (uint64_t)c->first * SEALED_BLOCK;
+}
+
+/* What the fetch of c's object must bring (see struct obj_want). */
+static struct obj_want chunk_want(const struct chunk *c)
+{
+	if (oname_is_zero(&c->pack))
+		return (struct obj_want){.kind = OBJ_CHUNK, .nblocks = c->nblocks};
+	return (struct obj_want){.kind = OBJ_PACK,
+				 .nblocks = c->nblocks,
+				 .first = c->first,
+				 .chunk = c->name};
+}
+
 static int integrity_error(struct fs *fs, struct inode *i, const struct chunk *c, int err)
 {
 	if (err == -EBADMSG)
-		chunk_note_damaged(fs, &c->name);
-	return chunk_integrity_error(fs, i->ino, &c->name, err);
+		chunk_note_damaged(fs, chunk_object(c));
+	return chunk_integrity_error(fs, i->ino, chunk_object(c), err);
 }
 
 void chunk_note_damaged(struct fs *fs, const struct oname *n)
@@ -148,7 +171,7 @@ int chunk_integrity_error(struct fs *fs, uint64_t ino, const struct oname *n, in
  * not in the cache (evicted since, or the tree changed), for the caller to fetch it and retry. */
 static int open_sealed(struct fs *fs, const struct chunk *c, int flags)
 {
-	int fd = store_obj_open(fs->st, &c->name, flags);
+	int fd = store_obj_open(fs->st, chunk_object(c), flags);
 	return fd == -ENOENT ? -EAGAIN : fd;
 }
 
@@ -160,7 +183,8 @@ static int read_range(struct fs *fs, int fd, const struct chunk *c, uint32_t b0,
 	unsigned char blk[DATA_BLOCK], *buf = scratch();
 	if (!buf)
 		return -ENOMEM;
-	uint64_t from = (uint64_t)b0 * SEALED_BLOCK, to = (uint64_t)(last + 1) * SEALED_BLOCK;
+	uint64_t from = chunk_base(c) + (uint64_t)b0 * SEALED_BLOCK;
+	uint64_t to = chunk_base(c) + (uint64_t)(last + 1) * SEALED_BLOCK;
 	uint64_t afrom = from / DIRECT_ALIGN * DIRECT_ALIGN;
 	uint64_t ato = (to + DIRECT_ALIGN - 1) / DIRECT_ALIGN * DIRECT_ALIGN;
 	const unsigned char *sealed = buf + (from - afrom);
@@ -292,7 +316,7 @@ static int read_chunk(struct fs *fs, struct inode *i, const struct chunk *c, uin
 		err = r.fd < 0 ? r.fd : 0;
 	}
 	if (n < DIRECT_MIN || err == -EAGAIN) { /* a cached descriptor holds it even if evicted */
-		err = fdcache_get(fs->fdc, fs->st, &c->name, false, &r);
+		err = fdcache_get(fs->fdc, fs->st, chunk_object(c), false, &r);
 		if (err == -ENOENT)
 			err = -EAGAIN; /* left the cache since the fetch: fetch it again */
 	}
@@ -374,7 +398,7 @@ static int copy_blocks(struct fs *fs, int src, const struct chunk *old, int dst,
 		return -ENOMEM;
 	size_t len = (size_t)(to - from) * SEALED_BLOCK;
 	uint64_t at = (uint64_t)from * SEALED_BLOCK;
-	int err = pread_full(src, buf, len, at);
+	int err = pread_full(src, buf, len, chunk_base(old) + at);
 	if (err)
 		return err;
 	struct reseal_job a = {.job = {.fn = reseal_run},
@@ -434,7 +458,7 @@ static int cow(struct fs *fs, struct inode *i, struct chunk *c, uint32_t in, uin
 		uint32_t head, tail;
 		kept_blocks(c, in, n, &head, &tail);
 		struct fdref src = {.fd = -1, .slot = -1};
-		err = fdcache_get(fs->fdc, fs->st, &c->name, false, &src);
+		err = fdcache_get(fs->fdc, fs->st, chunk_object(c), false, &src);
 		if (err == -ENOENT)
 			err = -EAGAIN; /* left the cache since the fetch: fetch it again */
 		if (!err)
@@ -667,20 +691,32 @@ int chunk_truncate(struct fs *fs, struct inode *i, uint64_t size)
 	return 0;
 }
 
+/* Whether a chunk's object (a pack: at most PACK_MAX_BYTES) of end bytes holds its blocks. */
+static bool verify_size(const struct chunk *c, off_t end)
+{
+	uint64_t need = chunk_base(c) + (uint64_t)c->nblocks * SEALED_BLOCK;
+	return oname_is_zero(&c->pack) ? (uint64_t)end == need
+				       : (uint64_t)end >= need && (uint64_t)end <= PACK_MAX_BYTES;
+}
+
 int chunk_verify(struct fs *fs, const struct chunk *c)
 {
-	struct obj_want w = {.kind = OBJ_CHUNK, .nblocks = c->nblocks};
-	int err = store_obj_ensure(fs->st, &c->name, &w);
+	struct obj_want w = chunk_want(c);
+	int err = store_obj_ensure(fs->st, chunk_object(c), &w);
 	if (err)
 		return err;
-	unsigned char *plain = malloc(DATA_BLOCK);
-	int fd = store_obj_open(fs->st, &c->name, O_RDONLY);
+	unsigned char *plain = malloc(DATA_BLOCK), sealed[SEALED_BLOCK];
+	int fd = store_obj_open(fs->st, chunk_object(c), O_RDONLY);
 	err = fd < 0 ? fd : plain ? 0 : -ENOMEM;
 	off_t end = fd >= 0 ? lseek(fd, 0, SEEK_END) : 0;
-	if (!err && end != (off_t)c->nblocks * SEALED_BLOCK)
+	if (!err && !verify_size(c, end))
 		err = -EBADMSG;
-	for (uint32_t k = 0; !err && k < c->nblocks; k++)
-		err = load_block(fs, fd, &c->name, k, plain);
+	for (uint32_t k = 0; !err && k < c->nblocks; k++) {
+		err = pread_full(fd, sealed, SEALED_BLOCK,
+				 chunk_base(c) + (uint64_t)k * SEALED_BLOCK);
+		if (!err)
+			err = open_block(fs, &c->name, k, sealed, plain);
+	}
 	if (fd >= 0)
 		close(fd);
 	if (plain)
@@ -689,12 +725,19 @@ int chunk_verify(struct fs *fs, const struct chunk *c)
 	return err;
 }
 
+/* Adds c's object to out, with what its fetch must bring. */
+static int need_chunk(struct needlist *out, const struct chunk *c)
+{
+	struct obj_want w = chunk_want(c);
+	return needlist_add(out, chunk_object(c), &w);
+}
+
 int chunk_needs(struct inode *i, enum chunk_op op, uint64_t off, size_t size, struct needlist *out)
 {
 	if (op == CHUNK_TRUNCATE) {
 		struct chunk *c = truncate_tail(i, off);
 		bool needed = c && c->state == CH_SEALED && tail_cut(c, off);
-		return needed ? needlist_add(out, &c->name, c->nblocks) : 0;
+		return needed ? need_chunk(out, c) : 0;
 	}
 	if (op == CHUNK_READ)
 		size = read_length(i, size, off);
@@ -707,7 +750,7 @@ int chunk_needs(struct inode *i, enum chunk_op op, uint64_t off, size_t size, st
 		bool read = op == CHUNK_READ && c && c->state == CH_SEALED &&
 			    in / DATA_BLOCK < c->nblocks;
 		if (read || (op == CHUNK_WRITE && c && cow_reads(c, in, n)))
-			err = needlist_add(out, &c->name, c->nblocks);
+			err = need_chunk(out, c);
 		done += n;
 	}
 	return err;

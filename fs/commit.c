@@ -1,9 +1,12 @@
 /* commit: turning the in-memory state into a durable root. The rename of root.tmp over root is
- * the one commit point: everything the new root names is fsynced before it, and nothing the old
- * root names is deleted before it. Loading a root back is load.c's.
+ * the one commit point: everything the new root names (chunks, inode pages, the page tables of
+ * ptable.c) is fsynced before it, and nothing the old root names is deleted before it. Loading a
+ * root back is load.c's.
  * Must never delete an object that the durable root names, never write a root whose objects
  * are not all durable, and never free a page's or root's plaintext unwiped. */
 #include "fs/fs.h"
+#include "fs/dirsplit.h"
+#include "fs/pack.h"
 #include "cache/files.h"
 #include "cache/freed.h"
 #include "cache/reserve.h"
@@ -12,6 +15,7 @@
 #include <string.h>
 #include <syslog.h>
 #include "format/meta.h"
+#include "format/nametab.h"
 #include "format/page.h"
 #include "format/root.h"
 #include "lib/log.h"
@@ -19,23 +23,35 @@
 
 #define SYNC_ONE_BY_ONE 8
 
-struct new_page {
+/* A metadata object the commit writes (an inode page or a page table) in place of old. */
+struct new_obj {
 	size_t idx;
-	struct oname name; /* zero when the page has no live inode left */
+	struct oname name; /* zero when it names nothing any more: no object */
 	struct oname old;  /* the name it replaces (zero: none) */
 	struct buf plain;
 };
 
+/* The new objects of one kind, and the additional data they are sealed with. */
+struct objset {
+	struct new_obj *v;
+	size_t n;
+	void (*aad)(const struct oname *n, uint8_t aad[PAGE_AAD_BYTES]);
+};
+
 struct commit {
 	uint64_t gen;
-	struct new_page *pages;
-	size_t npages;
+	struct objset pages;  /* inode pages */
+	struct objset tables; /* page tables */
 	struct namelist sync; /* staging chunks frozen by this commit */
 	struct namelist free; /* objects the new root no longer names: deleted once it is durable */
-	struct namelist added; /* objects the new root names and the old one did not */
-	struct buf root;       /* root plaintext, then the sealed root */
-	size_t nolds;	       /* replaced page names at the end of free */
+	struct namelist added;	   /* objects the new root names and the old one did not */
+	struct dsplit_commit dirs; /* split directories' buckets and tables (dirsplit.c) */
+	struct pack_commit packs;  /* small files packed, sparse packs repacked (pack.c) */
+	struct buf root;	   /* root plaintext, then the sealed root */
+	size_t nolds;		   /* replaced page and table names at the end of free */
 };
+
+_Static_assert(PAGE_AAD_BYTES == NAMETAB_AAD_BYTES, "one AAD size for every metadata object");
 
 /* Frees a buffer of plaintext (a page or root before sealing), wiped first. */
 static void wipe_buf(struct buf *b)
@@ -59,7 +75,9 @@ static int freeze_page_chunks(struct fs *fs, size_t page, struct commit *c)
 		struct inode *i = inode_get(fs, ino);
 		for (size_t k = 0; i && i->nlink && k < i->nch; k++)
 			if (i->ch[k].state == CH_STAGING) {
-				if (namelist_add(&c->sync, &i->ch[k].name))
+				/* a chunk going into a pack: the pack is synced instead */
+				bool packed = !oname_is_zero(&i->ch[k].pack);
+				if (!packed && namelist_add(&c->sync, &i->ch[k].name))
 					return -ENOMEM;
 				i->ch[k].state = CH_SEALED;
 			}
@@ -78,69 +96,155 @@ static void count_live(void *val, void *arg)
 		fs->live_bytes += i->size;
 }
 
-/* Captures the dirty state; called with freeze held exclusively and mu held. */
-static int capture(struct fs *fs, struct commit *c)
+/* Room for n new objects sealed with aad; -ENOMEM. */
+static int objset_init(struct objset *s, size_t n,
+		       void (*aad)(const struct oname *n, uint8_t aad[PAGE_AAD_BYTES]))
+{
+	s->aad = aad;
+	return (s->v = calloc(n ? n : 1, sizeof(*s->v))) ? 0 : -ENOMEM;
+}
+
+/* The dirty pages, serialized: their new names into names[]; chunks they freeze to c->sync. */
+static int capture_pages(struct fs *fs, struct commit *c, struct oname *names)
 {
 	size_t n = 0;
 	for (size_t p = 0; p < fs->npages; p++)
 		n += fs->pages[p].dirty;
-	struct oname *names = calloc(fs->npages ? fs->npages : 1, sizeof(*names));
-	c->pages = calloc(n ? n : 1, sizeof(*c->pages));
-	if (!names || !c->pages) {
-		free(names);
+	if (objset_init(&c->pages, n, page_aad))
 		return -ENOMEM;
-	}
 	for (size_t p = 0; p < fs->npages; p++) {
 		names[p] = fs->pages[p].name;
 		if (!fs->pages[p].dirty)
 			continue;
-		struct new_page *np = &c->pages[c->npages++];
+		struct new_obj *np = &c->pages.v[c->pages.n++];
 		np->idx = p;
 		np->old = fs->pages[p].name;
 		page_serialize(fs, p, &np->plain);
 		if (page_record_count(np->plain.data, np->plain.len) > 0)
 			oname_new(&np->name);
 		names[p] = np->name;
-		if (np->plain.err || freeze_page_chunks(fs, p, c)) {
-			free(names);
+		if (np->plain.err || freeze_page_chunks(fs, p, c))
 			return -ENOMEM;
-		}
 	}
+	return 0;
+}
+
+/* The dirty page tables (ptables_capture marked those of the dirty pages), serialized from the
+ * new page names: their new names into tnames[]. */
+static int capture_tables(struct fs *fs, struct commit *c, const struct oname *names,
+			  struct oname *tnames)
+{
+	size_t n = 0;
+	for (size_t t = 0; t < fs->ntables; t++)
+		n += fs->tables[t].dirty;
+	if (objset_init(&c->tables, n, nametab_aad))
+		return -ENOMEM;
+	for (size_t t = 0; t < fs->ntables; t++) {
+		tnames[t] = fs->tables[t].name;
+		if (!fs->tables[t].dirty)
+			continue;
+		struct new_obj *nt = &c->tables.v[c->tables.n++];
+		nt->idx = t;
+		nt->old = fs->tables[t].name;
+		if (ptable_encode(fs, t, names, &nt->plain) > 0)
+			oname_new(&nt->name);
+		tnames[t] = nt->name;
+		if (nt->plain.err)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* The root of the captured state (a new generation, now), into c->root. */
+static int capture_root(struct fs *fs, struct commit *c, const struct oname *tnames)
+{
 	c->gen = ++fs->gen;
 	fs->live_inodes = fs->live_bytes = 0;
 	htab_each(fs->inodes, count_live, fs);
 	struct timespec now;
 	clock_gettime(CLOCK_REALTIME, &now);
 	fs->root_time = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
-	root_serialize(fs, names, &c->root);
+	ptables_root_encode(fs, tnames, &c->root);
+	return c->root.err ? -ENOMEM : 0;
+}
+
+static int capture_tree(struct fs *fs, struct commit *c)
+{
+	int err = ptables_capture(fs);
+	struct oname *names = calloc(fs->npages ? fs->npages : 1, sizeof(*names));
+	struct oname *tnames = calloc(fs->ntables ? fs->ntables : 1, sizeof(*tnames));
+	if (!err && (!names || !tnames))
+		err = -ENOMEM;
+	if (!err)
+		err = dirsplit_capture(fs, &c->dirs); /* before the pages: their records name it */
+	if (!err)
+		err = capture_pages(fs, c, names);
+	if (!err)
+		err = capture_tables(fs, c, names, tnames);
+	if (!err)
+		err = capture_root(fs, c, tnames);
 	free(names);
-	if (c->root.err)
-		return -ENOMEM;
-	for (size_t k = 0; k < c->npages; k++)
-		fs->pages[c->pages[k].idx].dirty = false;
+	free(tnames);
+	if (err)
+		return err;
+	for (size_t k = 0; k < c->pages.n; k++)
+		fs->pages[c->pages.v[k].idx].dirty = false;
+	for (size_t k = 0; k < c->tables.n; k++)
+		fs->tables[c->tables.v[k].idx].dirty = false;
 	move_list(&c->free, &fs->pending_free);
 	move_list(&c->sync, &fs->unsynced);
 	fs->dirty = false;
 	return 0;
 }
 
-static int write_pages(struct fs *fs, struct commit *c)
+/* Captures the dirty state; called with freeze held exclusively and mu held. The pages record
+ * the packs planned for their small files (a repack marks more pages dirty first); in memory
+ * the chunks stay where they are until the commit is durable (finish). */
+static int capture(struct fs *fs, struct commit *c)
 {
-	for (size_t k = 0; k < c->npages; k++) {
-		struct new_page *np = &c->pages[k];
-		if (oname_is_zero(&np->name))
-			continue;
-		struct buf sealed = {0};
-		uint8_t aad[PAGE_AAD_BYTES];
-		page_aad(&np->name, aad);
-		int err = meta_seal(fs->keys->meta, aad, sizeof(aad), &np->plain, &sealed);
-		if (!err)
-			err = store_obj_write(fs->st, &np->name, sealed.data, sealed.len);
-		buf_free(&sealed);
-		if (err)
-			return err;
+	int err = pack_capture(fs, &c->packs);
+	if (!err)
+		err = capture_tree(fs, c);
+	pack_capture_done(&c->packs);
+	return err;
+}
+
+int commit_write_meta(struct fs *fs, const struct oname *n,
+		      void (*aadfn)(const struct oname *n, uint8_t aad[PAGE_AAD_BYTES]),
+		      const struct buf *plain)
+{
+	struct buf sealed = {0};
+	uint8_t aad[PAGE_AAD_BYTES];
+	aadfn(n, aad);
+	int err = meta_seal(fs->keys->meta, aad, sizeof(aad), plain, &sealed);
+	if (!err)
+		err = store_obj_write(fs->st, n, sealed.data, sealed.len);
+	buf_free(&sealed);
+	return err;
+}
+
+/* Seals and writes every new object of s (not yet durable: the caller syncs). */
+static int write_objs(struct fs *fs, const struct objset *s)
+{
+	int err = 0;
+	for (size_t k = 0; !err && k < s->n; k++)
+		if (!oname_is_zero(&s->v[k].name))
+			err = commit_write_meta(fs, &s->v[k].name, s->aad, &s->v[k].plain);
+	return err;
+}
+
+/* The new objects of s to added, the ones they replace to the end of free (nolds). */
+static int collect_objs(struct commit *c, const struct objset *s)
+{
+	int err = 0;
+	for (size_t k = 0; !err && k < s->n; k++) {
+		if (!oname_is_zero(&s->v[k].name))
+			err = namelist_add(&c->added, &s->v[k].name);
+		if (!err && !oname_is_zero(&s->v[k].old) &&
+		    !(err = namelist_add(&c->free, &s->v[k].old)))
+			c->nolds++;
 	}
-	return 0;
+	return err;
 }
 
 /* The lists a commit hands on: what it freed (journaled for remote deletion) and added. */
@@ -149,13 +253,14 @@ static int collect_lists(struct commit *c)
 	int err = 0;
 	for (size_t k = 0; !err && k < c->sync.n; k++)
 		err = namelist_add(&c->added, &c->sync.v[k]);
-	for (size_t k = 0; !err && k < c->npages; k++) {
-		if (!oname_is_zero(&c->pages[k].name))
-			err = namelist_add(&c->added, &c->pages[k].name);
-		if (!err && !oname_is_zero(&c->pages[k].old) &&
-		    !(err = namelist_add(&c->free, &c->pages[k].old)))
-			c->nolds++;
-	}
+	if (!err)
+		err = dirsplit_lists(&c->dirs, &c->added, &c->free, &c->nolds);
+	if (!err)
+		err = pack_lists(&c->packs, &c->added, &c->free, &c->nolds);
+	if (!err)
+		err = collect_objs(c, &c->pages);
+	if (!err)
+		err = collect_objs(c, &c->tables);
 	return err;
 }
 
@@ -167,7 +272,13 @@ static int write_commit(struct fs *fs, struct commit *c)
 	for (size_t k = 0; !err && c->sync.n <= SYNC_ONE_BY_ONE && k < c->sync.n; k++)
 		err = store_obj_sync(fs->st, &c->sync.v[k]);
 	if (!err)
-		err = write_pages(fs, c);
+		err = pack_write(fs, &c->packs);
+	if (!err)
+		err = write_objs(fs, &c->pages);
+	if (!err)
+		err = write_objs(fs, &c->tables);
+	if (!err)
+		err = dirsplit_write(fs, &c->dirs);
 	if (!err)
 		err = store_sync_objects(fs->st);
 	if (!err)
@@ -187,26 +298,56 @@ static int write_commit(struct fs *fs, struct commit *c)
 	return err;
 }
 
-static void finish(struct fs *fs, struct commit *c, int err)
+/* A failed commit: the new objects of s are removed (and their names forgotten). */
+static void unlink_new(struct fs *fs, const struct objset *s)
 {
-	pthread_mutex_lock(&fs->mu);
-	for (size_t k = 0; k < c->npages; k++) {
-		struct page *pg = &fs->pages[c->pages[k].idx];
-		if (err) {
-			pg->dirty = true;
-			if (!oname_is_zero(&c->pages[k].name))
-				store_obj_unlink(fs->st, &c->pages[k].name);
-		} else {
-			pg->name = c->pages[k].name;
-		}
+	for (size_t k = 0; k < s->n; k++)
+		if (!oname_is_zero(&s->v[k].name))
+			store_obj_unlink(fs->st, &s->v[k].name);
+}
+
+static void objset_free(struct objset *s)
+{
+	for (size_t k = 0; k < s->n; k++)
+		wipe_buf(&s->v[k].plain);
+	free(s->v);
+}
+
+/* Called with mu held: the pages and tables take their new names, or (err) are dirty again. */
+static void settle(struct fs *fs, struct commit *c, int err)
+{
+	for (size_t k = 0; k < c->pages.n; k++) {
+		struct page *pg = &fs->pages[c->pages.v[k].idx];
+		pg->dirty |= err != 0;
+		pg->name = err ? pg->name : c->pages.v[k].name;
+	}
+	for (size_t k = 0; k < c->tables.n; k++) {
+		struct ptable *t = &fs->tables[c->tables.v[k].idx];
+		t->dirty |= err != 0;
+		t->name = err ? t->name : c->tables.v[k].name;
 	}
 	if (err) {
+		unlink_new(fs, &c->pages);
+		unlink_new(fs, &c->tables);
+	}
+}
+
+static void finish(struct fs *fs, struct commit *c, int err)
+{
+	pthread_rwlock_wrlock(&fs->freeze); /* no data request while chunks move to their packs */
+	pthread_mutex_lock(&fs->mu);
+	pack_finish(fs, &c->packs, err);
+	settle(fs, c, err);
+	dirsplit_finish(fs, &c->dirs, err);
+	if (err) {
 		fs->dirty = true;
-		c->free.n -= c->nolds; /* the replaced pages are still the durable ones */
+		c->free.n -=
+			c->nolds; /* the replaced pages and tables are still the durable ones */
 		move_list(&fs->pending_free, &c->free);
 		move_list(&fs->unsynced, &c->sync);
 	}
 	pthread_mutex_unlock(&fs->mu);
+	pthread_rwlock_unlock(&fs->freeze);
 	if (!err && fs->on_commit) {
 		struct fs_commit_info info = {.gen = c->gen,
 					      .root = c->root.data,
@@ -219,9 +360,9 @@ static void finish(struct fs *fs, struct commit *c, int err)
 	}
 	for (size_t k = 0; !err && k < c->free.n; k++)
 		store_obj_unlink(fs->st, &c->free.v[k]);
-	for (size_t k = 0; k < c->npages; k++)
-		wipe_buf(&c->pages[k].plain);
-	free(c->pages);
+	pack_cleanup(fs, &c->packs, err);
+	objset_free(&c->pages);
+	objset_free(&c->tables);
 	namelist_free(&c->free);
 	namelist_free(&c->sync);
 	namelist_free(&c->added);

@@ -46,7 +46,7 @@ struct fs_commit_info {
 };
 void fs_set_commit_hook(struct fs *fs, void (*fn)(void *arg, const struct fs_commit_info *info),
 			void *arg);
-/* Calls fn for every object the loaded tree names (inode pages and chunks). */
+/* Calls fn for every object the loaded tree names (inode pages, page tables and chunks). */
 int fs_each_object(struct fs *fs, int (*fn)(const struct oname *n, void *arg), void *arg);
 
 struct root_info {

@@ -24,19 +24,46 @@ struct chunk {
 	struct oname name;
 	uint32_t nblocks;
 	uint8_t state; /* enum chunk_state; STAGING may still change, SEALED never does */
+	/* A packed chunk (fs/pack.c): its blocks are blocks [first, first + nblocks) of the pack
+	 * object of this name, sealed under the chunk's name; zero: an object of its own. */
+	struct oname pack;
+	uint32_t first;
 };
 
 struct dent {
 	char *name; /* NULL marks a removed entry (a hole in the readdir order) */
 	uint64_t ino;
 	uint16_t len;
-	uint8_t type; /* DT_* */
+	uint8_t type;  /* DT_* */
+	uint32_t hash; /* the low bits of dirbucket_hash(name) while the directory is split */
+};
+
+/* One object of a split directory (a bucket or a bucket table): the name the durable root
+ * reaches it by, and while a commit is writing it (inflight) the name it will have after. */
+struct dobj {
+	struct oname name, next;
+	uint8_t dirty, inflight;
+};
+
+/* A split directory (fs/dirsplit.c): its entries are in n buckets by linear hashing
+ * (format/dirbucket.h) listed by ceil(n / NAMETAB_MAX) tables. Never shrinks while the
+ * directory has entries; an empty one goes back inline at the next commit. */
+struct dsplit {
+	struct dobj *b, *t; /* n buckets, ceil(n / NAMETAB_MAX) tables */
+	uint32_t n, cap;
+	uint32_t ndirty;   /* dirty buckets and tables */
+	uint32_t epoch;	   /* which split of this directory (a commit's capture remembers it) */
+	uint64_t nentries; /* a bad directory's entry count, from its record */
+	bool bad;	   /* its tables or buckets failed to load: EIO, record kept as it is */
 };
 
 struct dir {
 	struct dent *v;
 	size_t n, cap, live;
-	struct htab *idx; /* name -> (index + 1) */
+	struct htab *idx;     /* name -> (index + 1) */
+	uint64_t bytes;	      /* the live entries' encoded size (DIR_DENT_BYTES each) */
+	struct dsplit *split; /* NULL: the entries are kept inline in the inode's record */
+	uint32_t splits;      /* how many times it split (the epochs) */
 };
 
 struct xattr {
@@ -67,6 +94,15 @@ struct page {
 	bool dirty, bad;
 };
 
+/* A name table of the root's page list (format/nametab.h): table t names pages
+ * t * NAMETAB_MAX on. dirty: one of its pages changed since the last commit (or the root that
+ * was loaded listed its pages inline); bad: it could not be read at load, so its pages are
+ * unknown (and marked bad): it is never rewritten. */
+struct ptable {
+	struct oname name; /* zero: all of its pages are zero, no object */
+	bool dirty, bad;
+};
+
 struct namelist {
 	struct oname *v;
 	size_t n, cap;
@@ -75,7 +111,7 @@ struct namelist {
 /* The sealed objects a request opens, each with what it must be (for the fetch hook). */
 struct needlist {
 	struct oname *v;
-	uint32_t *nblocks;
+	struct obj_want *want;
 	size_t n, cap;
 };
 
@@ -84,6 +120,7 @@ struct needlist {
 
 struct workers;
 struct committer;
+struct packs;
 struct fdcache;
 
 struct fs {
@@ -100,6 +137,9 @@ struct fs {
 	struct htab *inodes; /* ino -> struct inode */
 	struct page *pages;
 	size_t npages;
+	struct ptable
+		*tables; /* ptable.c: root_tables_for(npages) of them as of the last capture */
+	size_t ntables;
 	uint64_t gen, next_ino;
 	uint64_t live_inodes, live_bytes; /* as of the last capture */
 	int64_t root_time;
@@ -111,20 +151,37 @@ struct fs {
 	struct namelist pending_free; /* sealed objects replaced since the last capture */
 	struct namelist unsynced;     /* sealed chunks whose commit failed: fsync them next time */
 	struct namelist damaged; /* cached objects that failed to open, for a request to heal */
+	struct packs *packs;	 /* pack.c: every pack's live blocks (NULL: no pack yet) */
 };
 
 /* lib-like helpers local to fs */
 int namelist_add(struct namelist *l, const struct oname *n);
 void namelist_free(struct namelist *l);
-int needlist_add(struct needlist *l, const struct oname *n, uint32_t nblocks);
+int needlist_add(struct needlist *l, const struct oname *n, const struct obj_want *w);
 void needlist_free(struct needlist *l);
 
 /* dir.c */
 struct dir *dir_new(void);
 void dir_free(struct dir *d);
 struct dent *dir_find(struct dir *d, const char *name, size_t len);
+/* dir_add and dir_remove mark the entry's bucket dirty when split (the caller marks the page),
+ * and dir_add splits a directory (or one more bucket) whose entries outgrow it. */
 int dir_add(struct dir *d, const char *name, size_t len, uint64_t ino, uint8_t type);
 void dir_remove(struct dir *d, const char *name, size_t len);
+/* An entry changed in place (rename exchange): its bucket is rewritten at the next commit. */
+void dir_touch(struct dir *d, const struct dent *e);
+/* Adds an entry while loading: no bucket is marked, nothing splits; hash as for struct dent. */
+int dir_load_add(struct dir *d, const char *name, size_t len, uint64_t ino, uint8_t type,
+		 uint32_t hash);
+/* Makes d split into n buckets (1..DIR_BUCKETS_MAX) with no names known (loading). */
+int dir_split_init(struct dir *d, uint32_t n);
+/* Forgets d's split state (the entries stay, to be kept inline). */
+void dir_split_drop(struct dir *d);
+/* Drops every entry (a split directory that failed to load). */
+void dir_clear(struct dir *d);
+/* A split directory whose objects failed to load: every operation on it is EIO. */
+bool dir_bad(const struct dir *d);
+uint32_t dir_bucket(const struct dir *d, const struct dent *e);
 /* The next live entry at index >= *pos; advances *pos past it; NULL at the end. */
 struct dent *dir_next(struct dir *d, size_t *pos);
 
@@ -156,6 +213,25 @@ int page_deserialize(struct fs *fs, size_t page, const unsigned char *p, size_t 
 void root_serialize(struct fs *fs, const struct oname *names, struct buf *out);
 int root_deserialize(struct fs *fs, const unsigned char *p, size_t len);
 
+/* ptable.c: the root's page list as name tables (format/nametab.h), in memory */
+struct root_plain;
+/* Gives fs a table for every page (new ones dirty, with no object) and marks the table of every
+ * dirty page dirty; called by the commit's capture with mu held. -ENOMEM, or -EIO when a dirty
+ * page belongs to a table that could not be read (never commit a tree that would lose it). */
+int ptables_capture(struct fs *fs);
+/* Encodes table t's slice of names (the page names as they will be after the commit); returns
+ * how many of them are not zero (0: the table needs no object). */
+size_t ptable_encode(struct fs *fs, size_t t, const struct oname *names, struct buf *out);
+/* Encodes the root with table names tables[0..fs->ntables) and fs's header fields. */
+void ptables_root_encode(struct fs *fs, const struct oname *tables, struct buf *out);
+/* Decodes a root payload into r and fs's header fields and tables (a version 1 or 2 root: all
+ * tables dirty, with no object, so that the next commit writes version 3): 0, -EINVAL, -ENOMEM.
+ * The pages come from ptables_set_pages once the tables are read into r. */
+int ptables_root_decode(struct fs *fs, const unsigned char *p, size_t len, struct root_plain *r);
+/* fs->pages from r's page names; the pages of a bad table are bad, up to the table's end (no
+ * new inode may land there: the table cannot be rewritten). 0 or -ENOMEM. */
+int ptables_set_pages(struct fs *fs, const struct root_plain *r);
+
 /* chunk.c: file data; callers hold freeze (shared) and inode->io. These never fetch: a sealed
  * object that is not in the cache makes them return -EAGAIN (nothing logged), and the caller
  * drops its locks, fetches what chunk_needs lists and tries again. */
@@ -178,6 +254,10 @@ int chunk_verify(struct fs *fs, const struct chunk *c);
 
 /* commit.c */
 int fs_commit(struct fs *fs);
+/* Seals plain under the meta key with aadfn(n) and writes it as object n (not yet durable). */
+int commit_write_meta(struct fs *fs, const struct oname *n,
+		      void (*aadfn)(const struct oname *n, uint8_t aad[PAGE_AAD_BYTES]),
+		      const struct buf *plain);
 
 /* load.c: reads the cache's root and the pages it names into fs, fetching missing pages; called
  * with no lock held, on a tree that nobody else uses yet. */

@@ -53,6 +53,9 @@ static void check_inode(void *val, void *arg)
 {
 	struct inode *i = val;
 	struct check *c = arg;
+	if (i->dir && dir_bad(i->dir))
+		problem(c, "directory %llu: its buckets cannot be read (%llu entries unknown)",
+			(unsigned long long)i->ino, (unsigned long long)i->dir->split->nentries);
 	uintptr_t n = (uintptr_t)htab_get(c->links, &i->ino, sizeof(i->ino));
 	uint32_t want = (uint32_t)n + (i->dir ? 1 : 0) + (i->ino == ROOT_INO ? 1 : 0);
 	c->files++;

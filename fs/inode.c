@@ -2,6 +2,7 @@
  * Must never free an object that a durable root may still reference: sealed objects wait in
  * pending_free until the next commit point. */
 #include "fs/fs.h"
+#include "fs/pack.h"
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -30,28 +31,28 @@ void namelist_free(struct namelist *l)
 	*l = (struct namelist){0};
 }
 
-int needlist_add(struct needlist *l, const struct oname *n, uint32_t nblocks)
+int needlist_add(struct needlist *l, const struct oname *n, const struct obj_want *w)
 {
 	if (l->n == l->cap) {
 		size_t cap = l->cap ? l->cap * 2 : 16;
 		struct oname *v = realloc(l->v, cap * sizeof(*v));
 		if (v)
 			l->v = v;
-		uint32_t *b = v ? realloc(l->nblocks, cap * sizeof(*b)) : NULL;
+		struct obj_want *b = v ? realloc(l->want, cap * sizeof(*b)) : NULL;
 		if (!b)
 			return -ENOMEM;
-		l->nblocks = b;
+		l->want = b;
 		l->cap = cap;
 	}
 	l->v[l->n] = *n;
-	l->nblocks[l->n++] = nblocks;
+	l->want[l->n++] = *w;
 	return 0;
 }
 
 void needlist_free(struct needlist *l)
 {
 	free(l->v);
-	free(l->nblocks);
+	free(l->want);
 	*l = (struct needlist){0};
 }
 
@@ -169,7 +170,9 @@ int inode_xattr_remove(struct inode *i, const char *name)
 
 void fs_release_object(struct fs *fs, struct chunk *c)
 {
-	if (c->state == CH_STAGING)
+	if (!oname_is_zero(&c->pack))
+		pack_release(fs, c); /* the pack is freed with its last live block */
+	else if (c->state == CH_STAGING)
 		store_obj_unlink(fs->st, &c->name); /* no root has ever named it */
 	else if (c->state == CH_SEALED && namelist_add(&fs->pending_free, &c->name))
 		log_msg(LOG_WARNING, "out of memory: an unused object stays in the cache");

@@ -1,12 +1,17 @@
-/* load: reading a durable root and the inode pages it names back into memory: at mount, and on
- * read-only mounts that follow a writer (fs_reload). Missing pages are fetched here, always with
- * no filesystem lock held; a reload swaps the new tree in under the locks only once it is built.
- * Must never install a tree whose root failed authentication, nor half a page. */
+/* load: reading a durable root, the page tables and inode pages it names back into memory: at
+ * mount, and on read-only mounts that follow a writer (fs_reload). Missing objects are fetched
+ * here, always with no filesystem lock held; a reload swaps the new tree in under the locks only
+ * once it is built.
+ * Must never install a tree whose root failed authentication, nor half a page, nor a page name
+ * that a table at another position gave. */
 #include "fs/core.h"
 #include "fs/fs.h"
+#include "fs/pack.h"
+#include "fs/dirsplit.h"
 #include "cache/files.h"
 #include "cache/freed.h"
 #include "format/meta.h"
+#include "format/nametab.h"
 #include "format/page.h"
 #include "format/root.h"
 #include <errno.h>
@@ -16,17 +21,35 @@
 #include "lib/log.h"
 #include "lib/buf.h"
 
-/* Reads and opens the cached page object n into plain; *size gets the object's bytes. */
-static int open_page(struct fs *fs, const struct oname *n, struct buf *plain, size_t *size)
+/* Reads and opens the cached metadata object n (sealed with aad) into plain; *size gets the
+ * object's bytes. */
+static int open_meta(struct fs *fs, const struct oname *n, const uint8_t aad[PAGE_AAD_BYTES],
+		     struct buf *plain, size_t *size)
 {
 	struct buf obj = {0};
-	uint8_t aad[PAGE_AAD_BYTES];
-	page_aad(n, aad);
 	int err = store_obj_read(fs->st, n, &obj);
 	*size = obj.len;
 	if (!err)
-		err = meta_open(fs->keys->meta, aad, sizeof(aad), obj.data, obj.len, plain);
+		err = meta_open(fs->keys->meta, aad, PAGE_AAD_BYTES, obj.data, obj.len, plain);
 	buf_free(&obj);
+	return err;
+}
+
+/* Brings the metadata object n of kind w into the cache (fetching it when missing) and opens it
+ * into plain; a cached copy that fails to open is replaced by the vault's once. */
+static int load_meta(struct fs *fs, const struct oname *n, const struct obj_want *w,
+		     void (*aad_of)(const struct oname *n, uint8_t aad[PAGE_AAD_BYTES]),
+		     struct buf *plain, size_t *size)
+{
+	uint8_t aad[PAGE_AAD_BYTES];
+	aad_of(n, aad);
+	int err = store_obj_ensure(fs->st, n, w);
+	if (!err)
+		err = open_meta(fs, n, aad, plain, size);
+	if (err == -EBADMSG && !store_obj_refetch(fs->st, n, w)) {
+		buf_free(plain); /* the cache's copy was damaged: the vault's replaced it */
+		err = open_meta(fs, n, aad, plain, size);
+	}
 	return err;
 }
 
@@ -34,13 +57,9 @@ static int load_page(struct fs *fs, size_t p, size_t *size)
 {
 	struct buf plain = {0};
 	const struct obj_want w = {.kind = OBJ_PAGE};
-	int err = store_obj_ensure(fs->st, &fs->pages[p].name, &w);
-	if (!err)
-		err = open_page(fs, &fs->pages[p].name, &plain, size);
-	if (err == -EBADMSG && !store_obj_refetch(fs->st, &fs->pages[p].name, &w)) {
-		buf_free(&plain); /* the cache's copy was damaged: the vault's replaced it */
-		err = open_page(fs, &fs->pages[p].name, &plain, size);
-	}
+	_Static_assert(PAGE_AAD_BYTES == NAMETAB_AAD_BYTES,
+		       "one AAD size for every metadata object");
+	int err = load_meta(fs, &fs->pages[p].name, &w, page_aad, &plain, size);
 	if (!err)
 		err = page_deserialize(fs, p, plain.data, plain.len);
 	if (err) {
@@ -53,6 +72,51 @@ static int load_page(struct fs *fs, size_t p, size_t *size)
 		fs->pages[p].bad = true;
 	}
 	buf_free(&plain);
+	return err;
+}
+
+/* Reads page table t of the version 3 root r into r's page names; a table that is missing, does
+ * not open or is not the one at its position is bad (logged): its pages stay unknown. */
+static int load_table(struct fs *fs, struct root_plain *r, uint32_t t)
+{
+	struct buf plain = {0};
+	struct nametab_plain *tab = calloc(1, sizeof(*tab));
+	const struct obj_want w = {.kind = OBJ_TABLE};
+	size_t size;
+	int err = tab ? load_meta(fs, &r->tables[t], &w, nametab_aad, &plain, &size) : -ENOMEM;
+	if (!err && (nametab_decode(plain.data, plain.len, tab) || root_fill_table(r, t, tab)))
+		err = -EBADMSG;
+	if (err) {
+		char hex[2 * NAME_BYTES + 1];
+		uint64_t first = (uint64_t)t * NAMETAB_MAX * PAGE_INODES;
+		oname_hex(&r->tables[t], hex);
+		log_msg(LOG_ERR,
+			"integrity error: page table %u (inode pages %llu-%llu, inodes %llu-%llu, "
+			"object %s) is %s: those inodes cannot be read",
+			t, (unsigned long long)t * NAMETAB_MAX,
+			(unsigned long long)t * NAMETAB_MAX + NAMETAB_MAX - 1,
+			(unsigned long long)first,
+			(unsigned long long)(first + NAMETAB_MAX * PAGE_INODES - 1), hex,
+			err == -ENOENT ? "missing" : "damaged");
+		fs->tables[t].bad = true;
+	}
+	free(tab);
+	buf_free(&plain);
+	return err;
+}
+
+/* Decodes the root payload into fs and reads its page tables (version 3) for the page names. */
+static int load_root_pages(struct fs *fs, const unsigned char *p, size_t len)
+{
+	struct root_plain r;
+	int err = ptables_root_decode(fs, p, len, &r);
+	if (err)
+		return err;
+	for (uint32_t t = 0; t < r.ntables; t++)
+		if (!oname_is_zero(&r.tables[t]))
+			load_table(fs, &r, t);
+	err = ptables_set_pages(fs, &r);
+	root_plain_free(&r);
 	return err;
 }
 
@@ -121,18 +185,22 @@ static int load_sealed(struct fs *fs, const void *sealed, size_t len)
 	root_aad(fs->vault_id, aad);
 	int err = meta_open(fs->keys->root, aad, sizeof(aad), sealed, len, &plain) ? -EBADMSG : 0;
 	if (!err)
-		err = root_deserialize(fs, plain.data, plain.len) ? -EBADMSG : 0;
+		err = load_root_pages(fs, plain.data, plain.len) ? -EBADMSG : 0;
 	buf_free(&plain);
 	if (err)
 		return err;
 	load_pages(fs);
+	if (pack_load(fs))
+		return -ENOMEM;
 	htab_each(fs->inodes, set_parents, fs);
+	dirsplit_load(fs); /* after the parents: a bad directory is logged with its path */
 	return inode_get(fs, ROOT_INO) ? 0 : -EBADMSG;
 }
 
 int fs_load_root(struct fs *fs, const void *sealed, size_t len)
 {
-	return load_sealed(fs, sealed, len);
+	int err = load_sealed(fs, sealed, len);
+	return !err && dirsplit_bad_count(fs) ? -EIO : err; /* never merge half a directory */
 }
 
 int fs_load(struct fs *fs, uid_t uid, gid_t gid)
@@ -158,17 +226,26 @@ static void swap_tree(struct fs *dst, struct fs *src)
 	struct htab *inodes = dst->inodes;
 	struct page *pages = dst->pages;
 	size_t npages = dst->npages;
+	struct ptable *tables = dst->tables;
+	size_t ntables = dst->ntables;
 	dst->inodes = src->inodes;
 	dst->pages = src->pages;
 	dst->npages = src->npages;
+	dst->tables = src->tables;
+	dst->ntables = src->ntables;
 	dst->gen = src->gen;
 	dst->root_time = src->root_time;
 	dst->next_ino = src->next_ino;
 	dst->live_inodes = src->live_inodes;
 	dst->live_bytes = src->live_bytes;
+	struct packs *packs = dst->packs;
+	dst->packs = src->packs;
+	src->packs = packs;
 	src->inodes = inodes;
 	src->pages = pages;
 	src->npages = npages;
+	src->tables = tables;
+	src->ntables = ntables;
 }
 
 /* The new tree loads (and its pages are fetched) into a scratch fs with no lock held; the locks
@@ -189,5 +266,7 @@ int fs_reload(struct fs *fs)
 	}
 	inode_table_free(next.inodes); /* the old tree, or the one that failed to load */
 	free(next.pages);
+	pack_table_free(next.packs);
+	free(next.tables);
 	return err;
 }

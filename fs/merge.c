@@ -5,6 +5,7 @@
  * Must never drop a change of either side, nor free an object (the result only adds names). */
 #include "fs/merge.h"
 #include "fs/fs.h"
+#include "fs/pack.h"
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -483,6 +484,8 @@ int fs_merge(struct fs *out, struct fs *local, struct fs *base, const char *host
 	inode_touch_page(out, ROOT_INO); /* always committed, even when nothing changed */
 	out->dirty = true;
 	int err = merge_dir(&m, v, l, b, "/");
+	if (!err) /* the result names packs of both trees: count them anew */
+		err = pack_load(out);
 	htab_each(m.map, map_free_one, NULL);
 	htab_free(m.map);
 	return err;

@@ -1,9 +1,12 @@
 /* mount: the life of a mounted filesystem: open, load and clean the cache, the periodic
  * committer thread (one per fs), the hooks the sync uses, and teardown.
- * Must never delete an object while any page of the root could not be read (its chunks are
- * unknown), and never run a commit on a read-only mount. */
+ * Must never delete an object while any page or page table of the root could not be read (its
+ * chunks are unknown: a bad table's pages are bad), and never run a commit on a read-only
+ * mount. */
 #include "fs/core.h"
 #include "fs/fs.h"
+#include "fs/dirsplit.h"
+#include "fs/pack.h"
 #include "fs/fdcache.h"
 #include "cache/reserve.h"
 #include <errno.h>
@@ -54,9 +57,11 @@ void fs_close(struct fs *fs)
 	fdcache_free(fs->fdc);
 	inode_table_free(fs->inodes);
 	free(fs->pages);
+	free(fs->tables);
 	namelist_free(&fs->pending_free);
 	namelist_free(&fs->unsynced);
 	namelist_free(&fs->damaged);
+	pack_table_free(fs->packs);
 	pthread_rwlock_destroy(&fs->freeze);
 	pthread_mutex_destroy(&fs->mu);
 	pthread_mutex_destroy(&fs->commit_mu);
@@ -83,9 +88,25 @@ static void add_chunks(void *val, void *arg)
 {
 	struct inode *i = val;
 	struct reach *r = arg;
-	for (size_t k = 0; k < i->nch; k++)
-		if (i->ch[k].state != CH_HOLE && htab_put(r->names, i->ch[k].name.b, NAME_BYTES, i))
+	for (size_t k = 0; k < i->nch; k++) {
+		const struct chunk *c = &i->ch[k];
+		const struct oname *n = oname_is_zero(&c->pack) ? &c->name : &c->pack;
+		if (c->state != CH_HOLE && htab_put(r->names, n->b, NAME_BYTES, i))
 			r->err = -ENOMEM;
+	}
+}
+
+static void reach_add(struct reach *r, const struct oname *n, void *val)
+{
+	if (!oname_is_zero(n) && htab_put(r->names, n->b, NAME_BYTES, val))
+		r->err = -ENOMEM;
+}
+
+static int reach_name(const struct oname *n, void *arg)
+{
+	struct reach *r = arg;
+	reach_add(r, n, r);
+	return r->err;
 }
 
 static int reach_build(struct fs *fs, struct reach *r)
@@ -94,10 +115,12 @@ static int reach_build(struct fs *fs, struct reach *r)
 	if (!r->names)
 		return -ENOMEM;
 	for (size_t p = 0; p < fs->npages; p++)
-		if (!oname_is_zero(&fs->pages[p].name) &&
-		    htab_put(r->names, fs->pages[p].name.b, NAME_BYTES, &fs->pages[p]))
-			r->err = -ENOMEM;
+		reach_add(r, &fs->pages[p].name, &fs->pages[p]);
+	for (size_t t = 0; t < fs->ntables; t++)
+		reach_add(r, &fs->tables[t].name, &fs->tables[t]);
 	htab_each(fs->inodes, add_chunks, r);
+	if (!r->err)
+		r->err = dirsplit_each_object(fs, reach_name, r);
 	return r->err;
 }
 
@@ -115,6 +138,8 @@ static int collect_garbage(struct fs *fs)
 	for (size_t p = 0; p < fs->npages; p++)
 		if (fs->pages[p].bad)
 			return 0;
+	if (dirsplit_bad_count(fs))
+		return 0; /* the buckets of a directory whose table failed are unknown */
 	store_clean_temp(fs->st);
 	struct reach r;
 	int err = reach_build(fs, &r);
@@ -214,7 +239,7 @@ static void each_chunk(void *val, void *arg)
 	struct inode *i = val;
 	struct each *e = arg;
 	for (size_t k = 0; !e->err && i->nlink && k < i->nch; k++)
-		if (i->ch[k].state == CH_SEALED)
+		if (i->ch[k].state == CH_SEALED && oname_is_zero(&i->ch[k].pack)) /* packs: below */
 			e->err = e->fn(&i->ch[k].name, e->arg);
 }
 
@@ -225,8 +250,15 @@ int fs_each_object(struct fs *fs, int (*fn)(const struct oname *n, void *arg), v
 	for (size_t p = 0; !e.err && p < fs->npages; p++)
 		if (!oname_is_zero(&fs->pages[p].name))
 			e.err = fn(&fs->pages[p].name, arg);
+	for (size_t t = 0; !e.err && t < fs->ntables; t++)
+		if (!oname_is_zero(&fs->tables[t].name))
+			e.err = fn(&fs->tables[t].name, arg);
 	if (!e.err)
 		htab_each(fs->inodes, each_chunk, &e);
+	if (!e.err)
+		e.err = dirsplit_each_object(fs, fn, arg);
+	if (!e.err)
+		e.err = pack_each(fs, fn, arg);
 	pthread_mutex_unlock(&fs->mu);
 	return e.err;
 }

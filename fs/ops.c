@@ -7,6 +7,7 @@
 #include "fs/core.h"
 #include "fs/fs.h"
 #include "fs/acl.h"
+#include "fs/dirsplit.h"
 #include "fs/fdcache.h"
 #include <dirent.h>
 #include <errno.h>
@@ -74,6 +75,8 @@ static int get_dir(struct fs *fs, uint64_t ino, struct inode **out)
 		return -EIO;
 	if (!d->dir)
 		return -ENOTDIR;
+	if (dir_bad(d->dir))
+		return -EIO; /* dirsplit_load logged it with its path */
 	*out = d;
 	return 0;
 }
@@ -102,6 +105,8 @@ static void destroy_if_unused(struct fs *fs, struct inode *i)
 	htab_del(fs->inodes, &i->ino, sizeof(i->ino));
 	for (size_t k = 0; k < i->nch; k++)
 		fs_release_object(fs, &i->ch[k]);
+	if (i->dir)
+		dirsplit_release(fs, i->dir);
 	inode_touch_page(fs, i->ino);
 	inode_free(i);
 }
@@ -185,7 +190,7 @@ static int fetch_for(struct fs *fs, uint64_t ino, const struct data_req *rq,
 				      : chunk_needs(i, rq->op, rq->off, rq->size, &need);
 	pthread_mutex_unlock(&fs->mu);
 	for (size_t k = 0; !err && !*fetch_err && k < need.n; k++) {
-		struct obj_want w = {.kind = OBJ_CHUNK, .nblocks = need.nblocks[k]};
+		struct obj_want w = need.want[k];
 		bool held = fdcache_has(fs->fdc, &need.v[k]); /* its bytes are at hand */
 		int e = listed(heal, &need.v[k]) ? store_obj_refetch(fs->st, &need.v[k], &w)
 			: held			 ? 0
@@ -473,6 +478,8 @@ int fs_unlink(struct fs *fs, uint64_t parent, const char *name, bool isdir)
 		err = -ENOTDIR;
 	if (!err && !isdir && i->dir)
 		err = -EISDIR;
+	if (!err && isdir && dir_bad(i->dir))
+		err = -EIO;
 	if (!err && isdir && i->dir->live)
 		err = -ENOTEMPTY;
 	if (!err) {
@@ -496,6 +503,8 @@ static int rename_exchange(struct fs *fs, struct inode *sd, struct dent *se, str
 	se->type = de->type;
 	de->ino = ino;
 	de->type = type;
+	dir_touch(sd->dir, se);
+	dir_touch(dd->dir, de);
 	if (sd != dd && (a->dir != NULL) != (b->dir != NULL)) {
 		int delta = a->dir ? 1 : -1; /* a (dir) moves into dd, b moves into sd */
 		dd->nlink += delta;
@@ -516,6 +525,8 @@ static int replace_check(struct inode *src, struct inode *dst)
 		return -ENOTDIR;
 	if (!src->dir && dst->dir)
 		return -EISDIR;
+	if (dst->dir && dir_bad(dst->dir))
+		return -EIO;
 	if (dst->dir && dst->dir->live)
 		return -ENOTEMPTY;
 	return 0;

@@ -1,5 +1,6 @@
 /* page: the in-memory side of inode pages and roots: builds the plain records of format/page.h
- * from the inode table and back, and the struct fs fields from and to format/root.h.
+ * from the inode table and back (a split directory's record names its bucket tables; the buckets
+ * are dirsplit.c's), and the struct fs fields from and to format/root.h.
  * Never touches bytes itself (the codecs do) and never half-loads a page: all or nothing. */
 #include "fs/fs.h"
 #include <errno.h>
@@ -7,7 +8,44 @@
 #include <string.h>
 #include "format/page.h"
 #include "format/root.h"
+#include "fs/dirsplit.h"
 #include "lib/buf.h"
+
+static int dents_of(struct dir *d, struct page_record *r)
+{
+	if (!(r->dent = calloc(d->live ? d->live : 1, sizeof(*r->dent))))
+		return -ENOMEM;
+	size_t pos = 0;
+	for (struct dent *e; r->ndent < d->live && (e = dir_next(d, &pos));)
+		r->dent[r->ndent++] = (struct page_dent){e->ino, e->name, e->len, e->type};
+	return 0;
+}
+
+/* A split directory's record: its bucket count, entry count and tables as this commit leaves
+ * them (a bad one's exactly as loaded). */
+static int split_of(const struct dir *d, struct page_record *r)
+{
+	const struct dsplit *s = d->split;
+	r->split = 1;
+	r->nbuckets = s->n;
+	r->nentries = s->bad ? s->nentries : d->live;
+	r->ntables = (s->n + NAMETAB_MAX - 1) / NAMETAB_MAX;
+	if (!(r->tables = calloc(r->ntables, sizeof(*r->tables))))
+		return -ENOMEM;
+	for (uint32_t t = 0; t < r->ntables; t++)
+		r->tables[t] = dirsplit_table_name(s, t);
+	return 0;
+}
+
+/* A chunk's reference in a page, with its pack location (if packed). */
+static struct page_chunk chunk_ref(const struct chunk *c)
+{
+	return (struct page_chunk){.index = c->index,
+				   .name = c->name,
+				   .nblocks = c->nblocks,
+				   .pack = c->pack,
+				   .first = c->first};
+}
 
 static int record_of(const struct inode *i, struct page_record *r)
 {
@@ -37,14 +75,9 @@ static int record_of(const struct inode *i, struct page_record *r)
 			return -ENOMEM;
 		for (size_t k = 0; k < i->nch; k++) /* an empty chunk reads as a hole: none */
 			if (i->ch[k].nblocks)
-				r->ch[r->nch++] = (struct page_chunk){i->ch[k].index, i->ch[k].name,
-								      i->ch[k].nblocks};
+				r->ch[r->nch++] = chunk_ref(&i->ch[k]);
 	} else if (S_ISDIR(i->mode)) {
-		if (!(r->dent = calloc(i->dir->live ? i->dir->live : 1, sizeof(*r->dent))))
-			return -ENOMEM;
-		size_t pos = 0;
-		for (struct dent *e; r->ndent < i->dir->live && (e = dir_next(i->dir, &pos));)
-			r->dent[r->ndent++] = (struct page_dent){e->ino, e->name, e->len, e->type};
+		return i->dir->split ? split_of(i->dir, r) : dents_of(i->dir, r);
 	}
 	return 0;
 }
@@ -91,6 +124,29 @@ static int fill_xattrs(struct inode *i, const struct page_record *r)
 	return err;
 }
 
+/* A split record: the bucket count and table names; dirsplit_load fills the entries. */
+static int fill_split(struct dir *d, const struct page_record *r)
+{
+	int err = dir_split_init(d, r->nbuckets);
+	if (err)
+		return err;
+	d->split->nentries = r->nentries;
+	for (uint32_t t = 0; t < r->ntables; t++)
+		d->split->t[t].name = r->tables[t];
+	return 0;
+}
+
+/* A stored chunk as the page holds it, with its pack location (if packed). */
+static struct chunk chunk_of_ref(const struct page_chunk *r)
+{
+	return (struct chunk){.index = r->index,
+			      .name = r->name,
+			      .nblocks = r->nblocks,
+			      .state = CH_SEALED,
+			      .pack = r->pack,
+			      .first = r->first};
+}
+
 static int fill_body(struct inode *i, const struct page_record *r)
 {
 	if (S_ISLNK(i->mode))
@@ -101,16 +157,15 @@ static int fill_body(struct inode *i, const struct page_record *r)
 		i->chcap = r->nch ? r->nch : 1;
 		i->nch = r->nch;
 		for (uint32_t k = 0; k < r->nch; k++)
-			i->ch[k] = (struct chunk){.index = r->ch[k].index,
-						  .name = r->ch[k].name,
-						  .nblocks = r->ch[k].nblocks,
-						  .state = CH_SEALED};
+			i->ch[k] = chunk_of_ref(&r->ch[k]);
 		return 0;
 	}
+	if (S_ISDIR(i->mode) && r->split)
+		return fill_split(i->dir, r);
 	for (uint32_t k = 0; S_ISDIR(i->mode) && k < r->ndent; k++) {
 		const struct page_dent *e = &r->dent[k];
 		if (dir_find(i->dir, e->name, e->len) ||
-		    dir_add(i->dir, e->name, e->len, e->ino, e->type))
+		    dir_load_add(i->dir, e->name, e->len, e->ino, e->type, 0))
 			return -EINVAL; /* a name twice */
 	}
 	return 0;

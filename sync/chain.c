@@ -144,10 +144,14 @@ bool chain_same_commit(struct sync *s, const struct buf *L, const struct root_pl
 	struct root_plain lp;
 	if (root_unseal(s->keys->root, s->vid, L->data, L->len, &lp))
 		return false;
-	bool same = lp.gen == rp->gen && lp.time_ns == rp->time_ns && lp.next_ino == rp->next_ino &&
-		    lp.live_inodes == rp->live_inodes && lp.live_bytes == rp->live_bytes &&
-		    lp.npages == rp->npages &&
-		    (!lp.npages || memcmp(lp.pages, rp->pages, lp.npages * sizeof(*lp.pages)) == 0);
+	bool same =
+		lp.gen == rp->gen && lp.time_ns == rp->time_ns && lp.next_ino == rp->next_ino &&
+		lp.live_inodes == rp->live_inodes && lp.live_bytes == rp->live_bytes &&
+		lp.npages == rp->npages &&
+		(!lp.npages || memcmp(lp.pages, rp->pages, lp.npages * sizeof(*lp.pages)) == 0) &&
+		lp.ntables == rp->ntables &&
+		(!lp.ntables ||
+		 memcmp(lp.tables, rp->tables, lp.ntables * sizeof(*lp.tables)) == 0);
 	root_plain_free(&lp);
 	return same;
 }

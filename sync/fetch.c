@@ -1,7 +1,7 @@
 /* fetch: the object store's fetch hook: brings an object into the cache from the vault, asking
- * for no more bytes than the object can hold (a chunk's exact size, a page's cap) and opening
- * them with the right key and AAD before they are installed; a cached copy that failed to open
- * is moved aside and replaced, when the vault holds a copy this device knows of. Called by the
+ * for no more bytes than the object can hold (a chunk's exact size, a page's or table's cap) and
+ * opening them with the right key and AAD before they are installed; a cached copy that failed to
+ * open is moved aside and replaced, when the vault holds a copy this device knows of. Called by the
  * filesystem without any of its locks held, from any thread.
  * Must never install bytes that do not open as what the filesystem asked for, and never move
  * aside the only copy of an object (one that waits for upload). */
@@ -9,6 +9,8 @@
 #include "sync/remote/keys.h"
 #include "format/block.h"
 #include "format/meta.h"
+#include "format/nametab.h"
+#include "format/dirbucket.h"
 #include "format/page.h"
 #include <errno.h>
 #include <stdio.h>
@@ -27,13 +29,31 @@ static int verify_chunk(const struct keyring *k, const struct oname *n, const st
 	return err;
 }
 
-static int verify_page(const struct keyring *k, const struct oname *n, const struct buf *b,
-		       struct buf *out)
+/* 0 when a pack (whole blocks, at most PACK_MAX_BYTES) holds the blocks w asks for and they
+ * open as blocks 0.. of w->chunk: what the request needs is authentic; the pack's other blocks
+ * are checked when they are read. */
+static int verify_pack(const struct keyring *k, const struct obj_want *w, const struct buf *b)
 {
-	uint8_t aad[PAGE_AAD_BYTES];
+	unsigned char plain[DATA_BLOCK];
+	uint64_t end = ((uint64_t)w->first + w->nblocks) * SEALED_BLOCK;
+	int err = b->len % SEALED_BLOCK == 0 && b->len <= PACK_MAX_BYTES && end <= b->len &&
+				  w->nblocks
+			  ? 0
+			  : -EBADMSG;
+	for (uint32_t i = 0; !err && i < w->nblocks; i++)
+		err = block_open(k->data, &w->chunk, i,
+				 b->data + ((size_t)w->first + i) * SEALED_BLOCK, plain);
+	wipe(plain, sizeof(plain));
+	return err;
+}
+
+/* 0 when a sealed metadata object opens under the meta key with aad; its payload to *out
+ * (when out) for the caller to free. */
+static int verify_meta(const struct keyring *k, const uint8_t *aad, size_t aadlen,
+		       const struct buf *b, struct buf *out)
+{
 	struct buf plain = {0};
-	page_aad(n, aad);
-	int err = meta_open(k->meta, aad, sizeof(aad), b->data, b->len, &plain);
+	int err = meta_open(k->meta, aad, aadlen, b->data, b->len, &plain);
 	if (!err && out) {
 		*out = plain;
 		return 0;
@@ -44,16 +64,46 @@ static int verify_page(const struct keyring *k, const struct oname *n, const str
 	return err;
 }
 
+/* The additional data a metadata object of w->kind named n is sealed with: its length. */
+static size_t meta_kind_aad(const struct oname *n, const struct obj_want *w,
+			    uint8_t aad[PAGE_AAD_BYTES])
+{
+	_Static_assert(PAGE_AAD_BYTES == NAMETAB_AAD_BYTES, "one AAD buffer fits both");
+	_Static_assert(PAGE_AAD_BYTES == DIRBUCKET_AAD_BYTES, "and buckets");
+	if (w->kind == OBJ_TABLE)
+		nametab_aad(n, aad);
+	else if (w->kind == OBJ_BUCKET)
+		dirbucket_aad(n, aad);
+	else
+		page_aad(n, aad);
+	return PAGE_AAD_BYTES;
+}
+
 /* The most bytes the vault may send for what w says. */
 static size_t want_max(const struct obj_want *w)
 {
-	return w->kind == OBJ_CHUNK ? (size_t)w->nblocks * SEALED_BLOCK : REMOTE_PAGE_MAX;
+	switch (w->kind) {
+	case OBJ_CHUNK:
+		return (size_t)w->nblocks * SEALED_BLOCK;
+	case OBJ_PACK:
+		return PACK_MAX_BYTES;
+	case OBJ_TABLE:
+		return NAMETAB_SEALED_MAX;
+	default:
+		return REMOTE_PAGE_MAX;
+	}
 }
 
 int fetch_check(const struct keyring *k, const struct oname *n, const struct obj_want *w,
 		const struct buf *b, struct buf *plain)
 {
-	return w->kind == OBJ_CHUNK ? verify_chunk(k, n, w, b) : verify_page(k, n, b, plain);
+	if (w->kind == OBJ_CHUNK)
+		return verify_chunk(k, n, w, b);
+	if (w->kind == OBJ_PACK)
+		return verify_pack(k, w, b);
+	uint8_t aad[PAGE_AAD_BYTES];
+	size_t aadlen = meta_kind_aad(n, w, aad);
+	return verify_meta(k, aad, aadlen, b, plain);
 }
 
 int fetch_get_checked(struct remote *r, const struct keyring *k, const struct oname *n,

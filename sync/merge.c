@@ -1,15 +1,16 @@
 /* merge (sync side): when attach finds that this cache holds commits never uploaded while the
  * vault moved on, builds the three trees (the vault's root, the cache's, and their common
  * ancestor: the last root this cache uploaded or adopted, `roots/GEN` on the vault), fetching
- * the inode pages the cache lacks (authenticated as fetch.c does), merges them (fs/merge.c) and
- * commits the result as the cache's root, on top of the vault's: the sync then uploads and
- * publishes it. Without a readable ancestor the merge is two-way.
- * Must never change the cache's root unless the merge committed, nor install an object that
- * does not open as what the root says it is. */
+ * the page tables and inode pages the cache lacks (authenticated as fetch.c does), merges them
+ * (fs/merge.c) and commits the result as the cache's root, on top of the vault's: the sync then
+ * uploads and publishes it. Without a readable ancestor the merge is two-way. Must never change the
+ * cache's root unless the merge committed, nor install an object that does not open as what the
+ * root says it is. */
 #include "sync/engine.h"
 #include "sync/remote/keys.h"
 #include "cache/files.h"
 #include "cache/freed.h"
+#include "format/nametab.h"
 #include "format/root.h"
 #include "fs/core.h"
 #include "fs/merge.h"
@@ -22,34 +23,81 @@
 #include <unistd.h>
 #include "lib/log.h"
 
-/* Brings every inode page the sealed root names into the cache, verified. */
+/* The object n of kind w in the cache, fetched (verified) when missing; plain (when not NULL)
+ * gets its opened payload, from the cache's copy too. */
+static int fetch_into_cache(struct sync *s, const struct oname *n, const struct obj_want *w,
+			    struct buf *plain)
+{
+	struct buf b = {0};
+	int err;
+	if (store_obj_cached(s->st, n)) {
+		err = plain ? store_obj_read(s->st, n, &b) : 0;
+		if (!err && plain)
+			err = fetch_check(s->keys, n, w, &b, plain);
+	} else {
+		err = fetch_get_checked(s->r, s->keys, n, w, &b, plain);
+		if (!err)
+			err = store_obj_install(s->st, n, b.data, b.len);
+	}
+	buf_free(&b);
+	return err;
+}
+
+/* The fetch hook while the merge loads its trees (the sync's own is set only once attach is
+ * done): an object the cache lacks is fetched and authenticated as fetch.c does; a cached copy
+ * is never replaced here. */
+static int merge_fetch(void *arg, const struct oname *n, const struct obj_want *w, bool replace)
+{
+	return replace ? -EBADMSG : fetch_into_cache(arg, n, w, NULL);
+}
+
+/* The page names of version 3 root rp from its page tables (brought into the cache). */
+static int fetch_tables(struct sync *s, struct root_plain *rp)
+{
+	const struct obj_want w = {.kind = OBJ_TABLE};
+	struct nametab_plain *tab = calloc(1, sizeof(*tab));
+	int err = tab ? 0 : -ENOMEM;
+	for (uint32_t t = 0; !err && t < rp->ntables; t++) {
+		struct buf plain = {0};
+		if (oname_is_zero(&rp->tables[t]))
+			continue;
+		err = fetch_into_cache(s, &rp->tables[t], &w, &plain);
+		if (!err &&
+		    (nametab_decode(plain.data, plain.len, tab) || root_fill_table(rp, t, tab)))
+			err = -EBADMSG;
+		buf_free(&plain);
+	}
+	free(tab);
+	return err;
+}
+
+/* Brings every page table and inode page the sealed root names into the cache, verified. */
 static int fetch_pages(struct sync *s, const struct buf *sealed)
 {
 	struct root_plain rp = {0};
 	int err = root_unseal(s->keys->root, s->vid, sealed->data, sealed->len, &rp);
 	const struct obj_want w = {.kind = OBJ_PAGE};
-	for (uint32_t p = 0; !err && p < rp.npages; p++) {
-		if (oname_is_zero(&rp.pages[p]) || store_obj_cached(s->st, &rp.pages[p]))
-			continue;
-		struct buf b = {0};
-		err = fetch_get_checked(s->r, s->keys, &rp.pages[p], &w, &b, NULL);
-		if (!err)
-			err = store_obj_install(s->st, &rp.pages[p], b.data, b.len);
-		buf_free(&b);
-	}
+	if (!err)
+		err = fetch_tables(s, &rp);
+	for (uint32_t p = 0; !err && p < rp.npages; p++)
+		if (!oname_is_zero(&rp.pages[p]))
+			err = fetch_into_cache(s, &rp.pages[p], &w, NULL);
 	root_plain_free(&rp);
 	return err;
 }
 
-/* A tree of its own loaded from sealed root bytes (pages fetched first). */
+/* A tree of its own loaded from sealed root bytes (pages fetched first; what the pages name,
+ * split directories' buckets and tables, through merge_fetch as the load asks for it). */
 static int load_tree(struct sync *s, const struct buf *sealed, struct fs **out)
 {
 	*out = NULL;
 	int err = fetch_pages(s, sealed);
 	if (!err)
 		err = fs_open(out, s->st, (struct keyring *)s->keys, s->vid, false);
+	store_set_fetch(s->st, merge_fetch, s);
 	if (!err)
 		err = fs_load_root(*out, sealed->data, sealed->len);
+	store_set_fetch(s->st, NULL, NULL);
 	return err;
 }
 

@@ -1,13 +1,16 @@
 /* verify: the deep check of a vault, root by root (the current one, then with snapshots every
- * retained one, newest first): fetch and open its inode pages, learn from their directory
- * entries the path of each inode, then fetch and open every chunk they name that no root checked
- * before; several objects at once. Fetched bytes are checked by sync/fetch.c's fetch_check,
- * held in memory only, and discarded (a page's payload wiped).
- * Must never write to a cache, and never upload anything but a cached copy that opens as the
- * object it replaces. */
+ * retained one, newest first): fetch and open its page tables (version 3 roots) for the names
+ * of its inode pages, fetch and open those pages and the bucket tables and buckets of split
+ * directories, learn from their directory entries the path of each inode, then fetch and open every
+ * chunk they name that no root checked before; several objects at once. Fetched bytes are checked
+ * by sync/fetch.c's fetch_check, held in memory only, and discarded (a page's payload wiped). Must
+ * never write to a cache, and never upload anything but a cached copy that opens as the object it
+ * replaces. */
 #include "sync/verify.h"
 #include "lib/array.h"
 #include "sync/engine.h"
+#include "format/nametab.h"
+#include "format/dirbucket.h"
 #include "format/page.h"
 #include "format/root.h"
 #include <errno.h>
@@ -35,18 +38,37 @@ struct link {
 	uint16_t len;
 };
 
+/* A further packed chunk that a pack job checks in the same fetch. */
+struct pack_ref {
+	struct obj_want want;
+	uint64_t ino;
+	bool failed;
+};
+
 /* One object to fetch and open. */
 struct job {
 	struct oname name;
 	struct obj_want want;
-	uint64_t ino; /* chunks: the file that holds it; pages: the page index */
+	uint64_t ino; /* chunks: the file that holds it; pages, tables: the page or table index */
 	bool fresh;   /* no root checked it before: counted */
 	int err;
 	enum verify_repair repair;
 	int repair_err;
-	struct buf plain;	 /* pages: the payload */
-	struct page_plain *page; /* pages: decoded, pointing into plain */
+	struct buf plain;		/* pages, tables: the payload */
+	struct page_plain *page;	/* pages: decoded, pointing into plain */
+	struct nametab_plain *table;	/* tables: decoded */
+	struct dirbucket_plain *bucket; /* buckets: decoded, pointing into plain */
+	uint64_t dir;			/* a split directory's table or bucket: its inode */
+	uint32_t pos, nbuckets;		/* its position, and the directory's bucket count */
+	struct pack_ref *refs;		/* packs: the other chunks in it this root names */
+	size_t nrefs, cap;
 };
+
+/* File data (a chunk object, or a pack of small files' chunks), not metadata. */
+static bool data_job(const struct job *j)
+{
+	return j->want.kind == OBJ_CHUNK || j->want.kind == OBJ_PACK;
+}
 
 struct walk {
 	struct remote *r;
@@ -62,6 +84,15 @@ struct walk {
 	size_t njobs, next;
 };
 
+/* Whether bytes b open as j's object: for a pack, as every packed chunk of j. */
+static int check_bytes(struct walk *w, const struct job *j, const struct buf *b)
+{
+	int err = fetch_check(w->k, &j->name, &j->want, b, NULL);
+	for (size_t k = 0; !err && k < j->nrefs; k++)
+		err = fetch_check(w->k, &j->name, &j->refs[k].want, b, NULL);
+	return err;
+}
+
 /* The cached copy of j's object, if it opens, replaces the vault's; then the vault's is checked
  * again (a page's payload then comes from that check). */
 static enum verify_repair repair(struct walk *w, struct job *j)
@@ -71,14 +102,16 @@ static enum verify_repair repair(struct walk *w, struct job *j)
 	remote_key_object(key, &j->name);
 	int err = store_obj_read(w->o->repair_from, &j->name, &c);
 	enum verify_repair res = err == -ENOENT ? REPAIR_NOT_CACHED : REPAIR_CACHE_DAMAGED;
-	if (!err && (err = fetch_check(w->k, &j->name, &j->want, &c, NULL)) == 0) {
+	if (!err && (err = check_bytes(w, j, &c)) == 0) {
 		res = REPAIR_UPLOAD_FAILED;
 		err = w->r->ops->put(w->r, key, c.data, c.len);
 	}
 	if (!err) {
 		res = REPAIR_RECHECK_FAILED;
 		err = fetch_get_checked(w->r, w->k, &j->name, &j->want, &b,
-					j->want.kind == OBJ_PAGE ? &j->plain : NULL);
+					!data_job(j) ? &j->plain : NULL);
+		if (!err && j->nrefs)
+			err = check_bytes(w, j, &b);
 	}
 	buf_free(&c);
 	buf_free(&b);
@@ -100,17 +133,68 @@ static int decode_page(struct job *j)
 	return err;
 }
 
+/* A table's payload must decode (whether it is the table at its position, walk_root checks). */
+static int decode_table(struct job *j)
+{
+	if (!(j->table = calloc(1, sizeof(*j->table))))
+		return -ENOMEM;
+	int err = nametab_decode(j->plain.data, j->plain.len, j->table);
+	return err == -EINVAL ? -EBADMSG : err;
+}
+
+/* A bucket's payload must decode, and be bucket pos of its directory holding only the names
+ * that hash to it. */
+static int decode_bucket(struct job *j)
+{
+	if (!(j->bucket = calloc(1, sizeof(*j->bucket))))
+		return -ENOMEM;
+	int err = dirbucket_decode(j->plain.data, j->plain.len, j->bucket);
+	const struct dirbucket_plain *b = j->bucket;
+	if (err == -EINVAL ||
+	    (!err && (b->dir != j->dir || b->index != j->pos || b->nbuckets > j->nbuckets)))
+		err = -EBADMSG;
+	for (uint32_t k = 0; !err && k < b->count; k++)
+		if (dirbucket_of(dirbucket_hash(b->dent[k].name, b->dent[k].len), j->nbuckets) !=
+		    j->pos)
+			err = -EBADMSG;
+	return err;
+}
+
+static int decode_meta(struct job *j)
+{
+	return j->want.kind == OBJ_PAGE	    ? decode_page(j)
+	       : j->want.kind == OBJ_BUCKET ? decode_bucket(j)
+					    : decode_table(j);
+}
+
+/* A pack's chunks (the first one's fetch brought its bytes), each checked in those bytes; a
+ * pack that did not come fails for all of them. The job fails with the first failure. */
+static void check_refs(struct walk *w, struct job *j, const struct buf *b)
+{
+	int fetch_err = j->err;
+	j->err = 0;
+	for (size_t k = 0; k < j->nrefs; k++) {
+		struct pack_ref *r = &j->refs[k];
+		int err = b->len ? fetch_check(w->k, &j->name, &r->want, b, NULL) : fetch_err;
+		r->failed = err != 0;
+		if (err && !j->err)
+			j->err = err;
+	}
+}
+
 static void check_job(struct walk *w, struct job *j, size_t *len)
 {
 	struct buf b = {0};
-	bool page = j->want.kind == OBJ_PAGE;
-	j->err = fetch_get_checked(w->r, w->k, &j->name, &j->want, &b, page ? &j->plain : NULL);
+	bool meta = !data_job(j);
+	j->err = fetch_get_checked(w->r, w->k, &j->name, &j->want, &b, meta ? &j->plain : NULL);
+	if (j->want.kind == OBJ_PACK)
+		check_refs(w, j, &b);
 	*len = b.len;
 	buf_free(&b);
 	if ((j->err == -ENOENT || j->err == -EBADMSG) && w->o->repair_from)
 		j->repair = repair(w, j);
-	if (page && (!j->err || j->repair == REPAIR_DONE)) {
-		int err = decode_page(j);
+	if (meta && (!j->err || j->repair == REPAIR_DONE)) {
+		int err = decode_meta(j);
 		if (err) {
 			j->err = err;
 			j->repair = REPAIR_NONE; /* it opens: the cache's copy would be the same */
@@ -161,6 +245,10 @@ static void job_free(struct job *j)
 	if (j->page)
 		page_plain_free(j->page);
 	free(j->page);
+	free(j->table);
+	if (j->bucket)
+		dirbucket_plain_free(j->bucket);
+	free(j->bucket);
 	if (j->plain.data)
 		wipe(j->plain.data, j->plain.len);
 	buf_free(&j->plain);
@@ -262,6 +350,15 @@ static void add_path_of(struct walk *w, struct verify_problem *p, uint64_t ino)
 	add_path(p, path);
 }
 
+static enum verify_kind kind_of(const struct job *j)
+{
+	if (j->dir)
+		return j->want.kind == OBJ_BUCKET ? VERIFY_BUCKET : VERIFY_BUCKET_TABLE;
+	return j->want.kind == OBJ_PAGE	   ? VERIFY_PAGE
+	       : j->want.kind == OBJ_TABLE ? VERIFY_TABLE
+					   : VERIFY_CHUNK;
+}
+
 /* Records a failed job (a problem the first time its object fails) with the paths it belongs
  * to in this root; -ENOMEM when out of memory. */
 static int note_failure(struct walk *w, struct job *j, struct seen *s)
@@ -269,10 +366,7 @@ static int note_failure(struct walk *w, struct job *j, struct seen *s)
 	char key[REMOTE_KEY_MAX];
 	remote_key_object(key, &j->name);
 	if (!s->problem) {
-		struct verify_problem *p =
-			add_problem(w->rep, key,
-				    j->want.kind == OBJ_PAGE ? VERIFY_PAGE : VERIFY_CHUNK, j->err,
-				    w->gen);
+		struct verify_problem *p = add_problem(w->rep, key, kind_of(j), j->err, w->gen);
 		if (!p)
 			return -ENOMEM;
 		p->repair = j->repair;
@@ -281,39 +375,112 @@ static int note_failure(struct walk *w, struct job *j, struct seen *s)
 		s->problem = w->rep->n;
 	}
 	struct verify_problem *p = &w->rep->v[s->problem - 1];
-	if (j->want.kind == OBJ_CHUNK) {
-		add_path_of(w, p, j->ino);
+	for (size_t k = 0; k < j->nrefs; k++) /* a pack: the files whose chunks fail */
+		if (j->refs[k].failed)
+			add_path_of(w, p, j->refs[k].ino);
+	if (j->want.kind == OBJ_PACK)
+		return 0;
+	if (data_job(j) || j->dir) {
+		add_path_of(w, p, j->dir ? j->dir : j->ino);
 		return 0;
 	}
-	uint64_t first =
-		j->ino * PAGE_INODES; /* the page's inodes, as far as other pages name them */
-	for (uint64_t ino = first; ino < first + PAGE_INODES; ino++)
+	/* the page's (or table's pages') inodes, as far as other pages name them */
+	uint64_t span =
+		j->want.kind == OBJ_TABLE ? (uint64_t)NAMETAB_MAX * PAGE_INODES : PAGE_INODES;
+	uint64_t first = j->ino * span;
+	for (uint64_t ino = first; ino < first + span; ino++)
 		if (ino == ROOT_INO || htab_get(w->links, &ino, sizeof(ino)))
 			add_path_of(w, p, ino);
 	return 0;
 }
 
-/* Learns the entries of the decoded pages; -ENOMEM when out of memory. */
+/* Learns the entries dent[0..n) of directory parent; -ENOMEM when out of memory. */
+static int learn_dents(struct walk *w, uint64_t parent, const struct page_dent *dent, uint32_t n)
+{
+	for (uint32_t d = 0; d < n; d++) {
+		const struct page_dent *e = &dent[d];
+		if (htab_get(w->links, &e->ino, sizeof(e->ino)))
+			continue;
+		struct link *l = malloc(sizeof(*l));
+		if (!l)
+			return -ENOMEM;
+		*l = (struct link){e->ino, parent, e->name, e->len};
+		if (htab_put(w->links, &l->ino, sizeof(l->ino), l)) {
+			free(l);
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+/* Learns the entries of the decoded pages and buckets; -ENOMEM when out of memory. */
 static int learn_links(struct walk *w, struct job *jobs, size_t n)
 {
-	for (size_t k = 0; k < n; k++)
-		for (uint32_t r = 0; jobs[k].page && r < jobs[k].page->count; r++) {
+	int err = 0;
+	for (size_t k = 0; !err && k < n; k++) {
+		for (uint32_t r = 0; !err && jobs[k].page && r < jobs[k].page->count; r++) {
 			const struct page_record *rec = &jobs[k].page->rec[r];
-			for (uint32_t d = 0; d < rec->ndent; d++) {
-				const struct page_dent *e = &rec->dent[d];
-				if (htab_get(w->links, &e->ino, sizeof(e->ino)))
-					continue;
-				struct link *l = malloc(sizeof(*l));
-				if (!l)
-					return -ENOMEM;
-				*l = (struct link){e->ino, rec->ino, e->name, e->len};
-				if (htab_put(w->links, &l->ino, sizeof(l->ino), l)) {
-					free(l);
-					return -ENOMEM;
-				}
-			}
+			err = learn_dents(w, rec->ino, rec->dent, rec->ndent);
 		}
+		if (!err && jobs[k].bucket)
+			err = learn_dents(w, jobs[k].dir, jobs[k].bucket->dent,
+					  jobs[k].bucket->count);
+	}
+	return err;
+}
+
+/* What fetching chunk c's object must bring, and its name (a pack, when packed). */
+static const struct oname *chunk_want(const struct page_chunk *c, struct obj_want *w)
+{
+	bool packed = !oname_is_zero(&c->pack);
+	*w = (struct obj_want){.kind = packed ? OBJ_PACK : OBJ_CHUNK,
+			       .nblocks = c->nblocks,
+			       .first = c->first,
+			       .chunk = c->name};
+	return packed ? &c->pack : &c->name;
+}
+
+/* A packed chunk of a pack this run fetches: checked by its job (the first one too). */
+static int add_ref(struct job *j, const struct obj_want *want, uint64_t ino)
+{
+	void *grown = array_reserve(j->refs, j->nrefs, &j->cap, sizeof(*j->refs), 16);
+	if (!grown)
+		return -ENOMEM;
+	j->refs = grown;
+	j->refs[j->nrefs++] = (struct pack_ref){.want = *want, .ino = ino};
 	return 0;
+}
+
+/* One chunk reference of a record: a job when no root checked its object yet (a pack's other
+ * chunks join its job, found through packs); a path for an object already known bad. */
+static int chunk_job(struct walk *w, const struct page_chunk *c, uint64_t ino, struct job *v,
+		     size_t *cap, struct htab *packs)
+{
+	struct obj_want want;
+	const struct oname *n = chunk_want(c, &want);
+	bool fresh;
+	struct seen *s = seen_get(w, n, &fresh);
+	if (!s)
+		return -ENOMEM;
+	if (!fresh && s->problem)
+		add_path_of(w, &w->rep->v[s->problem - 1], ino);
+	struct job *pj = want.kind == OBJ_PACK ? htab_get(packs, n->b, NAME_BYTES) : NULL;
+	if (pj)
+		return add_ref(pj, &want, ino);
+	if (!fresh)
+		return 0;
+	struct job *j = &v[(*cap)++];
+	*j = (struct job){.name = *n, .want = want, .ino = ino, .fresh = true};
+	if (want.kind != OBJ_PACK)
+		return 0;
+	return htab_put(packs, j->name.b, NAME_BYTES, j) ? -ENOMEM : add_ref(j, &want, ino);
+}
+
+static void chunk_jobs_free(struct job *v, size_t n)
+{
+	for (size_t k = 0; v && k < n; k++)
+		free(v[k].refs);
+	free(v);
 }
 
 /* The chunks of the decoded pages that no root checked yet, as jobs in *out; a chunk already
@@ -325,28 +492,19 @@ static int chunk_jobs(struct walk *w, struct job *pages, size_t np, struct job *
 		for (uint32_t r = 0; pages[k].page && r < pages[k].page->count; r++)
 			total += pages[k].page->rec[r].nch;
 	struct job *v = calloc(total ? total : 1, sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	for (size_t k = 0; k < np; k++)
-		for (uint32_t r = 0; pages[k].page && r < pages[k].page->count; r++) {
+	struct htab *packs = htab_new();
+	int err = v && packs ? 0 : -ENOMEM;
+	for (size_t k = 0; !err && k < np; k++)
+		for (uint32_t r = 0; !err && pages[k].page && r < pages[k].page->count; r++) {
 			const struct page_record *rec = &pages[k].page->rec[r];
-			for (uint32_t c = 0; c < rec->nch; c++) {
-				bool fresh;
-				struct seen *s = seen_get(w, &rec->ch[c].name, &fresh);
-				if (!s) {
-					free(v);
-					return -ENOMEM;
-				}
-				if (!fresh && s->problem)
-					add_path_of(w, &w->rep->v[s->problem - 1], rec->ino);
-				if (fresh)
-					v[cap++] = (struct job){.name = rec->ch[c].name,
-								.want = {OBJ_CHUNK,
-									 rec->ch[c].nblocks},
-								.ino = rec->ino,
-								.fresh = true};
-			}
+			for (uint32_t c = 0; !err && c < rec->nch; c++)
+				err = chunk_job(w, &rec->ch[c], rec->ino, v, &cap, packs);
 		}
+	htab_free(packs);
+	if (err) {
+		chunk_jobs_free(v, cap);
+		return err;
+	}
 	*out = v;
 	*n = cap;
 	return 0;
@@ -373,39 +531,173 @@ static int note_failures(struct walk *w, struct job *jobs, size_t n)
 	return err;
 }
 
-static int walk_root(struct walk *w, const struct root_plain *rp)
+/* Jobs in *out for the objects of names[0..n) that are not zero, of kind kind; -ENOMEM. */
+static int name_jobs(struct walk *w, const struct oname *names, uint32_t n, enum obj_kind kind,
+		     struct job **out, size_t *nj)
 {
-	w->gen = rp->gen;
-	struct job *pages = calloc(rp->npages ? rp->npages : 1, sizeof(*pages)), *chunks = NULL;
-	size_t np = 0, nc = 0;
-	int err = pages && (w->links = htab_new()) ? 0 : -ENOMEM;
-	for (uint32_t k = 0; !err && k < rp->npages; k++) {
-		if (oname_is_zero(&rp->pages[k]))
+	struct job *v = calloc(n ? n : 1, sizeof(*v));
+	*out = v;
+	*nj = 0;
+	for (uint32_t k = 0; v && k < n; k++) {
+		if (oname_is_zero(&names[k]))
 			continue;
 		bool fresh;
-		if (!seen_get(w, &rp->pages[k], &fresh))
-			err = -ENOMEM;
-		pages[np++] = (struct job){.name = rp->pages[k],
-					   .want = {OBJ_PAGE, 0},
-					   .ino = k,
-					   .fresh = fresh};
+		if (!seen_get(w, &names[k], &fresh))
+			return -ENOMEM;
+		v[(*nj)++] = (struct job){.name = names[k],
+					  .want = {.kind = kind},
+					  .ino = k,
+					  .fresh = fresh};
+	}
+	return v ? 0 : -ENOMEM;
+}
+
+/* The page names of version 3 root rp from its tables' jobs; a table that opens but is not the
+ * one at its position is damaged. */
+static void fill_pages(struct root_plain *rp, struct job *tables, size_t nt)
+{
+	for (size_t k = 0; k < nt; k++)
+		if (tables[k].table &&
+		    root_fill_table(rp, (uint32_t)tables[k].ino, tables[k].table)) {
+			tables[k].err = -EBADMSG;
+			tables[k].repair =
+				REPAIR_NONE; /* it opens: the cache's copy would be the same */
+		}
+}
+
+static void jobs_free(struct job *jobs, size_t n)
+{
+	for (size_t k = 0; jobs && k < n; k++)
+		job_free(&jobs[k]);
+	free(jobs);
+}
+
+/* Jobs for the bucket tables of every split directory the decoded pages hold. */
+static int dirtable_jobs(struct walk *w, const struct job *pages, size_t np, struct job **out,
+			 size_t *n)
+{
+	size_t total = 0;
+	for (size_t k = 0; k < np; k++)
+		for (uint32_t r = 0; pages[k].page && r < pages[k].page->count; r++)
+			total += pages[k].page->rec[r].ntables;
+	struct job *v = *out = calloc(total ? total : 1, sizeof(*v));
+	*n = 0;
+	for (size_t k = 0; v && k < np; k++)
+		for (uint32_t r = 0; pages[k].page && r < pages[k].page->count; r++) {
+			const struct page_record *rec = &pages[k].page->rec[r];
+			for (uint32_t t = 0; t < rec->ntables; t++) {
+				bool fresh;
+				if (oname_is_zero(&rec->tables[t]))
+					continue;
+				if (!seen_get(w, &rec->tables[t], &fresh))
+					return -ENOMEM;
+				v[(*n)++] = (struct job){.name = rec->tables[t],
+							 .want = {.kind = OBJ_TABLE},
+							 .ino = t,
+							 .fresh = fresh,
+							 .dir = rec->ino,
+							 .pos = t,
+							 .nbuckets = rec->nbuckets};
+			}
+		}
+	return v ? 0 : -ENOMEM;
+}
+
+/* The number of buckets a directory's table j lists, once it is the table at its position. */
+static uint32_t dirtable_count(struct job *j)
+{
+	if (!j->table)
+		return 0;
+	if (nametab_bind(j->table, NAMETAB_BUCKETS, j->dir, j->pos, j->nbuckets)) {
+		j->err = -EBADMSG;
+		j->repair = REPAIR_NONE; /* it opens: the cache's copy would be the same */
+		return 0;
+	}
+	return j->table->count;
+}
+
+/* Jobs for the buckets the good tables list. */
+static int bucket_jobs(struct walk *w, struct job *tabs, size_t nt, struct job **out, size_t *n)
+{
+	size_t total = 0;
+	for (size_t k = 0; k < nt; k++)
+		total += dirtable_count(&tabs[k]);
+	struct job *v = *out = calloc(total ? total : 1, sizeof(*v));
+	*n = 0;
+	for (size_t k = 0; v && k < nt; k++)
+		for (uint32_t j = 0; !tabs[k].err && tabs[k].table && j < tabs[k].table->count;
+		     j++) {
+			const struct oname *b = &tabs[k].table->names[j];
+			bool fresh;
+			if (oname_is_zero(b))
+				continue;
+			if (!seen_get(w, b, &fresh))
+				return -ENOMEM;
+			v[(*n)++] = (struct job){.name = *b,
+						 .want = {.kind = OBJ_BUCKET},
+						 .ino = tabs[k].dir,
+						 .fresh = fresh,
+						 .dir = tabs[k].dir,
+						 .pos = (uint32_t)tabs[k].table->first + j,
+						 .nbuckets = tabs[k].nbuckets};
+		}
+	return v ? 0 : -ENOMEM;
+}
+
+/* Split directories: their tables, then their buckets, whose entries are learned as links. */
+static int walk_split(struct walk *w, const struct job *pages, size_t np, struct job **tabs,
+		      size_t *nt, struct job **buckets, size_t *nb)
+{
+	int err = dirtable_jobs(w, pages, np, tabs, nt);
+	if (!err) {
+		run_jobs(w, *tabs, *nt);
+		err = bucket_jobs(w, *tabs, *nt, buckets, nb);
+	}
+	if (!err) {
+		run_jobs(w, *buckets, *nb);
+		err = learn_links(w, *buckets, *nb);
+	}
+	return err;
+}
+
+static int walk_root(struct walk *w, struct root_plain *rp)
+{
+	w->gen = rp->gen;
+	struct job *tables = NULL, *pages = NULL, *chunks = NULL, *dtabs = NULL, *buckets = NULL;
+	size_t nt = 0, np = 0, nc = 0, ndt = 0, nb = 0;
+	int err = (w->links = htab_new()) ? 0 : -ENOMEM;
+	if (!err)
+		err = name_jobs(w, rp->tables, rp->ntables, OBJ_TABLE, &tables, &nt);
+	if (!err) {
+		run_jobs(w, tables, nt);
+		fill_pages(rp, tables, nt);
+		err = name_jobs(w, rp->pages, rp->npages, OBJ_PAGE, &pages, &np);
 	}
 	if (!err)
 		run_jobs(w, pages, np);
 	if (!err)
 		err = learn_links(w, pages, np);
 	if (!err)
+		err = walk_split(w, pages, np, &dtabs, &ndt, &buckets, &nb);
+	if (!err)
+		err = note_failures(w, tables, nt);
+	if (!err)
 		err = note_failures(w, pages, np);
+	if (!err)
+		err = note_failures(w, dtabs, ndt);
+	if (!err)
+		err = note_failures(w, buckets, nb);
 	if (!err)
 		err = chunk_jobs(w, pages, np, &chunks, &nc);
 	if (!err)
 		run_jobs(w, chunks, nc);
 	if (!err)
 		err = note_failures(w, chunks, nc);
-	for (size_t k = 0; pages && k < np; k++)
-		job_free(&pages[k]);
-	free(pages);
-	free(chunks);
+	jobs_free(tables, nt);
+	jobs_free(pages, np);
+	jobs_free(dtabs, ndt);
+	jobs_free(buckets, nb);
+	chunk_jobs_free(chunks, nc);
 	if (w->links)
 		htab_each(w->links, link_free, NULL);
 	htab_free(w->links);

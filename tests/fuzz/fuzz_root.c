@@ -1,8 +1,10 @@
 /* fuzz_root: roots (format/root.c, format/meta.c): the sealed envelope as fetched (raw bytes to
  * root_unseal), an authentic envelope around arbitrary padded plaintext (a lying length field),
  * and the opened body (the input sealed under the test key, which must decode exactly as
- * root_decode decodes it). A decoded root (version 1 or 2) re-encodes to a payload that decodes
- * the same, chain section included. */
+ * root_decode decodes it). A decoded root re-encodes to a payload that decodes the same, chain
+ * section included (version 3 as version 3 with its table names, 1 and 2 as version 2 with the
+ * page names inline), and a decoded version 3 root has all of its pages zero until its tables
+ * fill them, and one table per NAMETAB_MAX pages. */
 #include "tests/fuzz/fuzz.h"
 #include <string.h>
 #include "format/meta.h"
@@ -19,7 +21,16 @@ static void roundtrip(const struct root_plain *r)
 	FUZZ_CHECK(again.next_ino == r->next_ino && again.npages == r->npages);
 	FUZZ_CHECK(again.live_inodes == r->live_inodes && again.live_bytes == r->live_bytes);
 	FUZZ_CHECK(!r->npages || memcmp(again.pages, r->pages, r->npages * sizeof(*r->pages)) == 0);
-	FUZZ_CHECK(again.version == ROOT_VERSION); /* a version 1 root re-encodes as version 2 */
+	FUZZ_CHECK(again.ntables == r->ntables);
+	FUZZ_CHECK(!r->ntables ||
+		   memcmp(again.tables, r->tables, r->ntables * sizeof(*r->tables)) == 0);
+	FUZZ_CHECK(again.version == (r->version == ROOT_VERSION ? ROOT_VERSION : ROOT_VERSION_2));
+	if (r->version == ROOT_VERSION) {
+		static const struct oname zero;
+		FUZZ_CHECK(r->ntables == root_tables_for(r->npages) && r->npages <= ROOT_PAGES_MAX);
+		for (uint32_t k = 0; k < r->npages; k++)
+			FUZZ_CHECK(memcmp(&r->pages[k], &zero, sizeof(zero)) == 0);
+	}
 	FUZZ_CHECK(memcmp(&again.chain, &r->chain, sizeof(r->chain)) == 0);
 	root_plain_free(&again);
 	buf_free(&b);

@@ -11,6 +11,8 @@
 #include "format/config.h"
 #include "format/freed.h"
 #include "format/lease.h"
+#include "format/dirbucket.h"
+#include "format/nametab.h"
 #include "format/page.h"
 #include "format/history.h"
 #include "format/root.h"
@@ -71,6 +73,7 @@ static void seed_root(void)
 			       .npages = 3,
 			       .pages = pages};
 	struct buf b = {0};
+	r.version = ROOT_VERSION_2; /* pages inline (still read) */
 	root_encode(&r, &b);
 	put_buf("root", 1, &b);
 	r.npages = 0;
@@ -87,6 +90,16 @@ static void seed_root(void)
 		r.chain.level[j].gen = 4 - j;
 	root_encode(&r, &b);
 	put_buf("root", 3, &b);
+	struct oname tables[2] = {{.b = {5}}, {{0}}}; /* version 3: 300 pages in two tables */
+	r.version = 0;
+	r.npages = 300;
+	r.ntables = 2;
+	r.tables = tables;
+	root_encode(&r, &b);
+	put_buf("root", 4, &b);
+	r.npages = 0;
+	root_encode(&r, &b);
+	put_buf("root", 5, &b);
 }
 
 static void seed_history(void)
@@ -150,6 +163,59 @@ static void seed_page(void)
 	p.count = 0;
 	page_encode(&p, &b);
 	put_buf("page", 2, &b);
+	struct oname tables[2] = {{.b = {5}},
+				  {{0}}}; /* a split directory, its second table empty */
+	p.count = 1;
+	p.rec[0].ndent = 0;
+	p.rec[0].split = 1;
+	p.rec[0].nbuckets = NAMETAB_MAX + 3;
+	p.rec[0].nentries = 9000;
+	p.rec[0].ntables = 2;
+	p.rec[0].tables = tables;
+	page_encode(&p, &b);
+	put_buf("page", 3, &b);
+	/* version 3: a small file's chunk in a pack (its blocks 1000..1002), a chunk of its own */
+	struct page_chunk packed[2] = {
+		{.index = 0, .name = {.b = {7}}, .nblocks = 3, .pack = {.b = {6}}, .first = 1000},
+		{.index = 2, .name = {.b = {8}}, .nblocks = 1}};
+	p.count = 2;
+	p.rec[1].ch = packed;
+	page_encode(&p, &b);
+	put_buf("page", 4, &b);
+}
+
+static void seed_dirbucket(void)
+{
+	struct page_dent dents[3] = {{.ino = 70, .name = "a.txt", .len = 5, .type = DT_REG},
+				     {.ino = 71, .name = "sub", .len = 3, .type = DT_DIR},
+				     {.ino = 72, .name = "l", .len = 1, .type = DT_LNK}};
+	struct dirbucket_plain d = {.dir = 9, .index = 4, .nbuckets = 7, .count = 3, .dent = dents};
+	struct buf b = {0};
+	dirbucket_encode(&d, &b);
+	put_buf("dirbucket", 1, &b);
+	d.count = 1;
+	d.index = 0;
+	d.nbuckets = 1;
+	dirbucket_encode(&d, &b);
+	put_buf("dirbucket", 2, &b);
+}
+
+static void seed_nametab(void)
+{
+	static struct nametab_plain t = {.kind = NAMETAB_PAGES, .count = 3};
+	t.names[0].b[0] = 1;
+	t.names[2].b[0] = 3; /* names[1] zero: a page with no live inode */
+	struct buf b = {0};
+	nametab_encode(&t, &b);
+	put_buf("nametab", 1, &b);
+	t.kind = NAMETAB_BUCKETS;
+	t.owner = 42;
+	t.first = NAMETAB_MAX;
+	t.count = NAMETAB_MAX;
+	for (unsigned k = 0; k < NAMETAB_MAX; k++)
+		t.names[k].b[1] = (uint8_t)k;
+	nametab_encode(&t, &b);
+	put_buf("nametab", 2, &b);
 }
 
 static void seed_small(void)
@@ -245,6 +311,8 @@ int main(int argc, char **argv)
 	seed_root();
 	seed_history();
 	seed_page();
+	seed_nametab();
+	seed_dirbucket();
 	seed_small();
 	seed_remote();
 	return 0;

@@ -23,20 +23,21 @@ obj_of_size() { # obj_of_size BLOCKS: the one vault object of that many sealed b
 
 coffer_init
 coffer_mount
-head -c $((7 * 4096)) /dev/urandom >"$MNT/old"
+# files of more than 16 blocks: chunk objects of their own (smaller ones go into packs)
+head -c $((27 * 4096)) /dev/urandom >"$MNT/old"
 coffer_umount
 OLD_GEN=$(ls "$VAULT/roots" | sort | tail -n 1 | sed 's/^0*//')
 coffer_mount
 mkdir -p "$MNT/a" "$MNT/b c"
-head -c $((3 * 4096)) /dev/urandom >"$MNT/a/one"
-head -c $((5 * 4096)) /dev/urandom >"$MNT/b c/two"
+head -c $((23 * 4096)) /dev/urandom >"$MNT/a/one"
+head -c $((25 * 4096)) /dev/urandom >"$MNT/b c/two"
 for i in $(seq 1 40); do echo "small $i" >"$MNT/a/s$i"; done
 rm "$MNT/old"
 (cd "$MNT" && find . -type f -print0 | sort -z | xargs -0 sha256sum) >"$T/sums"
 coffer_umount
-OLD=$(obj_of_size 7)
-ONE=$(obj_of_size 3)
-TWO=$(obj_of_size 5)
+OLD=$(obj_of_size 27)
+ONE=$(obj_of_size 23)
+TWO=$(obj_of_size 25)
 
 # --- 1. clean ---
 out=$(verify 2>"$T/err") || fail "verify of a clean vault failed: $out $(cat "$T/err")"

@@ -10,10 +10,12 @@
 #include <sys/stat.h>
 #include "format/block.h"
 #include "format/config.h"
+#include "format/dirbucket.h"
 #include "format/format.h"
 #include "format/history.h"
 #include "format/lease.h"
 #include "format/meta.h"
+#include "format/nametab.h"
 #include "format/page.h"
 #include "format/root.h"
 #include "format/state.h"
@@ -332,7 +334,10 @@ static bool same_record(const struct page_record *a, const struct page_record *b
 		  a->nlink == b->nlink && a->size == b->size && a->rdev == b->rdev &&
 		  a->ctime.tv_sec == b->ctime.tv_sec && a->ctime.tv_nsec == b->ctime.tv_nsec &&
 		  a->nxa == b->nxa && a->nch == b->nch && a->ndent == b->ndent &&
-		  a->target_len == b->target_len;
+		  a->target_len == b->target_len && a->split == b->split &&
+		  a->nbuckets == b->nbuckets && a->nentries == b->nentries &&
+		  a->ntables == b->ntables &&
+		  (!a->ntables || !memcmp(a->tables, b->tables, a->ntables * sizeof(*a->tables)));
 	for (uint32_t k = 0; ok && k < a->nxa; k++)
 		ok = a->xa[k].name_len == b->xa[k].name_len && a->xa[k].len == b->xa[k].len &&
 		     !memcmp(a->xa[k].name, b->xa[k].name, a->xa[k].name_len) &&
@@ -472,7 +477,7 @@ static void page(void)
 	sample_page(&p);
 	page_encode(&p, &b);
 	/* header: "CFPG", u32 version, u64 page index, u32 record count; then the records */
-	CHECK(memcmp(b.data, "CFPG", 4) == 0 && le(b.data + 4, 4) == 2 && le(b.data + 8, 8) == 2);
+	CHECK(memcmp(b.data, "CFPG", 4) == 0 && le(b.data + 4, 4) == 3 && le(b.data + 8, 8) == 2);
 	CHECK(le(b.data + 16, 4) == 4 && page_record_count(b.data, b.len) == 4);
 	const unsigned char *r = b.data + PAGE_HEADER_BYTES;
 	CHECK(le(r, 8) == 128 && le(r + 8, 4) == (S_IFDIR | 0755) && le(r + 12, 4) == 1000);
@@ -482,7 +487,9 @@ static void page(void)
 	CHECK(le(r + 64, 8) == 5 && le(r + 72, 4) == 999999999);
 	CHECK(le(r + 76, 4) == 2 && le(r + 80, 2) == 6 && memcmp(r + 82, "user.a", 6) == 0);
 	CHECK(le(r + 88, 4) == 1 && r[92] == 'v' && le(r + 93, 2) == 10);
-	r += 93 + 2 + 10 + 4; /* the empty value */
+	r += 93 + 2 + 10 + 4;		/* the empty value */
+	CHECK(r[0] == PAGE_DIR_INLINE); /* version 3: the directory's form */
+	r++;
 	CHECK(le(r, 4) == 2 && le(r + 4, 8) == 129 && r[12] == DT_REG && le(r + 13, 2) == 4);
 	CHECK(memcmp(r + 15, "file", 4) == 0);
 	CHECK(page_decode(b.data, b.len, d) == 0 && d->index == 2 && d->count == 4);
@@ -496,7 +503,7 @@ static void page(void)
 	CHECK(refuses_truncations(dec_page, b.data, b.len));
 	CHECK(survives_mutations(dec_page, b.data, b.len, 5000));
 	CHECK(page_record_count(b.data, PAGE_HEADER_BYTES - 1) == -EINVAL);
-	b.data[4] = 3;
+	b.data[4] = 4;
 	CHECK(dec_page(b.data, b.len) == -EINVAL); /* another version */
 	b.data[4] = 0;
 	CHECK(dec_page(b.data, b.len) == -EINVAL);
@@ -512,8 +519,8 @@ static void page(void)
 		restore_sample();
 	}
 	CHECK(page_with(ch_version) == 0);
-	huge_count(PAGE_HEADER_BYTES + 76);		 /* the directory's xattr count */
-	huge_count(PAGE_HEADER_BYTES + 93 + 2 + 10 + 4); /* its entry count */
+	huge_count(PAGE_HEADER_BYTES + 76);		     /* the directory's xattr count */
+	huge_count(PAGE_HEADER_BYTES + 93 + 2 + 10 + 4 + 1); /* its entry count */
 	/* an empty page: no record, nothing to store */
 	struct page_plain e = {.index = 9};
 	struct buf eb = {0};
@@ -666,6 +673,7 @@ static int dec_root(const unsigned char *b, size_t len)
 	return err;
 }
 
+/* Version 2 (pages inline), as a root decoded from version 2 re-encodes. */
 static void root(void)
 {
 	struct oname names[3] = {0};
@@ -677,7 +685,8 @@ static void root(void)
 			       .live_inodes = 7,
 			       .live_bytes = 123456,
 			       .npages = 3,
-			       .pages = names},
+			       .pages = names,
+			       .version = ROOT_VERSION_2},
 			  d;
 	struct buf b = {0};
 	root_encode(&r, &b);
@@ -706,9 +715,14 @@ static void root(void)
 	b.data[4] = 1;
 	CHECK(dec_root(b.data, b.len) == -EINVAL);
 	CHECK(root_decode(b.data, b.len - 56, &d) == 0 && d.version == 1 && d.npages == 3 &&
-	      link_is_zero(&d.chain.parent) && d.chain.nsegs == 0);
+	      link_is_zero(&d.chain.parent) && d.chain.nsegs == 0 && d.ntables == 0);
+	struct buf again = {0}; /* re-encoded (a re-sealing): version 2, the pages inline */
+	root_encode(&d, &again);
+	CHECK(again.len == b.len && le(again.data + 4, 4) == 2 &&
+	      memcmp(again.data + 8, b.data + 8, b.len - 8) == 0);
+	buf_free(&again);
 	root_plain_free(&d);
-	b.data[4] = 3;
+	b.data[4] = 4;
 	CHECK(dec_root(b.data, b.len) == -EINVAL);
 	b.data[4] = 2;
 	/* more segments than 2^63 would need a 65th level link: refused, nothing written past
@@ -742,7 +756,7 @@ static void root(void)
 /* A root with a parent, a tail of 2 and 3 segments (levels 0..2): every field round-trips. */
 static void root_chain(void)
 {
-	struct root_plain r = {.gen = 50, .npages = 0}, d;
+	struct root_plain r = {.gen = 50, .npages = 0, .version = ROOT_VERSION_2}, d;
 	r.chain.parent.gen = 49;
 	memset(r.chain.parent.hash, 0x49, ROOT_HASH_BYTES);
 	r.chain.nsegs = 3;
@@ -767,6 +781,340 @@ static void root_chain(void)
 	b.data[113] = 3;
 	b.data[112] = HIST_ENTRIES; /* a full tail is never stored */
 	CHECK(dec_root(b.data, b.len) == -EINVAL);
+	buf_free(&b);
+}
+
+/* Version 3: u64 page count at 60, then ceil(n / 252) table names, then the chain section;
+ * decoded pages stay zero until root_fill_table checks each table against its position. */
+static void root_v3(void)
+{
+	struct oname tables[2] = {{.b = {0x71}}, {{0}}};
+	struct root_plain r = {.gen = 9,
+			       .next_ino = 300 * 64,
+			       .npages = 300,
+			       .ntables = 2,
+			       .tables = tables},
+			  d;
+	struct buf b = {0};
+	root_encode(&r, &b);
+	CHECK(!b.err && b.len == ROOT_HEADER_V3_BYTES + 2 * NAME_BYTES + 56 && b.len == 156);
+	CHECK(le(b.data + 4, 4) == 3 && le(b.data + 56, 4) == 64 && le(b.data + 60, 8) == 300);
+	CHECK(b.data[68] == 0x71 && b.data[84] == 0 && le(b.data + 100, 8) == 0);
+	CHECK(root_decode(b.data, b.len, &d) == 0 && d.version == 3 && d.npages == 300 &&
+	      d.ntables == 2 && memcmp(d.tables, tables, sizeof(tables)) == 0);
+	static const struct oname zero;
+	bool all_zero = true;
+	for (uint32_t k = 0; k < d.npages; k++)
+		all_zero &= memcmp(&d.pages[k], &zero, sizeof(zero)) == 0;
+	CHECK(all_zero);
+	CHECK(refuses_truncations(dec_root, b.data, b.len));
+	CHECK(survives_mutations(dec_root, b.data, b.len, 3000));
+	/* table 1 holds pages 252..299: 48 names; anything else is not that table */
+	static struct nametab_plain t;
+	t = (struct nametab_plain){.kind = NAMETAB_PAGES, .first = 252, .count = 48};
+	t.names[47].b[0] = 0x99;
+	struct nametab_plain bad[4];
+	for (int k = 0; k < 4; k++)
+		bad[k] = t;
+	bad[0].kind = NAMETAB_BUCKETS;
+	bad[1].owner = 1;
+	bad[2].first = 0;
+	bad[3].count = 49;
+	for (int k = 0; k < 4; k++)
+		CHECK(root_fill_table(&d, 1, &bad[k]) == -EINVAL);
+	bad[3].count = 47; /* fewer names: the pages past them stay zero */
+	CHECK(root_fill_table(&d, 1, &bad[3]) == 0 && d.pages[298].b[0] == 0);
+	CHECK(root_fill_table(&d, 2, &t) == -EINVAL); /* no table 2 */
+	CHECK(root_fill_table(&d, 0, &t) == -EINVAL); /* table 0 is another position */
+	CHECK(d.pages[299].b[0] == 0);
+	CHECK(root_fill_table(&d, 1, &t) == 0 && d.pages[299].b[0] == 0x99 &&
+	      d.pages[251].b[0] == 0);
+	root_plain_free(&d);
+	/* a page count the table names cannot hold */
+	b.data[60] = (uint8_t)(505 & 0xff);
+	b.data[61] = (uint8_t)(505 >> 8); /* 3 tables */
+	CHECK(dec_root(b.data, b.len) == -EINVAL);
+	b.data[60] = (uint8_t)(504 & 0xff); /* 2 tables: fine */
+	CHECK(root_decode(b.data, b.len, &d) == 0 && d.npages == 504 && d.ntables == 2);
+	root_plain_free(&d);
+	buf_free(&b);
+	r.npages = ROOT_PAGES_MAX + 1; /* past the bound, with every table name there */
+	root_encode(&r, &b);
+	CHECK(!b.err && b.len == ROOT_HEADER_V3_BYTES + 266306 * NAME_BYTES + 56);
+	CHECK(dec_root(b.data, b.len) == -EINVAL);
+	buf_free(&b);
+	/* no pages: no tables */
+	r.npages = 0;
+	root_encode(&r, &b);
+	CHECK(b.len == ROOT_HEADER_V3_BYTES + 56 && root_decode(b.data, b.len, &d) == 0 &&
+	      d.npages == 0 && d.ntables == 0);
+	root_plain_free(&d);
+	buf_free(&b);
+}
+
+/* --- split directories: page version 3 records, buckets, linear hashing --- */
+
+/* A split directory record: form byte 1, u32 nbuckets, u64 entries, ceil(n / 252) table names
+ * (page version 3), round trip, bounds. */
+static void page_split(void)
+{
+	struct page_plain p, *d = malloc(sizeof(*d));
+	struct oname tabs[2];
+	memset(tabs[0].b, 0x41, NAME_BYTES);
+	memset(tabs[1].b, 0, NAME_BYTES); /* a table whose buckets are all empty */
+	memset(&p, 0, sizeof(p));
+	p.index = 0;
+	p.count = 1;
+	p.rec[0] = (struct page_record){.ino = 5,
+					.mode = S_IFDIR | 0700,
+					.nlink = 2,
+					.split = 1,
+					.nbuckets = NAMETAB_MAX + 1,
+					.nentries = 70000,
+					.ntables = 2,
+					.tables = tabs};
+	struct buf b = {0};
+	page_encode(&p, &b);
+	const unsigned char *r = b.data + PAGE_HEADER_BYTES + 76 + 4; /* after the xattr count */
+	CHECK(b.len == PAGE_HEADER_BYTES + 80 + 1 + 4 + 8 + 2 * NAME_BYTES);
+	CHECK(r[0] == PAGE_DIR_SPLIT && le(r + 1, 4) == NAMETAB_MAX + 1 && le(r + 5, 8) == 70000);
+	CHECK(r[13] == 0x41 && r[13 + NAME_BYTES] == 0);
+	CHECK(page_decode(b.data, b.len, d) == 0 && same_record(&p.rec[0], &d->rec[0]));
+	CHECK(d->rec[0].ndent == 0 && !d->rec[0].dent);
+	page_plain_free(d);
+	CHECK(refuses_truncations(dec_page, b.data, b.len));
+	CHECK(survives_mutations(dec_page, b.data, b.len, 3000));
+	unsigned char *w = b.data + (r - b.data);
+	w[0] = 2; /* no such form */
+	CHECK(dec_page(b.data, b.len) == -EINVAL);
+	w[0] = PAGE_DIR_SPLIT;
+	memset(w + 1, 0, 4); /* no bucket */
+	CHECK(dec_page(b.data, b.len) == -EINVAL);
+	w[1] = 1; /* one bucket: one table name, and 16 bytes too many */
+	CHECK(dec_page(b.data, b.len) == -EINVAL);
+	w[1] = 0, w[4] = 0x01; /* 2^24 buckets: 66,576 table names that the bytes cannot hold */
+	CHECK(dec_page(b.data, b.len) == -EINVAL);
+	w[3] = 0x02, w[4] = 0; /* 2^25: past DIR_BUCKETS_MAX */
+	CHECK(dec_page(b.data, b.len) == -EINVAL);
+	buf_free(&b);
+	free(d);
+}
+
+/* A version 2 page's directory has no form byte: its entries follow the xattrs directly. */
+static void page_v2_dir(void)
+{
+	struct buf b = {0};
+	buf_put(&b, "CFPG", 4);
+	buf_u32(&b, 2);
+	buf_u64(&b, 0);
+	buf_u32(&b, 1);
+	buf_u64(&b, 1);
+	buf_u32(&b, S_IFDIR | 0755);
+	buf_u32(&b, 0);
+	buf_u32(&b, 0);
+	buf_u32(&b, 2);
+	for (int k = 0; k < 2 + 3; k++) /* size, rdev, three times (u64 + u32 each) */
+		k < 2 ? buf_u64(&b, 0) : (buf_u64(&b, 0), buf_u32(&b, 0));
+	buf_u32(&b, 0); /* no xattr */
+	buf_u32(&b, 1);
+	buf_u64(&b, 7);
+	buf_u8(&b, DT_REG);
+	buf_u16(&b, 3);
+	buf_put(&b, "abc", 3);
+	struct page_plain *d = malloc(sizeof(*d));
+	CHECK(page_decode(b.data, b.len, d) == 0 && d->rec[0].ndent == 1 && !d->rec[0].split);
+	CHECK(d->rec[0].dent[0].ino == 7 && memcmp(d->rec[0].dent[0].name, "abc", 3) == 0);
+	struct buf again = {0};
+	page_encode(d, &again); /* written as version 3: one form byte more */
+	CHECK(le(again.data + 4, 4) == PAGE_VERSION && again.len == b.len + 1);
+	page_plain_free(d);
+	CHECK(page_decode(again.data, again.len, d) == 0 && d->rec[0].ndent == 1);
+	page_plain_free(d);
+	buf_free(&again);
+	buf_free(&b);
+	free(d);
+}
+
+static int dec_bucket(const unsigned char *b, size_t len)
+{
+	struct dirbucket_plain p;
+	int err = dirbucket_decode(b, len, &p);
+	if (!err)
+		dirbucket_plain_free(&p);
+	return err;
+}
+
+static struct page_dent bde[3] = {{.ino = 10, .name = "alpha", .len = 5, .type = DT_REG},
+				  {.ino = 11, .name = "beta", .len = 4, .type = DT_DIR},
+				  {.ino = 12, .name = "gamma", .len = 5, .type = DT_LNK}};
+
+/* Header 28 bytes (magic, version, dir, index, nbuckets, count), then entries as in a page. */
+static void dirbucket(void)
+{
+	struct dirbucket_plain p = {.dir = 77, .index = 2, .nbuckets = 5, .count = 3, .dent = bde},
+			       d;
+	struct buf b = {0};
+	dirbucket_encode(&p, &b);
+	CHECK(memcmp(b.data, "CFDB", 4) == 0 && le(b.data + 4, 4) == 1 && le(b.data + 8, 8) == 77);
+	CHECK(le(b.data + 16, 4) == 2 && le(b.data + 20, 4) == 5 && le(b.data + 24, 4) == 3);
+	CHECK(DIRBUCKET_HEADER == 28 && le(b.data + 28, 8) == 10 && b.data[36] == DT_REG);
+	CHECK(le(b.data + 37, 2) == 5 && memcmp(b.data + 39, "alpha", 5) == 0);
+	CHECK(b.len == 28 + 3 * 11 + 14);
+	CHECK(dirbucket_decode(b.data, b.len, &d) == 0 && d.dir == 77 && d.index == 2 &&
+	      d.nbuckets == 5 && d.count == 3);
+	for (int k = 0; k < 3; k++)
+		CHECK(d.dent[k].ino == bde[k].ino && d.dent[k].len == bde[k].len &&
+		      !memcmp(d.dent[k].name, bde[k].name, bde[k].len));
+	dirbucket_plain_free(&d);
+	CHECK(refuses_truncations(dec_bucket, b.data, b.len));
+	CHECK(survives_mutations(dec_bucket, b.data, b.len, 3000));
+	struct {
+		size_t at;
+		uint8_t v;
+	} bad[] = {{0, 'X'}, {4, 2}, {8, 0}, {16, 5}, {23, 0x02}, {37, 0}, {39, 0x2f}};
+	uint8_t save;
+	for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+		if (bad[k].at == 8)
+			memset(b.data + 8, 0, 8); /* directory 0 */
+		save = b.data[bad[k].at];
+		b.data[bad[k].at] = bad[k].v;
+		CHECK(dec_bucket(b.data, b.len) == -EINVAL);
+		b.data[bad[k].at] = save;
+		if (bad[k].at == 8)
+			b.data[8] = 77;
+	}
+	CHECK(dec_bucket(b.data, b.len) == 0);
+	buf_free(&b);
+	bde[2] = (struct page_dent){.ino = 12, .name = "alpha", .len = 5, .type = DT_LNK};
+	dirbucket_encode(&p, &b); /* a name twice */
+	CHECK(dec_bucket(b.data, b.len) == -EINVAL);
+	buf_free(&b);
+	bde[2] = (struct page_dent){.ino = 12, .name = "gamma", .len = 5, .type = DT_LNK};
+	p.count = 0; /* an empty bucket decodes (it is never written: a zero name instead) */
+	dirbucket_encode(&p, &b);
+	CHECK(dec_bucket(b.data, b.len) == 0);
+	for (int k = 0; k < 4; k++)
+		b.data[24 + k] = 0xff; /* a count the bytes cannot hold */
+	CHECK(dec_bucket(b.data, b.len) == -EINVAL);
+	buf_free(&b);
+}
+
+/* The rule: n = 5 (L = 2, s = 1): h mod 4, or h mod 8 when h mod 4 is 0. Growing n by one
+ * moves entries from bucket s to bucket n only, and every hash lands below n. */
+static void linear_hashing(void)
+{
+	CHECK(dirbucket_of(12345, 1) == 0);
+	CHECK(dirbucket_of(0x13, 5) == 3 && dirbucket_of(0x14, 5) == 4 &&
+	      dirbucket_of(0x18, 5) == 0);
+	CHECK(dirbucket_of(0x1f, 8) == 7 && dirbucket_of((uint64_t)1 << 40, 3) == 0);
+	CHECK(dirbucket_of(~0ull, DIR_BUCKETS_MAX) == DIR_BUCKETS_MAX - 1);
+	bool ok = true;
+	for (int r = 0; r < 2000; r++) {
+		uint64_t h = (uint64_t)random_u32() << 32 | random_u32();
+		for (uint32_t n = 1; n < 300; n++) {
+			uint32_t a = dirbucket_of(h, n), b = dirbucket_of(h, n + 1);
+			uint32_t s = n - (1u << (31 - __builtin_clz(n)));
+			ok &= a < n && b < n + 1 && (a == b || (a == s && b == n));
+			ok &= dirbucket_of(h & 0xffffffffu, n) == a; /* 32 bits suffice */
+		}
+	}
+	CHECK(ok);
+	CHECK(dirbucket_hash("a", 1) == dirbucket_hash("a", 1) &&
+	      dirbucket_hash("a", 1) != dirbucket_hash("b", 1));
+}
+
+/* --- name tables --- */
+
+static int dec_nametab(const unsigned char *b, size_t len)
+{
+	struct nametab_plain t;
+	return nametab_decode(b, len, &t);
+}
+
+/* Header 32 bytes (magic, version, kind, owner, first, count), then count names; every field
+ * is bounded, and a full table seals into one 4 KiB bucket. */
+static void nametab(void)
+{
+	static struct nametab_plain t, d;
+	memset(&t, 0, sizeof(t));
+	t.kind = NAMETAB_BUCKETS;
+	t.owner = 0x1122334455667788u;
+	t.first = 2 * NAMETAB_MAX;
+	t.count = 3;
+	t.names[0].b[0] = 0xa1;
+	t.names[2].b[15] = 0xc3; /* names[1] zero: no object there */
+	struct buf b = {0};
+	nametab_encode(&t, &b);
+	CHECK(!b.err && b.len == NAMETAB_HEADER_BYTES + 3 * NAME_BYTES && b.len == 80);
+	CHECK(memcmp(b.data, "CFNT", 4) == 0 && le(b.data + 4, 4) == 1 && le(b.data + 8, 4) == 2);
+	CHECK(le(b.data + 12, 8) == t.owner && le(b.data + 20, 8) == 504 &&
+	      le(b.data + 28, 4) == 3);
+	CHECK(b.data[32] == 0xa1 && b.data[79] == 0xc3);
+	memset(&d, 0xee, sizeof(d));
+	CHECK(nametab_decode(b.data, b.len, &d) == 0);
+	CHECK(memcmp(&d, &t, sizeof(d)) == 0); /* names past count zeroed */
+	CHECK(refuses_truncations(dec_nametab, b.data, b.len));
+	CHECK(survives_mutations(dec_nametab, b.data, b.len, 3000));
+	/* field by field: each bad value is damage */
+	struct {
+		size_t at, n;
+		uint64_t v;
+	} bad[] = {{0, 1, 'X'},
+		   {4, 4, 2},
+		   {4, 4, 0},
+		   {8, 4, 0},
+		   {8, 4, 3},
+		   {20, 8, 1},
+		   {20, 8, 251},
+		   {28, 4, 0},
+		   {28, 4, 253},
+		   {28, 4, 2},
+		   {20, 8, UINT64_MAX / 252 * 252}};
+	for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+		unsigned char c[80];
+		memcpy(c, b.data, sizeof(c));
+		for (size_t j = 0; j < bad[k].n; j++)
+			c[bad[k].at + j] = (unsigned char)(bad[k].v >> (8 * j));
+		CHECK(nametab_decode(c, sizeof(c), &d) == -EINVAL);
+	}
+	/* bound to its place: table 2 of directory 0x1122334455667788's 506 bucket names (2 left)
+	 */
+	CHECK(nametab_decode(b.data, b.len, &d) == 0);
+	CHECK(nametab_bind(&d, NAMETAB_BUCKETS, t.owner, 2, 504 + 3) == 0);
+	CHECK(nametab_bind(&d, NAMETAB_BUCKETS, t.owner, 2, 504 + 2) == -EINVAL); /* 3 > 2 left */
+	CHECK(nametab_bind(&d, NAMETAB_BUCKETS, t.owner, 2, 504 + 300) == 0);	  /* fewer: fine */
+	CHECK(nametab_bind(&d, NAMETAB_BUCKETS, t.owner, 2, 504) == -EINVAL);	  /* past the end */
+	CHECK(nametab_bind(&d, NAMETAB_BUCKETS, t.owner, 1, 10000) == -EINVAL);
+	CHECK(nametab_bind(&d, NAMETAB_BUCKETS, t.owner + 1, 2, 10000) == -EINVAL);
+	CHECK(nametab_bind(&d, NAMETAB_PAGES, t.owner, 2, 10000) == -EINVAL);
+	CHECK(nametab_bind(&d, NAMETAB_BUCKETS, t.owner, UINT64_MAX / 252, UINT64_MAX) == -EINVAL);
+	/* a page table has no owner */
+	b.data[8] = NAMETAB_PAGES;
+	CHECK(nametab_decode(b.data, b.len, &d) == -EINVAL);
+	memset(b.data + 12, 0, 8);
+	CHECK(nametab_decode(b.data, b.len, &d) == 0 && d.kind == NAMETAB_PAGES && d.owner == 0);
+	buf_free(&b);
+	/* a full table: 4064 bytes, sealed into the 4 KiB bucket */
+	t.count = NAMETAB_MAX;
+	for (unsigned k = 0; k < NAMETAB_MAX; k++)
+		memset(t.names[k].b, (int)k + 1, NAME_BYTES);
+	nametab_encode(&t, &b);
+	CHECK(b.len == NAMETAB_PLAIN_MAX && b.len == 4064);
+	CHECK(nametab_decode(b.data, b.len, &d) == 0 && memcmp(&d, &t, sizeof(d)) == 0);
+	struct aead_key key[1] = {{.cipher = CIPHER_XCHACHA20}};
+	random_bytes(key->k, KEY_BYTES);
+	struct oname n = {.b = {7, 7}}, m = {.b = {7, 8}};
+	uint8_t aad[NAMETAB_AAD_BYTES], other[NAMETAB_AAD_BYTES];
+	nametab_aad(&n, aad);
+	nametab_aad(&m, other);
+	CHECK(memcmp(aad, "CFNT", 4) == 0 && memcmp(aad + 4, n.b, NAME_BYTES) == 0);
+	struct buf s = {0}, p = {0}, q = {0};
+	CHECK(meta_seal(key, aad, sizeof(aad), &b, &s) == 0 && s.len == NAMETAB_SEALED_MAX);
+	CHECK(meta_open(key, aad, sizeof(aad), s.data, s.len, &p) == 0 && p.len == b.len);
+	CHECK(meta_open(key, other, sizeof(other), s.data, s.len, &q) == -EBADMSG); /* swapped */
+	buf_free(&s);
+	buf_free(&p);
+	buf_free(&q);
 	buf_free(&b);
 }
 
@@ -966,9 +1314,15 @@ int main(void)
 	page();
 	page_v1();
 	page_runs();
+	page_split();
+	page_v2_dir();
+	dirbucket();
+	linear_hashing();
 	root();
 	root_chain();
+	root_v3();
 	history();
+	nametab();
 	lease();
 	state();
 	oname();

@@ -13,6 +13,7 @@
 #include "fs/core.h"
 #include "fs/fs.h"
 #include "fs/fdcache.h"
+#include "cache/files.h"
 #include "lib/buf.h"
 #include "lib/workers.h"
 
@@ -160,7 +161,10 @@ static void tamper(void)
 	CHECK(fs_write(fs, t, "secret data", 11, 5000) == 11);
 	CHECK(fs_commit(fs) == 0);
 	struct inode *i = inode_get(fs, t);
-	struct oname name = i->ch[0].name;
+	bool packed = !oname_is_zero(&i->ch[0].pack); /* a small file: in a pack */
+	struct oname name = packed ? i->ch[0].pack : i->ch[0].name;
+	off_t at = (off_t)i->ch[0].first * 4136 + 4136 + 30; /* block 1 of t */
+	CHECK(packed);
 	unmount_fs(fs, false);
 	CHECK(count_objects() == before + 1 + 0 || count_objects() >= before);
 	char hex[33], path[128];
@@ -168,9 +172,9 @@ static void tamper(void)
 	snprintf(path, sizeof(path), "%s/objects/%s", dir, hex);
 	int fd = open(path, O_RDWR);
 	unsigned char byte;
-	CHECK(pread(fd, &byte, 1, 4136 + 30) == 1);
+	CHECK(pread(fd, &byte, 1, at) == 1);
 	byte ^= 0x40;
-	CHECK(pwrite(fd, &byte, 1, 4136 + 30) == 1);
+	CHECK(pwrite(fd, &byte, 1, at) == 1);
 	close(fd);
 	fs = mount_fs();
 	char buf[32];
@@ -416,6 +420,224 @@ static void fd_cache(void)
 	store_close(s);
 }
 
+/* --- split directories --- */
+
+#define SPLIT_N 3000
+
+static int count_entry(void *arg, const char *name, const struct stat *st, uint64_t off)
+{
+	(void)name, (void)st, (void)off;
+	(*(int *)arg)++;
+	return 0;
+}
+
+static int entries(struct fs *fs, uint64_t ino)
+{
+	int n = 0;
+	CHECK(fs_readdir(fs, ino, 0, false, count_entry, &n) == 0);
+	return n - 2; /* . and .. */
+}
+
+/* Every name file-K (K < SPLIT_N, not a multiple of gap when gap) is there, and nothing else. */
+static bool names_are(struct fs *fs, uint64_t d, int gap, int extra)
+{
+	struct stat s;
+	char name[32];
+	int want = extra;
+	bool ok = true;
+	for (int k = 0; ok && k < SPLIT_N; k++) {
+		snprintf(name, sizeof(name), "file-%05d", k);
+		bool gone = gap && k % gap == 0;
+		want += !gone;
+		ok = fs_lookup(fs, d, name, &s) == (gone ? -ENOENT : 0);
+		if (!ok)
+			fprintf(stderr, "%s: %s\n", name, gone ? "still there" : "missing");
+	}
+	return ok && entries(fs, d) == want;
+}
+
+static struct dsplit *split_of(struct fs *fs, uint64_t ino)
+{
+	struct inode *i = inode_get(fs, ino);
+	return i && i->dir ? i->dir->split : NULL;
+}
+
+/* How many buckets and tables differ between two snapshots of one split directory. */
+static int changed_objects(const struct dobj *a, uint32_t na, const struct dsplit *s)
+{
+	int n = 0;
+	for (uint32_t k = 0; k < s->n; k++)
+		n += k >= na || memcmp(&a[k].name, &s->b[k].name, NAME_BYTES) != 0;
+	return n;
+}
+
+/* A directory past DIR_INLINE_MAX splits into buckets (about DIR_BUCKET_TARGET bytes each);
+ * one more entry rewrites one bucket (two on a split); every name survives a reload, unlinks,
+ * renames across buckets and exchanges; emptied, it goes back inline and its objects go. */
+static void split_dirs(void)
+{
+	struct fs *fs = mount_fs();
+	struct stat s;
+	char name[32];
+	int before = count_objects();
+	uint64_t d = create(fs, ROOT_INO, "big", S_IFDIR | 0755);
+	for (int k = 0; k < SPLIT_N; k++) {
+		snprintf(name, sizeof(name), "file-%05d", k);
+		create(fs, d, name, S_IFREG | 0644);
+	}
+	struct dsplit *sp = split_of(fs, d);
+	CHECK(sp &&
+	      sp->n == (SPLIT_N * DIR_DENT_BYTES(10) + DIR_BUCKET_TARGET - 1) / DIR_BUCKET_TARGET);
+	CHECK(fs_commit(fs) == 0 && sp->ndirty == 0);
+	for (uint32_t k = 0; k < sp->n; k++)
+		CHECK(!oname_is_zero(&sp->b[k].name) && store_obj_cached(st, &sp->b[k].name));
+	uint32_t n0 = sp->n;
+	struct dobj *snap = malloc(n0 * sizeof(*snap));
+	memcpy(snap, sp->b, n0 * sizeof(*snap));
+	unmount_fs(fs, true);
+
+	fs = mount_fs();
+	sp = split_of(fs, d);
+	CHECK(sp && sp->n == n0 && !sp->bad && names_are(fs, d, 0, 0));
+	create(fs, d, "one-more", S_IFREG | 0644);
+	CHECK(fs_commit(fs) == 0);
+	int changed = changed_objects(snap, n0, sp);
+	CHECK(changed >= 1 && changed <= 3); /* one bucket, or on a split two plus the new one */
+	for (int k = 0; k < SPLIT_N; k += 7) {
+		snprintf(name, sizeof(name), "file-%05d", k);
+		CHECK(fs_unlink(fs, d, name, false) == 0);
+	}
+	CHECK(fs_rename(fs, d, "one-more", d, "renamed-in-place", 0) == 0);
+	CHECK(fs_rename(fs, d, "file-00001", d, "file-02999", RENAME_EXCHANGE) == 0);
+	CHECK(fs_lookup(fs, d, "file-02999", &s) == 0);
+	uint64_t moved = s.st_ino;
+	unmount_fs(fs, true);
+
+	fs = mount_fs();
+	CHECK(names_are(fs, d, 7, 1) && fs_lookup(fs, d, "renamed-in-place", &s) == 0);
+	CHECK(fs_lookup(fs, d, "file-02999", &s) == 0 && s.st_ino == moved);
+	uint64_t files, objects;
+	CHECK(fs_check(fs, stderr, &files, &objects) == 0);
+	sp = split_of(fs, d);
+	memcpy(snap, sp->b, n0 * sizeof(*snap));
+	for (int k = 0; k < SPLIT_N; k++) {
+		snprintf(name, sizeof(name), "file-%05d", k);
+		CHECK(fs_unlink(fs, d, name, false) == (k % 7 ? 0 : -ENOENT));
+	}
+	CHECK(fs_unlink(fs, d, "renamed-in-place", false) == 0);
+	CHECK(fs_commit(fs) == 0 && !split_of(fs, d)); /* empty: back inline */
+	for (uint32_t k = 0; k < n0; k++)
+		CHECK(!store_obj_cached(st, &snap[k].name));
+	CHECK(fs_unlink(fs, ROOT_INO, "big", true) == 0);
+	unmount_fs(fs, true);
+	CHECK(count_objects() == before);
+	free(snap);
+}
+
+/* A damaged bucket makes its directory EIO (lookup, readdir, rmdir, create), never half of
+ * it; the rest of the tree works, fsck reports it, and its objects are not collected. */
+static void split_tamper(void)
+{
+	struct fs *fs = mount_fs();
+	char name[32];
+	uint64_t d = create(fs, ROOT_INO, "hurt", S_IFDIR | 0755);
+	uint64_t ok = create(fs, ROOT_INO, "fine", S_IFDIR | 0755);
+	for (int k = 0; k < 1000; k++) {
+		snprintf(name, sizeof(name), "file-%05d", k);
+		create(fs, d, name, S_IFREG | 0644);
+	}
+	CHECK(fs_commit(fs) == 0);
+	struct oname victim = split_of(fs, d)->b[1].name;
+	unmount_fs(fs, true);
+	char hex[33], path[128];
+	oname_hex(&victim, hex);
+	snprintf(path, sizeof(path), "%s/objects/%s", dir, hex);
+	int fd = open(path, O_RDWR);
+	unsigned char byte;
+	CHECK(pread(fd, &byte, 1, 100) == 1);
+	byte ^= 1;
+	CHECK(pwrite(fd, &byte, 1, 100) == 1);
+	close(fd);
+	fs = mount_fs();
+	struct stat s;
+	int n = 0;
+	CHECK(split_of(fs, d) && split_of(fs, d)->bad);
+	CHECK(fs_lookup(fs, d, "file-00000", &s) == -EIO);
+	CHECK(fs_readdir(fs, d, 0, false, count_entry, &n) == -EIO);
+	CHECK(fs_mknod(fs, &ctx, d, "new", S_IFREG | 0644, 0, NULL, &s) == -EIO);
+	CHECK(fs_unlink(fs, ROOT_INO, "hurt", true) == -EIO);
+	CHECK(fs_rename(fs, ROOT_INO, "fine", ROOT_INO, "hurt", 0) == -EIO);
+	create(fs, ok, "x", S_IFREG | 0644);
+	CHECK(fs_lookup(fs, ok, "x", &s) == 0);
+	uint64_t files, objects;
+	CHECK(fs_check(fs, stderr, &files, &objects) >= 1);
+	unmount_fs(fs, true);		/* the record of hurt is written as it was */
+	CHECK(access(path, F_OK) == 0); /* kept: never collected while its directory is bad */
+	CHECK(pread(fd = open(path, O_RDWR), &byte, 1, 100) == 1);
+	byte ^= 1;
+	CHECK(pwrite(fd, &byte, 1, 100) == 1);
+	close(fd);
+	fs = mount_fs(); /* repaired: all of it is back */
+	CHECK(split_of(fs, d) && !split_of(fs, d)->bad && entries(fs, d) == 1000);
+	CHECK(fs_check(fs, stderr, &files, &objects) == 0);
+	unmount_fs(fs, true);
+}
+
+/* A commit that fails (objects past 4096 bytes refused) while buckets are dirty leaves the root,
+ * the bucket names and the cache as they were, and the buckets dirty; the next commit writes
+ * them, frees the replaced ones, and every name reads back after a reload. */
+static void split_failed_commit(void)
+{
+	struct fs *fs = mount_fs();
+	char name[32];
+	uint64_t d = create(fs, ROOT_INO, "failing", S_IFDIR | 0755);
+	for (int k = 0; k < 1500; k++) {
+		snprintf(name, sizeof(name), "file-%05d", k);
+		create(fs, d, name, S_IFREG | 0644);
+	}
+	CHECK(fs_commit(fs) == 0);
+	struct dsplit *sp = split_of(fs, d);
+	uint32_t n0 = sp->n;
+	struct dobj *snap = malloc(n0 * sizeof(*snap));
+	memcpy(snap, sp->b, n0 * sizeof(*snap));
+	struct buf before = {0}, after = {0};
+	CHECK(cache_root_read(st, &before) == 0);
+	int objects = count_objects();
+	for (int k = 1500; k < 2500; k++) {
+		snprintf(name, sizeof(name), "file-%05d", k);
+		create(fs, d, name, S_IFREG | 0644);
+	}
+	CHECK(fs_unlink(fs, d, "file-00000", false) == 0);
+	unit_small_files(true);
+	CHECK(fs_commit(fs) == -EFBIG);
+	unit_small_files(false);
+	CHECK(cache_root_read(st, &after) == 0 && after.len == before.len &&
+	      memcmp(after.data, before.data, before.len) == 0);
+	CHECK(count_objects() == objects); /* what it wrote is gone again */
+	sp = split_of(fs, d);
+	CHECK(sp->n > n0 && sp->ndirty > 0);
+	bool kept = true;
+	for (uint32_t k = 0; k < n0; k++)
+		kept &= !memcmp(&sp->b[k].name, &snap[k].name, NAME_BYTES) && !sp->b[k].inflight &&
+			store_obj_cached(st, &snap[k].name);
+	CHECK(kept);
+	CHECK(fs_commit(fs) == 0 && sp->ndirty == 0);
+	int gone = 0;
+	for (uint32_t k = 0; k < n0; k++)
+		gone += !store_obj_cached(st, &snap[k].name);
+	CHECK(gone > 0); /* the replaced buckets are freed */
+	unmount_fs(fs, true);
+	fs = mount_fs();
+	CHECK(entries(fs, d) == 2499 && split_of(fs, d) && !split_of(fs, d)->bad);
+	struct stat s;
+	CHECK(fs_lookup(fs, d, "file-02499", &s) == 0 &&
+	      fs_lookup(fs, d, "file-00000", &s) == -ENOENT);
+	unmount_fs(fs, true);
+	buf_free(&before);
+	buf_free(&after);
+	free(snap);
+}
+
 int main(void)
 {
 	unit_setup();
@@ -430,6 +652,9 @@ int main(void)
 	holes();
 	old_page();
 	namespace();
+	split_dirs();
+	split_tamper();
+	split_failed_commit();
 	keyring_free(keys);
 	workers_free(pool);
 	char cmd[128];

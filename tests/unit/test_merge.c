@@ -3,7 +3,8 @@
  * vault's under its name and the local one beside it as a conflict copy; a delete against a change
  * keeps the changed file; directories merge entry by entry; renames on one side against edits
  * on the other keep both; hard links, xattrs and modes come along; with no common ancestor, the
- * merge is two-way. The result commits, reloads and passes fs_check. */
+ * merge is two-way. The result commits (the small files taken from the local tree packed with
+ * it), reloads and passes fs_check. */
 #include "tests/unit/unit.h"
 #include <errno.h>
 #include <stdio.h>
@@ -181,6 +182,8 @@ static void commit_and_check(struct fs *v)
 	uint64_t files, objects;
 	CHECK(fs_check(again, stderr, &files, &objects) == 0);
 	CHECK(strcmp(get(again, ROOT_INO, conflict("shared.txt")), "local shared") == 0);
+	struct inode *cc = inode_get(again, ino_of(again, ROOT_INO, conflict("shared.txt")));
+	CHECK(cc && cc->nch == 1 && !oname_is_zero(&cc->ch[0].pack)); /* the local chunk, packed */
 	fs_close(again);
 	buf_free(&r);
 }

@@ -373,8 +373,9 @@ static void clean_up(struct mem_remote *m)
 	CHECK(mem_count(m, "roots/") == 2 + 3); /* the forged names counted for nothing */
 	for (size_t k = 0; k < 3; k++)
 		mem_unset(m, forged[k]);
-	/* the two retained roots name a page and a chunk each, and nothing else is left */
-	CHECK(mem_count(m, "objects/") >= 2 && mem_count(m, "objects/") <= 4);
+	/* the two retained roots name a page table, a page and a chunk each, and nothing else is
+	 * left */
+	CHECK(mem_count(m, "objects/") >= 3 && mem_count(m, "objects/") <= 6);
 }
 
 /* A retained snapshot mounts read-only; one that is not retained is refused. */
@@ -674,6 +675,70 @@ static struct mem_remote *fresh_vault(void)
 	return m;
 }
 
+/* The version of the sealed root p. */
+static uint32_t root_version(const void *p, size_t len)
+{
+	struct root_plain rp;
+	if (root_unseal(keys->root, vid, p, len, &rp))
+		return 0;
+	uint32_t v = rp.version;
+	root_plain_free(&rp);
+	return v;
+}
+
+/* A cache whose newest root was committed offline by a release before root version 3 (the
+ * pages inline): the next mount publishes it as it is (re-sealed as version 2, its pages
+ * uploaded), a fresh device reads it, and the next commit publishes version 3. */
+static void old_root_unpublished(struct mem_remote *m)
+{
+	struct dev a, b;
+	dev_init(&a, "a10");
+	dev_init(&b, "b10");
+	CHECK(dev_mount(&a, m) == 0);
+	dev_write(&a, "o", "online");
+	CHECK(sync_drain(a.sy) == 0);
+	m->down = -EIO;
+	dev_write(&a, "o", "offline");
+	struct buf r = {0}, plain = {0}, sealed = {0};
+	struct root_plain rp;
+	uint8_t aad[ROOT_AAD_BYTES];
+	CHECK(read_file(a.dir, "root", &r) == 0);
+	CHECK(root_unseal(keys->root, vid, r.data, r.len, &rp) == 0 && rp.version == ROOT_VERSION);
+	for (uint32_t k = 0; k < rp.npages; k++)
+		rp.pages[k] = a.fs->pages[k].name;
+	rp.version = ROOT_VERSION_2; /* as the previous release committed it */
+	root_encode(&rp, &plain);
+	root_plain_free(&rp);
+	root_aad(vid, aad);
+	CHECK(meta_seal(keys->root, aad, sizeof(aad), &plain, &sealed) == 0);
+	CHECK(cache_root_replace(a.st, sealed.data, sealed.len) == 0);
+	CHECK(dev_umount(&a) != 0); /* the vault is down: nothing published */
+	m->down = 0;
+	CHECK(dev_mount(&a, m) == 0);
+	CHECK(sync_drain(a.sy) == 0);
+	struct mem_entry *e = mem_find(m, "root");
+	CHECK(e && root_version(e->data, e->len) == ROOT_VERSION_2);
+	CHECK(dev_reads(&a, "o", "offline"));
+	CHECK(dev_umount(&a) == 0);
+	b.o.readonly = true;
+	CHECK(dev_mount(&b, m) == 0);
+	CHECK(dev_reads(&b, "o", "offline"));
+	CHECK(dev_umount(&b) == 0);
+	CHECK(dev_mount(&a, m) == 0);
+	dev_write(&a, "o", "version 3");
+	CHECK(dev_umount(&a) == 0);
+	e = mem_find(m, "root");
+	CHECK(e && root_version(e->data, e->len) == ROOT_VERSION);
+	dev_init(&b, "c10");
+	b.o.readonly = true;
+	CHECK(dev_mount(&b, m) == 0);
+	CHECK(dev_reads(&b, "o", "version 3"));
+	CHECK(dev_umount(&b) == 0);
+	buf_free(&r);
+	buf_free(&plain);
+	buf_free(&sealed);
+}
+
 int main(void)
 {
 	unit_setup();
@@ -697,6 +762,7 @@ int main(void)
 	m = fresh_vault();
 	published_unrecorded(m);
 	fork_refused(m);
+	old_root_unpublished(m);
 	m->r.ops->free(&m->r);
 	m = fresh_vault();
 	long_gap(m);

@@ -2,9 +2,12 @@
  * each test binary prints "N checks, N failed" and exits non-zero on any failure. */
 #ifndef COFFER_UNIT_H
 #define COFFER_UNIT_H
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include "crypto/crypto.h"
 
 static int unit_checks, unit_failures;
@@ -17,6 +20,21 @@ static int unit_checks, unit_failures;
 			unit_failures++;                                                           \
 		}                                                                                  \
 	} while (0)
+
+/* on: every file this process writes stops at 4096 bytes (RLIMIT_FSIZE, SIGXFSZ ignored: the
+ * write fails with EFBIG), the tests' way to make a commit fail while it writes its objects;
+ * off: the limit it had before. */
+static inline void unit_small_files(bool on)
+{
+	static struct rlimit old;
+	struct rlimit lim = {.rlim_cur = 4096, .rlim_max = RLIM_INFINITY};
+	signal(SIGXFSZ, SIG_IGN);
+	if (on ? getrlimit(RLIMIT_FSIZE, &old) || setrlimit(RLIMIT_FSIZE, &lim)
+	       : setrlimit(RLIMIT_FSIZE, &old)) {
+		fprintf(stderr, "RLIMIT_FSIZE: cannot be set\n");
+		exit(1);
+	}
+}
 
 static inline int unit_finish(const char *name)
 {
