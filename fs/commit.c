@@ -108,7 +108,7 @@ static int capture(struct fs *fs, struct commit *c)
 	}
 	c->gen = ++fs->gen;
 	fs->live_inodes = fs->live_bytes = 0;
-	htab_each(fs->inodes, count_live, fs);
+	inode_each(fs->inodes, count_live, fs);
 	struct timespec now;
 	clock_gettime(CLOCK_REALTIME, &now);
 	fs->root_time = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;

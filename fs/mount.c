@@ -25,7 +25,7 @@ int fs_open(struct fs **out, struct store *st, struct keyring *keys, const uint8
 	    bool readonly)
 {
 	struct fs *fs = calloc(1, sizeof(*fs));
-	if (!fs || !(fs->inodes = htab_new())) {
+	if (!fs || !(fs->inodes = inode_table_new())) {
 		free(fs);
 		return -ENOMEM;
 	}
@@ -35,6 +35,7 @@ int fs_open(struct fs **out, struct store *st, struct keyring *keys, const uint8
 	fs->readonly = readonly;
 	memcpy(fs->vault_id, vault_id, 16);
 	pthread_rwlock_init(&fs->freeze, NULL);
+	inode_io_init(fs);
 	pthread_mutex_init(&fs->mu, NULL);
 	pthread_mutex_init(&fs->commit_mu, NULL);
 	*out = fs;
@@ -58,6 +59,7 @@ void fs_close(struct fs *fs)
 	namelist_free(&fs->unsynced);
 	namelist_free(&fs->damaged);
 	pthread_rwlock_destroy(&fs->freeze);
+	inode_io_destroy(fs);
 	pthread_mutex_destroy(&fs->mu);
 	pthread_mutex_destroy(&fs->commit_mu);
 	free(fs);
@@ -97,7 +99,7 @@ static int reach_build(struct fs *fs, struct reach *r)
 		if (!oname_is_zero(&fs->pages[p].name) &&
 		    htab_put(r->names, fs->pages[p].name.b, NAME_BYTES, &fs->pages[p]))
 			r->err = -ENOMEM;
-	htab_each(fs->inodes, add_chunks, r);
+	inode_each(fs->inodes, add_chunks, r);
 	return r->err;
 }
 
@@ -226,7 +228,7 @@ int fs_each_object(struct fs *fs, int (*fn)(const struct oname *n, void *arg), v
 		if (!oname_is_zero(&fs->pages[p].name))
 			e.err = fn(&fs->pages[p].name, arg);
 	if (!e.err)
-		htab_each(fs->inodes, each_chunk, &e);
+		inode_each(fs->inodes, each_chunk, &e);
 	pthread_mutex_unlock(&fs->mu);
 	return e.err;
 }
