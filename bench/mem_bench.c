@@ -1,7 +1,8 @@
 /* mem_bench: what the in-memory inode table costs (issue 13), without FUSE. Builds N inodes
  * through the core's own calls (fs_mknod, fs_write) on a fresh store in a temp dir, commits,
  * then loads the same cache again in a fresh fs (fs_mount_load), and prints the heap bytes in use
- * (mallinfo2) and the RSS at each step, per inode.
+ * (mallinfo2) per inode and the RSS at each step; hwm is the peak RSS of that step alone (the
+ * commit's, the load's: VmHWM restarted before each).
  * Usage: mem_bench N LAYOUT KIND   LAYOUT: flat (one directory) | tree (directories of 1,000)
  *   KIND: empty (empty files) | chunk (files of one 4 KiB chunk) | dir (empty directories)
  * Must never touch anything outside its own temp dir, which it removes. */
@@ -33,6 +34,16 @@ static size_t status_kib(const char *field)
 	if (f)
 		fclose(f);
 	return v;
+}
+
+/* Restarts VmHWM at the current RSS, so that the next step's peak is its own. */
+static void reset_peak(void)
+{
+	FILE *f = fopen("/proc/self/clear_refs", "w");
+	if (f) {
+		fputs("5", f);
+		fclose(f);
+	}
 }
 
 static struct sample sample(void)
@@ -108,6 +119,7 @@ int main(int argc, char **argv)
 	struct fs *fs = open_fs(&st, dir, keys);
 	build(fs, n, flat, argv[3]);
 	report("built", base, sample(), n);
+	reset_peak();
 	int err = fs_commit(fs);
 	if (err)
 		die("commit", err);
@@ -117,6 +129,7 @@ int main(int argc, char **argv)
 	malloc_trim(0);
 	struct sample idle = sample();
 	report("closed", base, idle, 0);
+	reset_peak();
 	fs = open_fs(&st, dir, keys);
 	report("loaded", base, sample(), n);
 	fs_close(fs);
