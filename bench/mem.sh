@@ -3,7 +3,8 @@
 # build/bench/mem_bench (bench/mem_bench.c) for every count of MEM_COUNTS and every case of
 # MEM_CASES ("LAYOUT:KIND", LAYOUT flat|tree, KIND empty|chunk|dir), MEM_REPS times each, and
 # prints the heap bytes per inode after building the tree and after loading it again (median and
-# spread), and the peak RSS of each run.
+# spread), the peak RSS of the load (the process's VmHWM restarted before it), and the CPU
+# seconds of building and of loading.
 # Usage: bash bench/mem.sh     Env: MEM_COUNTS (default "100000"), MEM_CASES (default
 #   "flat:empty tree:empty tree:chunk tree:dir"), MEM_REPS (default 3), MEM_BENCH (the binary).
 # Must never touch anything outside the temp dirs mem_bench makes and removes.
@@ -14,20 +15,29 @@ COUNTS=${MEM_COUNTS:-100000}
 CASES=${MEM_CASES:-flat:empty tree:empty tree:chunk tree:dir}
 REPS=${MEM_REPS:-3}
 [ -x "$BIN" ] || make -C "$REPO" build/bench/mem_bench >/dev/null
-# stats V...: "median min-max"
-stats() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
-	m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.1f %.1f-%.1f", m, v[1], v[NR] }'; }
-printf '%-8s %-12s %-26s %-26s %s\n' N case "built B/inode (med min-max)" "loaded B/inode" "peak RSS MiB"
+# stats DECIMALS V...: "median min-max" of numbers
+stats() {
+	local d=$1
+	shift
+	printf '%s\n' "$@" | sort -g | awk -v d="$d" '{ v[NR] = $1 } END {
+		m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+		f = "%." d "f %." d "f-%." d "f"; printf f, m, v[1], v[NR] }'
+}
+printf '%-8s %-11s %-20s %-20s %-20s %-20s %s\n' N case "built B/inode" "loaded B/inode" \
+	"load peak RSS MiB" "build CPU s" "load CPU s"
 for n in $COUNTS; do
 	for c in $CASES; do
-		built=() loaded=() hwm=()
+		built=() loaded=() hwm=() bcpu=() lcpu=()
 		for _ in $(seq "$REPS"); do
 			out=$("$BIN" "$n" "${c%%:*}" "${c##*:}")
 			built+=("$(awk '$1 == "built" { print $5 }' <<<"$out")")
 			loaded+=("$(awk '$1 == "loaded" { print $5 }' <<<"$out")")
 			hwm+=("$(awk '$1 == "loaded" { print $11 }' <<<"$out")")
+			bcpu+=("$(awk '$1 == "built" { print $14 }' <<<"$out")")
+			lcpu+=("$(awk '$1 == "loaded" { print $14 }' <<<"$out")")
 		done
-		printf '%-8s %-12s %-26s %-26s %s\n' "$n" "$c" "$(stats "${built[@]}")" \
-			"$(stats "${loaded[@]}")" "$(stats "${hwm[@]}")"
+		printf '%-8s %-11s %-20s %-20s %-20s %-20s %s\n' "$n" "$c" "$(stats 1 "${built[@]}")" \
+			"$(stats 1 "${loaded[@]}")" "$(stats 1 "${hwm[@]}")" "$(stats 3 "${bcpu[@]}")" \
+			"$(stats 3 "${lcpu[@]}")"
 	done
 done

@@ -2,7 +2,7 @@
  * through the core's own calls (fs_mknod, fs_write) on a fresh store in a temp dir, commits,
  * then loads the same cache again in a fresh fs (fs_mount_load), and prints the heap bytes in use
  * (mallinfo2) per inode and the RSS at each step; hwm is the peak RSS of that step alone (the
- * commit's, the load's: VmHWM restarted before each).
+ * commit's, the load's: VmHWM restarted before each), cpu its CPU seconds (user + system).
  * Usage: mem_bench N LAYOUT KIND   LAYOUT: flat (one directory) | tree (directories of 1,000)
  *   KIND: empty (empty files) | chunk (files of one 4 KiB chunk) | dir (empty directories)
  * Must never touch anything outside its own temp dir, which it removes. */
@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include "cache/store.h"
 #include "crypto/crypto.h"
@@ -21,6 +22,7 @@ static const struct fs_ctx ctx = {.uid = 0, .gid = 0, .umask = 022};
 
 struct sample {
 	size_t heap, rss_kib, hwm_kib;
+	double cpu; /* this process's CPU seconds so far */
 };
 
 static size_t status_kib(const char *field)
@@ -49,15 +51,21 @@ static void reset_peak(void)
 static struct sample sample(void)
 {
 	struct mallinfo2 m = mallinfo2();
-	return (struct sample){m.uordblks + m.hblkhd, status_kib("VmRSS:"), status_kib("VmHWM:")};
+	struct timespec t;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+	return (struct sample){m.uordblks + m.hblkhd, status_kib("VmRSS:"), status_kib("VmHWM:"),
+			       (double)t.tv_sec + (double)t.tv_nsec / 1e9};
 }
 
-static void report(const char *step, struct sample base, struct sample s, size_t n)
+/* One step: heap in use and per inode (over base), RSS, the step's peak and CPU seconds. */
+static struct sample report(const char *step, struct sample base, struct sample prev, size_t n)
 {
+	struct sample s = sample();
 	double per = n ? (double)(s.heap - base.heap) / (double)n : 0;
-	printf("%-6s heap %8.1f MiB  %7.1f B/inode  rss %7.1f MiB  hwm %7.1f MiB\n", step,
-	       (double)s.heap / 1048576.0, per, (double)s.rss_kib / 1024.0,
-	       (double)s.hwm_kib / 1024.0);
+	printf("%-6s heap %8.1f MiB  %7.1f B/inode  rss %7.1f MiB  hwm %7.1f MiB  cpu %6.3f s\n",
+	       step, (double)s.heap / 1048576.0, per, (double)s.rss_kib / 1024.0,
+	       (double)s.hwm_kib / 1024.0, s.cpu - prev.cpu);
+	return s;
 }
 
 static int die(const char *what, int err)
@@ -115,23 +123,22 @@ int main(int argc, char **argv)
 	if (!keys || !mkdtemp(dir))
 		return 1;
 	struct store *st;
-	struct sample base = sample();
+	struct sample base = sample(), s = base;
 	struct fs *fs = open_fs(&st, dir, keys);
 	build(fs, n, flat, argv[3]);
-	report("built", base, sample(), n);
+	s = report("built", base, s, n);
 	reset_peak();
 	int err = fs_commit(fs);
 	if (err)
 		die("commit", err);
-	report("commit", base, sample(), n);
+	s = report("commit", base, s, n);
 	fs_close(fs);
 	store_close(st);
 	malloc_trim(0);
-	struct sample idle = sample();
-	report("closed", base, idle, 0);
+	s = report("closed", base, s, 0);
 	reset_peak();
 	fs = open_fs(&st, dir, keys);
-	report("loaded", base, sample(), n);
+	report("loaded", base, s, n);
 	fs_close(fs);
 	store_close(st);
 	keyring_free(keys);
