@@ -3,8 +3,8 @@
 # build/bench/mem_bench (bench/mem_bench.c) for every count of MEM_COUNTS and every case of
 # MEM_CASES ("LAYOUT:KIND", LAYOUT flat|tree, KIND empty|chunk|dir), MEM_REPS times each, and
 # prints the heap bytes per inode after building the tree and after loading it again (median and
-# spread), the peak RSS of the load (the process's VmHWM restarted before it), and the CPU
-# seconds of building and of loading.
+# spread), the peak RSS of the load (the process's VmHWM restarted before it), and the user-mode
+# CPU seconds of building and of loading (the code's own work; the kernel's file work is noisy).
 # Usage: bash bench/mem.sh     Env: MEM_COUNTS (default "100000"), MEM_CASES (default
 #   "flat:empty tree:empty tree:chunk tree:dir"), MEM_REPS (default 3), MEM_BENCH (the binary).
 # Must never touch anything outside the temp dirs mem_bench makes and removes.
@@ -24,7 +24,7 @@ stats() {
 		f = "%." d "f %." d "f-%." d "f"; printf f, m, v[1], v[NR] }'
 }
 printf '%-8s %-11s %-20s %-20s %-20s %-20s %s\n' N case "built B/inode" "loaded B/inode" \
-	"load peak RSS MiB" "build CPU s" "load CPU s"
+	"load peak RSS MiB" "build user s" "load user s"
 for n in $COUNTS; do
 	for c in $CASES; do
 		built=() loaded=() hwm=() bcpu=() lcpu=()
@@ -33,8 +33,8 @@ for n in $COUNTS; do
 			built+=("$(awk '$1 == "built" { print $5 }' <<<"$out")")
 			loaded+=("$(awk '$1 == "loaded" { print $5 }' <<<"$out")")
 			hwm+=("$(awk '$1 == "loaded" { print $11 }' <<<"$out")")
-			bcpu+=("$(awk '$1 == "built" { print $14 }' <<<"$out")")
-			lcpu+=("$(awk '$1 == "loaded" { print $14 }' <<<"$out")")
+			bcpu+=("$(awk '$1 == "built" { print $17 }' <<<"$out")")
+			lcpu+=("$(awk '$1 == "loaded" { print $17 }' <<<"$out")")
 		done
 		printf '%-8s %-11s %-20s %-20s %-20s %-20s %s\n' "$n" "$c" "$(stats 1 "${built[@]}")" \
 			"$(stats 1 "${loaded[@]}")" "$(stats 1 "${hwm[@]}")" "$(stats 3 "${bcpu[@]}")" \

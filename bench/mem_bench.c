@@ -2,7 +2,8 @@
  * through the core's own calls (fs_mknod, fs_write) on a fresh store in a temp dir, commits,
  * then loads the same cache again in a fresh fs (fs_mount_load), and prints the heap bytes in use
  * (mallinfo2) per inode and the RSS at each step; hwm is the peak RSS of that step alone (the
- * commit's, the load's: VmHWM restarted before each), cpu its CPU seconds (user + system).
+ * commit's, the load's: VmHWM restarted before each), cpu its CPU seconds (user + system) and
+ * user those in user mode (the code's own work, less shaken by the kernel's file work).
  * Usage: mem_bench N LAYOUT KIND   LAYOUT: flat (one directory) | tree (directories of 1,000)
  *   KIND: empty (empty files) | chunk (files of one 4 KiB chunk) | dir (empty directories)
  * Must never touch anything outside its own temp dir, which it removes. */
@@ -12,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/resource.h>
 #include <unistd.h>
 #include "cache/store.h"
 #include "crypto/crypto.h"
@@ -22,7 +24,7 @@ static const struct fs_ctx ctx = {.uid = 0, .gid = 0, .umask = 022};
 
 struct sample {
 	size_t heap, rss_kib, hwm_kib;
-	double cpu; /* this process's CPU seconds so far */
+	double cpu, user; /* this process's CPU seconds so far: all, and in user mode */
 };
 
 static size_t status_kib(const char *field)
@@ -51,10 +53,12 @@ static void reset_peak(void)
 static struct sample sample(void)
 {
 	struct mallinfo2 m = mallinfo2();
-	struct timespec t;
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+	struct rusage u;
+	getrusage(RUSAGE_SELF, &u);
+	double user = (double)u.ru_utime.tv_sec + (double)u.ru_utime.tv_usec / 1e6;
+	double sys = (double)u.ru_stime.tv_sec + (double)u.ru_stime.tv_usec / 1e6;
 	return (struct sample){m.uordblks + m.hblkhd, status_kib("VmRSS:"), status_kib("VmHWM:"),
-			       (double)t.tv_sec + (double)t.tv_nsec / 1e9};
+			       user + sys, user};
 }
 
 /* One step: heap in use and per inode (over base), RSS, the step's peak and CPU seconds. */
@@ -62,9 +66,10 @@ static struct sample report(const char *step, struct sample base, struct sample 
 {
 	struct sample s = sample();
 	double per = n ? (double)(s.heap - base.heap) / (double)n : 0;
-	printf("%-6s heap %8.1f MiB  %7.1f B/inode  rss %7.1f MiB  hwm %7.1f MiB  cpu %6.3f s\n",
+	printf("%-6s heap %8.1f MiB  %7.1f B/inode  rss %7.1f MiB  hwm %7.1f MiB  cpu %6.3f s  "
+	       "user %6.3f s\n",
 	       step, (double)s.heap / 1048576.0, per, (double)s.rss_kib / 1024.0,
-	       (double)s.hwm_kib / 1024.0, s.cpu - prev.cpu);
+	       (double)s.hwm_kib / 1024.0, s.cpu - prev.cpu, s.user - prev.user);
 	return s;
 }
 
