@@ -1,9 +1,10 @@
 /* mem_bench: what the in-memory inode table costs (issue 13), without FUSE. Builds N inodes
  * through the core's own calls (fs_mknod, fs_write) on a fresh store in a temp dir, commits,
- * then loads the same cache again in a fresh fs (fs_mount_load), and prints the heap bytes in use
- * (mallinfo2) per inode and the RSS at each step; hwm is the peak RSS of that step alone (the
- * commit's, the load's: VmHWM restarted before each), cpu its CPU seconds (user + system) and
- * user those in user mode (the code's own work, less shaken by the kernel's file work).
+ * loads the same cache again in a fresh fs (fs_mount_load) and unlinks everything; prints the
+ * heap bytes in use (mallinfo2) per inode and the RSS after each step; hwm is the peak RSS of
+ * that step alone (the commit's, the load's: VmHWM restarted before each), cpu its CPU seconds
+ * (user + system) and user those in user mode (the code's own work, less shaken by the
+ * kernel's file work).
  * Usage: mem_bench N LAYOUT KIND   LAYOUT: flat (one directory) | tree (directories of 1,000)
  *   KIND: empty (empty files) | chunk (files of one 4 KiB chunk) | dir (empty directories)
  * Must never touch anything outside its own temp dir, which it removes. */
@@ -115,6 +116,31 @@ static void build(struct fs *fs, size_t n, bool flat, const char *kind)
 	}
 }
 
+/* Unlinks every file build made (through the loaded tree), then the directories. */
+static void unbuild(struct fs *fs, size_t n, bool flat, const char *kind)
+{
+	bool dirs = strcmp(kind, "dir") == 0;
+	char name[32];
+	struct stat s = {0};
+	for (size_t k = 0; k < n; k++) {
+		if (k == 0 || (!flat && k % 1000 == 0)) {
+			snprintf(name, sizeof(name), "d%05zu", k / 1000);
+			if (fs_lookup(fs, 1, name, &s))
+				die(name, -ENOENT);
+		}
+		snprintf(name, sizeof(name), "f%07zu", k);
+		int err = fs_unlink(fs, s.st_ino, name, dirs);
+		if (err)
+			die(name, err);
+	}
+	for (size_t k = 0; k < n; k += flat ? n : 1000) {
+		snprintf(name, sizeof(name), "d%05zu", k / 1000);
+		int err = fs_unlink(fs, 1, name, true);
+		if (err)
+			die(name, err);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 4 || crypto_setup())
@@ -143,7 +169,9 @@ int main(int argc, char **argv)
 	s = report("closed", base, s, 0);
 	reset_peak();
 	fs = open_fs(&st, dir, keys);
-	report("loaded", base, s, n);
+	s = report("loaded", base, s, n);
+	unbuild(fs, n, flat, argv[3]);
+	report("unlink", base, s, n);
 	fs_close(fs);
 	store_close(st);
 	keyring_free(keys);
