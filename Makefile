@@ -73,6 +73,11 @@ build/fuzz/libcoffer.a: $(FUZZ_OBJ)
 build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h build/fuzz/libcoffer.a
 	$(FUZZ_CC) $(CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $< build/fuzz/libcoffer.a $(LDLIBS)
 
+# The in-process measurement of the inode table's memory (bench/mem.sh runs it).
+build/bench/mem_bench: bench/mem_bench.c $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(LIB_OBJ) $(LDLIBS)
+
 build/tests/fuzz_seeds: tests/fuzz/seeds.c $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(LIB_OBJ) $(LDLIBS)

@@ -268,10 +268,13 @@ static struct chunk *chunk_find(const struct inode *i, uint64_t ci)
  * into i->ch do not survive it. */
 static struct chunk *chunk_insert(struct inode *i, const struct chunk *c)
 {
-	void *grown = array_reserve(i->ch, i->nch, &i->chcap, sizeof(*i->ch), 4);
+	size_t cap = i->chcap; /* from 1: most files have one chunk */
+	void *grown =
+		cap < UINT32_MAX ? array_reserve(i->ch, i->nch, &cap, sizeof(*i->ch), 1) : NULL;
 	if (!grown)
 		return NULL;
 	i->ch = grown;
+	i->chcap = (uint32_t)(cap < UINT32_MAX ? cap : UINT32_MAX);
 	size_t k = chunk_pos(i, c->index);
 	memmove(&i->ch[k + 1], &i->ch[k], (i->nch - k) * sizeof(*i->ch));
 	i->ch[k] = *c;

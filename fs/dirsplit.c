@@ -428,7 +428,7 @@ static void set_parents(struct fs *fs, struct inode *d)
 void dirsplit_load(struct fs *fs)
 {
 	struct dirs l = {0};
-	htab_each(fs->inodes, collect_split, &l);
+	inode_each(fs->inodes, collect_split, &l);
 	char(*why)[200] = calloc(l.n ? l.n : 1, sizeof(*why));
 	for (size_t k = 0; why && k < l.n; k++) {
 		if (load_dir(fs, l.v[k], why[k], sizeof(why[k])) == 0)
@@ -476,13 +476,13 @@ static void each_split(void *val, void *arg)
 int dirsplit_each_object(struct fs *fs, int (*fn)(const struct oname *n, void *arg), void *arg)
 {
 	struct each_obj e = {.fn = fn, .arg = arg};
-	htab_each(fs->inodes, each_split, &e);
+	inode_each(fs->inodes, each_split, &e);
 	return e.err;
 }
 
 size_t dirsplit_bad_count(struct fs *fs)
 {
 	struct each_obj e = {0};
-	htab_each(fs->inodes, each_split, &e);
+	inode_each(fs->inodes, each_split, &e);
 	return e.bad;
 }

@@ -1,8 +1,10 @@
 /* fs: the filesystem core's shared types: inodes, directories, chunk references, and the
  * mounted filesystem state. Used by the files of fs/ only; the CLI sees fs/core.h.
- * Locking order: freeze (rwlock) -> inode->io (rwlock) -> mu (mutex). Data ops hold freeze shared,
- * a commit's capture holds it exclusively; all metadata is guarded by mu. Nothing waits on the
- * network while holding any of them: objects are fetched (store_obj_ensure) before locking. */
+ * Locking order: freeze (rwlock) -> an inode's io stripe (rwlock, inode_io) -> mu (mutex). Data
+ * ops hold freeze shared, a commit's capture holds it exclusively; all metadata is guarded by mu.
+ * A thread holds at most one io stripe (an op that ever needs two must take them in increasing
+ * stripe order, and a shared stripe once). Nothing waits on the network while holding any of
+ * them: objects are fetched (store_obj_ensure) before locking. */
 #ifndef COFFER_FS_H
 #define COFFER_FS_H
 #include <pthread.h>
@@ -72,21 +74,22 @@ struct xattr {
 	size_t len;
 };
 
+/* 152 bytes (a 160-byte malloc chunk): fields are ordered so that none pads, and the data lock
+ * is a stripe of fs->io rather than one rwlock (56 bytes) per inode. */
 struct inode {
 	uint64_t ino, parent; /* parent: one directory that links it, for log messages */
-	uint32_t mode, uid, gid, nlink;
 	uint64_t size, rdev;
+	uint64_t nlookup;
+	uint32_t mode, uid, gid, nlink;
 	struct timespec atime, mtime, ctime;
 	struct xattr *xa;
-	size_t nxa;
 	char *target;	  /* symlinks */
 	struct chunk *ch; /* regular files: the chunks that hold data, in increasing index; holes
 			   * have none, so that memory follows the data and not the size */
-	size_t nch, chcap;
-	struct dir *dir; /* directories */
-	uint64_t nlookup;
-	pthread_rwlock_t io; /* data reads shared, writes and truncates exclusive */
-	int werr;	     /* a write that failed (atomic): the next fsync or flush reports it */
+	struct dir *dir;  /* directories */
+	uint32_t nxa;
+	uint32_t nch, chcap;
+	int werr; /* a write that failed (atomic): the next fsync or flush reports it */
 };
 
 struct page {
@@ -122,6 +125,10 @@ struct workers;
 struct committer;
 struct packs;
 struct fdcache;
+struct inode_table;
+
+/* Data reads of an inode hold its stripe shared, writes and truncates exclusive (inode_io). */
+#define IO_STRIPES 256
 
 struct fs {
 	struct store *st;
@@ -134,7 +141,8 @@ struct fs {
 	pthread_rwlock_t freeze;
 	pthread_mutex_t mu;
 	pthread_mutex_t commit_mu;
-	struct htab *inodes; /* ino -> struct inode */
+	pthread_rwlock_t io[IO_STRIPES]; /* inode data locks, by inode number (inode_io) */
+	struct inode_table *inodes;	 /* inode.c: ino -> struct inode */
 	struct page *pages;
 	size_t npages;
 	struct ptable
@@ -188,10 +196,23 @@ struct dent *dir_next(struct dir *d, size_t *pos);
 /* inode.c */
 struct inode *inode_new(uint64_t ino, uint32_t mode);
 void inode_free(struct inode *i);
+/* The inode table: inodes by number, in blocks of PAGE_INODES pointers (one per inode page that
+ * has a live inode), so that an inode costs 8 bytes there. NULL when out of memory. */
+struct inode_table *inode_table_new(void);
 /* Frees every inode of an inode table, and the table. */
-void inode_table_free(struct htab *inodes);
+void inode_table_free(struct inode_table *t);
 struct inode *inode_get(struct fs *fs, uint64_t ino);
+/* 0, -EEXIST (that number is taken) or -ENOMEM. */
 int inode_insert(struct fs *fs, struct inode *i);
+/* Takes ino out of the table (not freed) and returns it; NULL when absent. */
+struct inode *inode_remove(struct fs *fs, uint64_t ino);
+size_t inode_count(const struct fs *fs);
+/* Calls fn for every inode, in increasing number; fn must not insert or remove any. */
+void inode_each(const struct inode_table *t, void (*fn)(void *inode, void *arg), void *arg);
+/* The data lock of ino: one of IO_STRIPES rwlocks (ino modulo IO_STRIPES). */
+pthread_rwlock_t *inode_io(struct fs *fs, uint64_t ino);
+void inode_io_init(struct fs *fs);
+void inode_io_destroy(struct fs *fs);
 void inode_touch_page(struct fs *fs, uint64_t ino);
 int inode_xattr_set(struct inode *i, const char *name, const void *val, size_t len);
 struct xattr *inode_xattr_find(struct inode *i, const char *name);

@@ -90,8 +90,8 @@ long fs_check(struct fs *fs, FILE *out, uint64_t *files, uint64_t *objects)
 		if (fs->pages[p].bad)
 			problem(&c, "inode page %llu (from inode %llu) cannot be read",
 				(unsigned long long)p, (unsigned long long)(p * PAGE_INODES));
-	htab_each(fs->inodes, count_links, &c);
-	htab_each(fs->inodes, check_inode, &c);
+	inode_each(fs->inodes, count_links, &c);
+	inode_each(fs->inodes, check_inode, &c);
 	pthread_mutex_unlock(&fs->mu);
 	htab_free(c.links);
 	*files = c.files;

@@ -1,4 +1,5 @@
-/* inode: the in-memory inode table, xattr lists, object release and path names for logs.
+/* inode: the in-memory inode table (inodes by number, in blocks of one inode page each), the
+ * striped data locks, xattr lists, object release and path names for logs.
  * Must never free an object that a durable root may still reference: sealed objects wait in
  * pending_free until the next commit point. */
 #include "fs/fs.h"
@@ -7,6 +8,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include <syslog.h>
 #include "lib/log.h"
@@ -63,7 +65,6 @@ struct inode *inode_new(uint64_t ino, uint32_t mode)
 		return NULL;
 	i->ino = ino;
 	i->mode = mode;
-	pthread_rwlock_init(&i->io, NULL);
 	if (S_ISDIR(mode) && !(i->dir = dir_new())) {
 		free(i);
 		return NULL;
@@ -81,30 +82,130 @@ void inode_free(struct inode *i)
 	free(i->target);
 	free(i->ch);
 	dir_free(i->dir);
-	pthread_rwlock_destroy(&i->io);
 	free(i);
 }
 
-static void free_one(void *val, void *arg)
+/* The inodes of one inode page's numbers, and how many of them are in use. */
+struct inode_block {
+	uint32_t live;
+	struct inode *v[PAGE_INODES];
+};
+
+struct inode_table {
+	struct inode_block **blk; /* by ino / PAGE_INODES; NULL: no inode there */
+	size_t nblk, count;
+};
+
+struct inode_table *inode_table_new(void)
 {
-	(void)arg;
-	inode_free(val);
+	return calloc(1, sizeof(struct inode_table));
 }
 
-void inode_table_free(struct htab *inodes)
+void inode_table_free(struct inode_table *t)
 {
-	htab_each(inodes, free_one, NULL);
-	htab_free(inodes);
+	if (!t)
+		return;
+	for (size_t b = 0; b < t->nblk; b++) {
+		for (size_t k = 0; t->blk[b] && k < PAGE_INODES; k++)
+			if (t->blk[b]->v[k])
+				inode_free(t->blk[b]->v[k]);
+		free(t->blk[b]);
+	}
+	free(t->blk);
+	free(t);
+}
+
+/* The slot of ino, or NULL when its block does not exist. */
+static struct inode **slot_of(const struct inode_table *t, uint64_t ino)
+{
+	uint64_t b = ino / PAGE_INODES;
+	return b < t->nblk && t->blk[b] ? &t->blk[b]->v[ino % PAGE_INODES] : NULL;
 }
 
 struct inode *inode_get(struct fs *fs, uint64_t ino)
 {
-	return htab_get(fs->inodes, &ino, sizeof(ino));
+	struct inode **s = slot_of(fs->inodes, ino);
+	return s ? *s : NULL;
+}
+
+/* Makes block b exist: the block array grows to cover it (doubling), the block is zeroed. */
+static int block_make(struct inode_table *t, uint64_t b)
+{
+	if (b >= t->nblk) {
+		size_t n = t->nblk ? t->nblk : 16;
+		while (n <= b && n <= SIZE_MAX / 2 / sizeof(*t->blk))
+			n *= 2;
+		struct inode_block **v = n > b ? realloc(t->blk, n * sizeof(*v)) : NULL;
+		if (!v)
+			return -ENOMEM;
+		memset(v + t->nblk, 0, (n - t->nblk) * sizeof(*v));
+		t->blk = v;
+		t->nblk = n;
+	}
+	if (!t->blk[b] && !(t->blk[b] = calloc(1, sizeof(struct inode_block))))
+		return -ENOMEM;
+	return 0;
 }
 
 int inode_insert(struct fs *fs, struct inode *i)
 {
-	return htab_put(fs->inodes, &i->ino, sizeof(i->ino), i);
+	struct inode_table *t = fs->inodes;
+	int err = block_make(t, i->ino / PAGE_INODES);
+	if (err)
+		return err;
+	struct inode_block *blk = t->blk[i->ino / PAGE_INODES];
+	if (blk->v[i->ino % PAGE_INODES])
+		return -EEXIST;
+	blk->v[i->ino % PAGE_INODES] = i;
+	blk->live++;
+	t->count++;
+	return 0;
+}
+
+struct inode *inode_remove(struct fs *fs, uint64_t ino)
+{
+	struct inode_table *t = fs->inodes;
+	struct inode **s = slot_of(t, ino), *i = s ? *s : NULL;
+	if (!i)
+		return NULL;
+	*s = NULL;
+	t->count--;
+	struct inode_block **blk = &t->blk[ino / PAGE_INODES];
+	if (--(*blk)->live == 0) {
+		free(*blk);
+		*blk = NULL;
+	}
+	return i;
+}
+
+size_t inode_count(const struct fs *fs)
+{
+	return fs->inodes->count;
+}
+
+void inode_each(const struct inode_table *t, void (*fn)(void *inode, void *arg), void *arg)
+{
+	for (size_t b = 0; b < t->nblk; b++)
+		for (size_t k = 0; t->blk[b] && k < PAGE_INODES; k++)
+			if (t->blk[b]->v[k])
+				fn(t->blk[b]->v[k], arg);
+}
+
+pthread_rwlock_t *inode_io(struct fs *fs, uint64_t ino)
+{
+	return &fs->io[ino % IO_STRIPES];
+}
+
+void inode_io_init(struct fs *fs)
+{
+	for (size_t k = 0; k < IO_STRIPES; k++)
+		pthread_rwlock_init(&fs->io[k], NULL);
+}
+
+void inode_io_destroy(struct fs *fs)
+{
+	for (size_t k = 0; k < IO_STRIPES; k++)
+		pthread_rwlock_destroy(&fs->io[k]);
 }
 
 void inode_touch_page(struct fs *fs, uint64_t ino)
@@ -137,8 +238,12 @@ int inode_xattr_set(struct inode *i, const char *name, const void *val, size_t l
 		return -ENOMEM;
 	memcpy(copy, val, len);
 	struct xattr *x = inode_xattr_find(i, name);
+	if (!x && i->nxa == UINT32_MAX) {
+		free(copy);
+		return -ENOSPC;
+	}
 	if (!x) {
-		struct xattr *v = realloc(i->xa, (i->nxa + 1) * sizeof(*v));
+		struct xattr *v = realloc(i->xa, ((size_t)i->nxa + 1) * sizeof(*v));
 		char *n = strdup(name);
 		if (!v || !n) {
 			free(copy);

@@ -192,7 +192,7 @@ static int load_sealed(struct fs *fs, const void *sealed, size_t len)
 	load_pages(fs);
 	if (pack_load(fs))
 		return -ENOMEM;
-	htab_each(fs->inodes, set_parents, fs);
+	inode_each(fs->inodes, set_parents, fs);
 	dirsplit_load(fs); /* after the parents: a bad directory is logged with its path */
 	return inode_get(fs, ROOT_INO) ? 0 : -EBADMSG;
 }
@@ -223,7 +223,7 @@ int fs_load(struct fs *fs, uid_t uid, gid_t gid)
  * into src; called with dst's freeze held exclusively and its mu held. */
 static void swap_tree(struct fs *dst, struct fs *src)
 {
-	struct htab *inodes = dst->inodes;
+	struct inode_table *inodes = dst->inodes;
 	struct page *pages = dst->pages;
 	size_t npages = dst->npages;
 	struct ptable *tables = dst->tables;
@@ -254,7 +254,7 @@ int fs_reload(struct fs *fs)
 {
 	struct fs next = {.st = fs->st, .keys = fs->keys, .readonly = fs->readonly};
 	memcpy(next.vault_id, fs->vault_id, sizeof(next.vault_id));
-	if (!(next.inodes = htab_new()))
+	if (!(next.inodes = inode_table_new()))
 		return -ENOMEM;
 	int err = fs_load(&next, 0, 0);
 	if (!err) {

@@ -28,7 +28,7 @@ int fs_open(struct fs **out, struct store *st, struct keyring *keys, const uint8
 	    bool readonly)
 {
 	struct fs *fs = calloc(1, sizeof(*fs));
-	if (!fs || !(fs->inodes = htab_new())) {
+	if (!fs || !(fs->inodes = inode_table_new())) {
 		free(fs);
 		return -ENOMEM;
 	}
@@ -38,6 +38,7 @@ int fs_open(struct fs **out, struct store *st, struct keyring *keys, const uint8
 	fs->readonly = readonly;
 	memcpy(fs->vault_id, vault_id, 16);
 	pthread_rwlock_init(&fs->freeze, NULL);
+	inode_io_init(fs);
 	pthread_mutex_init(&fs->mu, NULL);
 	pthread_mutex_init(&fs->commit_mu, NULL);
 	*out = fs;
@@ -63,6 +64,7 @@ void fs_close(struct fs *fs)
 	namelist_free(&fs->damaged);
 	pack_table_free(fs->packs);
 	pthread_rwlock_destroy(&fs->freeze);
+	inode_io_destroy(fs);
 	pthread_mutex_destroy(&fs->mu);
 	pthread_mutex_destroy(&fs->commit_mu);
 	free(fs);
@@ -118,7 +120,7 @@ static int reach_build(struct fs *fs, struct reach *r)
 		reach_add(r, &fs->pages[p].name, &fs->pages[p]);
 	for (size_t t = 0; t < fs->ntables; t++)
 		reach_add(r, &fs->tables[t].name, &fs->tables[t]);
-	htab_each(fs->inodes, add_chunks, r);
+	inode_each(fs->inodes, add_chunks, r);
 	if (!r->err)
 		r->err = dirsplit_each_object(fs, reach_name, r);
 	return r->err;
@@ -254,7 +256,7 @@ int fs_each_object(struct fs *fs, int (*fn)(const struct oname *n, void *arg), v
 		if (!oname_is_zero(&fs->tables[t].name))
 			e.err = fn(&fs->tables[t].name, arg);
 	if (!e.err)
-		htab_each(fs->inodes, each_chunk, &e);
+		inode_each(fs->inodes, each_chunk, &e);
 	if (!e.err)
 		e.err = dirsplit_each_object(fs, fn, arg);
 	if (!e.err)

@@ -102,7 +102,7 @@ static void destroy_if_unused(struct fs *fs, struct inode *i)
 {
 	if (i->nlink > 0 || i->nlookup > 0 || i->ino == ROOT_INO)
 		return;
-	htab_del(fs->inodes, &i->ino, sizeof(i->ino));
+	inode_remove(fs, i->ino);
 	for (size_t k = 0; k < i->nch; k++)
 		fs_release_object(fs, &i->ch[k]);
 	if (i->dir)
@@ -221,9 +221,9 @@ static ssize_t run_locked(struct fs *fs, uint64_t ino, const struct data_req *rq
 	ssize_t r = !i ? -EIO : !S_ISREG(i->mode) ? -EISDIR : 0;
 	if (!r) {
 		if (rq->op == CHUNK_READ)
-			pthread_rwlock_rdlock(&i->io);
+			pthread_rwlock_rdlock(inode_io(fs, i->ino));
 		else
-			pthread_rwlock_wrlock(&i->io);
+			pthread_rwlock_wrlock(inode_io(fs, i->ino));
 		r = rq->op == CHUNK_READ    ? chunk_read(fs, i, rq->rbuf, rq->size, rq->off)
 		    : rq->op == CHUNK_WRITE ? chunk_write(fs, i, rq->wbuf, rq->size, rq->off)
 					    : chunk_truncate(fs, i, rq->off);
@@ -232,7 +232,7 @@ static ssize_t run_locked(struct fs *fs, uint64_t ino, const struct data_req *rq
 			changed(fs, i, true);
 			pthread_mutex_unlock(&fs->mu);
 		}
-		pthread_rwlock_unlock(&i->io);
+		pthread_rwlock_unlock(inode_io(fs, i->ino));
 	}
 	pthread_rwlock_unlock(&fs->freeze);
 	return r;
@@ -765,9 +765,8 @@ int fs_statfs(struct fs *fs, struct statvfs *sv)
 	if (err)
 		return err;
 	pthread_mutex_lock(&fs->mu);
-	sv->f_files =
-		sv->f_files > htab_count(fs->inodes) ? sv->f_files : htab_count(fs->inodes) * 2;
-	sv->f_ffree = sv->f_files - htab_count(fs->inodes);
+	sv->f_files = sv->f_files > inode_count(fs) ? sv->f_files : inode_count(fs) * 2;
+	sv->f_ffree = sv->f_files - inode_count(fs);
 	pthread_mutex_unlock(&fs->mu);
 	sv->f_favail = sv->f_ffree;
 	sv->f_namemax = NAME_MAX_BYTES;

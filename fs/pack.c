@@ -100,7 +100,7 @@ int pack_load(struct fs *fs)
 	int err = table_need(fs);
 	struct count c = {.p = fs->packs};
 	if (!err)
-		htab_each(fs->inodes, count_chunks, &c);
+		inode_each(fs->inodes, count_chunks, &c);
 	for (size_t p = 0; !err && p < fs->npages; p++)
 		fs->packs->unsure |= fs->pages[p].bad;
 	if (!err && c.err) /* never free by a count that is too low */
@@ -271,7 +271,7 @@ static int plan_repack(struct fs *fs, struct pack_commit *pc)
 		return 0;
 	htab_each(fs->packs->t, pick_sparse, &k);
 	if (!k.err && pc->olds.n)
-		htab_each(fs->inodes, collect_repacked, &k);
+		inode_each(fs->inodes, collect_repacked, &k);
 	return k.err;
 }
 

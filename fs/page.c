@@ -152,10 +152,9 @@ static int fill_body(struct inode *i, const struct page_record *r)
 	if (S_ISLNK(i->mode))
 		return (i->target = dup_str(r->target, r->target_len)) ? 0 : -ENOMEM;
 	if (S_ISREG(i->mode)) {
-		if (!(i->ch = calloc(r->nch ? r->nch : 1, sizeof(*i->ch))))
-			return -ENOMEM;
-		i->chcap = r->nch ? r->nch : 1;
-		i->nch = r->nch;
+		if (r->nch && !(i->ch = calloc(r->nch, sizeof(*i->ch))))
+			return -ENOMEM; /* an empty file has no chunk array */
+		i->chcap = i->nch = r->nch;
 		for (uint32_t k = 0; k < r->nch; k++)
 			i->ch[k] = chunk_of_ref(&r->ch[k]);
 		return 0;
@@ -210,7 +209,7 @@ int page_deserialize(struct fs *fs, size_t page, const unsigned char *p, size_t 
 		}
 	}
 	while (err && n--)
-		inode_free(htab_del(fs->inodes, &pp->rec[n].ino, sizeof(uint64_t)));
+		inode_free(inode_remove(fs, pp->rec[n].ino));
 	page_plain_free(pp);
 	free(pp);
 	return err;

@@ -46,9 +46,9 @@ static bool locks_free(struct fs *fs, uint64_t ino)
 	if (pthread_mutex_trylock(&fs->mu))
 		return false;
 	struct inode *i = ino ? inode_get(fs, ino) : NULL;
-	bool io_free = !i || pthread_rwlock_trywrlock(&i->io) == 0;
+	bool io_free = !i || pthread_rwlock_trywrlock(inode_io(fs, ino)) == 0;
 	if (i && io_free)
-		pthread_rwlock_unlock(&i->io);
+		pthread_rwlock_unlock(inode_io(fs, ino));
 	pthread_mutex_unlock(&fs->mu);
 	return io_free;
 }

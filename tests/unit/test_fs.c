@@ -199,7 +199,7 @@ static bool chunks_are(struct fs *fs, uint64_t ino, const uint64_t *want, size_t
 	for (size_t k = 0; ok && k < n; k++)
 		ok = i->ch[k].index == want[k];
 	if (!ok && i)
-		fprintf(stderr, "inode %llu holds %zu chunks\n", (unsigned long long)ino, i->nch);
+		fprintf(stderr, "inode %llu holds %u chunks\n", (unsigned long long)ino, i->nch);
 	return ok;
 }
 
