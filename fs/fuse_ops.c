@@ -62,7 +62,9 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 		conn->want |= FUSE_CAP_POSIX_ACL;
 	if (conn->capable & FUSE_CAP_DONT_MASK)
 		conn->want |= FUSE_CAP_DONT_MASK; /* the umask is ours to apply, ACLs permitting */
-	conn->want &= ~(unsigned)FUSE_CAP_HANDLE_KILLPRIV; /* the kernel clears setuid bits */
+	/* Not v1 (every write would kill setuid, even root's): fs/fuse_io.c asks for v2, whose
+	 * requests say when to kill. */
+	conn->want &= ~(unsigned)FUSE_CAP_HANDLE_KILLPRIV;
 	conn->want &= ~(unsigned)FUSE_CAP_SPLICE_READ;
 	conn->max_write = 1 << 20;
 	conn->max_readahead = 1 << 20;

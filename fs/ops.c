@@ -276,6 +276,32 @@ static ssize_t data_request(struct fs *fs, uint64_t ino, struct data_req rq)
 	return (ssize_t)done + r;
 }
 
+/* Clears setuid, and setgid when the group may execute, of a non-directory; called with mu
+ * held. Whether the mode changed. */
+static bool kill_suidgid(struct inode *i)
+{
+	uint32_t m = i->mode;
+	if (S_ISDIR(m))
+		return false;
+	m &= ~(uint32_t)S_ISUID;
+	if (m & S_IXGRP)
+		m &= ~(uint32_t)S_ISGID;
+	bool killed = m != i->mode;
+	i->mode = m;
+	return killed;
+}
+
+int fs_kill_suidgid(struct fs *fs, uint64_t ino)
+{
+	pthread_mutex_lock(&fs->mu);
+	struct inode *i = inode_get(fs, ino);
+	int r = !i ? -EIO : S_ISREG(i->mode) && kill_suidgid(i);
+	if (r > 0)
+		changed(fs, i, false);
+	pthread_mutex_unlock(&fs->mu);
+	return r;
+}
+
 static int truncate_to(struct fs *fs, struct inode *i, uint64_t size)
 {
 	if (!S_ISREG(i->mode))
@@ -305,6 +331,8 @@ int fs_setattr(struct fs *fs, uint64_t ino, const struct stat *a, int valid, str
 		if (acl)
 			acl_chmod(acl->val, acl->len, i->mode);
 	}
+	if (valid & (FS_SET_UID | FS_SET_GID) && !(valid & FS_SET_MODE))
+		kill_suidgid(i); /* chown; a mode sent with it is what the kernel computed */
 	if (valid & FS_SET_UID)
 		i->uid = a->st_uid;
 	if (valid & FS_SET_GID)
