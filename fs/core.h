@@ -113,8 +113,9 @@ int fs_rename(struct fs *fs, uint64_t parent, const char *name, uint64_t newpare
 	      const char *newname, unsigned flags);
 ssize_t fs_read(struct fs *fs, uint64_t ino, char *buf, size_t size, uint64_t off);
 ssize_t fs_write(struct fs *fs, uint64_t ino, const char *buf, size_t size, uint64_t off);
-/* The error of a write to ino that failed since the last call (0 if none), and forgets it: the
- * kernel writes cached pages back on its own, so fsync and close learn of a lost write here. */
+/* The error of a write to ino that failed or stopped short since the last call (0 if none; the
+ * error that stopped it, not -EIO, for a short one), and forgets it. The FUSE front end takes
+ * it right after such a write, for the reply (see fuse_ops.c's op_write). */
 int fs_take_write_error(struct fs *fs, uint64_t ino);
 int fs_opendir(struct fs *fs, uint64_t ino);
 

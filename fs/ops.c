@@ -151,6 +151,7 @@ struct data_req {
 	size_t size;
 	char *rbuf;	  /* CHUNK_READ */
 	const char *wbuf; /* CHUNK_WRITE */
+	int *stop;	  /* if set, gets the error that stopped a request part of the way */
 };
 
 static struct inode *get_file(struct fs *fs, uint64_t ino)
@@ -271,6 +272,8 @@ static ssize_t data_request(struct fs *fs, uint64_t ino, struct data_req rq)
 			(unsigned long long)ino, FETCH_TRIES);
 		r = -EIO;
 	}
+	if (r < 0 && done && rq.stop)
+		*rq.stop = (int)r;
 	if (r < 0)
 		return done ? (ssize_t)done : r;
 	return (ssize_t)done + r;
@@ -632,13 +635,15 @@ static int write_error(struct fs *fs, uint64_t ino, bool set, int err)
 
 ssize_t fs_write(struct fs *fs, uint64_t ino, const char *buf, size_t size, uint64_t off)
 {
+	int stop = -EIO;
 	ssize_t r = data_request(fs, ino,
 				 (struct data_req){.op = CHUNK_WRITE,
 						   .wbuf = buf,
 						   .size = size,
-						   .off = off});
+						   .off = off,
+						   .stop = &stop});
 	if (r < 0 || (size_t)r < size)
-		write_error(fs, ino, true, r < 0 ? (int)r : -EIO);
+		write_error(fs, ino, true, r < 0 ? (int)r : stop);
 	return r;
 }
 
