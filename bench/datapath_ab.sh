@@ -14,7 +14,9 @@
 # Usage (root): bash bench/datapath_ab.sh
 # Env: AB_BASE (default /work/main/coffer), AB_NEW (default ./coffer), AB_ROUNDS (3),
 #   AB_BACKINGS ("tmpfs disk"), AB_DIR (/var/tmp), AB_SIZE_MB (512), AB_FIO_MB (256),
-#   AB_FIO_RT (seconds per fio run, 20), AB_TESTS (default "seq tree fio": which groups to run).
+#   AB_FIO_RT (seconds per fio run, 20), AB_TESTS (default "seq tree fio": which groups to run),
+#   AB_COUNT=1: also count the FUSE requests of every workload (bench/lib.sh's traced; the
+#   timings then include the tracing) and print their medians per filesystem and opcode.
 # Must never touch anything outside its temp dir and build/bench/ (it drops the global page
 # cache), nor stop processes it did not start; its EXIT trap unmounts what it mounted, stops the
 # daemons it started (by pid) and removes the temp dir.
@@ -29,6 +31,7 @@ SIZE_MB=${AB_SIZE_MB:-512}
 FIO_MB=${AB_FIO_MB:-256}
 FIO_RT=${AB_FIO_RT:-20}
 TESTS=${AB_TESTS:-seq tree fio}
+COUNT=${AB_COUNT:-}
 OUT=$REPO/build/bench
 
 die() {
@@ -59,6 +62,7 @@ cleanup() {
 	done
 	for pid in "${PIDS[@]}" $(ours); do stop_pid "$pid"; done
 	for m in $(mounts_under "$T"); do umount "$m" 2>/dev/null || umount -l "$m"; done
+	trace_close
 	if [ -z "$(mounts_under "$T")" ]; then rm -rf "$T"; else echo "still mounted under $T" >&2; fi
 	exit "$rc"
 }
@@ -76,9 +80,23 @@ SRC_MB=$((SIZE_MB > FIO_MB ? SIZE_MB : FIO_MB))
 make_inputs ab-src "$SRC_MB"
 export XDG_CACHE_HOME=$T/xdg
 
-RESULTS=$T/results
+RESULTS=$T/results REQUESTS=$T/requests
 : >"$RESULTS"
+: >"$REQUESTS"
 record() { echo "$BK $1 $2 $3" >>"$RESULTS"; }
+[ -z "$COUNT" ] || trace_open
+# counted FS WORKLOAD CMD...: runs CMD, its FUSE requests counted into REQUESTS when COUNT is on.
+counted() {
+	local fs=$1 w=$2 rc=0
+	shift 2
+	[ -n "$COUNT" ] || {
+		"$@"
+		return
+	}
+	traced "$B/$fs/mnt" "$T/counts" "$@" || rc=$?
+	awk -v b="$BK" -v f="$fs" -v w="$w" '{ print b, f, w, $2, $1 }' "$T/counts" >>"$REQUESTS"
+	return "$rc"
+}
 
 # ---- one filesystem instance: $B/<fs>/{mnt,data|vault,cache} ----
 CUR=
@@ -137,12 +155,13 @@ suite() {
 	fs_fresh "$fs"
 	if [[ " $TESTS " == *" seq "* ]]; then
 		drop_caches
-		timed t dd if="$T/src/rand" of="$M/seq" bs=1M count="$SIZE_MB" conv=fsync status=none
+		timed t counted "$fs" seqwrite dd if="$T/src/rand" of="$M/seq" bs=1M count="$SIZE_MB" \
+			conv=fsync status=none
 		record "$fs" seqwrite "$(mbps "$SIZE_MB" "$t")"
 		fs_umount "$fs"
 		fs_mount "$fs"
 		drop_caches
-		timed t dd if="$M/seq" of=/dev/null bs=1M status=none
+		timed t counted "$fs" seqread dd if="$M/seq" of=/dev/null bs=1M status=none
 		record "$fs" seqread "$(mbps "$SIZE_MB" "$t")"
 		cmp -n $((SIZE_MB * 1048576)) "$T/src/rand" "$M/seq" || die "$fs: seq file reads back wrong"
 		rm -f "$M/seq"
@@ -150,11 +169,11 @@ suite() {
 	fi
 	if [[ " $TESTS " == *" tree "* ]]; then
 		drop_caches
-		timed t untar "$M"
+		timed t counted "$fs" untar untar "$M"
 		record "$fs" untar "$t"
 		n=$(find "$M/include" -type f | wc -l)
 		[ "$n" -eq "$TAR_FILES" ] || die "$fs: $n files after untar, the tar holds $TAR_FILES"
-		timed t rmtree "$M"
+		timed t counted "$fs" rmtree rmtree "$M"
 		record "$fs" rmtree "$t"
 	fi
 	if [[ " $TESTS " == *" fio "* ]]; then
@@ -162,11 +181,13 @@ suite() {
 		fs_umount "$fs"
 		fs_mount "$fs"
 		drop_caches
-		record "$fs" randwrite "$(fio_run randwrite "$M")"
+		counted "$fs" randwrite fio_run randwrite "$M" >"$T/fio.out"
+		record "$fs" randwrite "$(cat "$T/fio.out")"
 		fs_umount "$fs"
 		fs_mount "$fs"
 		drop_caches
-		record "$fs" randread "$(fio_run randread "$M")"
+		counted "$fs" randread fio_run randread "$M" >"$T/fio.out"
+		record "$fs" randread "$(cat "$T/fio.out")"
 	fi
 	fs_umount "$fs"
 	rm -rf "${B:?}/$fs"
@@ -216,6 +237,32 @@ for BK in $BACKINGS; do
 			printf "%-6s %-10s %-5s %22s %22s %22s %9.2f %9.2f\n", bk, m, u, P, A, C, a / p, c / p }'
 	done
 done
+# req_medians BK FS WORKLOAD: "MEDIAN OPCODE" lines over the rounds (a round without the opcode
+# counts 0), most frequent first.
+req_medians() {
+	awk -v b="$1" -v f="$2" -v w="$3" '$1 == b && $2 == f && $3 == w { print $4, $5 }' "$REQUESTS" |
+		sort -k1,1 -k2,2n | awk -v r="$ROUNDS" '
+		function val(p) { return p <= r - k ? 0 : v[p - (r - k)] }
+		function out() { if (op != "") print (r % 2 ? val((r + 1) / 2) : (val(r / 2) + val(r / 2 + 1)) / 2), op }
+		$1 != op { out(); op = $1; k = 0 }
+		{ v[++k] = $2 }
+		END { out() }' | sort -rn
+}
+if [ -n "$COUNT" ]; then
+	echo
+	echo "FUSE requests per workload: medians over the rounds, in all and of the 6 most frequent opcodes"
+	for BK in $BACKINGS; do
+		for w in seqwrite seqread untar rmtree randwrite randread; do
+			for fs in pt base new; do
+				req_medians "$BK" "$fs" "$w" >"$T/med"
+				[ -s "$T/med" ] || continue
+				printf '%-6s %-10s %-5s %8d in all: %s\n' "$BK" "$w" "$fs" \
+					"$(awk '{ s += $1 } END { print s }' "$T/med")" \
+					"$(head -n 6 "$T/med" | awk '{ printf "%s %d, ", $2, $1 }' | sed 's/, $//')"
+			done
+		done
+	done
+fi
 echo "load at end $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "raw figures:"
 cat "$RESULTS"

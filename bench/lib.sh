@@ -4,8 +4,10 @@
 # under T, stopping a daemon they started, dropping the page cache, libfuse's passthrough_ll (the
 # reference) built from the shipped example, the inputs (a random file and a tar of /usr/include
 # in a private tmpfs, a passphrase file), timing, and the workloads both run.
-# Must never touch anything outside $T and $OUT (but the global page cache it drops), nor stop a
-# process it was not given.
+# Request counting: the kernel's fuse:fuse_request_send tracepoint in a private tracefs instance
+# (trace_open / trace_close), filtered on one mount's connection.
+# Must never touch anything outside $T and $OUT (but the global page cache it drops, and its own
+# tracefs instance), nor stop a process it was not given.
 
 mounts_under() { # mount points under $1, deepest first (\040 etc. stay escaped: our paths have none)
 	awk -v p="$1/" 'index($2, p) == 1 { print $2 }' /proc/mounts | sort -r
@@ -99,3 +101,36 @@ fio_run() {
 untar() { tar xf "$T/src/include.tar" -C "$1" && sync -f "$1"; }
 statwalk() { (cd "$1" && find . -type f -print0 | xargs -0 stat >/dev/null); }
 rmtree() { rm -rf "$1/include" && sync -f "$1"; }
+
+# ---- FUSE request counts ----
+TRACE_EV=events/fuse/fuse_request_send
+trace_open() { # makes the tracefs instance $TRACE; trace_close removes it
+	local tr=/sys/kernel/tracing
+	[ -d "$tr/events" ] || mount -t tracefs nodev "$tr" || die "no tracefs at $tr"
+	[ -d "$tr/$TRACE_EV" ] || die "this kernel has no fuse:fuse_request_send tracepoint"
+	TRACE=$tr/instances/coffer-bench-$$
+	mkdir "$TRACE" || die "cannot make the tracefs instance $TRACE"
+	echo 16384 >"$TRACE/buffer_size_kb"
+}
+trace_close() {
+	[ -n "${TRACE:-}" ] || return 0
+	echo 0 >"$TRACE/$TRACE_EV/enable" 2>/dev/null
+	rmdir "$TRACE" 2>/dev/null
+	TRACE=
+}
+# traced MNT OUTFILE CMD...: runs CMD while the requests to MNT's FUSE connection are traced,
+# then writes "COUNT OPCODE" lines (FUSE_ prefix dropped) of what it sent to OUTFILE.
+traced() {
+	local m=$1 out=$2 rc=0
+	shift 2
+	echo "connection == $(mountpoint -d "$m" | cut -d: -f2)" >"$TRACE/$TRACE_EV/filter"
+	echo 0 >"$TRACE/tracing_on"
+	: >"$TRACE/trace"
+	echo 1 >"$TRACE/$TRACE_EV/enable"
+	echo 1 >"$TRACE/tracing_on"
+	"$@" || rc=$?
+	echo 0 >"$TRACE/$TRACE_EV/enable"
+	grep -o '(FUSE_[A-Z_]*)' "$TRACE/trace" | sed 's/(FUSE_//; s/)//' | sort | uniq -c >"$out"
+	grep -q 'overrun: [1-9]' "$TRACE"/per_cpu/cpu*/stats && die "the trace lost events (overrun)"
+	return "$rc"
+}

@@ -12,6 +12,8 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -20,6 +22,21 @@ void oname_new(struct oname *n)
 	do
 		random_bytes(n->b, NAME_BYTES);
 	while (oname_is_zero(n));
+}
+
+/* Asks the filesystem to place the folders made in the cache folder as it places top-level ones
+ * (FS_TOPDIR_FL; ext4's Orlov allocator then puts objects/ in a block group with room) before
+ * objects/ is made: every object is an inode of that one folder, and one that shares its group
+ * with the rest of a busy disk makes each new inode a search (untar of /usr/include on ext4,
+ * median of 5 alternating rounds: 5.52 -> 3.19 s; see docs/design.md). A hint: ignored where
+ * the filesystem has no such flag (tmpfs). */
+static void spread_subfolders(int dirfd)
+{
+	int flags;
+	if (ioctl(dirfd, FS_IOC_GETFLAGS, &flags) == 0 && !(flags & FS_TOPDIR_FL)) {
+		flags |= FS_TOPDIR_FL;
+		ioctl(dirfd, FS_IOC_SETFLAGS, &flags);
+	}
 }
 
 static int open_folder(struct store **out, const char *path, bool create)
@@ -39,6 +56,8 @@ static int open_folder(struct store **out, const char *path, bool create)
 	/* checked on the descriptor before anything is created in it */
 	if (create && (err = store_check_owner(s)))
 		goto refuse;
+	if (create && faccessat(s->dirfd, "objects", F_OK, AT_SYMLINK_NOFOLLOW) < 0)
+		spread_subfolders(s->dirfd);
 	if (create && mkdirat(s->dirfd, "objects", 0700) < 0 && errno != EEXIST)
 		goto fail;
 	s->objfd = openat(s->dirfd, "objects", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);

@@ -172,12 +172,14 @@ static void daemon_ready(int fd, bool ok)
 }
 
 static int serve(struct opts *o, struct fs *fs, struct sync *sy, struct fuse_session *se,
-		 const char *mp)
+		 struct fuse_ops_session *fo, const char *mp)
 {
 	if (fuse_set_signal_handlers(se) || fuse_session_mount(se, mp)) {
 		fprintf(stderr, "coffer: cannot mount on '%s'\n", mp);
 		return 1;
 	}
+	if (fuse_io_attach(fo, se)) /* the kernel then asks for an xattr before every write */
+		fprintf(stderr, "coffer: out of memory for the FUSE channel; using libfuse's\n");
 	char abs[4096];
 	if (realpath(mp, abs)) {
 		raise_readahead(abs);
@@ -268,7 +270,7 @@ static int start(struct opts *o, struct remote *r, struct store *st, struct vaul
 	struct fuse_ops_session fo;
 	fuse_ops_session_init(&fo, fs, o->readonly && !o->snapshot);
 	struct fuse_session *se = err ? NULL : new_session(o, &fo, cache);
-	int rc = se ? serve(o, fs, sy, se, mp) : 1;
+	int rc = se ? serve(o, fs, sy, se, &fo, mp) : 1;
 	if (se)
 		fuse_session_destroy(se);
 	sync_stop(sy);

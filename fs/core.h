@@ -96,7 +96,13 @@ long fs_check(struct fs *fs, FILE *out, uint64_t *files, uint64_t *objects);
 int fs_lookup(struct fs *fs, uint64_t parent, const char *name, struct stat *st);
 void fs_forget(struct fs *fs, uint64_t ino, uint64_t n);
 int fs_getattr(struct fs *fs, uint64_t ino, struct stat *st);
+/* A change of owner (FS_SET_UID/GID without FS_SET_MODE) of a non-directory also clears its
+ * setuid bit, and its setgid bit when the group may execute (Linux's rule). */
 int fs_setattr(struct fs *fs, uint64_t ino, const struct stat *attr, int valid, struct stat *out);
+/* Clears a regular file's setuid bit, and its setgid bit when the group may execute: what a write
+ * or truncation by someone without CAP_FSETID does (the kernel leaves it to us under
+ * FUSE_HANDLE_KILLPRIV_V2). 1 when the mode changed, 0 when not, -EIO for no such inode. */
+int fs_kill_suidgid(struct fs *fs, uint64_t ino);
 int fs_readlink(struct fs *fs, uint64_t ino, char *buf, size_t cap);
 /* Makes a node of any type; target is the symlink target for S_IFLNK. */
 int fs_mknod(struct fs *fs, const struct fs_ctx *ctx, uint64_t parent, const char *name,
@@ -107,8 +113,9 @@ int fs_rename(struct fs *fs, uint64_t parent, const char *name, uint64_t newpare
 	      const char *newname, unsigned flags);
 ssize_t fs_read(struct fs *fs, uint64_t ino, char *buf, size_t size, uint64_t off);
 ssize_t fs_write(struct fs *fs, uint64_t ino, const char *buf, size_t size, uint64_t off);
-/* The error of a write to ino that failed since the last call (0 if none), and forgets it: the
- * kernel writes cached pages back on its own, so fsync and close learn of a lost write here. */
+/* The error of a write to ino that failed or stopped short since the last call (0 if none; the
+ * error that stopped it, not -EIO, for a short one), and forgets it. The FUSE front end takes
+ * it right after such a write, for the reply (see fuse_ops.c's op_write). */
 int fs_take_write_error(struct fs *fs, uint64_t ino);
 int fs_opendir(struct fs *fs, uint64_t ino);
 

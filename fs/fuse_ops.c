@@ -62,7 +62,9 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 		conn->want |= FUSE_CAP_POSIX_ACL;
 	if (conn->capable & FUSE_CAP_DONT_MASK)
 		conn->want |= FUSE_CAP_DONT_MASK; /* the umask is ours to apply, ACLs permitting */
-	conn->want &= ~(unsigned)FUSE_CAP_HANDLE_KILLPRIV; /* the kernel clears setuid bits */
+	/* Not v1 (every write would kill setuid, even root's): fs/fuse_io.c asks for v2, whose
+	 * requests say when to kill. */
+	conn->want &= ~(unsigned)FUSE_CAP_HANDLE_KILLPRIV;
 	conn->want &= ~(unsigned)FUSE_CAP_SPLICE_READ;
 	conn->max_write = 1 << 20;
 	conn->max_readahead = 1 << 20;
@@ -229,23 +231,21 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	free(buf);
 }
 
+/* A write-back (fi->writepage) is the kernel writing cached pages on its own: it drops a short
+ * count and keeps only an error (for the file's next fsync and close, which it answers itself,
+ * so there is no FLUSH operation), so a short write-back is answered with the error that
+ * stopped it. A write(2) that reaches us (O_DIRECT, a follower's mount) gets its short count. */
 static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
 		     struct fuse_file_info *fi)
 {
-	(void)fi;
 	ssize_t r = fs_write(FS(req), ino, buf, size, (uint64_t)off);
+	int err = r >= 0 && (size_t)r == size ? 0 : fs_take_write_error(FS(req), ino);
+	if (r >= 0 && (size_t)r < size && fi->writepage)
+		r = err ? err : -EIO;
 	if (r < 0)
 		fuse_reply_err(req, (int)-r);
 	else
 		fuse_reply_write(req, (size_t)r);
-}
-
-/* close(): the kernel has written the file's cached pages back by now; a write of them that
- * failed (a full cache) is reported here, or the program would believe its data stored. */
-static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
-{
-	(void)fi;
-	fuse_reply_err(req, -fs_take_write_error(FS(req), ino));
 }
 
 static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -255,12 +255,13 @@ static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	fuse_reply_err(req, 0);
 }
 
+/* A write-back that failed reaches the caller through the kernel (see op_write), before this. */
 static void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
 {
+	(void)ino;
 	(void)datasync;
 	(void)fi;
-	int werr = fs_take_write_error(FS(req), ino), err = fs_commit(FS(req));
-	fuse_reply_err(req, werr ? -werr : -err);
+	fuse_reply_err(req, -fs_commit(FS(req)));
 }
 
 static void op_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
@@ -415,7 +416,6 @@ const struct fuse_lowlevel_ops coffer_fuse_ops = {
 	.open = op_open,
 	.read = op_read,
 	.write = op_write,
-	.flush = op_flush,
 	.release = op_release,
 	.fsync = op_fsync,
 	.opendir = op_opendir,

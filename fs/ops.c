@@ -156,6 +156,7 @@ struct data_req {
 	size_t size;
 	char *rbuf;	  /* CHUNK_READ */
 	const char *wbuf; /* CHUNK_WRITE */
+	int *stop;	  /* if set, gets the error that stopped a request part of the way */
 };
 
 static struct inode *get_file(struct fs *fs, uint64_t ino)
@@ -276,9 +277,37 @@ static ssize_t data_request(struct fs *fs, uint64_t ino, struct data_req rq)
 			(unsigned long long)ino, FETCH_TRIES);
 		r = -EIO;
 	}
+	if (r < 0 && done && rq.stop)
+		*rq.stop = (int)r;
 	if (r < 0)
 		return done ? (ssize_t)done : r;
 	return (ssize_t)done + r;
+}
+
+/* Clears setuid, and setgid when the group may execute, of a non-directory; called with mu
+ * held. Whether the mode changed. */
+static bool kill_suidgid(struct inode *i)
+{
+	uint32_t m = i->mode;
+	if (S_ISDIR(m))
+		return false;
+	m &= ~(uint32_t)S_ISUID;
+	if (m & S_IXGRP)
+		m &= ~(uint32_t)S_ISGID;
+	bool killed = m != i->mode;
+	i->mode = m;
+	return killed;
+}
+
+int fs_kill_suidgid(struct fs *fs, uint64_t ino)
+{
+	pthread_mutex_lock(&fs->mu);
+	struct inode *i = inode_get(fs, ino);
+	int r = !i ? -EIO : S_ISREG(i->mode) && kill_suidgid(i);
+	if (r > 0)
+		changed(fs, i, false);
+	pthread_mutex_unlock(&fs->mu);
+	return r;
 }
 
 static int truncate_to(struct fs *fs, struct inode *i, uint64_t size)
@@ -310,6 +339,8 @@ int fs_setattr(struct fs *fs, uint64_t ino, const struct stat *a, int valid, str
 		if (acl)
 			acl_chmod(acl->val, acl->len, i->mode);
 	}
+	if (valid & (FS_SET_UID | FS_SET_GID) && !(valid & FS_SET_MODE))
+		kill_suidgid(i); /* chown; a mode sent with it is what the kernel computed */
 	if (valid & FS_SET_UID)
 		i->uid = a->st_uid;
 	if (valid & FS_SET_GID)
@@ -615,13 +646,15 @@ static int write_error(struct fs *fs, uint64_t ino, bool set, int err)
 
 ssize_t fs_write(struct fs *fs, uint64_t ino, const char *buf, size_t size, uint64_t off)
 {
+	int stop = -EIO;
 	ssize_t r = data_request(fs, ino,
 				 (struct data_req){.op = CHUNK_WRITE,
 						   .wbuf = buf,
 						   .size = size,
-						   .off = off});
+						   .off = off,
+						   .stop = &stop});
 	if (r < 0 || (size_t)r < size)
-		write_error(fs, ino, true, r < 0 ? (int)r : -EIO);
+		write_error(fs, ino, true, r < 0 ? (int)r : stop);
 	return r;
 }
 

@@ -10,7 +10,11 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <linux/fs.h>
+#include <linux/magic.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 #include "cache/evict.h"
 #include "cache/files.h"
@@ -393,6 +397,31 @@ static void test_symlinks(struct store *s)
 	unlink(victim);
 }
 
+/* A new cache folder on ext4 asks for its subfolders to be placed like top-level ones, so that
+ * objects/ gets a block group with room (FS_TOPDIR_FL; other filesystems may not have it). */
+static void test_topdir(void)
+{
+	char d[] = "/tmp/coffer-topdir-XXXXXX", cache[64];
+	struct statfs sf;
+	struct store *s;
+	int flags = 0;
+	CHECK(mkdtemp(d) != NULL);
+	snprintf(cache, sizeof(cache), "%s/cache", d);
+	CHECK(store_open(&s, cache) == 0);
+	int fd = open(cache, O_RDONLY | O_DIRECTORY);
+	CHECK(fd >= 0 && fstatfs(fd, &sf) == 0);
+	if (sf.f_type == EXT4_SUPER_MAGIC)
+		CHECK(ioctl(fd, FS_IOC_GETFLAGS, &flags) == 0 && flags & FS_TOPDIR_FL);
+	else
+		printf("test_cache: /tmp is not ext4 (magic %lx): FS_TOPDIR_FL not checked\n",
+		       (unsigned long)sf.f_type);
+	close(fd);
+	store_close(s);
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", d);
+	CHECK(system(cmd) == 0);
+}
+
 /* A folder another user owns, or that group or others may write, is refused before anything is
  * created in it; the same folder, once safe, opens. */
 static void test_owner(void)
@@ -473,6 +502,7 @@ int main(void)
 	store_close(s);
 	test_lock();
 	test_owner();
+	test_topdir();
 	char cmd[128];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	CHECK(system(cmd) == 0);

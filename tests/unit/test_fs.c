@@ -14,6 +14,9 @@
 #include "fs/fs.h"
 #include "fs/fdcache.h"
 #include "cache/files.h"
+#include "fs/fuse_ops.h"
+#include <linux/fuse.h>
+#include <sys/uio.h>
 #include "lib/buf.h"
 #include "lib/workers.h"
 
@@ -638,6 +641,98 @@ static void split_failed_commit(void)
 	free(snap);
 }
 
+static mode_t mode_of(struct fs *fs, uint64_t ino)
+{
+	struct stat s;
+	CHECK(fs_getattr(fs, ino, &s) == 0);
+	return s.st_mode & 07777;
+}
+
+/* Passes one request through the channel's read, as libfuse would receive it. */
+static void receive(struct fuse_ops_session *s, int p[2], const void *req, size_t len)
+{
+	char buf[512];
+	CHECK(write(p[1], req, len) == (ssize_t)len);
+	CHECK(fuse_io_channel.read(p[0], buf, sizeof(buf), s) == (ssize_t)len);
+}
+
+/* A kill request (write, truncation) on ino with the given flags. */
+static void kill_request(struct fuse_ops_session *s, int p[2], uint32_t op, uint64_t ino,
+			 uint32_t flags)
+{
+	struct {
+		struct fuse_in_header h;
+		union {
+			struct fuse_write_in w;
+			struct fuse_setattr_in a;
+			struct fuse_open_in o;
+		} u;
+	} rq = {.h = {.len = sizeof(rq), .opcode = op, .unique = 8, .nodeid = ino}};
+	if (op == FUSE_WRITE)
+		rq.u.w.write_flags = flags;
+	else if (op == FUSE_SETATTR)
+		rq.u.a.valid = flags;
+	else
+		rq.u.o.open_flags = flags;
+	receive(s, p, &rq, sizeof(rq));
+}
+
+/* The FUSE channel asks for FUSE_HANDLE_KILLPRIV_V2 in the INIT reply when the kernel offers it
+ * (and only then), leaving libfuse's copy alone, and applies the setuid/setgid kills that the
+ * kernel then asks of us and libfuse drops; a chown clears them in the core. */
+static void fuse_channel(void)
+{
+	struct fs *fs = mount_fs();
+	struct fuse_ops_session s;
+	fuse_ops_session_init(&s, fs, false);
+	int p[2];
+	CHECK(pipe(p) == 0);
+	for (int offered = 0; offered < 2; offered++) {
+		struct {
+			struct fuse_in_header h;
+			struct fuse_init_in i;
+		} init = {.h = {.len = sizeof(init), .opcode = FUSE_INIT, .unique = 2},
+			  .i = {.major = 7, .minor = 38, .flags = FUSE_ASYNC_READ}};
+		if (offered)
+			init.i.flags |= FUSE_HANDLE_KILLPRIV_V2;
+		receive(&s, p, &init, sizeof(init));
+		struct fuse_out_header oh = {.len = sizeof(oh) + sizeof(struct fuse_init_out),
+					     .unique = 2};
+		struct fuse_init_out out = {.major = 7, .minor = 38, .flags = FUSE_ASYNC_READ}, got;
+		struct iovec iov[2] = {{&oh, sizeof(oh)}, {&out, sizeof(out)}};
+		char buf[512];
+		CHECK(fuse_io_channel.writev(p[1], iov, 2, &s) == (ssize_t)oh.len);
+		CHECK(read(p[0], buf, sizeof(buf)) == (ssize_t)oh.len);
+		memcpy(&got, buf + sizeof(oh), sizeof(got));
+		CHECK(got.flags ==
+		      (offered ? FUSE_ASYNC_READ | FUSE_HANDLE_KILLPRIV_V2 : FUSE_ASYNC_READ));
+		CHECK(s.killpriv_v2 == offered && out.flags == FUSE_ASYNC_READ);
+	}
+	uint64_t ino = create(fs, ROOT_INO, "suid", S_IFREG | 06755);
+	struct stat a = {.st_mode = 06755}, out;
+	kill_request(&s, p, FUSE_WRITE, ino, FUSE_WRITE_CACHE);	    /* root's write-back: kept */
+	kill_request(&s, p, FUSE_SETATTR, ino, FATTR_KILL_SUIDGID); /* no size: not a truncation */
+	CHECK(mode_of(fs, ino) == 06755);
+	kill_request(&s, p, FUSE_WRITE, ino, FUSE_WRITE_KILL_SUIDGID);
+	CHECK(mode_of(fs, ino) == 0755);
+	CHECK(fs_setattr(fs, ino, &a, FS_SET_MODE, &out) == 0);
+	kill_request(&s, p, FUSE_SETATTR, ino, FATTR_SIZE | FATTR_KILL_SUIDGID);
+	CHECK(mode_of(fs, ino) == 0755);
+	a.st_mode = 06745; /* setgid without group execute: a locking mark, not a privilege */
+	CHECK(fs_setattr(fs, ino, &a, FS_SET_MODE, &out) == 0);
+	kill_request(&s, p, FUSE_OPEN, ino, FUSE_OPEN_KILL_SUIDGID);
+	CHECK(mode_of(fs, ino) == 02745);
+	a.st_mode = 06755;
+	CHECK(fs_setattr(fs, ino, &a, FS_SET_MODE, &out) == 0);
+	a.st_uid = 65534;
+	CHECK(fs_setattr(fs, ino, &a, FS_SET_UID, &out) == 0 && (out.st_mode & 07777) == 0755);
+	uint64_t d = create(fs, ROOT_INO, "sgid-dir", S_IFDIR | 02755);
+	CHECK(fs_setattr(fs, d, &a, FS_SET_UID, &out) == 0 && (out.st_mode & 07777) == 02755);
+	close(p[0]);
+	close(p[1]);
+	unmount_fs(fs, false);
+}
+
 int main(void)
 {
 	unit_setup();
@@ -655,6 +750,7 @@ int main(void)
 	split_dirs();
 	split_tamper();
 	split_failed_commit();
+	fuse_channel();
 	keyring_free(keys);
 	workers_free(pool);
 	char cmd[128];
