@@ -266,7 +266,9 @@ static int start(struct opts *o, struct remote *r, struct store *st, struct vaul
 	}
 	if (!err && (err = fs_mount_load(fs, geteuid(), getegid())))
 		fprintf(stderr, "coffer: cannot load the cache '%s': %s\n", cache,
-			err == -EBADMSG ? "its root failed authentication" : strerror(-err));
+			err == -EBADMSG		  ? "its root failed authentication"
+			: err == -EPROTONOSUPPORT ? FORMAT_NEWER_MSG
+						  : strerror(-err));
 	struct fuse_ops_session fo;
 	fuse_ops_session_init(&fo, fs, o->readonly && !o->snapshot);
 	struct fuse_session *se = err ? NULL : new_session(o, &fo, cache);

@@ -59,6 +59,11 @@
 #define PAGE_DIR_INLINE	    0u		  /* a version 3 directory record: entries follow */
 #define PAGE_DIR_SPLIT	    1u		  /* a version 3 directory record: bucket tables follow */
 
+/* What a decoder's -EPROTONOSUPPORT means: an authenticated root or page of a later version */
+#define FORMAT_NEWER_MSG                                                                           \
+	"it was written by a newer version of coffer than this one; upgrade coffer on this "       \
+	"device to use it"
+
 /* Roots */
 #define ROOT_MAGIC	     "CFRT"
 #define ROOT_AAD_BYTES	     (4 + VAULT_ID_BYTES)

@@ -376,8 +376,10 @@ int page_decode(const unsigned char *b, size_t len, struct page_plain *p)
 	uint32_t version = rd_u32(&r);
 	p->index = rd_u64(&r);
 	uint32_t count = rd_u32(&r);
+	if (!r.err && memcmp(magic, PAGE_MAGIC, 4) == 0 && version > PAGE_VERSION)
+		return -EPROTONOSUPPORT; /* a newer coffer's page (its bytes authenticated) */
 	if (r.err || memcmp(magic, PAGE_MAGIC, 4) != 0 || version < PAGE_VERSION_1 ||
-	    version > PAGE_VERSION || count > PAGE_INODES)
+	    count > PAGE_INODES)
 		return -EINVAL;
 	p->count = count;
 	int err = 0;

@@ -85,6 +85,8 @@ static int decode(const unsigned char *b, size_t len, struct root_plain *r)
 	struct rd rd = {.p = b, .left = len};
 	const void *m = rd_take(&rd, 4);
 	r->version = rd_u32(&rd);
+	if (!rd.err && !memcmp(m, ROOT_MAGIC, 4) && r->version > ROOT_VERSION)
+		return -EPROTONOSUPPORT; /* a newer coffer's root (its bytes authenticated) */
 	if (rd.err || memcmp(m, ROOT_MAGIC, 4) ||
 	    (r->version != ROOT_VERSION && r->version != ROOT_VERSION_2 &&
 	     r->version != ROOT_VERSION_1))

@@ -68,7 +68,11 @@ static int load_page(struct fs *fs, size_t p, size_t *size)
 		log_msg(LOG_ERR,
 			"integrity error: inode page %zu (inodes %zu-%zu, object %s) is %s", p,
 			p * PAGE_INODES, p * PAGE_INODES + PAGE_INODES - 1, hex,
-			err == -ENOENT ? "missing" : "damaged");
+			err == -ENOENT ? "missing"
+			: err == -EPROTONOSUPPORT
+				? "of a newer format than this coffer reads (upgrade "
+				  "coffer)"
+				: "damaged");
 		fs->pages[p].bad = true;
 	}
 	buf_free(&plain);
@@ -185,7 +189,9 @@ static int load_sealed(struct fs *fs, const void *sealed, size_t len)
 	root_aad(fs->vault_id, aad);
 	int err = meta_open(fs->keys->root, aad, sizeof(aad), sealed, len, &plain) ? -EBADMSG : 0;
 	if (!err)
-		err = load_root_pages(fs, plain.data, plain.len) ? -EBADMSG : 0;
+		err = load_root_pages(fs, plain.data, plain.len);
+	if (err && err != -EPROTONOSUPPORT && err != -ENOMEM)
+		err = -EBADMSG;
 	buf_free(&plain);
 	if (err)
 		return err;

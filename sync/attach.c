@@ -18,7 +18,11 @@ int attach_read_root(struct sync *s, struct buf *b, struct root_plain *rp,
 		     uint8_t hash[ROOT_HASH_BYTES], char tag[TAG_MAX])
 {
 	int err = s->r->ops->get(s->r, remote_key_root(), REMOTE_ROOT_MAX, b, tag);
-	if (!err && chain_open(s, b->data, b->len, rp, hash)) {
+	if (!err && (err = chain_open(s, b->data, b->len, rp, hash)) == -EPROTONOSUPPORT) {
+		fprintf(stderr, "coffer: %s: %s\n", s->r->url, FORMAT_NEWER_MSG);
+		return err;
+	}
+	if (err == -EBADMSG) {
 		fprintf(stderr,
 			"coffer: the root on %s failed authentication: it was altered or belongs to "
 			"another vault\n",
@@ -247,7 +251,11 @@ int attach_late(struct sync *s)
 			" there: the remote lost or deleted the vault; uploads stop",
 			s->r->url, s->state.seen);
 		err = -ESTALE;
-	} else if (!err && chain_open(s, R.data, R.len, &rp, rh)) {
+	} else if (!err && (err = chain_open(s, R.data, R.len, &rp, rh)) == -EPROTONOSUPPORT) {
+		log_msg(LOG_ERR, "sync: the root on %s: %s; uploads stop", s->r->url,
+			FORMAT_NEWER_MSG);
+		err = -EBADMSG;
+	} else if (err == -EBADMSG) {
 		log_msg(LOG_ERR,
 			"sync: the root on %s failed authentication: it was altered or belongs to "
 			"another vault; uploads stop",
@@ -291,7 +299,7 @@ static int attach(struct sync *s)
 	int err = attach_online(s);
 	if (unreachable(err))
 		return attach_offline(s, err);
-	if (err && err != -ESTALE && err != -EBUSY && err != -EBADMSG)
+	if (err && err != -ESTALE && err != -EBUSY && err != -EBADMSG && err != -EPROTONOSUPPORT)
 		fprintf(stderr, "coffer: cannot use %s: %s\n", s->r->url, remote_strerror(err));
 	return err;
 }

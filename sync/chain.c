@@ -26,8 +26,9 @@ void chain_short_hash(const uint8_t hash[ROOT_HASH_BYTES], char out[9])
 int chain_open(struct sync *s, const void *sealed, size_t len, struct root_plain *rp,
 	       uint8_t hash[ROOT_HASH_BYTES])
 {
-	if (root_unseal(s->keys->root, s->vid, sealed, len, rp))
-		return -EBADMSG;
+	int err = root_unseal(s->keys->root, s->vid, sealed, len, rp);
+	if (err)
+		return err == -EPROTONOSUPPORT ? err : -EBADMSG;
 	hash32(sealed, len, hash);
 	return 0;
 }

@@ -37,8 +37,17 @@ static int follow_round(struct sync *s)
 	uint8_t hash[ROOT_HASH_BYTES];
 	char tag[TAG_MAX];
 	int err = s->r->ops->get(s->r, remote_key_root(), REMOTE_ROOT_MAX, &R, tag);
-	if (!err && strcmp(tag, s->v.root_tag) != 0 && strcmp(tag, s->v.refused_tag) != 0 &&
-	    chain_open(s, R.data, R.len, &rp, hash) == 0) {
+	bool fresh = !err && strcmp(tag, s->v.root_tag) != 0 && strcmp(tag, s->v.refused_tag) != 0;
+	int oerr = fresh ? chain_open(s, R.data, R.len, &rp, hash) : 0;
+	if (fresh && oerr == -EPROTONOSUPPORT) {
+		snprintf(s->v.refused_tag, sizeof(s->v.refused_tag), "%s", tag);
+		log_msg(LOG_ERR,
+			"sync: the root on %s: %s; this mount keeps serving generation %" PRIu64,
+			s->r->url, FORMAT_NEWER_MSG, s->v.gen);
+		pthread_mutex_lock(&s->mu);
+		sync_error(s, oerr, "following the vault (its root is of a newer format)");
+		pthread_mutex_unlock(&s->mu);
+	} else if (fresh && oerr == 0) {
 		int cerr = chain_check(s, &rp, hash, true);
 		if (cerr) {
 			snprintf(s->v.refused_tag, sizeof(s->v.refused_tag), "%s", tag);

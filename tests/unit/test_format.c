@@ -504,7 +504,7 @@ static void page(void)
 	CHECK(survives_mutations(dec_page, b.data, b.len, 5000));
 	CHECK(page_record_count(b.data, PAGE_HEADER_BYTES - 1) == -EINVAL);
 	b.data[4] = 4;
-	CHECK(dec_page(b.data, b.len) == -EINVAL); /* another version */
+	CHECK(dec_page(b.data, b.len) == -EPROTONOSUPPORT); /* a newer coffer's */
 	b.data[4] = 0;
 	CHECK(dec_page(b.data, b.len) == -EINVAL);
 	void (*bad[])(struct page_plain *) =
@@ -722,7 +722,12 @@ static void root(void)
 	      memcmp(again.data + 8, b.data + 8, b.len - 8) == 0);
 	buf_free(&again);
 	root_plain_free(&d);
-	b.data[4] = 4;
+	b.data[4] = 4; /* a later version: a newer coffer's, not damage */
+	CHECK(dec_root(b.data, b.len) == -EPROTONOSUPPORT);
+	b.data[0] = 'X';
+	CHECK(dec_root(b.data, b.len) == -EINVAL);
+	b.data[0] = 'C';
+	b.data[4] = 0;
 	CHECK(dec_root(b.data, b.len) == -EINVAL);
 	b.data[4] = 2;
 	/* more segments than 2^63 would need a 65th level link: refused, nothing written past
@@ -749,6 +754,10 @@ static void root(void)
 	root_plain_free(&d);
 	CHECK(root_unseal(key, other, s.data, s.len, &d) == -EBADMSG);
 	CHECK(root_unseal(key, vid, s.data, s.len - 1, &d) == -EBADMSG);
+	buf_free(&s);
+	b.data[4] = 4; /* authenticated, of a later version: said as such */
+	CHECK(meta_seal(key, aad, sizeof(aad), &b, &s) == 0);
+	CHECK(root_unseal(key, vid, s.data, s.len, &d) == -EPROTONOSUPPORT);
 	buf_free(&s);
 	buf_free(&b);
 }

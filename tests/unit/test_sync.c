@@ -523,6 +523,44 @@ static void fork_refused(struct mem_remote *m)
  * state recorded it: at the next mount the cache's root and the vault's are the same commit in
  * two sealings, and no merge happens. Made here by re-sealing the vault's root into the cache
  * and setting the state back to the previous generation. */
+/* A vault root of a later format version (a newer coffer published it; it authenticates) is
+ * refused as such, by the cache that synced before and by a fresh one, and nothing is changed:
+ * with the root back, both mount. */
+static void newer_root(struct mem_remote *m)
+{
+	struct dev a, b;
+	dev_init(&a, "a12");
+	dev_init(&b, "b12");
+	CHECK(dev_mount(&a, m) == 0);
+	dev_write(&a, "p", "one");
+	CHECK(dev_umount(&a) == 0);
+	struct buf r = {0}, plain = {0}, sealed = {0}, before = {0};
+	struct root_plain rp;
+	uint8_t aad[ROOT_AAD_BYTES];
+	copy_root(m, &r);
+	CHECK(root_unseal(keys->root, vid, r.data, r.len, &rp) == 0);
+	root_encode(&rp, &plain);
+	root_plain_free(&rp);
+	plain.data[4] = ROOT_VERSION + 1;
+	root_aad(vid, aad);
+	CHECK(meta_seal(keys->root, aad, sizeof(aad), &plain, &sealed) == 0);
+	char tag[TAG_MAX];
+	CHECK(m->r.ops->put_if(&m->r, "root", sealed.data, sealed.len, NULL, tag) == -ESTALE);
+	CHECK(m->r.ops->put(&m->r, "root", sealed.data, sealed.len) == 0);
+	CHECK(read_file(a.dir, "root", &before) == 0);
+	CHECK(dev_mount(&a, m) == -EPROTONOSUPPORT && cache_root_is(&a, &before));
+	CHECK(dev_mount(&b, m) == -EPROTONOSUPPORT);
+	CHECK(m->r.ops->put(&m->r, "root", r.data, r.len) == 0);
+	CHECK(dev_mount(&a, m) == 0 && dev_reads(&a, "p", "one"));
+	CHECK(dev_umount(&a) == 0);
+	CHECK(dev_mount(&b, m) == 0 && dev_reads(&b, "p", "one"));
+	CHECK(dev_umount(&b) == 0);
+	buf_free(&r);
+	buf_free(&plain);
+	buf_free(&sealed);
+	buf_free(&before);
+}
+
 static void published_unrecorded(struct mem_remote *m)
 {
 	struct dev a;
@@ -766,6 +804,9 @@ int main(void)
 	m->r.ops->free(&m->r);
 	m = fresh_vault();
 	long_gap(m);
+	m->r.ops->free(&m->r);
+	m = fresh_vault();
+	newer_root(m);
 	m->r.ops->free(&m->r);
 	keyring_free(keys);
 	char cmd[128];
