@@ -10,13 +10,19 @@
 #include <string.h>
 #include "format/dirbucket.h"
 
+/* The index's view of entry pos: its name (only entries with a name are in the index). */
+static void name_of(const void *ctx, uint32_t pos, const void **key, size_t *len)
+{
+	const struct dir *d = ctx;
+	*key = d->v[pos].name;
+	*len = d->v[pos].len;
+}
+
 struct dir *dir_new(void)
 {
 	struct dir *d = calloc(1, sizeof(*d));
-	if (d && !(d->idx = htab_new())) {
-		free(d);
-		d = NULL;
-	}
+	if (d)
+		idxtab_init(&d->idx, name_of, d);
 	return d;
 }
 
@@ -32,11 +38,9 @@ void dir_split_drop(struct dir *d)
 
 void dir_clear(struct dir *d)
 {
-	for (size_t i = 0; i < d->n; i++) {
-		if (d->v[i].name)
-			htab_del(d->idx, d->v[i].name, d->v[i].len);
+	idxtab_clear(&d->idx);
+	for (size_t i = 0; i < d->n; i++)
 		free(d->v[i].name);
-	}
 	d->n = d->live = 0;
 	d->bytes = 0;
 }
@@ -48,7 +52,7 @@ void dir_free(struct dir *d)
 	for (size_t i = 0; i < d->n; i++)
 		free(d->v[i].name);
 	free(d->v);
-	htab_free(d->idx);
+	idxtab_free(&d->idx);
 	dir_split_drop(d);
 	free(d);
 }
@@ -60,8 +64,8 @@ bool dir_bad(const struct dir *d)
 
 struct dent *dir_find(struct dir *d, const char *name, size_t len)
 {
-	uintptr_t k = (uintptr_t)htab_get(d->idx, name, len);
-	return k ? &d->v[k - 1] : NULL;
+	int64_t k = idxtab_find(&d->idx, name, len);
+	return k >= 0 ? &d->v[k] : NULL;
 }
 
 uint32_t dir_bucket(const struct dir *d, const struct dent *e)
@@ -159,15 +163,17 @@ static void rebalance(struct dir *d)
 		;
 }
 
-/* Drops the holes. Readdir offsets change, so only done when holes outnumber entries 4:1. */
+/* Drops the holes. Readdir offsets change, so only done when holes outnumber entries 4:1. The
+ * index is rebuilt in place: it holds fewer entries than before, so it needs no memory. */
 static void compact(struct dir *d)
 {
 	size_t j = 0;
+	idxtab_clear(&d->idx);
 	for (size_t i = 0; i < d->n; i++) {
 		if (!d->v[i].name)
 			continue;
 		d->v[j] = d->v[i];
-		htab_put(d->idx, d->v[j].name, d->v[j].len, (void *)(uintptr_t)(j + 1));
+		idxtab_add(&d->idx, (uint32_t)j);
 		j++;
 	}
 	d->n = j;
@@ -186,20 +192,22 @@ int dir_load_add(struct dir *d, const char *name, size_t len, uint64_t ino, uint
 		d->v = v;
 		d->cap = cap;
 	}
-	char *copy = malloc(len + 1);
+	char *copy = d->n < UINT32_MAX - 1 ? malloc(len + 1) : NULL;
 	if (!copy)
 		return -ENOMEM;
 	memcpy(copy, name, len);
 	copy[len] = 0;
-	if (htab_put(d->idx, copy, len, (void *)(uintptr_t)(d->n + 1))) {
+	d->v[d->n] = (struct dent){.name = copy,
+				   .ino = ino,
+				   .len = (uint16_t)len,
+				   .type = type,
+				   .hash = hash};
+	if (idxtab_add(&d->idx, (uint32_t)d->n)) {
 		free(copy);
+		d->v[d->n].name = NULL;
 		return -ENOMEM;
 	}
-	d->v[d->n++] = (struct dent){.name = copy,
-				     .ino = ino,
-				     .len = (uint16_t)len,
-				     .type = type,
-				     .hash = hash};
+	d->n++;
 	d->live++;
 	d->bytes += DIR_DENT_BYTES(len);
 	return 0;
@@ -218,10 +226,10 @@ int dir_add(struct dir *d, const char *name, size_t len, uint64_t ino, uint8_t t
 
 void dir_remove(struct dir *d, const char *name, size_t len)
 {
-	uintptr_t k = (uintptr_t)htab_del(d->idx, name, len);
-	if (!k)
+	int64_t k = idxtab_del(&d->idx, name, len);
+	if (k < 0)
 		return;
-	struct dent *e = &d->v[k - 1];
+	struct dent *e = &d->v[k];
 	dir_touch(d, e);
 	d->bytes -= DIR_DENT_BYTES(e->len);
 	free(e->name);

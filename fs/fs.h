@@ -17,6 +17,7 @@
 #include "cache/store.h"
 #include "format/format.h"
 #include "lib/htab.h"
+#include "lib/idxtab.h"
 #include "fs/core.h"
 
 enum chunk_state { CH_HOLE = 0, CH_STAGING = 1, CH_SEALED = 2 };
@@ -62,7 +63,7 @@ struct dsplit {
 struct dir {
 	struct dent *v;
 	size_t n, cap, live;
-	struct htab *idx;     /* name -> (index + 1) */
+	struct idxtab idx;    /* name -> index in v (lib/idxtab.h: 8 bytes a slot) */
 	uint64_t bytes;	      /* the live entries' encoded size (DIR_DENT_BYTES each) */
 	struct dsplit *split; /* NULL: the entries are kept inline in the inode's record */
 	uint32_t splits;      /* how many times it split (the epochs) */

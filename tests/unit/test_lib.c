@@ -2,12 +2,14 @@
  * reader round-trip integers and the reader refuses to run past the end. */
 #include "tests/unit/unit.h"
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <stdint.h>
 #include "lib/array.h"
 #include "lib/buf.h"
 #include "lib/htab.h"
+#include "lib/idxtab.h"
 
 static void htab(void)
 {
@@ -72,6 +74,56 @@ static void htab_stress(void)
 	htab_free(t);
 }
 
+/* The index keys of idxtab_stress: entry k's key is keys[k] (an entry is in the table or not). */
+static char ikeys[5000][24];
+static size_t ilens[5000];
+
+static void ikey_of(const void *ctx, uint32_t pos, const void **key, size_t *len)
+{
+	(void)ctx;
+	*key = ikeys[pos];
+	*len = ilens[pos];
+}
+
+/* 200,000 random adds and deletions against a reference, every entry looked up now and then;
+ * the table shrinks back once emptied. */
+static void idxtab_stress(void)
+{
+	enum { N = 5000, STEPS = 200000 };
+	static bool in[N];
+	struct idxtab t;
+	idxtab_init(&t, ikey_of, NULL);
+	uint64_t x = 2463534242ull;
+	int bad = 0;
+	uint32_t live = 0;
+	for (size_t k = 0; k < N; k++)
+		ilens[k] = (size_t)snprintf(ikeys[k], sizeof(ikeys[k]), "%zu.%.*s", k,
+					    (int)(k % 11), "abcdefghijk");
+	CHECK(idxtab_find(&t, ikeys[0], ilens[0]) == -1 && idxtab_del(&t, "x", 1) == -1);
+	for (int s = 0; s < STEPS; s++) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		uint32_t k = (uint32_t)((x % N) / (s < STEPS / 2 ? 1 : 16));
+		if (x >> 63 && !in[k]) {
+			bad += idxtab_add(&t, k) != 0;
+			in[k] = true;
+			live++;
+		} else if (!(x >> 63)) {
+			bad += idxtab_del(&t, ikeys[k], ilens[k]) != (in[k] ? (int64_t)k : -1);
+			live -= in[k];
+			in[k] = false;
+		}
+		if (s % 10000 == 0)
+			for (uint32_t j = 0; j < N; j++)
+				bad += idxtab_find(&t, ikeys[j], ilens[j]) !=
+				       (in[j] ? (int64_t)j : -1);
+	}
+	CHECK(bad == 0 && t.count == live && (uint64_t)t.count * 4 <= (uint64_t)t.cap * 3);
+	for (uint32_t k = 0; k < N; k++)
+		idxtab_del(&t, ikeys[k], ilens[k]);
+	CHECK(t.count == 0 && t.cap <= 16);
+	idxtab_free(&t);
+}
+
 static void buf(void)
 {
 	struct buf b = {0};
@@ -115,6 +167,7 @@ int main(void)
 	unit_setup();
 	htab();
 	htab_stress();
+	idxtab_stress();
 	buf();
 	array();
 	return unit_finish("test_lib");
