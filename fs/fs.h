@@ -232,8 +232,6 @@ struct buf;
 void page_serialize(struct fs *fs, size_t page, struct buf *out);
 /* Loads one page payload into the inode table, all or nothing; called with mu held. */
 int page_deserialize(struct fs *fs, size_t page, const unsigned char *p, size_t len);
-void root_serialize(struct fs *fs, const struct oname *names, struct buf *out);
-int root_deserialize(struct fs *fs, const unsigned char *p, size_t len);
 
 /* ptable.c: the root's page list as name tables (format/nametab.h), in memory */
 struct root_plain;

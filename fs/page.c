@@ -1,6 +1,7 @@
 /* page: the in-memory side of inode pages and roots: builds the plain records of format/page.h
  * from the inode table and back (a split directory's record names its bucket tables; the buckets
- * are dirsplit.c's), and the struct fs fields from and to format/root.h.
+ * are dirsplit.c's), and a sealed root's summary (root_peek); the root's own fields and page
+ * tables are ptable.c's.
  * Never touches bytes itself (the codecs do) and never half-loads a page: all or nothing. */
 #include "fs/fs.h"
 #include <errno.h>
@@ -213,43 +214,6 @@ int page_deserialize(struct fs *fs, size_t page, const unsigned char *p, size_t 
 	page_plain_free(pp);
 	free(pp);
 	return err;
-}
-
-void root_serialize(struct fs *fs, const struct oname *names, struct buf *out)
-{
-	struct root_plain r = {.gen = fs->gen,
-			       .time_ns = fs->root_time,
-			       .next_ino = fs->next_ino,
-			       .live_inodes = fs->live_inodes,
-			       .live_bytes = fs->live_bytes,
-			       .npages = (uint32_t)fs->npages,
-			       .pages = (struct oname *)names};
-	root_encode(&r, out);
-}
-
-int root_deserialize(struct fs *fs, const unsigned char *p, size_t len)
-{
-	struct root_plain r;
-	int err = root_decode(p, len, &r);
-	if (err)
-		return err;
-	struct page *pages = calloc(r.npages ? r.npages : 1, sizeof(*pages));
-	if (!pages) {
-		root_plain_free(&r);
-		return -ENOMEM;
-	}
-	for (uint32_t k = 0; k < r.npages; k++)
-		pages[k].name = r.pages[k];
-	free(fs->pages);
-	fs->pages = pages;
-	fs->npages = r.npages;
-	fs->gen = r.gen;
-	fs->root_time = r.time_ns;
-	fs->next_ino = r.next_ino;
-	fs->live_inodes = r.live_inodes;
-	fs->live_bytes = r.live_bytes;
-	root_plain_free(&r);
-	return 0;
 }
 
 int root_peek(const struct keyring *keys, const uint8_t vault_id[VAULT_ID_BYTES],
