@@ -332,7 +332,8 @@ static int load_table(struct fs *fs, struct inode *i, uint32_t t, char *why, siz
 		s->b[tp.first + j].name = tp.names[j];
 	free_plain(&plain);
 	if (err)
-		snprintf(why, cap, "its bucket table %u is %s", t, err == -ENOENT ? "missing" : "damaged");
+		snprintf(why, cap, "its bucket table %u is %s", t,
+			 err == -ENOENT ? "missing" : "damaged");
 	return err;
 }
 

@@ -175,9 +175,9 @@ static void seed_page(void)
 	page_encode(&p, &b);
 	put_buf("page", 3, &b);
 	/* version 3: a small file's chunk in a pack (its blocks 1000..1002), a chunk of its own */
-	struct page_chunk packed[2] = {
-		{.index = 0, .name = {.b = {7}}, .nblocks = 3, .pack = {.b = {6}}, .first = 1000},
-		{.index = 2, .name = {.b = {8}}, .nblocks = 1}};
+	struct page_chunk packed[2] =
+		{{.index = 0, .name = {.b = {7}}, .nblocks = 3, .pack = {.b = {6}}, .first = 1000},
+		 {.index = 2, .name = {.b = {8}}, .nblocks = 1}};
 	p.count = 2;
 	p.rec[1].ch = packed;
 	page_encode(&p, &b);
