@@ -55,15 +55,7 @@ static uint64_t create(struct fs *fs, uint64_t parent, const char *name, mode_t 
 
 static int count_objects(void)
 {
-	char p[64];
-	snprintf(p, sizeof(p), "%s/objects", dir);
-	DIR *d = opendir(p);
-	int n = 0;
-	for (struct dirent *e; d && (e = readdir(d));)
-		n += e->d_name[0] != '.';
-	if (d)
-		closedir(d);
-	return n;
+	return unit_count_objects(dir);
 }
 
 static bool same(struct fs *fs, uint64_t ino, const unsigned char *ref, size_t len)

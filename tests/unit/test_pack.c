@@ -172,15 +172,7 @@ static bool object_exists(const struct oname *n)
 
 static int count_objects(void)
 {
-	char p[64];
-	snprintf(p, sizeof(p), "%s/objects", dir);
-	DIR *d = opendir(p);
-	int n = 0;
-	for (struct dirent *e; d && (e = readdir(d));)
-		n += e->d_name[0] != '.';
-	if (d)
-		closedir(d);
-	return n;
+	return unit_count_objects(dir);
 }
 
 /* File k holds 100 + 211 * k bytes of a pattern of k. */

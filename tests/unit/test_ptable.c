@@ -44,15 +44,7 @@ static void unmount_fs(struct fs *fs)
 
 static int count_objects(void)
 {
-	char p[64];
-	snprintf(p, sizeof(p), "%s/objects", dir);
-	DIR *d = opendir(p);
-	int n = 0;
-	for (struct dirent *e; d && (e = readdir(d));)
-		n += e->d_name[0] != '.';
-	if (d)
-		closedir(d);
-	return n;
+	return unit_count_objects(dir);
 }
 
 static uint64_t create(struct fs *fs, const char *name)

@@ -2,6 +2,7 @@
  * each test binary prints "N checks, N failed" and exits non-zero on any failure. */
 #ifndef COFFER_UNIT_H
 #define COFFER_UNIT_H
+#include <dirent.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -34,6 +35,20 @@ static inline void unit_small_files(bool on)
 		fprintf(stderr, "RLIMIT_FSIZE: cannot be set\n");
 		exit(1);
 	}
+}
+
+/* The objects in the cache folder dir (its objects/ folder's entries). */
+static inline int unit_count_objects(const char *dir)
+{
+	char p[256];
+	snprintf(p, sizeof(p), "%s/objects", dir);
+	DIR *d = opendir(p);
+	int n = 0;
+	for (struct dirent *e; d && (e = readdir(d));)
+		n += e->d_name[0] != '.';
+	if (d)
+		closedir(d);
+	return n;
 }
 
 static inline int unit_finish(const char *name)
