@@ -349,13 +349,7 @@ static void namespace(void)
 
 static int open_fds(void)
 {
-	DIR *d = opendir("/proc/self/fd");
-	int n = 0;
-	for (struct dirent *e; d && (e = readdir(d));)
-		n += e->d_name[0] != '.';
-	if (d)
-		closedir(d);
-	return n;
+	return unit_count_entries("/proc/self/fd");
 }
 
 /* The descriptor cache hands out one descriptor per object, never closes one in use, serves

@@ -37,18 +37,24 @@ static inline void unit_small_files(bool on)
 	}
 }
 
-/* The objects in the cache folder dir (its objects/ folder's entries). */
-static inline int unit_count_objects(const char *dir)
+/* The entries of the folder path, but for the dot files. */
+static inline int unit_count_entries(const char *path)
 {
-	char p[256];
-	snprintf(p, sizeof(p), "%s/objects", dir);
-	DIR *d = opendir(p);
+	DIR *d = opendir(path);
 	int n = 0;
 	for (struct dirent *e; d && (e = readdir(d));)
 		n += e->d_name[0] != '.';
 	if (d)
 		closedir(d);
 	return n;
+}
+
+/* The objects in the cache folder dir (its objects/ folder's entries). */
+static inline int unit_count_objects(const char *dir)
+{
+	char p[256];
+	snprintf(p, sizeof(p), "%s/objects", dir);
+	return unit_count_entries(p);
 }
 
 static inline int unit_finish(const char *name)
