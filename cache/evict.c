@@ -14,6 +14,8 @@ struct cached_obj {
 	struct oname n;
 	time_t used;
 	uint64_t size;
+	bool kept; /* store_obj_keep's mark: metadata the tree reads back on demand, never evicted
+		    */
 };
 
 struct cached {
@@ -32,6 +34,7 @@ static int push(struct cached *c, const struct oname *n, const struct stat *st)
 	c->v = grown;
 	c->v[c->n].n = *n;
 	c->v[c->n].used = st->st_atime > st->st_mtime ? st->st_atime : st->st_mtime;
+	c->v[c->n].kept = store_mode_kept(st->st_mode);
 	c->v[c->n++].size = (uint64_t)st->st_blocks * 512;
 	return 0;
 }
@@ -71,7 +74,8 @@ int cache_evict(struct store *s, uint64_t cap, bool (*may_evict)(const struct on
 	if (cap && *bytes > cap) {
 		qsort(c.v, c.n, sizeof(*c.v), by_age);
 		for (size_t k = 0; k<c.n && * bytes> cap / 10 * 9; k++)
-			if (may_evict(&c.v[k].n, arg) && store_obj_unlink(s, &c.v[k].n) == 0)
+			if (!c.v[k].kept && may_evict(&c.v[k].n, arg) &&
+			    store_obj_unlink(s, &c.v[k].n) == 0)
 				*bytes -= c.v[k].size;
 	}
 	free(c.v);

@@ -1,6 +1,6 @@
 /* evict: measuring the cache's objects and evicting them to a size cap, least recently used
  * first. Which objects may go is the caller's knowledge (a predicate): cache/ knows no sync.
- * Must never remove an object the predicate did not allow. */
+ * Must never remove an object the predicate did not allow, nor one marked kept (store_obj_keep). */
 #ifndef COFFER_CACHE_EVICT_H
 #define COFFER_CACHE_EVICT_H
 #include <stdbool.h>

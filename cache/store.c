@@ -181,6 +181,24 @@ int store_obj_write(struct store *s, const struct oname *n, const void *p, size_
 	return err;
 }
 
+int store_obj_keep(struct store *s, const struct oname *n)
+{
+	int fd = store_obj_open(s, n, O_RDONLY);
+	if (fd < 0)
+		return fd;
+	struct stat st;
+	int err = fstat(fd, &st) < 0 ? -errno : 0;
+	if (!err && !store_mode_kept(st.st_mode) && fchmod(fd, STORE_KEEP_MODE) < 0)
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+bool store_mode_kept(mode_t mode)
+{
+	return (mode & 07777) == STORE_KEEP_MODE;
+}
+
 int store_obj_unlink(struct store *s, const struct oname *n)
 {
 	char hex[2 * NAME_BYTES + 1];

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/statvfs.h>
+#include <sys/types.h>
 #include "format/format.h"
 #include "lib/buf.h"
 
@@ -66,6 +67,13 @@ bool store_obj_cached(struct store *s, const struct oname *n);
 int store_obj_install(struct store *s, const struct oname *n, const void *p, size_t len);
 /* Creates a new object with the given bytes and fsyncs it. */
 int store_obj_write(struct store *s, const struct oname *n, const void *p, size_t len);
+/* Marks an object as one the cache must keep (a tree's metadata, read back on demand): its
+ * file's mode becomes STORE_KEEP_MODE, which eviction (cache/evict.c) never removes. 0 or a
+ * negative errno (nothing else changes). */
+#define STORE_KEEP_MODE 0400
+int store_obj_keep(struct store *s, const struct oname *n);
+/* Whether a cached object's file mode is the mark of store_obj_keep. */
+bool store_mode_kept(mode_t mode);
 int store_obj_unlink(struct store *s, const struct oname *n);
 int store_obj_sync(struct store *s, const struct oname *n);
 int store_sync_objects(struct store *s);

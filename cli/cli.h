@@ -34,7 +34,7 @@ struct opts {
 	const char *new_passfile, *new_passcmd; /* coffer passwd's new passphrase */
 	const char *cipher;			/* coffer init's --cipher */
 	bool foreground, readonly, help, no_wait, json, repair, snapshots;
-	unsigned commit_seconds, keep, drain_timeout;
+	unsigned commit_seconds, keep, drain_timeout, inode_cache;
 	uint64_t cache_size, snapshot;
 	struct remote_opts ropts;
 	char fuse_opts[1024]; /* -o options not Coffer's own, passed to FUSE */

@@ -16,6 +16,7 @@
 #include "cache/files.h"
 #include "cache/lock.h"
 #include "cache/nowait.h"
+#include "format/format.h"
 #include "fs/core.h"
 #include "fs/fuse_ops.h"
 #include "lib/log.h"
@@ -33,6 +34,8 @@ static const char usage[] =
 	"  -o commit=S        commit every S seconds (default 5)\n"
 	"  -o keep=N          retain the last N roots on the vault as snapshots (default 16)\n"
 	"  -o cache_size=SIZE cap the cache (e.g. 2G); only uploaded objects are evicted\n"
+	"  -o inode_cache=N   keep about N inodes in memory (default 262144); the others are\n"
+	"                     read back from the cache when used\n"
 	"  -o drain_timeout=S at unmount, stop waiting for uploads after S seconds without\n"
 	"                     progress (default 60); the rest uploads at the next mount\n"
 	"  -o logfile=F       append log lines (integrity errors name the file) to F\n"
@@ -264,6 +267,8 @@ static int start(struct opts *o, struct remote *r, struct store *st, struct vaul
 		clock_gettime(CLOCK_MONOTONIC, &line.start);
 		fs_set_load_progress(fs, show_load, &line);
 	}
+	if (!err)
+		fs_set_page_budget(fs, (o->inode_cache + PAGE_INODES - 1) / PAGE_INODES);
 	if (!err && (err = fs_mount_load(fs, geteuid(), getegid())))
 		fprintf(stderr, "coffer: cannot load the cache '%s': %s\n", cache,
 			err == -EBADMSG		  ? "its root failed authentication"

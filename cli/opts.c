@@ -95,6 +95,8 @@ static int own_option(struct opts *o, char *opt)
 		return r;
 	if (strncmp(opt, "keep=", 5) == 0)
 		return number("keep=", opt + 5, 100000, &o->keep);
+	if (strncmp(opt, "inode_cache=", 12) == 0)
+		return number("inode_cache=", opt + 12, 1u << 30, &o->inode_cache);
 	if (strncmp(opt, "drain_timeout=", 14) == 0)
 		return number("drain_timeout=", opt + 14, 86400 * 7, &o->drain_timeout);
 	if (strncmp(opt, "cache_size=", 11) == 0) {
@@ -167,6 +169,7 @@ int parse_opts(int argc, char **argv, struct opts *o, const char *usage)
 	memset(o, 0, sizeof(*o));
 	o->commit_seconds = 5;
 	o->keep = 16;
+	o->inode_cache = 262144;
 	o->drain_timeout = 60;
 	optind = 1;
 	opterr = 0;

@@ -84,7 +84,7 @@ static void move_list(struct namelist *dst, struct namelist *src)
 static int freeze_page_chunks(struct fs *fs, size_t page, struct commit *c)
 {
 	for (uint64_t ino = page * PAGE_INODES; ino < (page + 1) * PAGE_INODES; ino++) {
-		struct inode *i = inode_get(fs, ino);
+		struct inode *i = inode_peek(fs, ino);
 		for (size_t k = 0; i && i->nlink && k < i->nch; k++)
 			if (i->ch[k].state == CH_STAGING) {
 				/* a chunk going into a pack: the pack is synced instead */
@@ -95,17 +95,6 @@ static int freeze_page_chunks(struct fs *fs, size_t page, struct commit *c)
 			}
 	}
 	return 0;
-}
-
-static void count_live(void *val, void *arg)
-{
-	struct inode *i = val;
-	struct fs *fs = arg;
-	if (i->nlink == 0)
-		return;
-	fs->live_inodes++;
-	if (S_ISREG(i->mode))
-		fs->live_bytes += i->size;
 }
 
 /* Room for n new objects sealed with aad; -ENOMEM. */
@@ -132,6 +121,7 @@ static int capture_pages(struct fs *fs, struct commit *c, struct oname *names)
 		np->idx = p;
 		np->old = fs->pages[p].name;
 		page_serialize(fs, p, &np->plain);
+		page_count(fs, p);
 		fit_buf(&np->plain);
 		if (page_record_count(np->plain.data, np->plain.len) > 0)
 			oname_new(&np->name);
@@ -173,7 +163,10 @@ static int capture_root(struct fs *fs, struct commit *c, const struct oname *tna
 {
 	c->gen = ++fs->gen;
 	fs->live_inodes = fs->live_bytes = 0;
-	inode_each(fs->inodes, count_live, fs);
+	for (size_t p = 0; p < fs->npages; p++) { /* the dirty pages were counted by the capture */
+		fs->live_inodes += fs->pages[p].live;
+		fs->live_bytes += fs->pages[p].bytes;
+	}
 	struct timespec now;
 	clock_gettime(CLOCK_REALTIME, &now);
 	fs->root_time = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
@@ -232,6 +225,9 @@ int commit_write_meta(struct fs *fs, const struct oname *n,
 	int err = meta_seal(fs->keys->meta, aad, sizeof(aad), plain, &sealed);
 	if (!err)
 		err = store_obj_write(fs->st, n, sealed.data, sealed.len);
+	if (!err)
+		err = store_obj_keep(fs->st,
+				     n); /* read back from the cache on demand (resident.c) */
 	buf_free(&sealed);
 	return err;
 }
@@ -388,6 +384,7 @@ static int commit_once(struct fs *fs)
 	pthread_rwlock_wrlock(&fs->freeze);
 	pthread_mutex_lock(&fs->mu);
 	struct commit c = {0};
+	pages_trim(fs); /* before the capture: after it, captured pages await their new names */
 	int err = fs->dirty ? capture(fs, &c) : 1;
 	pthread_mutex_unlock(&fs->mu);
 	pthread_rwlock_unlock(&fs->freeze);

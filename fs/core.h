@@ -73,6 +73,10 @@ struct fs_load_progress {
 /* fn hears of every page fs_mount_load reads (from the calling thread); NULL: none (default). */
 void fs_set_load_progress(struct fs *fs, void (*fn)(void *arg, const struct fs_load_progress *p),
 			  void *arg);
+/* At most `pages` inode pages (PAGE_INODES inodes each) stay in memory: the least recently
+ * used clean ones are dropped and read back from the cache when asked for. 0 (the default): no
+ * limit. Set before fs_mount_load. */
+void fs_set_page_budget(struct fs *fs, size_t pages);
 /* Loads the root (or makes an empty tree owned by uid/gid), then removes unreachable objects. */
 int fs_mount_load(struct fs *fs, uid_t uid, gid_t gid);
 void fs_close(struct fs *fs);
@@ -117,7 +121,9 @@ ssize_t fs_write(struct fs *fs, uint64_t ino, const char *buf, size_t size, uint
  * error that stopped it, not -EIO, for a short one), and forgets it. The FUSE front end takes
  * it right after such a write, for the reply (see fuse_ops.c's op_write). */
 int fs_take_write_error(struct fs *fs, uint64_t ino);
+/* A directory open for listing keeps its inode page in memory until fs_releasedir. */
 int fs_opendir(struct fs *fs, uint64_t ino);
+void fs_releasedir(struct fs *fs, uint64_t ino);
 
 /* Called per entry from fs_readdir; st is set (and a lookup counted) only for plus. Returns
  * nonzero when the reply buffer is full: the entry is then not consumed. */

@@ -5,6 +5,7 @@
  * Must never install half a directory (a bad object leaves it empty and EIO), never accept an
  * entry in a bucket its hash does not map to, and never free an object a durable root names. */
 #include "fs/dirsplit.h"
+#include "fs/metaobj.h"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -193,7 +194,7 @@ int dirsplit_capture(struct fs *fs, struct dsplit_commit *dc)
 	for (size_t p = 0; !err && p < fs->npages; p++) {
 		for (uint64_t ino = p * PAGE_INODES;
 		     fs->pages[p].dirty && !err && ino < (p + 1) * PAGE_INODES; ino++) {
-			struct inode *i = inode_get(fs, ino);
+			struct inode *i = inode_peek(fs, ino);
 			if (i && i->nlink && i->dir && i->dir->split)
 				err = capture_dir(dc, i);
 		}
@@ -233,7 +234,7 @@ int dirsplit_lists(const struct dsplit_commit *dc, struct namelist *added, struc
 /* The split state an item was captured from, if its directory still has it (same split). */
 static struct dsplit *item_split(struct fs *fs, const struct dsplit_item *it)
 {
-	struct inode *i = inode_get(fs, it->ino);
+	struct inode *i = inode_peek(fs, it->ino);
 	struct dsplit *s = i && i->dir ? i->dir->split : NULL;
 	return s && s->epoch == it->epoch ? s : NULL;
 }
@@ -286,51 +287,19 @@ void dirsplit_release(struct fs *fs, struct dir *d)
 	}
 }
 
-/* Reads, opens (replacing a damaged cached copy by the vault's once) a sealed bucket or table;
- * fetched first when missing. No lock held. */
-static int open_obj(struct fs *fs, const struct oname *n, enum obj_kind kind, struct buf *plain)
-{
-	const struct obj_want w = {.kind = kind};
-	uint8_t aad[DIRBUCKET_AAD_BYTES];
-	if (kind == OBJ_TABLE)
-		nametab_aad(n, aad);
-	else
-		dirbucket_aad(n, aad);
-	int err = store_obj_ensure(fs->st, n, &w);
-	for (int round = 0; !err && round < 2; round++) {
-		struct buf obj = {0};
-		err = store_obj_read(fs->st, n, &obj);
-		if (!err)
-			err = meta_open(fs->keys->meta, aad, sizeof(aad), obj.data, obj.len, plain);
-		buf_free(&obj);
-		if (err != -EBADMSG || round || store_obj_refetch(fs->st, n, &w))
-			break;
-		buf_free(plain); /* the cache's copy was damaged: the vault's replaced it */
-		err = 0;
-	}
-	return err;
-}
-
-static void free_plain(struct buf *b)
-{
-	if (b->data)
-		wipe(b->data, b->cap);
-	buf_free(b);
-}
-
 /* Table t of directory i: the names of its buckets into s->b. */
-static int load_table(struct fs *fs, struct inode *i, uint32_t t, char *why, size_t cap)
+static int load_table(struct fs *fs, struct inode *i, uint32_t t, bool fetch, char *why, size_t cap)
 {
 	struct dsplit *s = i->dir->split;
 	struct buf plain = {0};
 	struct nametab_plain tp;
-	int err = open_obj(fs, &s->t[t].name, OBJ_TABLE, &plain);
+	int err = metaobj_open(fs, &s->t[t].name, OBJ_TABLE, fetch, &plain, NULL);
 	if (!err && (nametab_decode(plain.data, plain.len, &tp) ||
 		     nametab_bind(&tp, NAMETAB_BUCKETS, i->ino, t, s->n)))
 		err = -EINVAL;
 	for (uint32_t j = 0; !err && j < tp.count; j++)
 		s->b[tp.first + j].name = tp.names[j];
-	free_plain(&plain);
+	metaobj_free(&plain);
 	if (err)
 		snprintf(why, cap, "its bucket table %u is %s", t,
 			 err == -ENOENT ? "missing" : "damaged");
@@ -355,18 +324,19 @@ static int fill_bucket(struct dir *d, const struct dirbucket_plain *b, uint64_t 
 	return 0;
 }
 
-static int load_bucket(struct fs *fs, struct inode *i, uint32_t k, char *why, size_t cap)
+static int load_bucket(struct fs *fs, struct inode *i, uint32_t k, bool fetch, char *why,
+		       size_t cap)
 {
 	struct buf plain = {0};
 	struct dirbucket_plain b = {0};
 	const struct oname *n = &i->dir->split->b[k].name;
-	int err = open_obj(fs, n, OBJ_BUCKET, &plain);
+	int err = metaobj_open(fs, n, OBJ_BUCKET, fetch, &plain, NULL);
 	if (!err && dirbucket_decode(plain.data, plain.len, &b))
 		err = -EINVAL;
 	if (!err)
 		err = fill_bucket(i->dir, &b, i->ino, k);
 	dirbucket_plain_free(&b);
-	free_plain(&plain);
+	metaobj_free(&plain);
 	if (err) {
 		char hex[2 * NAME_BYTES + 1];
 		oname_hex(n, hex);
@@ -376,16 +346,16 @@ static int load_bucket(struct fs *fs, struct inode *i, uint32_t k, char *why, si
 	return err;
 }
 
-static int load_dir(struct fs *fs, struct inode *i, char *why, size_t cap)
+static int load_dir(struct fs *fs, struct inode *i, bool fetch, char *why, size_t cap)
 {
 	struct dsplit *s = i->dir->split;
 	int err = 0;
 	for (uint32_t t = 0; !err && t < ntables(s->n); t++)
 		if (!oname_is_zero(&s->t[t].name))
-			err = load_table(fs, i, t, why, cap);
+			err = load_table(fs, i, t, fetch, why, cap);
 	for (uint32_t k = 0; !err && k < s->n; k++)
 		if (!oname_is_zero(&s->b[k].name))
-			err = load_bucket(fs, i, k, why, cap);
+			err = load_bucket(fs, i, k, fetch, why, cap);
 	if (!err && i->dir->live != s->nentries) {
 		snprintf(why, cap, "its buckets hold %zu entries, its record says %llu",
 			 i->dir->live, (unsigned long long)s->nentries);
@@ -394,96 +364,47 @@ static int load_dir(struct fs *fs, struct inode *i, char *why, size_t cap)
 	return err;
 }
 
-struct dirs {
-	struct inode **v;
-	size_t n, cap;
-	int err;
-};
-
-static void collect_split(void *val, void *arg)
-{
-	struct inode *i = val;
-	struct dirs *l = arg;
-	if (!i->dir || !i->dir->split || l->err)
-		return;
-	struct inode **v = array_reserve(l->v, l->n, &l->cap, sizeof(*v), 16);
-	if (!v) {
-		l->err = -ENOMEM;
-		return;
-	}
-	l->v = v;
-	l->v[l->n++] = i;
-}
-
 static void set_parents(struct fs *fs, struct inode *d)
 {
 	size_t pos = 0;
 	struct dent *e;
 	while ((e = dir_next(d->dir, &pos))) {
-		struct inode *c = inode_get(fs, e->ino);
+		struct inode *c = inode_peek(fs, e->ino);
 		if (c && !c->parent)
 			c->parent = d->ino;
 	}
 }
 
-void dirsplit_load(struct fs *fs)
+void dirsplit_load_page(struct fs *fs, size_t p, bool fetch)
 {
-	struct dirs l = {0};
-	inode_each(fs->inodes, collect_split, &l);
-	char(*why)[200] = calloc(l.n ? l.n : 1, sizeof(*why));
-	for (size_t k = 0; why && k < l.n; k++) {
-		if (load_dir(fs, l.v[k], why[k], sizeof(why[k])) == 0)
+	for (uint64_t ino = (uint64_t)p * PAGE_INODES; ino < (uint64_t)(p + 1) * PAGE_INODES;
+	     ino++) {
+		struct inode *i = inode_peek(fs, ino);
+		if (!i || !i->dir || !i->dir->split)
 			continue;
-		dir_clear(l.v[k]->dir);
-		l.v[k]->dir->split->bad = true;
-	}
-	for (size_t k = 0; why && k < l.n; k++)
-		set_parents(fs, l.v[k]);
-	for (size_t k = 0; k < l.n; k++) {
-		if (!why)
-			l.v[k]->dir->split->bad = true; /* out of memory: nothing loaded */
-		if (!l.v[k]->dir->split->bad)
+		char why[200], what[320];
+		if (load_dir(fs, i, fetch, why, sizeof(why)) == 0) {
+			set_parents(fs, i);
 			continue;
-		char what[320];
-		snprintf(what, sizeof(what), "this directory cannot be read: %s",
-			 why ? why[k] : "out of memory");
-		fs_log_integrity_locked(fs, l.v[k]->ino, what);
+		}
+		dir_clear(i->dir);
+		i->dir->split->bad = true;
+		snprintf(what, sizeof(what), "this directory cannot be read: %s", why);
+		fs_log_integrity_locked(fs, i->ino, what);
 	}
-	free(why);
-	free(l.v);
 }
 
-struct each_obj {
-	int (*fn)(const struct oname *n, void *arg);
-	void *arg;
-	int err;
-	size_t bad;
-};
-
-static void each_split(void *val, void *arg)
+int dirsplit_objects(const struct inode *i, int (*fn)(const struct oname *n, void *arg), void *arg,
+		     bool *bad)
 {
-	struct inode *i = val;
-	struct each_obj *e = arg;
-	struct dsplit *s = i->dir && i->nlink ? i->dir->split : NULL;
-	if (s)
-		e->bad += s->bad;
-	for (uint32_t k = 0; s && e->fn && !e->err && k < s->n + ntables(s->n); k++) {
+	const struct dsplit *s = i->dir && i->nlink ? i->dir->split : NULL;
+	int err = 0;
+	if (s && s->bad && bad)
+		*bad = true;
+	for (uint32_t k = 0; s && fn && !err && k < s->n + ntables(s->n); k++) {
 		const struct dobj *o = k < s->n ? &s->b[k] : &s->t[k - s->n];
 		if (!oname_is_zero(&o->name))
-			e->err = e->fn(&o->name, e->arg);
+			err = fn(&o->name, arg);
 	}
-}
-
-int dirsplit_each_object(struct fs *fs, int (*fn)(const struct oname *n, void *arg), void *arg)
-{
-	struct each_obj e = {.fn = fn, .arg = arg};
-	inode_each(fs->inodes, each_split, &e);
-	return e.err;
-}
-
-size_t dirsplit_bad_count(struct fs *fs)
-{
-	struct each_obj e = {0};
-	inode_each(fs->inodes, each_split, &e);
-	return e.bad;
+	return err;
 }

@@ -36,14 +36,15 @@ void dirsplit_finish(struct fs *fs, struct dsplit_commit *dc, int err);
 /* A split directory leaving the tree: the objects it held are freed at the next commit. */
 void dirsplit_release(struct fs *fs, struct dir *d);
 
-/* Load (no lock held, on a tree nobody uses yet, after every page): fetches and checks the
- * tables and buckets of every split directory and fills its entries; a directory whose objects
- * fail stays empty and bad (EIO), logged with its path. */
-void dirsplit_load(struct fs *fs);
-/* fn for every object a split directory names (mu held by the caller). */
-int dirsplit_each_object(struct fs *fs, int (*fn)(const struct oname *n, void *arg), void *arg);
-/* The number of split directories that failed to load (fsck, garbage collection). */
-size_t dirsplit_bad_count(struct fs *fs);
+/* Load of inode page p (just read): checks the tables and buckets of each of its split
+ * directories and fills its entries, fetching missing ones when fetch (no lock may be held
+ * then; otherwise from the cache only); a directory whose objects fail stays empty and bad
+ * (EIO), logged with its path as far as it is known. */
+void dirsplit_load_page(struct fs *fs, size_t p, bool fetch);
+/* fn for every object the split directory i names (none when it is not one); *bad (if not NULL)
+ * set when its objects failed to load. 0 or fn's first error. */
+int dirsplit_objects(const struct inode *i, int (*fn)(const struct oname *n, void *arg), void *arg,
+		     bool *bad);
 /* The table names a split directory's record holds as of the commit being captured. */
 struct oname dirsplit_table_name(const struct dsplit *s, uint32_t t);
 

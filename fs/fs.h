@@ -67,6 +67,7 @@ struct dir {
 	uint64_t bytes;	      /* the live entries' encoded size (DIR_DENT_BYTES each) */
 	struct dsplit *split; /* NULL: the entries are kept inline in the inode's record */
 	uint32_t splits;      /* how many times it split (the epochs) */
+	uint32_t opens;	      /* open for listing (fs_opendir): its page stays in memory */
 };
 
 struct xattr {
@@ -93,9 +94,15 @@ struct inode {
 	int werr; /* a write that failed (atomic): the next fsync or flush reports it */
 };
 
+/* An inode page. resident: its inodes are in memory (resident.c); false only for a page with
+ * an object whose inodes are not (never loaded, or dropped), or a bad one. live, bytes: its
+ * live inodes and the sum of their file sizes, as of its load or the last capture (the root's
+ * counts are their sums). used: when one of its inodes was last asked for (fs->tick). */
 struct page {
 	struct oname name; /* zero: no object yet */
-	bool dirty, bad;
+	bool dirty, bad, resident;
+	uint32_t live;
+	uint64_t bytes, used;
 };
 
 /* A name table of the root's page list (format/nametab.h): table t names pages
@@ -161,6 +168,12 @@ struct fs {
 	struct namelist unsynced;     /* sealed chunks whose commit failed: fsync them next time */
 	struct namelist damaged; /* cached objects that failed to open, for a request to heal */
 	struct packs *packs;	 /* pack.c: every pack's live blocks (NULL: no pack yet) */
+	/* resident.c: pages kept in memory at most (0: no limit, every page stays once loaded),
+	 * resident pages that have an object, the clock of page use, and what the kernel holds of
+	 * inodes whose page was dropped */
+	size_t page_budget, nresident;
+	uint64_t tick;
+	struct held *held;
 };
 
 /* lib-like helpers local to fs */
@@ -202,13 +215,16 @@ void inode_free(struct inode *i);
 struct inode_table *inode_table_new(void);
 /* Frees every inode of an inode table, and the table. */
 void inode_table_free(struct inode_table *t);
-struct inode *inode_get(struct fs *fs, uint64_t ino);
+/* The inode if it is in memory (never loads its page: see resident.c's inode_get). */
+struct inode *inode_peek(const struct fs *fs, uint64_t ino);
 /* 0, -EEXIST (that number is taken) or -ENOMEM. */
 int inode_insert(struct fs *fs, struct inode *i);
 /* Takes ino out of the table (not freed) and returns it; NULL when absent. */
 struct inode *inode_remove(struct fs *fs, uint64_t ino);
+/* The inodes in memory (of the resident pages). */
 size_t inode_count(const struct fs *fs);
-/* Calls fn for every inode, in increasing number; fn must not insert or remove any. */
+/* Calls fn for every inode in memory, in increasing number; fn must not insert or remove any
+ * (inode_scan visits the pages that are not in memory too). */
 void inode_each(const struct inode_table *t, void (*fn)(void *inode, void *arg), void *arg);
 /* The data lock of ino: one of IO_STRIPES rwlocks (ino modulo IO_STRIPES). */
 pthread_rwlock_t *inode_io(struct fs *fs, uint64_t ino);
@@ -225,6 +241,35 @@ void fs_release_object(struct fs *fs, struct chunk *c);
 size_t inode_path(struct fs *fs, uint64_t ino, char *out, size_t cap);
 void fs_log_integrity(struct fs *fs, uint64_t ino, const char *what);
 void fs_log_integrity_locked(struct fs *fs, uint64_t ino, const char *what);
+
+/* resident.c: which inode pages are in memory (see resident.c) */
+/* ino's inode, its page read from the cache first when it is not in memory (never fetched:
+ * the mount made every page cached and kept); NULL when there is none or its page is bad.
+ * Called with mu held (or on a tree no one else uses). */
+struct inode *inode_get(struct fs *fs, uint64_t ino);
+/* Makes page p resident (before a new inode lands on it): 0, or -EIO when it is bad. */
+int page_need(struct fs *fs, size_t p);
+/* Reads page p (and its split directories) into memory: from the cache, fetching what is
+ * missing when fetch (no lock may be held then); a page that fails is bad and logged. *size
+ * (if not NULL) gets its object's bytes. */
+int page_load(struct fs *fs, size_t p, bool fetch, size_t *size);
+/* Drops the least recently used clean pages until at most page_budget are resident; called
+ * with freeze held exclusively and mu held (no pointer into the table is held anywhere). */
+void pages_trim(struct fs *fs);
+/* Calls fn for every inode of every page, a page that is not resident read for the call and
+ * dropped after it (kept when fn made it dirty); fn must not call inode_get. Called with mu
+ * held (or on a tree no one else uses); 0 or the first error of a page's load. */
+int inode_scan(struct fs *fs, void (*fn)(void *inode, void *arg), void *arg);
+/* The kernel forgot n lookups of ino whose page is not in memory: true when that was so. */
+bool held_forget(struct fs *fs, uint64_t ino, uint64_t n);
+/* Page p's live inode count and bytes, from its inodes in memory (resident). */
+void page_count(struct fs *fs, size_t p);
+/* Whether more pages than the budget allows (plus a quarter) are resident; mu held. */
+bool pages_over_budget(const struct fs *fs);
+/* Takes the locks pages_trim needs (commit_mu only if no commit is running: otherwise that
+ * commit trims) and trims; called with no lock held. */
+void fs_trim(struct fs *fs);
+void held_free(struct fs *fs);
 
 /* page.c: in-memory inodes and fs fields to and from the page and root codecs of format/ */
 struct buf;

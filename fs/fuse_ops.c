@@ -344,8 +344,8 @@ static void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t of
 
 static void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	(void)ino;
 	(void)fi;
+	fs_releasedir(FS(req), ino);
 	fuse_reply_err(req, 0);
 }
 

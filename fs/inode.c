@@ -122,7 +122,7 @@ static struct inode **slot_of(const struct inode_table *t, uint64_t ino)
 	return b < t->nblk && t->blk[b] ? &t->blk[b]->v[ino % PAGE_INODES] : NULL;
 }
 
-struct inode *inode_get(struct fs *fs, uint64_t ino)
+struct inode *inode_peek(const struct fs *fs, uint64_t ino)
 {
 	struct inode **s = slot_of(fs->inodes, ino);
 	return s ? *s : NULL;
@@ -219,7 +219,13 @@ void inode_touch_page(struct fs *fs, uint64_t ino)
 		fs->pages = v;
 		fs->npages = p + 1;
 	}
-	fs->pages[p].dirty = true;
+	if (!fs->pages[p].resident && !oname_is_zero(&fs->pages[p].name)) {
+		/* a change to a page whose other inodes are not in memory: committing it would
+		 * drop them; every change reaches its inode through inode_get, so this is a bug */
+		log_msg(LOG_CRIT, "inode page %zu changed while not in memory", p);
+		abort();
+	}
+	fs->pages[p].dirty = fs->pages[p].resident = true;
 	fs->dirty = true;
 }
 
@@ -292,13 +298,14 @@ void inode_drop_chunks(struct fs *fs, struct inode *i, size_t from)
 	pthread_mutex_unlock(&fs->mu);
 }
 
-/* Writes "/a/b/c" for ino into out by following parent links; called with mu held. */
+/* Writes "/a/b/c" for ino into out by following parent links as far as they are in memory
+ * (a log line must not read pages); called with mu held. */
 size_t inode_path(struct fs *fs, uint64_t ino, char *out, size_t cap)
 {
 	const char *parts[64];
 	size_t lens[64], n = 0;
 	for (uint64_t cur = ino; cur != ROOT_INO && n < 64;) {
-		struct inode *c = inode_get(fs, cur), *p = c ? inode_get(fs, c->parent) : NULL;
+		struct inode *c = inode_peek(fs, cur), *p = c ? inode_peek(fs, c->parent) : NULL;
 		if (!p || !p->dir)
 			break;
 		size_t pos = 0;

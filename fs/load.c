@@ -8,6 +8,7 @@
 #include "fs/fs.h"
 #include "fs/pack.h"
 #include "fs/dirsplit.h"
+#include "fs/metaobj.h"
 #include "cache/files.h"
 #include "cache/freed.h"
 #include "format/meta.h"
@@ -21,73 +22,13 @@
 #include "lib/log.h"
 #include "lib/buf.h"
 
-/* Reads and opens the cached metadata object n (sealed with aad) into plain; *size gets the
- * object's bytes. */
-static int open_meta(struct fs *fs, const struct oname *n, const uint8_t aad[PAGE_AAD_BYTES],
-		     struct buf *plain, size_t *size)
-{
-	struct buf obj = {0};
-	int err = store_obj_read(fs->st, n, &obj);
-	*size = obj.len;
-	if (!err)
-		err = meta_open(fs->keys->meta, aad, PAGE_AAD_BYTES, obj.data, obj.len, plain);
-	buf_free(&obj);
-	return err;
-}
-
-/* Brings the metadata object n of kind w into the cache (fetching it when missing) and opens it
- * into plain; a cached copy that fails to open is replaced by the vault's once. */
-static int load_meta(struct fs *fs, const struct oname *n, const struct obj_want *w,
-		     void (*aad_of)(const struct oname *n, uint8_t aad[PAGE_AAD_BYTES]),
-		     struct buf *plain, size_t *size)
-{
-	uint8_t aad[PAGE_AAD_BYTES];
-	aad_of(n, aad);
-	int err = store_obj_ensure(fs->st, n, w);
-	if (!err)
-		err = open_meta(fs, n, aad, plain, size);
-	if (err == -EBADMSG && !store_obj_refetch(fs->st, n, w)) {
-		buf_free(plain); /* the cache's copy was damaged: the vault's replaced it */
-		err = open_meta(fs, n, aad, plain, size);
-	}
-	return err;
-}
-
-static int load_page(struct fs *fs, size_t p, size_t *size)
-{
-	struct buf plain = {0};
-	const struct obj_want w = {.kind = OBJ_PAGE};
-	_Static_assert(PAGE_AAD_BYTES == NAMETAB_AAD_BYTES,
-		       "one AAD size for every metadata object");
-	int err = load_meta(fs, &fs->pages[p].name, &w, page_aad, &plain, size);
-	if (!err)
-		err = page_deserialize(fs, p, plain.data, plain.len);
-	if (err) {
-		char hex[2 * NAME_BYTES + 1];
-		oname_hex(&fs->pages[p].name, hex);
-		log_msg(LOG_ERR,
-			"integrity error: inode page %zu (inodes %zu-%zu, object %s) is %s", p,
-			p * PAGE_INODES, p * PAGE_INODES + PAGE_INODES - 1, hex,
-			err == -ENOENT ? "missing"
-			: err == -EPROTONOSUPPORT
-				? "of a newer format than this coffer reads (upgrade "
-				  "coffer)"
-				: "damaged");
-		fs->pages[p].bad = true;
-	}
-	buf_free(&plain);
-	return err;
-}
-
 /* Reads page table t of the version 3 root r into r's page names; a table that is missing, does
  * not open or is not the one at its position is bad (logged): its pages stay unknown. */
 static int load_table(struct fs *fs, struct root_plain *r, uint32_t t)
 {
 	struct buf plain = {0};
 	struct nametab_plain *tab = calloc(1, sizeof(*tab));
-	const struct obj_want w = {.kind = OBJ_TABLE};
-	size_t size;
-	int err = tab ? load_meta(fs, &r->tables[t], &w, nametab_aad, &plain, &size) : -ENOMEM;
+	int err = tab ? metaobj_open(fs, &r->tables[t], OBJ_TABLE, true, &plain, NULL) : -ENOMEM;
 	if (!err && (nametab_decode(plain.data, plain.len, tab) || root_fill_table(r, t, tab)))
 		err = -EBADMSG;
 	if (err) {
@@ -105,7 +46,7 @@ static int load_table(struct fs *fs, struct root_plain *r, uint32_t t)
 		fs->tables[t].bad = true;
 	}
 	free(tab);
-	buf_free(&plain);
+	metaobj_free(&plain);
 	return err;
 }
 
@@ -124,6 +65,7 @@ static int load_root_pages(struct fs *fs, const unsigned char *p, size_t len)
 	return err;
 }
 
+/* Parents of what the pages read gave none: the directories in memory name their children. */
 static void set_parents(void *val, void *arg)
 {
 	struct inode *d = val;
@@ -131,7 +73,7 @@ static void set_parents(void *val, void *arg)
 	size_t pos = 0;
 	struct dent *e;
 	while (d->dir && (e = dir_next(d->dir, &pos))) {
-		struct inode *c = inode_get(fs, e->ino);
+		struct inode *c = inode_peek(fs, e->ino);
 		if (c && !c->parent)
 			c->parent = d->ino;
 	}
@@ -159,8 +101,9 @@ void fs_set_load_progress(struct fs *fs, void (*fn)(void *arg, const struct fs_l
 	fs->on_load_arg = arg;
 }
 
-/* Every page the root names (a page that fails is marked bad and logged by load_page), telling
- * on_load how far it came. */
+/* Every page the root names, read once (fetched when missing; a page that fails is marked bad
+ * and logged by page_load), telling on_load how far it came; no more than the page budget stay
+ * in memory. */
 static void load_pages(struct fs *fs)
 {
 	struct fs_load_progress pr = {0};
@@ -171,7 +114,10 @@ static void load_pages(struct fs *fs)
 			continue;
 		bool fetch = !store_obj_cached(fs->st, &fs->pages[p].name);
 		size_t size = 0;
-		load_page(fs, p, &size);
+		if (!fs->pages[p].resident)
+			page_load(fs, p, true, &size);
+		if (fs->page_budget && fs->nresident > fs->page_budget)
+			pages_trim(fs);
 		pr.pages_done++;
 		pr.fetched += fetch;
 		pr.fetched_bytes += fetch ? size : 0;
@@ -196,17 +142,24 @@ static int load_sealed(struct fs *fs, const void *sealed, size_t len)
 	if (err)
 		return err;
 	load_pages(fs);
+	inode_each(fs->inodes, set_parents, fs);
 	if (pack_load(fs))
 		return -ENOMEM;
-	inode_each(fs->inodes, set_parents, fs);
-	dirsplit_load(fs); /* after the parents: a bad directory is logged with its path */
 	return inode_get(fs, ROOT_INO) ? 0 : -EBADMSG;
+}
+
+static void dir_bad_of(void *val, void *arg)
+{
+	dirsplit_objects(val, NULL, NULL, arg);
 }
 
 int fs_load_root(struct fs *fs, const void *sealed, size_t len)
 {
 	int err = load_sealed(fs, sealed, len);
-	return !err && dirsplit_bad_count(fs) ? -EIO : err; /* never merge half a directory */
+	bool bad = false;
+	if (!err)
+		inode_each(fs->inodes, dir_bad_of, &bad); /* every page stays: no budget here */
+	return !err && bad ? -EIO : err;		  /* never merge half a directory */
 }
 
 int fs_load(struct fs *fs, uid_t uid, gid_t gid)
@@ -244,6 +197,9 @@ static void swap_tree(struct fs *dst, struct fs *src)
 	dst->next_ino = src->next_ino;
 	dst->live_inodes = src->live_inodes;
 	dst->live_bytes = src->live_bytes;
+	size_t nresident = dst->nresident;
+	dst->nresident = src->nresident;
+	src->nresident = nresident;
 	struct packs *packs = dst->packs;
 	dst->packs = src->packs;
 	src->packs = packs;
@@ -258,7 +214,10 @@ static void swap_tree(struct fs *dst, struct fs *src)
  * are taken only to swap it in. On an error the old tree stays, untouched. */
 int fs_reload(struct fs *fs)
 {
-	struct fs next = {.st = fs->st, .keys = fs->keys, .readonly = fs->readonly};
+	struct fs next = {.st = fs->st,
+			  .keys = fs->keys,
+			  .readonly = fs->readonly,
+			  .page_budget = fs->page_budget};
 	memcpy(next.vault_id, fs->vault_id, sizeof(next.vault_id));
 	if (!(next.inodes = inode_table_new()))
 		return -ENOMEM;
@@ -274,5 +233,6 @@ int fs_reload(struct fs *fs)
 	free(next.pages);
 	pack_table_free(next.packs);
 	free(next.tables);
+	held_free(&next);
 	return err;
 }

@@ -63,6 +63,7 @@ void fs_close(struct fs *fs)
 	namelist_free(&fs->unsynced);
 	namelist_free(&fs->damaged);
 	pack_table_free(fs->packs);
+	held_free(fs);
 	pthread_rwlock_destroy(&fs->freeze);
 	inode_io_destroy(fs);
 	pthread_mutex_destroy(&fs->mu);
@@ -78,58 +79,62 @@ uint64_t fs_generation(struct fs *fs)
 	return g;
 }
 
-/* The set of object names that the loaded root reaches. */
+/* The object names that the loaded root reaches (copies: the pages are read and dropped one by
+ * one), sorted once built. */
 struct reach {
-	struct htab *names;
+	struct namelist names;
 	struct fs *fs;
 	long removed;
 	int err;
+	bool bad; /* a split directory failed to load: its objects are unknown */
 };
-
-static void add_chunks(void *val, void *arg)
-{
-	struct inode *i = val;
-	struct reach *r = arg;
-	for (size_t k = 0; k < i->nch; k++) {
-		const struct chunk *c = &i->ch[k];
-		const struct oname *n = oname_is_zero(&c->pack) ? &c->name : &c->pack;
-		if (c->state != CH_HOLE && htab_put(r->names, n->b, NAME_BYTES, i))
-			r->err = -ENOMEM;
-	}
-}
-
-static void reach_add(struct reach *r, const struct oname *n, void *val)
-{
-	if (!oname_is_zero(n) && htab_put(r->names, n->b, NAME_BYTES, val))
-		r->err = -ENOMEM;
-}
 
 static int reach_name(const struct oname *n, void *arg)
 {
 	struct reach *r = arg;
-	reach_add(r, n, r);
+	if (!oname_is_zero(n) && namelist_add(&r->names, n))
+		r->err = -ENOMEM;
 	return r->err;
+}
+
+static void add_inode(void *val, void *arg)
+{
+	struct inode *i = val;
+	struct reach *r = arg;
+	for (size_t k = 0; !r->err && k < i->nch; k++) {
+		const struct chunk *c = &i->ch[k];
+		if (c->state != CH_HOLE)
+			reach_name(oname_is_zero(&c->pack) ? &c->name : &c->pack, r);
+	}
+	if (!r->err)
+		dirsplit_objects(i, reach_name, r, &r->bad);
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return memcmp(a, b, NAME_BYTES);
 }
 
 static int reach_build(struct fs *fs, struct reach *r)
 {
-	*r = (struct reach){.names = htab_new(), .fs = fs};
-	if (!r->names)
-		return -ENOMEM;
+	*r = (struct reach){.fs = fs};
 	for (size_t p = 0; p < fs->npages; p++)
-		reach_add(r, &fs->pages[p].name, &fs->pages[p]);
+		reach_name(&fs->pages[p].name, r);
 	for (size_t t = 0; t < fs->ntables; t++)
-		reach_add(r, &fs->tables[t].name, &fs->tables[t]);
-	inode_each(fs->inodes, add_chunks, r);
-	if (!r->err)
-		r->err = dirsplit_each_object(fs, reach_name, r);
+		reach_name(&fs->tables[t].name, r);
+	int err = inode_scan(fs, add_inode, r);
+	if (!r->err && err)
+		r->err = err; /* a page that failed names objects no one knows: delete none */
+	if (r->names.n)
+		qsort(r->names.v, r->names.n, sizeof(*r->names.v), by_name);
 	return r->err;
 }
 
 static int remove_unreached(const struct oname *n, void *arg)
 {
 	struct reach *r = arg;
-	if (!htab_get(r->names, n->b, NAME_BYTES) && store_obj_unlink(r->fs->st, n) == 0)
+	if ((!r->names.n || !bsearch(n, r->names.v, r->names.n, sizeof(*r->names.v), by_name)) &&
+	    store_obj_unlink(r->fs->st, n) == 0)
 		r->removed++;
 	return 0;
 }
@@ -140,18 +145,17 @@ static int collect_garbage(struct fs *fs)
 	for (size_t p = 0; p < fs->npages; p++)
 		if (fs->pages[p].bad)
 			return 0;
-	if (dirsplit_bad_count(fs))
-		return 0; /* the buckets of a directory whose table failed are unknown */
-	store_clean_temp(fs->st);
 	struct reach r;
 	int err = reach_build(fs, &r);
-	if (!err)
+	if (!err && !r.bad) { /* the buckets of a directory whose table failed are unknown */
+		store_clean_temp(fs->st);
 		err = store_each(fs->st, remove_unreached, &r);
+	}
 	if (r.removed)
 		log_msg(LOG_INFO,
 			"removed %ld unreferenced objects (an interrupted commit, or a root adopted from the vault)",
 			r.removed);
-	htab_free(r.names);
+	namelist_free(&r.names);
 	return err;
 }
 
@@ -162,6 +166,8 @@ int fs_mount_load(struct fs *fs, uid_t uid, gid_t gid)
 		err = collect_garbage(fs);
 	if (!err && !fs->readonly)
 		cache_reserve_fill(fs->st); /* best effort: a full disk still mounts */
+	if (!err)
+		pages_trim(fs); /* what the load and the clean-up read beyond the budget */
 	if (!err && fs->dirty)
 		err = fs_commit(fs);
 	return err;
@@ -243,6 +249,8 @@ static void each_chunk(void *val, void *arg)
 	for (size_t k = 0; !e->err && i->nlink && k < i->nch; k++)
 		if (i->ch[k].state == CH_SEALED && oname_is_zero(&i->ch[k].pack)) /* packs: below */
 			e->err = e->fn(&i->ch[k].name, e->arg);
+	if (!e->err)
+		e->err = dirsplit_objects(i, e->fn, e->arg, NULL);
 }
 
 int fs_each_object(struct fs *fs, int (*fn)(const struct oname *n, void *arg), void *arg)
@@ -255,10 +263,10 @@ int fs_each_object(struct fs *fs, int (*fn)(const struct oname *n, void *arg), v
 	for (size_t t = 0; !e.err && t < fs->ntables; t++)
 		if (!oname_is_zero(&fs->tables[t].name))
 			e.err = fn(&fs->tables[t].name, arg);
-	if (!e.err)
-		inode_each(fs->inodes, each_chunk, &e);
-	if (!e.err)
-		e.err = dirsplit_each_object(fs, fn, arg);
+	if (!e.err) {
+		int err = inode_scan(fs, each_chunk, &e);
+		e.err = e.err ? e.err : err;
+	}
 	if (!e.err)
 		e.err = pack_each(fs, fn, arg);
 	pthread_mutex_unlock(&fs->mu);

@@ -122,16 +122,21 @@ int fs_lookup(struct fs *fs, uint64_t parent, const char *name, struct stat *st)
 		err = get_child(fs, d, name, &i);
 	if (!err) {
 		i->nlookup++;
+		if (!i->parent)
+			i->parent = d->ino; /* a page read on demand knows no parents */
 		fill_stat(i, st);
 	}
+	bool trim = pages_over_budget(fs);
 	pthread_mutex_unlock(&fs->mu);
+	if (trim)
+		fs_trim(fs);
 	return err;
 }
 
 void fs_forget(struct fs *fs, uint64_t ino, uint64_t n)
 {
 	pthread_mutex_lock(&fs->mu);
-	struct inode *i = inode_get(fs, ino);
+	struct inode *i = held_forget(fs, ino, n) ? NULL : inode_peek(fs, ino);
 	if (i) {
 		i->nlookup = n > i->nlookup ? 0 : i->nlookup - n;
 		destroy_if_unused(fs, i);
@@ -145,7 +150,10 @@ int fs_getattr(struct fs *fs, uint64_t ino, struct stat *st)
 	struct inode *i = inode_get(fs, ino);
 	if (i)
 		fill_stat(i, st);
+	bool trim = pages_over_budget(fs);
 	pthread_mutex_unlock(&fs->mu);
+	if (trim)
+		fs_trim(fs);
 	return i ? 0 : -EIO;
 }
 
@@ -373,8 +381,10 @@ static int new_inode(struct fs *fs, const struct fs_ctx *ctx, struct inode *d, m
 		     struct inode **out)
 {
 	uint64_t ino = fs->next_ino;
-	while (ino / PAGE_INODES < fs->npages && fs->pages[ino / PAGE_INODES].bad)
-		ino = (ino / PAGE_INODES + 1) * PAGE_INODES; /* never reuse a page we cannot read */
+	do /* never reuse a page we cannot read; the page is in memory before it changes */
+		while (ino / PAGE_INODES < fs->npages && fs->pages[ino / PAGE_INODES].bad)
+			ino = (ino / PAGE_INODES + 1) * PAGE_INODES;
+	while (page_need(fs, (size_t)(ino / PAGE_INODES)));
 	struct inode *i = inode_new(ino, mode);
 	if (!i)
 		return -ENOMEM;
@@ -668,8 +678,19 @@ int fs_opendir(struct fs *fs, uint64_t ino)
 	struct inode *d;
 	pthread_mutex_lock(&fs->mu);
 	int err = get_dir(fs, ino, &d);
+	if (!err)
+		d->dir->opens++; /* its page stays in memory: readdir offsets are indexes */
 	pthread_mutex_unlock(&fs->mu);
 	return err;
+}
+
+void fs_releasedir(struct fs *fs, uint64_t ino)
+{
+	pthread_mutex_lock(&fs->mu);
+	struct inode *d = inode_peek(fs, ino);
+	if (d && d->dir && d->dir->opens)
+		d->dir->opens--;
+	pthread_mutex_unlock(&fs->mu);
 }
 
 /* Offsets: 1 after ".", 2 after "..", k + 3 after the entry at index k. */
@@ -703,11 +724,16 @@ int fs_readdir(struct fs *fs, uint64_t ino, uint64_t off, bool plus, fs_filldir 
 			fill_stat(c, &st);
 		if (fill(arg, e->name, plus && !c ? NULL : &st, pos + 2))
 			break;
-		if (c)
+		if (c) {
 			c->nlookup++;
+			c->parent = c->parent ? c->parent : d->ino;
+		}
 	}
-out:
+out:;
+	bool trim = pages_over_budget(fs);
 	pthread_mutex_unlock(&fs->mu);
+	if (trim)
+		fs_trim(fs);
 	return err;
 }
 
@@ -798,8 +824,9 @@ int fs_statfs(struct fs *fs, struct statvfs *sv)
 	if (err)
 		return err;
 	pthread_mutex_lock(&fs->mu);
-	sv->f_files = sv->f_files > inode_count(fs) ? sv->f_files : inode_count(fs) * 2;
-	sv->f_ffree = sv->f_files - inode_count(fs);
+	uint64_t used = fs->live_inodes; /* as of the last commit: most inodes are not in memory */
+	sv->f_files = sv->f_files > used ? sv->f_files : used * 2;
+	sv->f_ffree = sv->f_files - used;
 	pthread_mutex_unlock(&fs->mu);
 	sv->f_favail = sv->f_ffree;
 	sv->f_namemax = NAME_MAX_BYTES;

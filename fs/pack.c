@@ -99,8 +99,8 @@ int pack_load(struct fs *fs)
 	fs->packs = NULL;
 	int err = table_need(fs);
 	struct count c = {.p = fs->packs};
-	if (!err)
-		inode_each(fs->inodes, count_chunks, &c);
+	if (!err && inode_scan(fs, count_chunks, &c))
+		fs->packs->unsure = true; /* a page failed: its chunks are not counted */
 	for (size_t p = 0; !err && p < fs->npages; p++)
 		fs->packs->unsure |= fs->pages[p].bad;
 	if (!err && c.err) /* never free by a count that is too low */
@@ -206,7 +206,7 @@ static int plan_new(struct fs *fs, struct pack_commit *pc)
 	for (size_t p = 0; !err && p < fs->npages; p++) {
 		uint64_t ino = fs->pages[p].dirty ? p * PAGE_INODES : (p + 1) * PAGE_INODES;
 		for (; !err && ino < (p + 1) * PAGE_INODES; ino++) {
-			struct inode *i = inode_get(fs, ino);
+			struct inode *i = inode_peek(fs, ino);
 			if (i && packable(i))
 				err = move_add(pc, ino, &i->ch[0]);
 		}
@@ -271,7 +271,7 @@ static int plan_repack(struct fs *fs, struct pack_commit *pc)
 		return 0;
 	htab_each(fs->packs->t, pick_sparse, &k);
 	if (!k.err && pc->olds.n)
-		inode_each(fs->inodes, collect_repacked, &k);
+		inode_scan(fs, collect_repacked, &k); /* the pages it touches stay in memory */
 	return k.err;
 }
 
@@ -381,7 +381,7 @@ int pack_lists(struct pack_commit *pc, struct namelist *added, struct namelist *
 /* The chunk m moved, if its inode still holds it. */
 static struct chunk *moved_chunk(struct fs *fs, const struct pack_move *m)
 {
-	struct inode *i = inode_get(fs, m->ino);
+	struct inode *i = inode_peek(fs, m->ino);
 	for (size_t k = 0; i && k < i->nch; k++)
 		if (!memcmp(i->ch[k].name.b, m->chunk.b, NAME_BYTES))
 			return &i->ch[k];

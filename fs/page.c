@@ -89,7 +89,7 @@ void page_serialize(struct fs *fs, size_t page, struct buf *out)
 	int err = p ? 0 : -ENOMEM;
 	uint64_t first = (uint64_t)page * PAGE_INODES;
 	for (uint64_t ino = first; !err && ino < first + PAGE_INODES; ino++) {
-		struct inode *i = inode_get(fs, ino);
+		struct inode *i = inode_peek(fs, ino);
 		if (i && i->nlink > 0)
 			err = record_of(i, &p->rec[p->count++]);
 	}
@@ -202,7 +202,7 @@ int page_deserialize(struct fs *fs, size_t page, const unsigned char *p, size_t 
 	uint32_t n = 0;
 	for (; !err && n < pp->count; n++) {
 		struct inode *i = inode_of(&pp->rec[n]);
-		if (!i || inode_get(fs, i->ino) || inode_insert(fs, i)) {
+		if (!i || inode_peek(fs, i->ino) || inode_insert(fs, i)) {
 			if (i)
 				inode_free(i);
 			err = -EINVAL;
