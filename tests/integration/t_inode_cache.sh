@@ -9,7 +9,7 @@
 #   3. a directory of 3,000 entries listed while commits run lists each name exactly once;
 #   4. hard links, renames and chmods spread over many pages are all there after the remount;
 #   5. cache_size eviction never removes an inode page (they are marked kept, mode 0400);
-#   6. coffer fsck is clean.
+#   6. coffer fsck is clean; a bad -o inode_cache= is refused with a clear error.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/sync_lib.sh"
@@ -19,6 +19,16 @@ SRC=/usr/include
 SMALL=(-o inode_cache=64 -o commit=1)
 
 coffer_init
+for bad in 0 -1 abc 1073741825; do
+	mkdir -p "$MNT"
+	if out=$("$COFFER" mount --passfile "$PASSFILE" --cache "$CACHE" -o "inode_cache=$bad" \
+		"$VAULT" "$MNT" 2>&1); then
+		fail "mount -o inode_cache=$bad succeeded"
+	fi
+	assert_contains "$out" "inode_cache= takes a number from 1 to 1073741824" "inode_cache=$bad"
+	is_mounted "$MNT" && fail "inode_cache=$bad mounted"
+done
+ok "a bad inode_cache= is refused with a clear error"
 coffer_mount "${SMALL[@]}"
 cp -a "$SRC" "$MNT/include" || fail "cp -a $SRC into the mount failed"
 commit_now
