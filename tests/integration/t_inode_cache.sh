@@ -18,6 +18,19 @@ SRC=/usr/include
 [ -d "$SRC" ] || fail "$SRC is missing"
 SMALL=(-o inode_cache=64 -o commit=1)
 
+# compare_first N WHEN: the first N files of $SRC that the mount still has under their name
+# (the others were renamed) must equal the source; prints how many were compared.
+compare_first() {
+	local g rel n=0
+	while IFS= read -r -d '' g; do
+		rel=${g#"$SRC"/}
+		[ -f "$MNT/include/$rel" ] || continue
+		cmp -s "$g" "$MNT/include/$rel" || fail "$rel differs $2"
+		n=$((n + 1))
+	done < <(find "$SRC" -type f -print0 | head -z -n "$1")
+	echo "$n"
+}
+
 coffer_init
 for bad in 0 -1 abc 1073741825; do
 	mkdir -p "$MNT"
@@ -118,13 +131,7 @@ coffer_mount "${SMALL[@]}"
 (cd "$MNT/include" && find . -printf '%y %m %n %p\n' | sort) >"$T/fresh.list"
 cmp -s "$T/before.list" "$T/fresh.list" ||
 	fail "the tree differs on a fresh cache: $(diff "$T/before.list" "$T/fresh.list" | head -n 5)"
-sums_ok=0
-while IFS= read -r -d '' g; do
-	rel=${g#"$SRC"/}
-	[ -f "$MNT/include/$rel" ] || continue
-	cmp -s "$g" "$MNT/include/$rel" || fail "$rel differs on a fresh cache"
-	sums_ok=$((sums_ok + 1))
-done < <(find "$SRC" -type f -print0 | head -z -n 2000)
+sums_ok=$(compare_first 2000 "on a fresh cache")
 [ "$sums_ok" -ge 500 ] || fail "only $sums_ok files compared"
 ok "a fresh cache with a one-page budget: same tree, $sums_ok files equal"
 
@@ -144,13 +151,7 @@ kept2=$(find "$CACHE/objects" -type f -perm 0400 2>/dev/null | wc -l)
 [ "$kept2" -ge "$kept" ] || fail "cache_size eviction removed inode pages: $kept2 of $kept left"
 drop_caches
 find "$MNT/include" >/dev/null || fail "the tree does not list after eviction"
-n=0
-while IFS= read -r -d '' g; do
-	rel=${g#"$SRC"/}
-	[ -f "$MNT/include/$rel" ] || continue
-	cmp -s "$g" "$MNT/include/$rel" || fail "$rel differs after eviction"
-	n=$((n + 1))
-done < <(find "$SRC" -type f -print0 | head -z -n 300)
+n=$(compare_first 300 "after eviction")
 ok "eviction took $((data0 - data1)) data objects and none of the $kept kept ones; $n files read back"
 coffer_umount
 CACHE=$CACHE0

@@ -417,9 +417,7 @@ static void test_topdir(void)
 		       (unsigned long)sf.f_type);
 	close(fd);
 	store_close(s);
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", d);
-	CHECK(system(cmd) == 0);
+	unit_remove_dir(d);
 }
 
 /* A folder another user owns, or that group or others may write, is refused before anything is
@@ -503,8 +501,6 @@ int main(void)
 	test_lock();
 	test_owner();
 	test_topdir();
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	CHECK(system(cmd) == 0);
+	unit_remove_dir(dir);
 	return unit_finish("test_cache");
 }

@@ -739,8 +739,6 @@ int main(void)
 	fuse_channel();
 	keyring_free(keys);
 	workers_free(pool);
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	CHECK(system(cmd) == 0);
+	unit_remove_dir(dir);
 	return unit_finish("test_fs");
 }

@@ -241,8 +241,6 @@ int main(void)
 	store_close(st);
 	buf_free(&base_root);
 	keyring_free(keys);
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	CHECK(system(cmd) == 0);
+	unit_remove_dir(dir);
 	return unit_finish("test_merge");
 }

@@ -415,8 +415,6 @@ int main(void)
 	failed_commit();
 	tamper();
 	keyring_free(keys);
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	CHECK(system(cmd) == 0);
+	unit_remove_dir(dir);
 	return unit_finish("test_pack");
 }

@@ -72,24 +72,49 @@ static void build(void)
 	unmount_fs(fs);
 }
 
-/* Every file reads as round `round` (through lookups, on whatever the budget allows). */
-static int check_all(struct fs *fs, int round)
+/* Calls fn for every file of the tree (found by lookups, on whatever the budget allows);
+ * returns how many calls failed, a file not found counting as one. */
+static int each_file(struct fs *fs, int (*fn)(struct fs *fs, uint64_t ino, int d, int f, void *arg),
+		     void *arg)
 {
 	int bad = 0;
-	char name[32], want[64], got[64];
+	char name[32];
 	for (int d = 0; d < NDIRS; d++) {
 		snprintf(name, sizeof(name), "d%02d", d);
 		uint64_t dino = lookup(fs, ROOT_INO, name);
 		for (int f = 0; dino && f < NFILES; f++) {
 			snprintf(name, sizeof(name), "f%03d", f);
 			uint64_t ino = lookup(fs, dino, name);
-			content(want, sizeof(want), d, f, round);
-			ssize_t n = ino ? fs_read(fs, ino, got, sizeof(got), 0) : -1;
-			bad += n != (ssize_t)strlen(want) || memcmp(got, want, strlen(want)) != 0;
+			bad += !ino || fn(fs, ino, d, f, arg) != 0;
 		}
 		bad += !dino;
 	}
 	return bad;
+}
+
+static int reads_round(struct fs *fs, uint64_t ino, int d, int f, void *arg)
+{
+	char want[64], got[64];
+	content(want, sizeof(want), d, f, *(int *)arg);
+	ssize_t n = fs_read(fs, ino, got, sizeof(got), 0);
+	return n != (ssize_t)strlen(want) || memcmp(got, want, strlen(want)) != 0;
+}
+
+/* Writes round 1 to the file, with a commit (which drops clean pages) every 40 files. */
+static int write_round1(struct fs *fs, uint64_t ino, int d, int f, void *arg)
+{
+	(void)arg;
+	char data[64];
+	content(data, sizeof(data), d, f, 1);
+	if (fs_write(fs, ino, data, strlen(data), 0) != (ssize_t)strlen(data))
+		return 1;
+	return f % 40 == 0 ? fs_commit(fs) : 0;
+}
+
+/* Every file reads as round `round`. */
+static int check_all(struct fs *fs, int round)
+{
+	return each_file(fs, reads_round, &round);
 }
 
 static void budget_holds(void)
@@ -100,20 +125,7 @@ static void budget_holds(void)
 	CHECK(fs_commit(fs) == 0); /* a commit trims to the budget */
 	CHECK(inode_count(fs) <= 2 * PAGE_INODES);
 	/* a change on every page, made through pages read back on demand */
-	char name[32], data[64];
-	for (int d = 0; d < NDIRS; d++) {
-		snprintf(name, sizeof(name), "d%02d", d);
-		uint64_t dino = lookup(fs, ROOT_INO, name);
-		for (int f = 0; dino && f < NFILES; f++) {
-			snprintf(name, sizeof(name), "f%03d", f);
-			uint64_t ino = lookup(fs, dino, name);
-			content(data, sizeof(data), d, f, 1);
-			CHECK(ino &&
-			      fs_write(fs, ino, data, strlen(data), 0) == (ssize_t)strlen(data));
-			if (f % 40 == 0)
-				CHECK(fs_commit(fs) == 0); /* commits in between drop clean pages */
-		}
-	}
+	CHECK(each_file(fs, write_round1, NULL) == 0);
 	CHECK(fs_commit(fs) == 0);
 	CHECK(inode_count(fs) <= 2 * PAGE_INODES);
 	CHECK(check_all(fs, 1) == 0);
@@ -210,8 +222,6 @@ int main(void)
 	pinned();
 	objects_and_marks();
 	keyring_free(keys);
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	CHECK(system(cmd) == 0);
+	unit_remove_dir(dir);
 	return unit_finish("test_resident");
 }

@@ -809,8 +809,6 @@ int main(void)
 	newer_root(m);
 	m->r.ops->free(&m->r);
 	keyring_free(keys);
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", top);
-	CHECK(system(cmd) == 0);
+	unit_remove_dir(top);
 	return unit_finish("test_sync");
 }

@@ -202,8 +202,6 @@ int main(void)
 
 	m->r.ops->free(&m->r);
 	keyring_free(keys);
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	CHECK(system(cmd) == 0);
+	unit_remove_dir(dir);
 	return unit_finish("test_verify");
 }

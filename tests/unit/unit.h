@@ -57,6 +57,14 @@ static inline int unit_count_objects(const char *dir)
 	return unit_count_entries(p);
 }
 
+/* Removes a test's temporary folder and everything in it (a failure counts as a check). */
+static inline void unit_remove_dir(const char *dir)
+{
+	char cmd[512];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	CHECK(system(cmd) == 0);
+}
+
 static inline int unit_finish(const char *name)
 {
 	printf("%s: %d checks, %d failed\n", name, unit_checks, unit_failures);
