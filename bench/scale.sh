@@ -15,7 +15,8 @@
 # same run and layout (the reference: a flat curve is 1.0).
 # Usage (root, /dev/fuse): bash bench/scale.sh        (run `make` first)
 # Environment: SCALE_COUNTS (default "10000 100000"), SCALE_LAYOUTS (default "tree flat"),
-#   SCALE_REPS (default 3), COFFER (default ./coffer), COFFER_IT_PREFIX (temp dir prefix).
+#   SCALE_REPS (default 3), COFFER (default ./coffer), COFFER_IT_PREFIX (temp dir prefix),
+#   SCALE_MOUNT_OPTS (more -o options for every mount, e.g. inode_cache=65536).
 # Everything lives in the one temp dir of tests/integration/lib.sh, whose EXIT trap unmounts
 # and stops only the daemons this run started and removes the dir, also on failure.
 # Must never touch anything outside that temp dir nor rebuild the sources.
@@ -26,6 +27,8 @@ set -euo pipefail
 COUNTS=${SCALE_COUNTS:-10000 100000}
 LAYOUTS=${SCALE_LAYOUTS:-tree flat}
 REPS=${SCALE_REPS:-3}
+EXTRA=()
+[ -z "${SCALE_MOUNT_OPTS:-}" ] || EXTRA=(-o "$SCALE_MOUNT_OPTS")
 RESULTS=$T/results
 
 now() { date +%s.%N; }
@@ -58,7 +61,7 @@ EOF
 timed_mount() { # timed_mount CACHE: prints the seconds for mount + stat of the root
 	local t0
 	t0=$(now)
-	mount_at "$1" "$MNT" -o commit=3600 >/dev/null
+	mount_at "$1" "$MNT" -o commit=3600 "${EXTRA[@]}" >/dev/null
 	secs "$t0" "$(now)"
 }
 
@@ -67,7 +70,7 @@ one_case() { # one_case N LAYOUT
 	VAULT=$T/vault-$layout-$n
 	CACHE=$T/cache-$layout-$n
 	coffer_init
-	mount_at "$CACHE" "$MNT" -o commit=3600
+	mount_at "$CACHE" "$MNT" -o commit=3600 "${EXTRA[@]}"
 	t0=$(now)
 	make_files "$MNT" "$n" "$layout"
 	wait_synced "$MNT" 3600

@@ -195,6 +195,7 @@ static int capture_tree(struct fs *fs, struct commit *c)
 		return err;
 	for (size_t k = 0; k < c->pages.n; k++)
 		fs->pages[c->pages.v[k].idx].dirty = false;
+	fs->ndirty = 0;
 	for (size_t k = 0; k < c->tables.n; k++)
 		fs->tables[c->tables.v[k].idx].dirty = false;
 	move_list(&c->free, &fs->pending_free);
@@ -327,6 +328,7 @@ static void settle(struct fs *fs, struct commit *c, int err)
 {
 	for (size_t k = 0; k < c->pages.n; k++) {
 		struct page *pg = &fs->pages[c->pages.v[k].idx];
+		fs->ndirty += err && !pg->dirty;
 		pg->dirty |= err != 0;
 		pg->name = err ? pg->name : c->pages.v[k].name;
 	}

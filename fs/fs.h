@@ -171,7 +171,7 @@ struct fs {
 	/* resident.c: pages kept in memory at most (0: no limit, every page stays once loaded),
 	 * resident pages that have an object, the clock of page use, and what the kernel holds of
 	 * inodes whose page was dropped */
-	size_t page_budget, nresident;
+	size_t page_budget, nresident, ndirty; /* ndirty: dirty pages (inode_touch_page) */
 	uint64_t tick;
 	struct held *held;
 };
@@ -253,7 +253,8 @@ int page_need(struct fs *fs, size_t p);
  * missing when fetch (no lock may be held then); a page that fails is bad and logged. *size
  * (if not NULL) gets its object's bytes. */
 int page_load(struct fs *fs, size_t p, bool fetch, size_t *size);
-/* Drops the least recently used clean pages until at most page_budget are resident; called
+/* When more than page_budget pages are resident, drops the least recently used clean ones down
+ * to an eighth below it (so that it runs once per budget/8 pages read); called
  * with freeze held exclusively and mu held (no pointer into the table is held anywhere). */
 void pages_trim(struct fs *fs);
 /* Calls fn for every inode of every page, a page that is not resident read for the call and
@@ -319,6 +320,10 @@ int chunk_verify(struct fs *fs, const struct chunk *c);
 
 /* commit.c */
 int fs_commit(struct fs *fs);
+/* mount.c: wakes the periodic committer (if one runs) to commit now; called with mu held: a
+ * change that left more dirty pages than the budget does not wait for the interval, so that
+ * memory stays bounded however long it is. */
+void fs_commit_soon(struct fs *fs);
 /* Seals plain under the meta key with aadfn(n) and writes it as object n (not yet durable). */
 int commit_write_meta(struct fs *fs, const struct oname *n,
 		      void (*aadfn)(const struct oname *n, uint8_t aad[PAGE_AAD_BYTES]),

@@ -225,6 +225,7 @@ void inode_touch_page(struct fs *fs, uint64_t ino)
 		log_msg(LOG_CRIT, "inode page %zu changed while not in memory", p);
 		abort();
 	}
+	fs->ndirty += !fs->pages[p].dirty;
 	fs->pages[p].dirty = fs->pages[p].resident = true;
 	fs->dirty = true;
 }

@@ -21,7 +21,7 @@ struct committer {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	unsigned seconds;
-	bool stop;
+	bool stop, soon; /* soon: commit now (fs_commit_soon), then wait the interval again */
 };
 
 int fs_open(struct fs **out, struct store *st, struct keyring *keys, const uint8_t vault_id[16],
@@ -181,9 +181,11 @@ static void *committer_main(void *arg)
 		struct timespec t;
 		clock_gettime(CLOCK_REALTIME, &t);
 		t.tv_sec += c->seconds;
-		pthread_cond_timedwait(&c->cv, &c->mu, &t);
+		while (!c->stop && !c->soon && pthread_cond_timedwait(&c->cv, &c->mu, &t) == 0)
+			;
 		if (c->stop)
 			break;
+		c->soon = false;
 		pthread_mutex_unlock(&c->mu);
 		fs_commit(c->fs);
 		pthread_mutex_lock(&c->mu);
@@ -209,8 +211,21 @@ int fs_start_committer(struct fs *fs, unsigned seconds)
 		free(c);
 		return err;
 	}
+	pthread_mutex_lock(&fs->mu);
 	fs->committer = c;
+	pthread_mutex_unlock(&fs->mu);
 	return 0;
+}
+
+void fs_commit_soon(struct fs *fs)
+{
+	struct committer *c = fs->committer;
+	if (!c)
+		return;
+	pthread_mutex_lock(&c->mu); /* a leaf: its holder takes no other lock */
+	c->soon = true;
+	pthread_cond_signal(&c->cv);
+	pthread_mutex_unlock(&c->mu);
 }
 
 void fs_stop_committer(struct fs *fs)
@@ -223,10 +238,12 @@ void fs_stop_committer(struct fs *fs)
 	pthread_cond_signal(&c->cv);
 	pthread_mutex_unlock(&c->mu);
 	pthread_join(c->thread, NULL);
+	pthread_mutex_lock(&fs->mu);
+	fs->committer = NULL;
+	pthread_mutex_unlock(&fs->mu);
 	pthread_mutex_destroy(&c->mu);
 	pthread_cond_destroy(&c->cv);
 	free(c);
-	fs->committer = NULL;
 }
 
 void fs_set_commit_hook(struct fs *fs, void (*fn)(void *arg, const struct fs_commit_info *info),

@@ -57,6 +57,8 @@ static void changed(struct fs *fs, struct inode *i, bool content)
 	if (content)
 		i->mtime = i->ctime;
 	inode_touch_page(fs, i->ino);
+	if (fs->page_budget && fs->ndirty > fs->page_budget)
+		fs_commit_soon(fs); /* memory: see fs_commit_soon */
 }
 
 static int check_name(const char *name)
@@ -401,6 +403,8 @@ static int new_inode(struct fs *fs, const struct fs_ctx *ctx, struct inode *d, m
 	i->parent = d->ino;
 	i->atime = i->mtime = i->ctime = now();
 	inode_touch_page(fs, ino);
+	if (fs->page_budget && fs->ndirty > fs->page_budget)
+		fs_commit_soon(fs);
 	*out = i;
 	return 0;
 }

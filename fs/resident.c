@@ -261,7 +261,10 @@ void pages_trim(struct fs *fs)
 		if (page_droppable(fs, p))
 			v[n++] = p;
 	qsort_r(v, n, sizeof(*v), by_use, fs->pages);
-	for (size_t k = 0; k < n && fs->nresident > fs->page_budget; k++)
+	/* an eighth below the budget: a trim walks every resident page, so it must not run after
+	 * every page read */
+	size_t target = fs->page_budget - fs->page_budget / 8;
+	for (size_t k = 0; k < n && fs->nresident > target; k++)
 		page_drop(fs, v[k]);
 	free(v);
 }

@@ -5,12 +5,13 @@
  * kept (a forget of one whose page is gone works, and its count comes back with its page); an
  * unlinked file still open, and a directory open for listing, keep their page; page objects
  * are marked kept in the cache (never evicted); the upload set is the same with and without a
- * budget. */
+ * budget; more dirty pages than the budget start a commit without waiting for the interval. */
 #include "tests/unit/unit.h"
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include "cache/store.h"
 #include "fs/core.h"
 #include "fs/fs.h"
@@ -210,6 +211,32 @@ static void objects_and_marks(void)
 	unmount_fs(fs);
 }
 
+/* With a budget of two pages and a committer whose interval is an hour, creating files commits
+ * whenever more pages than the budget are dirty, and memory stays within a few pages. */
+static void early_commits(void)
+{
+	struct fs *fs = mount_fs(2);
+	CHECK(fs_start_committer(fs, 3600) == 0);
+	char name[32];
+	struct stat s;
+	int early = 0;
+	for (int b = 0; b < 4; b++) { /* 200 new files: about 3 pages each time */
+		uint64_t gen = fs_generation(fs);
+		for (int k = 0; k < 200; k++) {
+			snprintf(name, sizeof(name), "early%d-%03d", b, k);
+			CHECK(fs_mknod(fs, &ctx, ROOT_INO, name, S_IFREG | 0644, 0, NULL, &s) == 0);
+		}
+		for (int k = 0; k < 500 && fs_generation(fs) == gen; k++)
+			usleep(10000); /* poll: the committer runs on its own thread */
+		early += fs_generation(fs) > gen;
+	}
+	CHECK(early == 4);
+	fs_stop_committer(fs);
+	CHECK(fs_commit(fs) == 0);
+	CHECK(inode_count(fs) <= 2 * PAGE_INODES);
+	unmount_fs(fs);
+}
+
 int main(void)
 {
 	unit_setup();
@@ -221,6 +248,7 @@ int main(void)
 	lookups_kept();
 	pinned();
 	objects_and_marks();
+	early_commits();
 	keyring_free(keys);
 	unit_remove_dir(dir);
 	return unit_finish("test_resident");
