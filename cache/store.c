@@ -152,6 +152,18 @@ int store_obj_read(struct store *s, const struct oname *n, struct buf *out)
 	return file_read_nofollow_at(s->objfd, hex, out, (size_t)1 << 30);
 }
 
+int store_obj_read_kept(struct store *s, const struct oname *n, struct buf *out, bool *kept)
+{
+	int fd = store_obj_open(s, n, O_RDONLY);
+	if (fd < 0)
+		return fd;
+	struct stat st;
+	int err = fstat(fd, &st) < 0 ? -errno : file_read_fd(fd, out, (size_t)1 << 30);
+	*kept = !err && store_mode_kept(st.st_mode);
+	close(fd);
+	return err;
+}
+
 bool store_obj_cached(struct store *s, const struct oname *n)
 {
 	char hex[2 * NAME_BYTES + 1];
@@ -169,10 +181,16 @@ int store_obj_install(struct store *s, const struct oname *n, const void *p, siz
 
 int store_obj_write(struct store *s, const struct oname *n, const void *p, size_t len)
 {
+	return store_obj_write_mode(s, n, p, len, 0600);
+}
+
+int store_obj_write_mode(struct store *s, const struct oname *n, const void *p, size_t len,
+			 mode_t mode)
+{
 	int fd = store_obj_open(s, n, O_WRONLY | O_CREAT | O_EXCL);
 	if (fd < 0)
 		return fd;
-	int err = file_write_all(fd, p, len);
+	int err = mode != 0600 && fchmod(fd, mode) < 0 ? -errno : file_write_all(fd, p, len);
 	if (!err && fdatasync(fd) < 0)
 		err = -errno;
 	close(fd);

@@ -52,6 +52,8 @@ void store_set_fetch(struct store *s, store_fetch_fn fetch, void *arg);
 /* Opens / reads an object file of the cache; never fetches: -ENOENT when it is not there. */
 int store_obj_open(struct store *s, const struct oname *n, int flags);
 int store_obj_read(struct store *s, const struct oname *n, struct buf *out);
+/* store_obj_read, and whether the object has store_obj_keep's mark, with one open. */
+int store_obj_read_kept(struct store *s, const struct oname *n, struct buf *out, bool *kept);
 /* Makes sure the object is in the cache, fetching it from the remote when it is missing (may
  * wait on the network for minutes: never call it with a filesystem lock held). 0 when it is
  * there; -ENOENT when neither the cache nor the remote has it. */
@@ -67,6 +69,9 @@ bool store_obj_cached(struct store *s, const struct oname *n);
 int store_obj_install(struct store *s, const struct oname *n, const void *p, size_t len);
 /* Creates a new object with the given bytes and fsyncs it. */
 int store_obj_write(struct store *s, const struct oname *n, const void *p, size_t len);
+/* The same with the file mode `mode` (STORE_KEEP_MODE: kept, see store_obj_keep). */
+int store_obj_write_mode(struct store *s, const struct oname *n, const void *p, size_t len,
+			 mode_t mode);
 /* Marks an object as one the cache must keep (a tree's metadata, read back on demand): its
  * file's mode becomes STORE_KEEP_MODE, which eviction (cache/evict.c) never removes. 0 or a
  * negative errno (nothing else changes). */

@@ -34,7 +34,7 @@ static const char usage[] =
 	"  -o commit=S        commit every S seconds (default 5)\n"
 	"  -o keep=N          retain the last N roots on the vault as snapshots (default 16)\n"
 	"  -o cache_size=SIZE cap the cache (e.g. 2G); only uploaded objects are evicted\n"
-	"  -o inode_cache=N   keep about N inodes in memory (default 262144); the others are\n"
+	"  -o inode_cache=N   keep about N inodes in memory (default 65536); the others are\n"
 	"                     read back from the cache when used\n"
 	"  -o drain_timeout=S at unmount, stop waiting for uploads after S seconds without\n"
 	"                     progress (default 60); the rest uploads at the next mount\n"

@@ -169,7 +169,7 @@ int parse_opts(int argc, char **argv, struct opts *o, const char *usage)
 	memset(o, 0, sizeof(*o));
 	o->commit_seconds = 5;
 	o->keep = 16;
-	o->inode_cache = 262144;
+	o->inode_cache = 65536;
 	o->drain_timeout = 60;
 	optind = 1;
 	opterr = 0;

@@ -224,11 +224,8 @@ int commit_write_meta(struct fs *fs, const struct oname *n,
 	uint8_t aad[PAGE_AAD_BYTES];
 	aadfn(n, aad);
 	int err = meta_seal(fs->keys->meta, aad, sizeof(aad), plain, &sealed);
-	if (!err)
-		err = store_obj_write(fs->st, n, sealed.data, sealed.len);
-	if (!err)
-		err = store_obj_keep(fs->st,
-				     n); /* read back from the cache on demand (resident.c) */
+	if (!err) /* kept: read back from the cache on demand (resident.c) */
+		err = store_obj_write_mode(fs->st, n, sealed.data, sealed.len, STORE_KEEP_MODE);
 	buf_free(&sealed);
 	return err;
 }

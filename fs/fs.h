@@ -167,7 +167,10 @@ struct fs {
 	struct namelist pending_free; /* sealed objects replaced since the last capture */
 	struct namelist unsynced;     /* sealed chunks whose commit failed: fsync them next time */
 	struct namelist damaged; /* cached objects that failed to open, for a request to heal */
-	struct packs *packs;	 /* pack.c: every pack's live blocks (NULL: no pack yet) */
+	struct namelist reached; /* mount.c: what the mount's load found the tree names, sorted,
+				  * until fs_each_object takes it (valid at reached_gen) */
+	uint64_t reached_gen;
+	struct packs *packs; /* pack.c: every pack's live blocks (NULL: no pack yet) */
 	/* resident.c: pages kept in memory at most (0: no limit, every page stays once loaded),
 	 * resident pages that have an object, the clock of page use, and what the kernel holds of
 	 * inodes whose page was dropped */
@@ -331,6 +334,9 @@ int commit_write_meta(struct fs *fs, const struct oname *n,
 
 /* load.c: reads the cache's root and the pages it names into fs, fetching missing pages; called
  * with no lock held, on a tree that nobody else uses yet. */
-int fs_load(struct fs *fs, uid_t uid, gid_t gid);
+typedef void (*fs_page_fn)(struct fs *fs, size_t p, void *arg);
+/* each (if not NULL) hears of every page the load read, right after it was read (before the
+ * budget may drop it). */
+int fs_load(struct fs *fs, uid_t uid, gid_t gid, fs_page_fn each, void *arg);
 
 #endif

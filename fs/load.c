@@ -104,8 +104,9 @@ void fs_set_load_progress(struct fs *fs, void (*fn)(void *arg, const struct fs_l
 /* Every page the root names, read once (fetched when missing; a page that fails is marked bad
  * and logged by page_load), telling on_load how far it came; no more than the page budget stay
  * in memory. */
-static void load_pages(struct fs *fs)
+static bool load_pages(struct fs *fs, fs_page_fn each, void *arg)
 {
+	bool root = false;
 	struct fs_load_progress pr = {0};
 	for (size_t p = 0; p < fs->npages; p++)
 		pr.pages_total += !oname_is_zero(&fs->pages[p].name);
@@ -114,8 +115,12 @@ static void load_pages(struct fs *fs)
 			continue;
 		bool fetch = !store_obj_cached(fs->st, &fs->pages[p].name);
 		size_t size = 0;
-		if (!fs->pages[p].resident)
-			page_load(fs, p, true, &size);
+		if (!fs->pages[p].resident && page_load(fs, p, true, &size) == 0) {
+			pack_count_page(fs, p);
+			if (each)
+				each(fs, p, arg);
+			root |= p == ROOT_INO / PAGE_INODES && inode_peek(fs, ROOT_INO);
+		}
 		if (fs->page_budget && fs->nresident > fs->page_budget)
 			pages_trim(fs);
 		pr.pages_done++;
@@ -125,10 +130,11 @@ static void load_pages(struct fs *fs)
 		if (fs->on_load)
 			fs->on_load(fs->on_load_arg, &pr);
 	}
+	return root;
 }
 
 /* Opens the sealed root and loads the tree it names (pages fetched as needed). */
-static int load_sealed(struct fs *fs, const void *sealed, size_t len)
+static int load_sealed(struct fs *fs, const void *sealed, size_t len, fs_page_fn each, void *arg)
 {
 	struct buf plain = {0};
 	uint8_t aad[ROOT_AAD_BYTES];
@@ -141,11 +147,12 @@ static int load_sealed(struct fs *fs, const void *sealed, size_t len)
 	buf_free(&plain);
 	if (err)
 		return err;
-	load_pages(fs);
-	inode_each(fs->inodes, set_parents, fs);
-	if (pack_load(fs))
+	if (pack_load_begin(fs))
 		return -ENOMEM;
-	return inode_get(fs, ROOT_INO) ? 0 : -EBADMSG;
+	bool root = load_pages(fs, each, arg);
+	pack_load_end(fs);
+	inode_each(fs->inodes, set_parents, fs);
+	return root ? 0 : -EBADMSG;
 }
 
 static void dir_bad_of(void *val, void *arg)
@@ -155,14 +162,14 @@ static void dir_bad_of(void *val, void *arg)
 
 int fs_load_root(struct fs *fs, const void *sealed, size_t len)
 {
-	int err = load_sealed(fs, sealed, len);
+	int err = load_sealed(fs, sealed, len, NULL, NULL);
 	bool bad = false;
 	if (!err)
 		inode_each(fs->inodes, dir_bad_of, &bad); /* every page stays: no budget here */
 	return !err && bad ? -EIO : err;		  /* never merge half a directory */
 }
 
-int fs_load(struct fs *fs, uid_t uid, gid_t gid)
+int fs_load(struct fs *fs, uid_t uid, gid_t gid, fs_page_fn each, void *arg)
 {
 	struct buf obj = {0};
 	int err = cache_root_read(fs->st, &obj);
@@ -171,7 +178,7 @@ int fs_load(struct fs *fs, uid_t uid, gid_t gid)
 		return fresh_root(fs, uid, gid);
 	}
 	if (!err)
-		err = load_sealed(fs, obj.data, obj.len);
+		err = load_sealed(fs, obj.data, obj.len, each, arg);
 	buf_free(&obj);
 	if (!err && !fs->readonly)
 		cache_freed_trim(fs->st, fs->gen); /* records of commits that never happened */
@@ -221,7 +228,7 @@ int fs_reload(struct fs *fs)
 	memcpy(next.vault_id, fs->vault_id, sizeof(next.vault_id));
 	if (!(next.inodes = inode_table_new()))
 		return -ENOMEM;
-	int err = fs_load(&next, 0, 0);
+	int err = fs_load(&next, 0, 0, NULL, NULL);
 	if (!err) {
 		pthread_rwlock_wrlock(&fs->freeze);
 		pthread_mutex_lock(&fs->mu);

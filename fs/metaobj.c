@@ -24,10 +24,10 @@ static void aad_of(enum obj_kind kind, const struct oname *n, uint8_t aad[PAGE_A
 }
 
 static int open_cached(struct fs *fs, const struct oname *n, const uint8_t aad[PAGE_AAD_BYTES],
-		       struct buf *plain, size_t *size)
+		       struct buf *plain, size_t *size, bool *kept)
 {
 	struct buf obj = {0};
-	int err = store_obj_read(fs->st, n, &obj);
+	int err = store_obj_read_kept(fs->st, n, &obj, kept);
 	if (size)
 		*size = obj.len;
 	if (!err)
@@ -42,16 +42,17 @@ int metaobj_open(struct fs *fs, const struct oname *n, enum obj_kind kind, bool 
 	const struct obj_want w = {.kind = kind};
 	uint8_t aad[PAGE_AAD_BYTES];
 	aad_of(kind, n, aad);
+	bool kept = false;
 	int err = fetch ? store_obj_ensure(fs->st, n, &w) : 0;
 	if (!err)
-		err = open_cached(fs, n, aad, plain, size);
+		err = open_cached(fs, n, aad, plain, size, &kept);
 	if (fetch && err == -EBADMSG && !store_obj_refetch(fs->st, n, &w)) {
 		metaobj_free(plain); /* the cache's copy was damaged: the vault's replaced it */
-		err = open_cached(fs, n, aad, plain, size);
+		err = open_cached(fs, n, aad, plain, size, &kept);
 	}
 	if (err)
 		metaobj_free(plain);
-	else
+	else if (!kept)
 		store_obj_keep(fs->st, n);
 	return err;
 }

@@ -62,6 +62,7 @@ void fs_close(struct fs *fs)
 	namelist_free(&fs->pending_free);
 	namelist_free(&fs->unsynced);
 	namelist_free(&fs->damaged);
+	namelist_free(&fs->reached);
 	pack_table_free(fs->packs);
 	held_free(fs);
 	pthread_rwlock_destroy(&fs->freeze);
@@ -80,7 +81,7 @@ uint64_t fs_generation(struct fs *fs)
 }
 
 /* The object names that the loaded root reaches (copies: the pages are read and dropped one by
- * one), sorted once built. */
+ * one), gathered while the mount reads its pages, sorted once they all were. */
 struct reach {
 	struct namelist names;
 	struct fs *fs;
@@ -97,10 +98,8 @@ static int reach_name(const struct oname *n, void *arg)
 	return r->err;
 }
 
-static void add_inode(void *val, void *arg)
+static void add_inode(struct reach *r, const struct inode *i)
 {
-	struct inode *i = val;
-	struct reach *r = arg;
 	for (size_t k = 0; !r->err && k < i->nch; k++) {
 		const struct chunk *c = &i->ch[k];
 		if (c->state != CH_HOLE)
@@ -110,23 +109,38 @@ static void add_inode(void *val, void *arg)
 		dirsplit_objects(i, reach_name, r, &r->bad);
 }
 
+/* The load's hook: the objects page p's inodes name. */
+static void reach_page(struct fs *fs, size_t p, void *arg)
+{
+	for (uint64_t ino = (uint64_t)p * PAGE_INODES; ino < (uint64_t)(p + 1) * PAGE_INODES;
+	     ino++) {
+		const struct inode *i = inode_peek(fs, ino);
+		if (i)
+			add_inode(arg, i);
+	}
+}
+
 static int by_name(const void *a, const void *b)
 {
 	return memcmp(a, b, NAME_BYTES);
 }
 
-static int reach_build(struct fs *fs, struct reach *r)
+/* The pages' and tables' names, then sorted without repeats (a pack is named by each of its
+ * chunks). */
+static int reach_finish(struct fs *fs, struct reach *r)
 {
-	*r = (struct reach){.fs = fs};
 	for (size_t p = 0; p < fs->npages; p++)
 		reach_name(&fs->pages[p].name, r);
 	for (size_t t = 0; t < fs->ntables; t++)
 		reach_name(&fs->tables[t].name, r);
-	int err = inode_scan(fs, add_inode, r);
-	if (!r->err && err)
-		r->err = err; /* a page that failed names objects no one knows: delete none */
-	if (r->names.n)
-		qsort(r->names.v, r->names.n, sizeof(*r->names.v), by_name);
+	struct namelist *l = &r->names;
+	if (l->n)
+		qsort(l->v, l->n, sizeof(*l->v), by_name);
+	size_t n = 0;
+	for (size_t k = 0; k < l->n; k++)
+		if (!n || by_name(&l->v[k], &l->v[n - 1]))
+			l->v[n++] = l->v[k];
+	l->n = n;
 	return r->err;
 }
 
@@ -140,36 +154,41 @@ static int remove_unreached(const struct oname *n, void *arg)
 }
 
 /* Deletes staging leftovers and half-written commits: objects the root does not reach. */
-static int collect_garbage(struct fs *fs)
+static int collect_garbage(struct fs *fs, struct reach *r)
 {
 	for (size_t p = 0; p < fs->npages; p++)
 		if (fs->pages[p].bad)
 			return 0;
-	struct reach r;
-	int err = reach_build(fs, &r);
-	if (!err && !r.bad) { /* the buckets of a directory whose table failed are unknown */
-		store_clean_temp(fs->st);
-		err = store_each(fs->st, remove_unreached, &r);
-	}
-	if (r.removed)
+	if (r->bad) /* the buckets of a directory whose table failed are unknown */
+		return 0;
+	store_clean_temp(fs->st);
+	int err = store_each(fs->st, remove_unreached, r);
+	if (r->removed)
 		log_msg(LOG_INFO,
 			"removed %ld unreferenced objects (an interrupted commit, or a root adopted from the vault)",
-			r.removed);
-	namelist_free(&r.names);
+			r->removed);
 	return err;
 }
 
 int fs_mount_load(struct fs *fs, uid_t uid, gid_t gid)
 {
-	int err = fs_load(fs, uid, gid);
-	if (!err && !fs->readonly)
-		err = collect_garbage(fs);
+	struct reach r = {.fs = fs};
+	int err = fs_load(fs, uid, gid, fs->readonly ? NULL : reach_page, &r);
+	if (!err && !fs->readonly && !(err = reach_finish(fs, &r)))
+		err = collect_garbage(fs, &r);
 	if (!err && !fs->readonly)
 		cache_reserve_fill(fs->st); /* best effort: a full disk still mounts */
 	if (!err)
-		pages_trim(fs); /* what the load and the clean-up read beyond the budget */
+		pages_trim(fs); /* what the load read beyond the budget */
+	uint64_t loaded = fs->gen;
 	if (!err && fs->dirty)
 		err = fs_commit(fs);
+	if (!err && !fs->readonly && fs->gen == loaded && !r.bad) { /* fs_each_object's, once */
+		fs->reached = r.names;
+		fs->reached_gen = fs->gen;
+		r.names = (struct namelist){0};
+	}
+	namelist_free(&r.names);
 	return err;
 }
 
@@ -274,6 +293,15 @@ int fs_each_object(struct fs *fs, int (*fn)(const struct oname *n, void *arg), v
 {
 	struct each e = {.fn = fn, .arg = arg};
 	pthread_mutex_lock(&fs->mu);
+	if (fs->reached.v && fs->reached_gen == fs->gen && !fs->dirty) {
+		/* what the mount's load gathered, while nothing has changed since */
+		for (size_t k = 0; !e.err && k < fs->reached.n; k++)
+			e.err = fn(&fs->reached.v[k], arg);
+		namelist_free(&fs->reached);
+		pthread_mutex_unlock(&fs->mu);
+		return e.err;
+	}
+	namelist_free(&fs->reached);
 	for (size_t p = 0; !e.err && p < fs->npages; p++)
 		if (!oname_is_zero(&fs->pages[p].name))
 			e.err = fn(&fs->pages[p].name, arg);

@@ -93,19 +93,40 @@ static void count_chunks(void *val, void *arg)
 	}
 }
 
-int pack_load(struct fs *fs)
+int pack_load_begin(struct fs *fs)
 {
 	pack_table_free(fs->packs);
 	fs->packs = NULL;
-	int err = table_need(fs);
+	return table_need(fs);
+}
+
+void pack_count_page(struct fs *fs, size_t p)
+{
 	struct count c = {.p = fs->packs};
-	if (!err && inode_scan(fs, count_chunks, &c))
-		fs->packs->unsure = true; /* a page failed: its chunks are not counted */
-	for (size_t p = 0; !err && p < fs->npages; p++)
-		fs->packs->unsure |= fs->pages[p].bad;
-	if (!err && c.err) /* never free by a count that is too low */
+	for (uint64_t ino = (uint64_t)p * PAGE_INODES; ino < (uint64_t)(p + 1) * PAGE_INODES;
+	     ino++) {
+		struct inode *i = inode_peek(fs, ino);
+		if (i)
+			count_chunks(i, &c);
+	}
+	if (c.err) /* never free by a count that is too low */
 		fs->packs->unsure = true;
-	return err ? err : c.err;
+}
+
+void pack_load_end(struct fs *fs)
+{
+	for (size_t p = 0; p < fs->npages; p++)
+		fs->packs->unsure |= fs->pages[p].bad; /* its chunks are not counted */
+}
+
+int pack_load(struct fs *fs)
+{
+	int err = pack_load_begin(fs);
+	for (size_t p = 0; !err && p < fs->npages; p++)
+		pack_count_page(fs, p);
+	if (!err)
+		pack_load_end(fs);
+	return err;
 }
 
 /* A pack no chunk names any more: deleted once a root that does not name it is durable. */

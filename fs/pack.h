@@ -37,8 +37,13 @@ struct packs {
 	bool unsure;	/* a page failed to load: its chunks are not counted, so no pack is freed */
 };
 
-/* Counts the live blocks of every pack the loaded tree names (after its pages loaded). */
+/* Counts the live blocks of every pack the loaded tree names, all of it in memory (merge). */
 int pack_load(struct fs *fs);
+/* The same while a mount reads its pages one by one: begin (-ENOMEM), then page p's inodes
+ * right after it is read, then end once every page was (a bad page makes the counts unsure). */
+int pack_load_begin(struct fs *fs);
+void pack_count_page(struct fs *fs, size_t p);
+void pack_load_end(struct fs *fs);
 void pack_table_free(struct packs *p);
 /* A packed chunk is released (mu held): its pack loses its blocks; a pack with none left goes
  * to pending_free. */
