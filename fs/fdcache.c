@@ -1,5 +1,6 @@
-/* fdcache: see fdcache.h. A small array under one mutex, least recently used slot reused;
- * a slot that is forgotten or reused while a caller holds it is closed by the last put.
+/* fdcache: see fdcache.h. Sets of FDCACHE_WAYS slots under one mutex, the least recently used
+ * slot of a name's set reused; a slot that is forgotten or reused while a caller holds it is
+ * closed by the last put.
  * Must never return a descriptor that is closed, nor one of a forgotten object. */
 #include "fs/fdcache.h"
 #include <errno.h>
@@ -7,6 +8,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -22,16 +24,43 @@ struct slot {
 struct fdcache {
 	pthread_mutex_t mu;
 	uint64_t tick;
-	struct slot s[FDCACHE_SLOTS];
+	unsigned nsets; /* a power of two */
+	struct slot *s; /* nsets * FDCACHE_WAYS */
 };
+
+#define MIN_SETS 8u /* 64 slots: what the cache held before it followed the limit */
+
+/* How many sets the descriptor limit allows (half of it for the cache), after raising its soft
+ * value to the hard one as far as the kernel lets us. */
+static unsigned sets_for_limit(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return MIN_SETS;
+	if (rl.rlim_cur < rl.rlim_max) {
+		struct rlimit up = {.rlim_cur = rl.rlim_max, .rlim_max = rl.rlim_max};
+		if (setrlimit(RLIMIT_NOFILE, &up) == 0)
+			rl = up;
+	}
+	unsigned n = MIN_SETS;
+	while (n < FDCACHE_MAX_SETS && (rlim_t)n * 2 * FDCACHE_WAYS * 2 <= rl.rlim_cur)
+		n *= 2;
+	return n;
+}
 
 struct fdcache *fdcache_new(void)
 {
 	struct fdcache *c = calloc(1, sizeof(*c));
+	unsigned n = sets_for_limit();
+	if (c && !(c->s = calloc((size_t)n * FDCACHE_WAYS, sizeof(*c->s)))) {
+		free(c);
+		c = NULL;
+	}
 	if (!c)
 		return NULL;
+	c->nsets = n;
 	pthread_mutex_init(&c->mu, NULL);
-	for (int k = 0; k < FDCACHE_SLOTS; k++)
+	for (size_t k = 0; k < (size_t)n * FDCACHE_WAYS; k++)
 		c->s[k].fd = -1;
 	return c;
 }
@@ -40,11 +69,22 @@ void fdcache_free(struct fdcache *c)
 {
 	if (!c)
 		return;
-	for (int k = 0; k < FDCACHE_SLOTS; k++)
+	for (size_t k = 0; k < (size_t)c->nsets * FDCACHE_WAYS; k++)
 		if (c->s[k].fd >= 0)
 			close(c->s[k].fd);
 	pthread_mutex_destroy(&c->mu);
+	free(c->s);
 	free(c);
+}
+
+/* The first slot of n's set. Names are random (or hashes), so their first bytes spread evenly;
+ * the multiply mixes them anyway. */
+static struct slot *set_of(struct fdcache *c, const struct oname *n)
+{
+	uint64_t h;
+	memcpy(&h, n->b, sizeof(h));
+	h *= 0x9e3779b97f4a7c15u;
+	return &c->s[(size_t)((h >> 32) & (c->nsets - 1)) * FDCACHE_WAYS];
 }
 
 static void kill_slot(struct slot *s)
@@ -64,33 +104,48 @@ static bool linked(int fd)
 	return fstat(fd, &st) == 0 && st.st_nlink > 0;
 }
 
-/* The live slot of n that serves the access wanted; -1: none. Called with mu held. */
-static int find(struct fdcache *c, const struct oname *n, bool writable)
+/* The live slot of n that serves the access wanted; NULL: none. Called with mu held. */
+static struct slot *find(struct fdcache *c, const struct oname *n, bool writable)
 {
-	for (int k = 0; k < FDCACHE_SLOTS; k++) {
-		struct slot *s = &c->s[k];
+	struct slot *set = set_of(c, n);
+	for (int k = 0; k < FDCACHE_WAYS; k++) {
+		struct slot *s = &set[k];
 		if (s->fd < 0 || s->dead || memcmp(s->name.b, n->b, NAME_BYTES) != 0)
 			continue;
 		if (!linked(s->fd))
 			kill_slot(s);
 		else if (s->writable || !writable)
-			return k;
+			return s;
 	}
-	return -1;
+	return NULL;
 }
 
-/* A slot to reuse: a free one, else the least recently used one nobody holds; -1: all held. */
-static int victim(struct fdcache *c)
+/* A slot of n's set to reuse: a free one, else the least recently used one nobody holds; NULL:
+ * all held. Called with mu held. */
+static struct slot *victim(struct fdcache *c, const struct oname *n)
 {
-	int best = -1;
-	for (int k = 0; k < FDCACHE_SLOTS; k++) {
-		struct slot *s = &c->s[k];
+	struct slot *set = set_of(c, n), *best = NULL;
+	for (int k = 0; k < FDCACHE_WAYS; k++) {
+		struct slot *s = &set[k];
 		if (s->fd < 0)
-			return k;
-		if (s->refs == 0 && (best < 0 || s->used < c->s[best].used))
-			best = k;
+			return s;
+		if (s->refs == 0 && (!best || s->used < best->used))
+			best = s;
 	}
 	return best;
+}
+
+/* Puts fd, just opened on n, into slot s (which victim chose), closing what s held. */
+static void fill_slot(struct fdcache *c, struct slot *s, const struct oname *n, int fd,
+		      bool writable, unsigned refs)
+{
+	if (s->fd >= 0)
+		close(s->fd);
+	*s = (struct slot){.name = *n,
+			   .fd = fd,
+			   .refs = refs,
+			   .writable = writable,
+			   .used = ++c->tick};
 }
 
 /* Without a cache (c NULL), a descriptor opened for this request only. */
@@ -107,11 +162,11 @@ int fdcache_get(struct fdcache *c, struct store *st, const struct oname *n, bool
 	if (!c)
 		return open_uncached(st, n, writable, out);
 	pthread_mutex_lock(&c->mu);
-	int k = find(c, n, writable);
-	if (k >= 0) {
-		c->s[k].refs++;
-		c->s[k].used = ++c->tick;
-		*out = (struct fdref){.fd = c->s[k].fd, .slot = k};
+	struct slot *s = find(c, n, writable);
+	if (s) {
+		s->refs++;
+		s->used = ++c->tick;
+		*out = (struct fdref){.fd = s->fd, .slot = (int)(s - c->s)};
 		pthread_mutex_unlock(&c->mu);
 		return 0;
 	}
@@ -126,15 +181,9 @@ int fdcache_get(struct fdcache *c, struct store *st, const struct oname *n, bool
 	if (!writable)
 		posix_fadvise(fd, 0, 0, POSIX_FADV_WILLNEED);
 	pthread_mutex_lock(&c->mu);
-	if (find(c, n, writable) < 0 && (k = victim(c)) >= 0) {
-		if (c->s[k].fd >= 0)
-			close(c->s[k].fd);
-		c->s[k] = (struct slot){.name = *n,
-					.fd = fd,
-					.refs = 1,
-					.writable = writable,
-					.used = ++c->tick};
-		out->slot = k;
+	if (!find(c, n, writable) && (s = victim(c, n))) {
+		fill_slot(c, s, n, fd, writable, 1);
+		out->slot = (int)(s - c->s);
 	}
 	pthread_mutex_unlock(&c->mu);
 	return 0;
@@ -160,15 +209,10 @@ void fdcache_adopt(struct fdcache *c, const struct oname *n, int fd)
 	struct fdref r = {.fd = fd, .slot = -1};
 	if (c) {
 		pthread_mutex_lock(&c->mu);
-		int k = find(c, n, true) < 0 ? victim(c) : -1;
-		if (k >= 0) {
-			if (c->s[k].fd >= 0)
-				close(c->s[k].fd);
-			c->s[k] = (struct slot){.name = *n,
-						.fd = fd,
-						.writable = true,
-						.used = ++c->tick};
-			r.slot = k;
+		struct slot *s = find(c, n, true) ? NULL : victim(c, n);
+		if (s) {
+			fill_slot(c, s, n, fd, true, 0);
+			r.slot = (int)(s - c->s);
 		}
 		pthread_mutex_unlock(&c->mu);
 	}
@@ -181,7 +225,7 @@ bool fdcache_has(struct fdcache *c, const struct oname *n)
 	if (!c)
 		return false;
 	pthread_mutex_lock(&c->mu);
-	bool has = find(c, n, false) >= 0;
+	bool has = find(c, n, false) != NULL;
 	pthread_mutex_unlock(&c->mu);
 	return has;
 }
@@ -191,8 +235,9 @@ void fdcache_forget(struct fdcache *c, const struct oname *n)
 	if (!c)
 		return;
 	pthread_mutex_lock(&c->mu);
-	for (int k = 0; k < FDCACHE_SLOTS; k++) {
-		struct slot *s = &c->s[k];
+	struct slot *set = set_of(c, n);
+	for (int k = 0; k < FDCACHE_WAYS; k++) {
+		struct slot *s = &set[k];
 		if (s->fd >= 0 && !s->dead && memcmp(s->name.b, n->b, NAME_BYTES) == 0)
 			kill_slot(s);
 	}

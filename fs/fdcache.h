@@ -3,14 +3,20 @@
  * object left the store (evicted, deleted, replaced: no link left) is dropped when next asked
  * for, so the cache answers as the store's folder would; a damaged object is forgotten at once,
  * before its good copy is fetched.
- * Never closes a descriptor that a caller still uses, and never holds more than FDCACHE_SLOTS. */
+ * The slots form sets of FDCACHE_WAYS; an object is cached only in the set its name picks, so a
+ * lookup compares FDCACHE_WAYS names whatever the cache's size. The number of sets follows the
+ * process's descriptor limit (RLIMIT_NOFILE, whose soft value fdcache_new raises to the hard
+ * one): a random reader of a large file keeps a descriptor per chunk it touches.
+ * Never closes a descriptor that a caller still uses, and never holds more than FDCACHE_WAYS
+ * per set (FDCACHE_MAX_SETS sets at most). */
 #ifndef COFFER_FDCACHE_H
 #define COFFER_FDCACHE_H
 #include <stdbool.h>
 #include "cache/store.h"
 #include "format/format.h"
 
-#define FDCACHE_SLOTS 64
+#define FDCACHE_WAYS	 8
+#define FDCACHE_MAX_SETS 512 /* 4,096 descriptors: 4 GiB of chunks */
 
 struct fdcache;
 struct fdref {

@@ -353,19 +353,21 @@ static int open_fds(void)
 }
 
 /* The descriptor cache hands out one descriptor per object, never closes one in use, serves
- * reads from a writable one, forgets on request, and holds no more than its slots. */
+ * reads from a writable one, forgets on request, and holds no more than its ways per set (the
+ * names below share their first bytes, so they share a set). */
 static void fd_cache(void)
 {
 	struct store *s;
 	CHECK(store_open(&s, dir) == 0);
-	struct oname n[FDCACHE_SLOTS + 2];
-	for (int k = 0; k < FDCACHE_SLOTS + 2; k++) {
+	struct oname n[FDCACHE_WAYS + 2];
+	for (int k = 0; k < FDCACHE_WAYS + 2; k++) {
 		oname_new(&n[k]);
+		memset(n[k].b, 0x5a, 8);
 		CHECK(store_obj_write(s, &n[k], "x", 1) == 0);
 	}
 	int fds = open_fds();
 	struct fdcache *c = fdcache_new();
-	struct fdref a, b, r[FDCACHE_SLOTS + 2];
+	struct fdref a, b, r[FDCACHE_WAYS + 2];
 	CHECK(fdcache_get(c, s, &n[0], true, &a) == 0 && a.slot >= 0);
 	CHECK(fdcache_get(c, s, &n[0], false, &b) == 0 && b.fd == a.fd); /* RDWR serves reads */
 	CHECK(fdcache_has(c, &n[0]) && !fdcache_has(c, &n[1]));
@@ -377,17 +379,17 @@ static void fd_cache(void)
 	CHECK(pread(b.fd, &x, 1, 0) == 1);
 	fdcache_put(c, &b);
 	CHECK(open_fds() == fds); /* the forgotten descriptor is closed by its last put */
-	for (int k = 0; k < FDCACHE_SLOTS + 2; k++) /* more held than slots: the rest uncached */
+	for (int k = 0; k < FDCACHE_WAYS + 2; k++) /* more held than slots: the rest uncached */
 		CHECK(fdcache_get(c, s, &n[k], false, &r[k]) == 0 && r[k].fd >= 0);
 	int uncached = 0;
-	for (int k = 0; k < FDCACHE_SLOTS + 2; k++) {
+	for (int k = 0; k < FDCACHE_WAYS + 2; k++) {
 		uncached += r[k].slot < 0;
 		CHECK(pread(r[k].fd, &x, 1, 0) == 1);
 	}
 	CHECK(uncached >= 2);
-	for (int k = 0; k < FDCACHE_SLOTS + 2; k++)
+	for (int k = 0; k < FDCACHE_WAYS + 2; k++)
 		fdcache_put(c, &r[k]);
-	CHECK(open_fds() == fds + FDCACHE_SLOTS); /* idle slots stay open, the rest closed */
+	CHECK(open_fds() == fds + FDCACHE_WAYS); /* idle slots stay open, the rest closed */
 	CHECK(fdcache_get(c, s, &n[1], false, &a) == 0 && a.slot >= 0);
 	fdcache_put(c, &a);
 	CHECK(store_obj_unlink(s, &n[1]) == 0 && store_obj_write(s, &n[1], "x", 1) == 0);
@@ -404,7 +406,7 @@ static void fd_cache(void)
 	fdcache_put(NULL, &a);
 	fdcache_free(c);
 	CHECK(open_fds() == fds);
-	for (int k = 0; k < FDCACHE_SLOTS + 2; k++)
+	for (int k = 0; k < FDCACHE_WAYS + 2; k++)
 		CHECK(store_obj_unlink(s, &n[k]) == 0);
 	store_close(s);
 }
