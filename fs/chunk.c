@@ -185,20 +185,26 @@ static int read_range(struct fs *fs, int fd, const struct chunk *c, uint32_t b0,
 		return -ENOMEM;
 	uint64_t from = chunk_base(c) + (uint64_t)b0 * SEALED_BLOCK;
 	uint64_t to = chunk_base(c) + (uint64_t)(last + 1) * SEALED_BLOCK;
-	uint64_t afrom = from / DIRECT_ALIGN * DIRECT_ALIGN;
-	uint64_t ato = (to + DIRECT_ALIGN - 1) / DIRECT_ALIGN * DIRECT_ALIGN;
+	/* Only an O_DIRECT descriptor (n >= DIRECT_MIN, see read_chunk) needs aligned reads. */
+	uint32_t align = n >= DIRECT_MIN ? DIRECT_ALIGN : 1;
+	uint64_t afrom = from / align * align, ato = (to + align - 1) / align * align;
 	const unsigned char *sealed = buf + (from - afrom);
 	int err = pread_at_least(fd, buf, (size_t)(ato - afrom), afrom, (size_t)(to - afrom));
+	bool partial = false; /* whether blk held plaintext, to wipe */
 	for (uint32_t k = b0; !err && k <= last; k++) {
 		uint32_t bs = k * DATA_BLOCK, s = in > bs ? in : bs;
 		uint32_t e = in + n < bs + DATA_BLOCK ? in + n : bs + DATA_BLOCK;
 		const unsigned char *src = sealed + (size_t)(k - b0) * SEALED_BLOCK;
-		if (s == bs && e == bs + DATA_BLOCK)
+		if (s == bs && e == bs + DATA_BLOCK) {
 			err = open_block(fs, &c->name, k, src, dst + (bs - in));
-		else if (!(err = open_block(fs, &c->name, k, src, blk)))
+			continue;
+		}
+		partial = true;
+		if (!(err = open_block(fs, &c->name, k, src, blk)))
 			memcpy(dst + (s - in), blk + (s - bs), e - s);
 	}
-	wipe(blk, sizeof(blk));
+	if (partial)
+		wipe(blk, sizeof(blk));
 	return err;
 }
 
@@ -310,9 +316,10 @@ static int read_chunk(struct fs *fs, struct inode *i, const struct chunk *c, uin
 	uint32_t covered = (last + 1) * DATA_BLOCK - in;
 	if (covered < n)
 		memset(dst + covered, 0, n - covered);
+	n = covered < n ? covered : n; /* the bytes the object holds */
 	struct fdref r = {.fd = -1, .slot = -1};
 	int err = 0;
-	if (n >= DIRECT_MIN) { /* its own descriptor, O_DIRECT */
+	if (n >= DIRECT_MIN) { /* its own descriptor, O_DIRECT (read_range aligns for it) */
 		r.fd = open_sealed(fs, c, O_RDONLY | O_DIRECT);
 		if (r.fd == -EINVAL) /* a filesystem without O_DIRECT (tmpfs) */
 			r.fd = open_sealed(fs, c, O_RDONLY);
@@ -324,7 +331,7 @@ static int read_chunk(struct fs *fs, struct inode *i, const struct chunk *c, uin
 			err = -EAGAIN; /* left the cache since the fetch: fetch it again */
 	}
 	if (!err)
-		err = read_split(fs, r.fd, c, b0, last, in, covered < n ? covered : n, dst);
+		err = read_split(fs, r.fd, c, b0, last, in, n, dst);
 	if (r.fd >= 0)
 		fdcache_put(fs->fdc, &r);
 	return integrity_error(fs, i, c, err);

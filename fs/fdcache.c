@@ -104,20 +104,27 @@ static bool linked(int fd)
 	return fstat(fd, &st) == 0 && st.st_nlink > 0;
 }
 
-/* The live slot of n that serves the access wanted; NULL: none. Called with mu held. */
-static struct slot *find(struct fdcache *c, const struct oname *n, bool writable)
+/* The slot of n, not forgotten, that serves the access wanted; NULL: none. Unless only a hint
+ * is wanted (!checked), a slot whose object has no link left is killed, not returned. Called
+ * with mu held. */
+static struct slot *lookup(struct fdcache *c, const struct oname *n, bool writable, bool checked)
 {
 	struct slot *set = set_of(c, n);
 	for (int k = 0; k < FDCACHE_WAYS; k++) {
 		struct slot *s = &set[k];
 		if (s->fd < 0 || s->dead || memcmp(s->name.b, n->b, NAME_BYTES) != 0)
 			continue;
-		if (!linked(s->fd))
+		if (checked && !linked(s->fd))
 			kill_slot(s);
 		else if (s->writable || !writable)
 			return s;
 	}
 	return NULL;
+}
+
+static struct slot *find(struct fdcache *c, const struct oname *n, bool writable)
+{
+	return lookup(c, n, writable, true);
 }
 
 /* A slot of n's set to reuse: a free one, else the least recently used one nobody holds; NULL:
@@ -225,7 +232,7 @@ bool fdcache_has(struct fdcache *c, const struct oname *n)
 	if (!c)
 		return false;
 	pthread_mutex_lock(&c->mu);
-	bool has = find(c, n, false) != NULL;
+	bool has = lookup(c, n, false, false) != NULL; /* no fstat: a hint */
 	pthread_mutex_unlock(&c->mu);
 	return has;
 }

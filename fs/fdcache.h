@@ -36,7 +36,8 @@ int fdcache_get(struct fdcache *c, struct store *st, const struct oname *n, bool
 void fdcache_put(struct fdcache *c, const struct fdref *r);
 /* Keeps fd, just opened O_RDWR on the new object n, for the coming writes (or closes it). */
 void fdcache_adopt(struct fdcache *c, const struct oname *n, int fd);
-/* Whether a descriptor of n is held (the object's bytes are then at hand). */
+/* Whether a descriptor of n is held (the object's bytes are then at hand). A hint that costs
+ * no system call: the object may have left the store since, which fdcache_get then finds. */
 bool fdcache_has(struct fdcache *c, const struct oname *n);
 /* Drops n (damaged, or deleted): later gets open it again by name. */
 void fdcache_forget(struct fdcache *c, const struct oname *n);

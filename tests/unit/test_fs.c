@@ -392,12 +392,13 @@ static void fd_cache(void)
 	CHECK(open_fds() == fds + FDCACHE_WAYS); /* idle slots stay open, the rest closed */
 	CHECK(fdcache_get(c, s, &n[1], false, &a) == 0 && a.slot >= 0);
 	fdcache_put(c, &a);
-	CHECK(store_obj_unlink(s, &n[1]) == 0 && store_obj_write(s, &n[1], "x", 1) == 0);
-	CHECK(!fdcache_has(c, &n[1])); /* the replaced copy is not served */
+	CHECK(store_obj_unlink(s, &n[1]) == 0 && store_obj_write(s, &n[1], "y", 1) == 0);
 	CHECK(fdcache_get(c, s, &n[1], false, &a) == 0 && a.slot >= 0); /* the new one, by name */
+	CHECK(pread(a.fd, &x, 1, 0) == 1 && x == 'y'); /* the replaced copy is not served */
 	fdcache_put(c, &a);
 	CHECK(store_obj_unlink(s, &n[1]) == 0);
-	CHECK(!fdcache_has(c, &n[1]) && fdcache_get(c, s, &n[1], false, &a) == -ENOENT);
+	CHECK(fdcache_get(c, s, &n[1], false, &a) == -ENOENT); /* the held one is not served */
+	CHECK(!fdcache_has(c, &n[1])); /* ... and is gone once a get found it unlinked */
 	CHECK(store_obj_write(s, &n[1], "x", 1) == 0);
 	struct oname gone;
 	oname_new(&gone);
