@@ -14,6 +14,11 @@ struct store {
 	store_fetch_fn fetch;
 	void *fetch_arg;
 	pthread_mutex_t freed_mu; /* guards freed.log between commits and the sync */
+	/* Told of every object this process removes or replaces (store_watch_gone); gone_mu is
+	 * held across each call, so that unwatching waits for the calls in flight. */
+	pthread_mutex_t gone_mu;
+	store_gone_fn gone;
+	void *gone_arg;
 };
 
 /* The largest small file of the folder read whole (root, config, sync.state, freed.log...). */

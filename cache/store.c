@@ -48,6 +48,7 @@ static int open_folder(struct store **out, const char *path, bool create)
 		return -ENOMEM;
 	*s = (struct store){.dirfd = -1, .objfd = -1, .lockfd = -1};
 	pthread_mutex_init(&s->freed_mu, NULL);
+	pthread_mutex_init(&s->gone_mu, NULL);
 	if (create && mkdir(path, 0700) < 0 && errno != EEXIST)
 		goto fail;
 	s->dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -101,6 +102,7 @@ void store_close(struct store *s)
 	if (s->lockfd >= 0)
 		close(s->lockfd);
 	pthread_mutex_destroy(&s->freed_mu);
+	pthread_mutex_destroy(&s->gone_mu);
 	free(s);
 }
 
@@ -108,6 +110,34 @@ void store_set_fetch(struct store *s, store_fetch_fn fetch, void *arg)
 {
 	s->fetch = fetch;
 	s->fetch_arg = arg;
+}
+
+void store_watch_gone(struct store *s, store_gone_fn fn, void *arg)
+{
+	pthread_mutex_lock(&s->gone_mu);
+	s->gone = fn;
+	s->gone_arg = arg;
+	pthread_mutex_unlock(&s->gone_mu);
+}
+
+void store_unwatch_gone(struct store *s, void *arg)
+{
+	pthread_mutex_lock(&s->gone_mu);
+	if (s->gone_arg == arg) {
+		s->gone = NULL;
+		s->gone_arg = NULL;
+	}
+	pthread_mutex_unlock(&s->gone_mu);
+}
+
+/* Tells the watcher that n left objects/ (or was replaced); returns err, for the callers' tails. */
+static int gone(struct store *s, const struct oname *n, int err)
+{
+	pthread_mutex_lock(&s->gone_mu);
+	if (s->gone)
+		s->gone(s->gone_arg, n);
+	pthread_mutex_unlock(&s->gone_mu);
+	return err;
 }
 
 int store_obj_open(struct store *s, const struct oname *n, int flags)
@@ -142,7 +172,7 @@ int store_obj_quarantine(struct store *s, const struct oname *n)
 	snprintf(bad, sizeof(bad), "%s.bad", hex);
 	if (renameat(s->objfd, hex, s->objfd, bad) < 0)
 		return errno == ENOENT ? 0 : -errno;
-	return fsync(s->objfd) < 0 ? -errno : 0;
+	return gone(s, n, fsync(s->objfd) < 0 ? -errno : 0);
 }
 
 int store_obj_read(struct store *s, const struct oname *n, struct buf *out)
@@ -176,7 +206,8 @@ int store_obj_install(struct store *s, const struct oname *n, const void *p, siz
 {
 	char hex[2 * NAME_BYTES + 1];
 	oname_hex(n, hex);
-	return file_replace_at(s->objfd, hex, p, len, 0);
+	int err = file_replace_at(s->objfd, hex, p, len, 0);
+	return err ? err : gone(s, n, 0); /* a descriptor held of a copy it replaced is stale */
 }
 
 int store_obj_write(struct store *s, const struct oname *n, const void *p, size_t len)
@@ -221,7 +252,7 @@ int store_obj_unlink(struct store *s, const struct oname *n)
 {
 	char hex[2 * NAME_BYTES + 1];
 	oname_hex(n, hex);
-	return unlinkat(s->objfd, hex, 0) < 0 ? -errno : 0;
+	return unlinkat(s->objfd, hex, 0) < 0 ? -errno : gone(s, n, 0);
 }
 
 int store_obj_sync(struct store *s, const struct oname *n)

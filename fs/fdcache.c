@@ -22,6 +22,7 @@ struct slot {
 };
 
 struct fdcache {
+	struct store *st; /* watched, or NULL */
 	pthread_mutex_t mu;
 	uint64_t tick;
 	unsigned nsets; /* a power of two */
@@ -48,7 +49,12 @@ static unsigned sets_for_limit(void)
 	return n;
 }
 
-struct fdcache *fdcache_new(void)
+static void forget_gone(void *arg, const struct oname *n)
+{
+	fdcache_forget(arg, n);
+}
+
+struct fdcache *fdcache_new(struct store *st)
 {
 	struct fdcache *c = calloc(1, sizeof(*c));
 	unsigned n = sets_for_limit();
@@ -62,6 +68,8 @@ struct fdcache *fdcache_new(void)
 	pthread_mutex_init(&c->mu, NULL);
 	for (size_t k = 0; k < (size_t)n * FDCACHE_WAYS; k++)
 		c->s[k].fd = -1;
+	if ((c->st = st))
+		store_watch_gone(st, forget_gone, c);
 	return c;
 }
 
@@ -69,6 +77,8 @@ void fdcache_free(struct fdcache *c)
 {
 	if (!c)
 		return;
+	if (c->st)
+		store_unwatch_gone(c->st, c);
 	for (size_t k = 0; k < (size_t)c->nsets * FDCACHE_WAYS; k++)
 		if (c->s[k].fd >= 0)
 			close(c->s[k].fd);

@@ -24,9 +24,12 @@ struct fdref {
 	int slot; /* -1: not cached, fdcache_put closes fd */
 };
 
-/* NULL when out of memory (every call then opens per request). */
-struct fdcache *fdcache_new(void);
-/* Closes every descriptor (none may be in use any more) and frees the cache; NULL is fine. */
+/* NULL when out of memory (every call then opens per request). With st, the cache watches it
+ * (store_watch_gone) and forgets each object st removes at once, so that an idle descriptor
+ * never keeps a deleted or evicted object's space. */
+struct fdcache *fdcache_new(struct store *st);
+/* Stops watching, closes every descriptor (none may be in use any more) and frees the cache;
+ * NULL is fine. */
 void fdcache_free(struct fdcache *c);
 /* A descriptor of object n of st, opened O_RDWR when writable (else O_RDONLY): 0 or -errno
  * (from openat: -ENOENT when the object is not in st). Give it back with fdcache_put. A NULL

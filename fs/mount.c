@@ -33,7 +33,7 @@ int fs_open(struct fs **out, struct store *st, struct keyring *keys, const uint8
 		return -ENOMEM;
 	}
 	fs->st = st;
-	fs->fdc = fdcache_new(); /* NULL only out of memory: then every request opens its own */
+	fs->fdc = fdcache_new(st); /* NULL only out of memory: then every request opens its own */
 	fs->keys = keys;
 	fs->readonly = readonly;
 	memcpy(fs->vault_id, vault_id, 16);

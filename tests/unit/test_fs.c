@@ -366,7 +366,7 @@ static void fd_cache(void)
 		CHECK(store_obj_write(s, &n[k], "x", 1) == 0);
 	}
 	int fds = open_fds();
-	struct fdcache *c = fdcache_new();
+	struct fdcache *c = fdcache_new(s);
 	struct fdref a, b, r[FDCACHE_WAYS + 2];
 	CHECK(fdcache_get(c, s, &n[0], true, &a) == 0 && a.slot >= 0);
 	CHECK(fdcache_get(c, s, &n[0], false, &b) == 0 && b.fd == a.fd); /* RDWR serves reads */
@@ -390,6 +390,12 @@ static void fd_cache(void)
 	for (int k = 0; k < FDCACHE_WAYS + 2; k++)
 		fdcache_put(c, &r[k]);
 	CHECK(open_fds() == fds + FDCACHE_WAYS); /* idle slots stay open, the rest closed */
+	int held = -1;
+	for (int k = 0; k < FDCACHE_WAYS + 2 && held < 0; k++)
+		held = r[k].slot >= 0 ? k : -1;
+	CHECK(held >= 0 && store_obj_unlink(s, &n[held]) == 0);
+	CHECK(open_fds() == fds + FDCACHE_WAYS - 1); /* the store said it left: closed at once */
+	CHECK(store_obj_write(s, &n[held], "x", 1) == 0);
 	CHECK(fdcache_get(c, s, &n[1], false, &a) == 0 && a.slot >= 0);
 	fdcache_put(c, &a);
 	CHECK(store_obj_unlink(s, &n[1]) == 0 && store_obj_write(s, &n[1], "y", 1) == 0);
