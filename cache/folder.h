@@ -17,8 +17,10 @@ struct store {
 	/* Told of every object this process removes or replaces (store_watch_gone); gone_mu is
 	 * held across each call, so that unwatching waits for the calls in flight. */
 	pthread_mutex_t gone_mu;
-	store_gone_fn gone;
-	void *gone_arg;
+	struct {
+		store_gone_fn fn; /* NULL: a free slot */
+		void *arg;
+	} gone[STORE_WATCHERS];
 };
 
 /* The largest small file of the folder read whole (root, config, sync.state, freed.log...). */

@@ -112,30 +112,37 @@ void store_set_fetch(struct store *s, store_fetch_fn fetch, void *arg)
 	s->fetch_arg = arg;
 }
 
-void store_watch_gone(struct store *s, store_gone_fn fn, void *arg)
+int store_watch_gone(struct store *s, store_gone_fn fn, void *arg)
 {
+	int err = -ENOSPC;
 	pthread_mutex_lock(&s->gone_mu);
-	s->gone = fn;
-	s->gone_arg = arg;
+	for (int k = 0; err && k < STORE_WATCHERS; k++)
+		if (!s->gone[k].fn) {
+			s->gone[k].fn = fn;
+			s->gone[k].arg = arg;
+			err = 0;
+		}
 	pthread_mutex_unlock(&s->gone_mu);
+	return err;
 }
 
 void store_unwatch_gone(struct store *s, void *arg)
 {
 	pthread_mutex_lock(&s->gone_mu);
-	if (s->gone_arg == arg) {
-		s->gone = NULL;
-		s->gone_arg = NULL;
-	}
+	for (int k = 0; k < STORE_WATCHERS; k++)
+		if (s->gone[k].fn && s->gone[k].arg == arg)
+			s->gone[k].fn = NULL;
 	pthread_mutex_unlock(&s->gone_mu);
 }
 
-/* Tells the watcher that n left objects/ (or was replaced); returns err, for the callers' tails. */
+/* Tells the watchers that n left objects/ (or was replaced); returns err, for the callers'
+ * tails. */
 static int gone(struct store *s, const struct oname *n, int err)
 {
 	pthread_mutex_lock(&s->gone_mu);
-	if (s->gone)
-		s->gone(s->gone_arg, n);
+	for (int k = 0; k < STORE_WATCHERS; k++)
+		if (s->gone[k].fn)
+			s->gone[k].fn(s->gone[k].arg, n);
 	pthread_mutex_unlock(&s->gone_mu);
 	return err;
 }

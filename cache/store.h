@@ -49,13 +49,14 @@ typedef int (*store_fetch_fn)(void *arg, const struct oname *n, const struct obj
 			      bool replace);
 void store_set_fetch(struct store *s, store_fetch_fn fetch, void *arg);
 
-/* A watcher told, after the fact, of every object this process takes out of objects/ (unlink,
+/* Watchers told, after the fact, of every object this process takes out of objects/ (unlink,
  * quarantine) or replaces (install over it): a cache of open descriptors (fs/fdcache.c) must
- * not keep a removed object's disk space. One watcher at a time: a second replaces the first,
- * and store_unwatch_gone(s, arg) removes it only if it is still arg's, waiting for a call in
- * flight. The watcher must not call the store. */
+ * not keep a removed object's disk space. Up to STORE_WATCHERS at a time (a mount's tree and
+ * a merge's three): -ENOSPC past that. store_unwatch_gone(s, arg) removes arg's, waiting for a
+ * call in flight. A watcher must not call the store. */
+#define STORE_WATCHERS 8
 typedef void (*store_gone_fn)(void *arg, const struct oname *n);
-void store_watch_gone(struct store *s, store_gone_fn fn, void *arg);
+int store_watch_gone(struct store *s, store_gone_fn fn, void *arg);
 void store_unwatch_gone(struct store *s, void *arg);
 
 /* Opens / reads an object file of the cache; never fetches: -ENOENT when it is not there. */

@@ -68,8 +68,8 @@ struct fdcache *fdcache_new(struct store *st)
 	pthread_mutex_init(&c->mu, NULL);
 	for (size_t k = 0; k < (size_t)n * FDCACHE_WAYS; k++)
 		c->s[k].fd = -1;
-	if ((c->st = st))
-		store_watch_gone(st, forget_gone, c);
+	if (st && store_watch_gone(st, forget_gone, c) == 0)
+		c->st = st; /* else the fstat on use is all there is */
 	return c;
 }
 
