@@ -325,7 +325,8 @@ static int read_chunk(struct fs *fs, struct inode *i, const struct chunk *c, uin
 			r.fd = open_sealed(fs, c, O_RDONLY);
 		err = r.fd < 0 ? r.fd : 0;
 	}
-	if (n < DIRECT_MIN || err == -EAGAIN) { /* a cached descriptor holds it even if evicted */
+	if (n < DIRECT_MIN ||
+	    err == -EAGAIN) { /* a held descriptor (of an object still linked), or a new one */
 		err = fdcache_get(fs->fdc, fs->st, chunk_object(c), false, &r);
 		if (err == -ENOENT)
 			err = -EAGAIN; /* left the cache since the fetch: fetch it again */
