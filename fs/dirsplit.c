@@ -1,7 +1,8 @@
 /* dirsplit: split directories: buckets and their tables to and from objects. A commit encodes
  * the dirty buckets of a directory in one pass over its entries, then the tables listing them;
- * the old objects are freed once the new root is durable. A load fetches (no lock held) and
- * checks every table and bucket against the directory's record before it fills the entries.
+ * the old objects are freed once the new root is durable. A load (with its inode page: at
+ * mount, fetching what is missing with no lock held; later from the cache only) checks every
+ * table and bucket against the directory's record before it fills the entries.
  * Must never install half a directory (a bad object leaves it empty and EIO), never accept an
  * entry in a bucket its hash does not map to, and never free an object a durable root names. */
 #include "fs/dirsplit.h"
@@ -364,17 +365,6 @@ static int load_dir(struct fs *fs, struct inode *i, bool fetch, char *why, size_
 	return err;
 }
 
-static void set_parents(struct fs *fs, struct inode *d)
-{
-	size_t pos = 0;
-	struct dent *e;
-	while ((e = dir_next(d->dir, &pos))) {
-		struct inode *c = inode_peek(fs, e->ino);
-		if (c && !c->parent)
-			c->parent = d->ino;
-	}
-}
-
 void dirsplit_load_page(struct fs *fs, size_t p, bool fetch)
 {
 	for (uint64_t ino = (uint64_t)p * PAGE_INODES; ino < (uint64_t)(p + 1) * PAGE_INODES;
@@ -384,7 +374,7 @@ void dirsplit_load_page(struct fs *fs, size_t p, bool fetch)
 			continue;
 		char why[200], what[320];
 		if (load_dir(fs, i, fetch, why, sizeof(why)) == 0) {
-			set_parents(fs, i);
+			inode_adopt_children(fs, i);
 			continue;
 		}
 		dir_clear(i->dir);

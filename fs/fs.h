@@ -242,6 +242,8 @@ int inode_xattr_remove(struct inode *i, const char *name);
 void inode_drop_chunks(struct fs *fs, struct inode *i, size_t from);
 void fs_release_object(struct fs *fs, struct chunk *c);
 size_t inode_path(struct fs *fs, uint64_t ino, char *out, size_t cap);
+/* Directory d's children in memory that know no parent get d (for inode_path). */
+void inode_adopt_children(struct fs *fs, const struct inode *d);
 void fs_log_integrity(struct fs *fs, uint64_t ino, const char *what);
 void fs_log_integrity_locked(struct fs *fs, uint64_t ino, const char *what);
 

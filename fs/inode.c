@@ -299,6 +299,17 @@ void inode_drop_chunks(struct fs *fs, struct inode *i, size_t from)
 	pthread_mutex_unlock(&fs->mu);
 }
 
+void inode_adopt_children(struct fs *fs, const struct inode *d)
+{
+	size_t pos = 0;
+	struct dent *e;
+	while (d->dir && (e = dir_next(d->dir, &pos))) {
+		struct inode *c = inode_peek(fs, e->ino);
+		if (c && !c->parent)
+			c->parent = d->ino;
+	}
+}
+
 /* Writes "/a/b/c" for ino into out by following parent links as far as they are in memory
  * (a log line must not read pages); called with mu held. */
 size_t inode_path(struct fs *fs, uint64_t ino, char *out, size_t cap)

@@ -68,15 +68,7 @@ static int load_root_pages(struct fs *fs, const unsigned char *p, size_t len)
 /* Parents of what the pages read gave none: the directories in memory name their children. */
 static void set_parents(void *val, void *arg)
 {
-	struct inode *d = val;
-	struct fs *fs = arg;
-	size_t pos = 0;
-	struct dent *e;
-	while (d->dir && (e = dir_next(d->dir, &pos))) {
-		struct inode *c = inode_peek(fs, e->ino);
-		if (c && !c->parent)
-			c->parent = d->ino;
-	}
+	inode_adopt_children(arg, val);
 }
 
 static int fresh_root(struct fs *fs, uid_t uid, gid_t gid)

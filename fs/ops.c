@@ -320,28 +320,34 @@ int fs_kill_suidgid(struct fs *fs, uint64_t ino)
 	return r;
 }
 
-static int truncate_to(struct fs *fs, struct inode *i, uint64_t size)
+static int truncate_to(struct fs *fs, uint64_t ino, mode_t mode, uint64_t size)
 {
-	if (!S_ISREG(i->mode))
-		return S_ISDIR(i->mode) ? -EISDIR : -EINVAL;
+	if (!S_ISREG(mode))
+		return S_ISDIR(mode) ? -EISDIR : -EINVAL;
 	if (size > (uint64_t)UINT32_MAX * CHUNK_SIZE)
 		return -EFBIG;
-	return (int)data_request(fs, i->ino, (struct data_req){.op = CHUNK_TRUNCATE, .off = size});
+	return (int)data_request(fs, ino, (struct data_req){.op = CHUNK_TRUNCATE, .off = size});
 }
 
 int fs_setattr(struct fs *fs, uint64_t ino, const struct stat *a, int valid, struct stat *out)
 {
 	pthread_mutex_lock(&fs->mu);
 	struct inode *i = inode_get(fs, ino);
+	mode_t mode = i ? i->mode : 0;
 	pthread_mutex_unlock(&fs->mu);
 	if (!i)
 		return -EIO;
 	if (valid & FS_SET_SIZE) {
-		int err = truncate_to(fs, i, (uint64_t)a->st_size);
+		int err = truncate_to(fs, ino, mode, (uint64_t)a->st_size);
 		if (err)
 			return err;
 	}
 	pthread_mutex_lock(&fs->mu);
+	/* again: with mu released, a trim may have dropped its page (resident.c) */
+	if (!(i = inode_get(fs, ino))) {
+		pthread_mutex_unlock(&fs->mu);
+		return -EIO;
+	}
 	struct timespec t = now();
 	if (valid & FS_SET_MODE) {
 		i->mode = (i->mode & S_IFMT) | (a->st_mode & 07777);

@@ -127,13 +127,8 @@ static void page_settle_in(struct fs *fs, size_t p)
 			i->parent = e->parent;
 			held_del(fs->held, (size_t)(e - fs->held->v));
 		}
-		size_t pos = 0;
-		struct dent *d;
-		while (i && i->dir && (d = dir_next(i->dir, &pos))) {
-			struct inode *c = inode_peek(fs, d->ino);
-			if (c && !c->parent)
-				c->parent = ino;
-		}
+		if (i)
+			inode_adopt_children(fs, i);
 	}
 	page_count(fs, p);
 	fs->pages[p].resident = true;
@@ -172,8 +167,10 @@ int page_load(struct fs *fs, size_t p, bool fetch, size_t *size)
 /* Whether page p has an object whose inodes are not in memory (and can be read). */
 static bool page_absent(const struct fs *fs, size_t p)
 {
+	if (p >= fs->npages)
+		return false;
 	const struct page *pg = &fs->pages[p];
-	return p < fs->npages && !pg->resident && !pg->bad && !oname_is_zero(&pg->name);
+	return !pg->resident && !pg->bad && !oname_is_zero(&pg->name);
 }
 
 struct inode *inode_get(struct fs *fs, uint64_t ino)
